@@ -1,0 +1,23 @@
+"""Root URLs. Tenant pages live under ``/o/<org_slug>/``; each app adds its own include."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from tenancy import views as tenancy_views
+
+admin.site.site_header = "Coachdesk administration"
+admin.site.site_title = "Coachdesk admin"
+
+tenant_patterns = [
+    path("", include("tenancy.urls")),
+]
+
+urlpatterns = [
+    path("", tenancy_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("o/<slug:org_slug>/", include(tenant_patterns)),
+]

@@ -1,0 +1,1 @@
+"""Tenancy: organizations, users, memberships and roles, teams, scoping and admin mixins."""

@@ -1,0 +1,144 @@
+"""The tenant-scoped Django admin, as a mixin every app's ModelAdmin uses.
+
+An org admin with staff status sees and edits only rows of the organization they
+administer (see ``tenancy.middleware.admin_organization``); the organization is set on
+save and never editable; foreign-key and many-to-many choices are limited to the same
+organization. Platform superusers see every tenant with an organization filter.
+
+The middleware also runs the whole admin request inside the admin's tenant scope, so a
+widget, lookup or hand-edited URL that reaches a scoped manager stays inside the tenant.
+"""
+
+from django.contrib import admin
+from django.db import models
+
+from .models import Organization, TenantModel, User
+
+
+def _is_superuser(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+def _admin_org(request) -> Organization | None:
+    return getattr(request, "organization", None)
+
+
+def _can_administer(request) -> bool:
+    if _is_superuser(request):
+        return True
+    return request.user.is_active and request.user.is_staff and _admin_org(request) is not None
+
+
+class TenantAdminMixin:
+    """Mixin for ``admin.ModelAdmin`` of a :class:`TenantModel`."""
+
+    def get_queryset(self, request):
+        qs = self.model._base_manager.all() if _is_superuser(request) else None
+        if qs is None:
+            qs = self.model._base_manager.filter(organization=_admin_org(request))
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if _is_superuser(request) and "organization" not in filters:
+            filters.insert(0, "organization")
+        return filters
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        if _is_superuser(request) and "organization" not in display:
+            display.append("organization")
+        return display
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "organization"]
+        if _is_superuser(request):
+            fields.insert(0, "organization")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if _is_superuser(request) and obj is not None:
+            readonly.append("organization")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if _is_superuser(request) and obj is None and "organization" in form.base_fields:
+            form.base_fields["organization"].required = True
+        return form
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "organization" and _is_superuser(request):
+            # editable=False hides it from ModelForms; superusers choose it when creating.
+            return models.ForeignKey.formfield(db_field, queryset=Organization.objects.all())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs["queryset"] = _limit_choices(db_field.related_model, request, kwargs.get("queryset"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs["queryset"] = _limit_choices(db_field.related_model, request, kwargs.get("queryset"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and not _is_superuser(request):
+            obj.organization = _admin_org(request)
+        elif not change and "organization" in form.cleaned_data:
+            obj.organization = form.cleaned_data["organization"]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, TenantModel) and not instance.organization_id:
+                instance.organization = form.instance.organization
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+    def has_module_permission(self, request):
+        return _can_administer(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _can_administer(request) and self._owns(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return _can_administer(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _can_administer(request) and self._owns(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _can_administer(request) and self._owns(request, obj)
+
+    def _owns(self, request, obj) -> bool:
+        if obj is None or _is_superuser(request):
+            return True
+        return obj.organization_id == getattr(_admin_org(request), "pk", None)
+
+
+class TenantInlineMixin(TenantAdminMixin):
+    """Mixin for inlines of tenant-owned rows inside a tenant-owned parent."""
+
+    def get_fields(self, request, obj=None):
+        return [f for f in admin.options.InlineModelAdmin.get_fields(self, request, obj)
+                if f != "organization"]
+
+
+def _limit_choices(model, request, queryset):
+    """Choices of a related model: same organization, or members of it for users."""
+    base = queryset if queryset is not None else model._base_manager.all()
+    if _is_superuser(request):
+        return base
+    organization = _admin_org(request)
+    if model is User:
+        return base.filter(memberships__organization=organization).distinct()
+    if model is Organization:
+        return base.filter(pk=getattr(organization, "pk", None))
+    if issubclass(model, TenantModel):
+        return base.filter(organization=organization)
+    return base

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class TenancyConfig(AppConfig):
+    name = "tenancy"
+    verbose_name = "Tenancy"
+
+    def ready(self) -> None:
+        from . import navigation
+
+        navigation.register(
+            workspace="manager", label="Overview", url_name="tenancy:overview",
+            permission="tenancy.view_manager_workspace", order=0,
+        )
+        navigation.register(
+            workspace="manager", label="Teams", url_name="tenancy:team_list",
+            permission="tenancy.view_manager_workspace", order=80,
+        )
+        navigation.register(
+            workspace="manager", label="Settings", url_name="tenancy:settings",
+            permission="tenancy.manage_organization", order=90,
+        )
+        navigation.register(
+            workspace="agent", label="My coaching", url_name="tenancy:my_coaching",
+            permission="tenancy.view_agent_workspace", order=0,
+        )

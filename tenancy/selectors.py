@@ -1,0 +1,58 @@
+"""Read queries for organizations, memberships and teams."""
+
+from django.db.models import Prefetch, Q, QuerySet
+from django_scopes import scopes_disabled
+
+from .models import Membership, Organization, Team, TeamMember, User
+
+
+def memberships_of_user(user: User) -> QuerySet[Membership]:
+    """Every organization the user belongs to (crosses tenants on purpose: the org switcher)."""
+    with scopes_disabled():
+        return (
+            Membership.objects.filter(user=user)
+            .select_related("organization")
+            .order_by("organization__name")
+        )
+
+
+def membership_for(user: User, organization: Organization) -> Membership | None:
+    """The user's membership in the organization, cached on the user for this request."""
+    if not user.is_authenticated:
+        return None
+    cache = user.__dict__.setdefault("_membership_cache", {})
+    if organization.pk not in cache:
+        with scopes_disabled():
+            cache[organization.pk] = (
+                Membership.objects.filter(user=user, organization=organization)
+                .select_related("organization")
+                .first()
+            )
+    return cache[organization.pk]
+
+
+def organization_members(organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user")
+
+
+def teams_for_settings(organization: Organization) -> QuerySet[Team]:
+    return (
+        Team.objects.filter(organization=organization)
+        .select_related("manager")
+        .prefetch_related("members", "additional_managers")
+    )
+
+
+def teams_coached_by(user: User) -> QuerySet[Team]:
+    """Teams the user manages or co-manages, in the active scope."""
+    return Team.objects.filter(Q(manager=user) | Q(manager_links__user=user)).distinct()
+
+
+def team_with_members(team_id: int) -> Team:
+    return (
+        Team.objects.select_related("manager")
+        .prefetch_related(
+            Prefetch("memberships", queryset=TeamMember.objects.select_related("user"))
+        )
+        .get(pk=team_id)
+    )

@@ -1,0 +1,239 @@
+"""Workspace shell, organization settings, members and teams."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import (
+    AccountCreateForm,
+    MemberAddForm,
+    MemberRolesForm,
+    OrganizationSettingsForm,
+    TeamForm,
+)
+from .middleware import CURRENT_ORG_SESSION_KEY
+from .models import Membership, Team, User
+
+
+def org_permission_required(permission: str):
+    """Require a permission in the current organization (membership is already checked)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.has_perm(permission, request.organization):
+                raise PermissionDenied("Your roles in this organization do not allow this.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def org_url(request, name: str, **kwargs) -> str:
+    return reverse(name, kwargs={"org_slug": request.organization.slug, **kwargs})
+
+
+@login_required
+def home(request):
+    """Send a signed-in user to the organization they used last, or their first one."""
+    memberships = list(selectors.memberships_of_user(request.user))
+    if not memberships:
+        return render(request, "tenancy/no_organization.html", status=200)
+    current_id = request.session.get(CURRENT_ORG_SESSION_KEY)
+    chosen = next((m for m in memberships if m.organization_id == current_id), memberships[0])
+    return redirect("tenancy:workspace", org_slug=chosen.organization.slug)
+
+
+def workspace(request):
+    if request.membership.is_manager:
+        return redirect(org_url(request, "tenancy:overview"))
+    return redirect(org_url(request, "tenancy:my_coaching"))
+
+
+@org_permission_required("tenancy.view_manager_workspace")
+def overview(request):
+    organization = request.organization
+    members = list(selectors.organization_members(organization))
+    teams = list(selectors.teams_for_settings(organization))
+    context = {
+        "member_count": len(members),
+        "agent_count": sum(1 for m in members if m.is_agent),
+        "coach_count": sum(1 for m in members if m.is_coach),
+        "teams": teams,
+        "my_teams": [
+            t for t in teams
+            if t.manager_id == request.user.pk or request.user in t.additional_managers.all()
+        ],
+    }
+    return render(request, "tenancy/overview.html", context)
+
+
+@org_permission_required("tenancy.view_agent_workspace")
+def my_coaching(request):
+    teams = (
+        Team.objects.filter(members=request.user)
+        .select_related("manager")
+        .prefetch_related("additional_managers")
+    )
+    return render(request, "tenancy/my_coaching.html", {"my_teams": teams})
+
+
+@org_permission_required("tenancy.manage_organization")
+def settings_view(request):
+    organization = request.organization
+    form = OrganizationSettingsForm(
+        request.POST or None,
+        initial={
+            "name": organization.name,
+            "timezone": organization.timezone,
+            "weekend_days": organization.weekend_days,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_organization(organization=organization, **form.cleaned_data)
+        messages.success(request, "Organization settings saved.")
+        return redirect(org_url(request, "tenancy:settings"))
+    return render(request, "tenancy/settings.html", {"form": form})
+
+
+@org_permission_required("tenancy.manage_organization")
+def member_list(request):
+    organization = request.organization
+    add_form = MemberAddForm(organization=organization, prefix="add")
+    create_form = AccountCreateForm(prefix="create")
+    if request.method == "POST" and "add-identifier" in request.POST:
+        add_form = MemberAddForm(request.POST, organization=organization, prefix="add")
+        if add_form.is_valid():
+            membership = services.add_member(
+                organization=organization,
+                user=add_form.cleaned_data["user"],
+                roles=add_form.cleaned_data["roles"],
+            )
+            messages.success(request, f"{membership.user} joined {organization.name}.")
+            return redirect(org_url(request, "tenancy:member_list"))
+    elif request.method == "POST":
+        create_form = AccountCreateForm(request.POST, prefix="create")
+        if create_form.is_valid():
+            user = _create_account(request, create_form.cleaned_data)
+            messages.success(
+                request, f"Account {user.username} created; a set-password e-mail is on its way."
+            )
+            return redirect(org_url(request, "tenancy:member_list"))
+    context = {
+        "memberships": selectors.organization_members(organization),
+        "add_form": add_form,
+        "create_form": create_form,
+    }
+    return render(request, "tenancy/member_list.html", context)
+
+
+def _create_account(request, data) -> User:
+    with transaction.atomic():
+        user = User(
+            username=data["username"], email=data["email"],
+            first_name=data["first_name"], last_name=data["last_name"],
+        )
+        user.set_unusable_password()
+        user.save()
+        services.add_member(organization=request.organization, user=user, roles=data["roles"])
+    link = services.password_set_link(user, base_url=settings.SITE_URL)
+    body = render_to_string(
+        "tenancy/email/account_created.txt",
+        {"user": user, "organization": request.organization, "link": link,
+         "inviter": request.user},
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            f"Your Coachdesk account for {request.organization.name}", body,
+            None, [user.email],
+        )
+    )
+    return user
+
+
+@org_permission_required("tenancy.manage_organization")
+def member_edit(request, pk: int):
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+    form = MemberRolesForm(request.POST or None, initial={"roles": sorted(membership.roles)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_member_roles(membership=membership, roles=form.cleaned_data["roles"])
+        except services.TenancyError as error:
+            form.add_error("roles", error.message)
+        else:
+            messages.success(request, f"Roles of {membership.user} saved.")
+            return redirect(org_url(request, "tenancy:member_list"))
+    return render(request, "tenancy/member_edit.html", {"membership": membership, "form": form})
+
+
+@require_POST
+@org_permission_required("tenancy.manage_organization")
+def member_remove(request, pk: int):
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+    try:
+        services.remove_member(membership=membership)
+    except services.TenancyError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user} no longer belongs to this organization.")
+    return redirect(org_url(request, "tenancy:member_list"))
+
+
+@org_permission_required("tenancy.view_manager_workspace")
+def team_list(request):
+    teams = selectors.teams_for_settings(request.organization)
+    can_edit = request.user.has_perm("tenancy.manage_organization", request.organization)
+    return render(request, "tenancy/team_list.html", {"teams": teams, "can_edit": can_edit})
+
+
+@org_permission_required("tenancy.view_manager_workspace")
+def team_detail(request, pk: int):
+    team = get_object_or_404(
+        Team.objects.select_related("manager").prefetch_related("members", "additional_managers"),
+        pk=pk,
+    )
+    can_edit = request.user.has_perm("tenancy.manage_organization", request.organization)
+    return render(request, "tenancy/team_detail.html", {"team": team, "can_edit": can_edit})
+
+
+@org_permission_required("tenancy.manage_organization")
+def team_edit(request, pk: int | None = None):
+    team = get_object_or_404(Team, pk=pk) if pk is not None else None
+    initial = {}
+    if team is not None:
+        initial = {
+            "name": team.name, "description": team.description, "manager": team.manager,
+            "members": list(team.members.all()),
+            "additional_managers": list(team.additional_managers.all()),
+        }
+    form = TeamForm(request.POST or None, organization=request.organization, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.save_team(organization=request.organization, team=team,
+                                      **form.cleaned_data)
+        except services.TenancyError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Team “{team.name}” saved.")
+            return redirect(org_url(request, "tenancy:team_detail", pk=team.pk))
+    return render(request, "tenancy/team_edit.html", {"team": team, "form": form})
+
+
+@require_POST
+@org_permission_required("tenancy.manage_organization")
+def team_delete(request, pk: int):
+    team = get_object_or_404(Team, pk=pk)
+    services.delete_team(team=team)
+    messages.success(request, f"Team “{team.name}” deleted.")
+    return redirect(org_url(request, "tenancy:team_list"))

@@ -1,0 +1,95 @@
+"""Fixtures shared by every test: tenants, members with roles, and a tenant scope."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django_scopes import scope, scopes_disabled
+
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganizationFactory,
+    TeamFactory,
+    TeamMemberFactory,
+    UserFactory,
+)
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return f"database: PostgreSQL ({settings.DATABASES['default'].get('HOST') or 'socket'})"
+    return (
+        "!!! DATABASE_URL is not set: tests fall back to SQLite; "
+        "CI runs them on PostgreSQL !!!"
+    )
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    return path if os.path.exists(path) else shutil.which("chromium")
+
+
+@pytest.fixture
+def unscoped():
+    """Run a block without a tenant scope (setup code that touches several tenants)."""
+    with scopes_disabled():
+        yield
+
+
+class Tenant:
+    """One organization with helpers to add members with roles and teams."""
+
+    def __init__(self, slug: str):
+        with scopes_disabled():
+            self.org = OrganizationFactory(slug=slug, name=slug.title())
+
+    def member(self, *roles: str, username: str | None = None, **user_fields):
+        with scopes_disabled():
+            kwargs = {"username": username} if username else {}
+            user = UserFactory(**kwargs, **user_fields)
+            membership = MembershipFactory(organization=self.org, user=user)
+            membership.set_roles(roles or ["agent"])
+            membership.save()
+        return user
+
+    def team(self, name: str | None = None, *, manager=None, members=(), co_managers=()):
+        from tenancy.models import TeamManager
+
+        with scopes_disabled():
+            kwargs = {"name": name} if name else {}
+            team = TeamFactory(organization=self.org, manager=manager, **kwargs)
+            for user in members:
+                TeamMemberFactory(team=team, user=user)
+            for user in co_managers:
+                TeamManager.objects.create(organization=self.org, team=team, user=user)
+        return team
+
+    def scope(self):
+        return scope(organization=self.org)
+
+    def url(self, path: str = "") -> str:
+        return f"/o/{self.org.slug}/{path}"
+
+
+@pytest.fixture
+def tenant_a(db):
+    return Tenant("alpha")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return Tenant("beta")
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client and return the client."""
+
+    def _login(user):
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return _login
