@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .admin_mixins import TenantAdminMixin, TenantInlineMixin, _admin_org, _is_superuser
-from .models import Membership, Organization, Team, TeamManager, TeamMember, User
+from .models import ApiToken, Membership, Organization, Team, TeamManager, TeamMember, User
 
 
 @admin.register(Organization)
@@ -110,3 +110,26 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return _is_superuser(request)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """Tokens are created with the command or the settings page (the key is shown once);
+    here they can be inspected and revoked."""
+
+    list_display = ["name", "key_prefix", "created_by", "created_at", "last_used_at",
+                    "revoked_at"]
+    fields = ["name", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        from .services import revoke_api_token
+
+        for token in queryset:
+            revoke_api_token(token=token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")

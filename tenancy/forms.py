@@ -160,3 +160,9 @@ class TeamForm(BootstrapMixin, forms.Form):
         ).order_by("first_name", "last_name", "username")
         for name in ("manager", "additional_managers", "members"):
             self.fields[name].queryset = people
+
+
+class ApiTokenForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Who or what uses it, for example “ServiceNow sync”."
+    )

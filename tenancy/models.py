@@ -212,3 +212,31 @@ class TeamManager(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} co-manages {self.team}"
+
+
+class ApiToken(TenantModel):
+    """A bearer token for the HTTP API of one organization.
+
+    Only a SHA-256 digest of the key is stored; the key itself is shown once at creation.
+    """
+
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="apitoken_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

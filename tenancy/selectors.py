@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
-from .models import Membership, Organization, Team, TeamMember, User
+from .models import ApiToken, Membership, Organization, Team, TeamMember, User
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
@@ -56,3 +56,21 @@ def team_with_members(team_id: int) -> Team:
         )
         .get(pk=team_id)
     )
+
+
+def active_token_for(raw: str | None) -> ApiToken | None:
+    """The unrevoked token with this raw key (looked up by digest, across tenants)."""
+    if not raw:
+        return None
+    from .services import hash_api_key
+
+    with scopes_disabled():
+        return (
+            ApiToken.objects.select_related("organization")
+            .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
+            .first()
+        )
+
+
+def api_tokens(organization: Organization) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(organization=organization).select_related("created_by")

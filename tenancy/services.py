@@ -1,17 +1,22 @@
 """Every write to organizations, memberships and teams goes through here."""
 
+import hashlib
+import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_scopes import scope, scopes_disabled
 
 from .enums import Role
-from .models import Membership, Organization, Team, TeamManager, TeamMember, User
+from .models import ApiToken, Membership, Organization, Team, TeamManager, TeamMember, User
+
+API_TOKEN_PREFIX = "cd_"
 
 
 class TenancyError(ValidationError):
@@ -173,3 +178,32 @@ def password_set_link(user: User, *, base_url: str) -> str:
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
     return f"{base_url}{path}"
+
+
+def hash_api_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(
+    *, organization: Organization, name: str, created_by: User | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw key, which is never stored or shown again."""
+    name = name.strip()
+    if not name:
+        raise TenancyError("Give the token a name that says who uses it.")
+    raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        organization=organization, name=name, created_by=created_by,
+        key_prefix=raw[:10], key_hash=hash_api_key(raw),
+    )
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(*, token: ApiToken) -> ApiToken:
+    """Revoke a token at once; revoking twice keeps the first revocation time."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

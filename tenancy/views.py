@@ -16,13 +16,14 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import (
     AccountCreateForm,
+    ApiTokenForm,
     MemberAddForm,
     MemberRolesForm,
     OrganizationSettingsForm,
     TeamForm,
 )
 from .middleware import CURRENT_ORG_SESSION_KEY
-from .models import Membership, Team, User
+from .models import ApiToken, Membership, Team, User
 
 
 def org_permission_required(permission: str):
@@ -237,3 +238,31 @@ def team_delete(request, pk: int):
     services.delete_team(team=team)
     messages.success(request, f"Team “{team.name}” deleted.")
     return redirect(org_url(request, "tenancy:team_list"))
+
+
+@org_permission_required("tenancy.manage_organization")
+def api_token_list(request):
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        token, new_key = services.create_api_token(
+            organization=request.organization, name=form.cleaned_data["name"],
+            created_by=request.user,
+        )
+        form = ApiTokenForm()
+        messages.success(request, f"Token “{token.name}” created. Copy it now: it is shown once.")
+    context = {
+        "tokens": selectors.api_tokens(request.organization),
+        "form": form,
+        "new_key": new_key,
+    }
+    return render(request, "tenancy/api_token_list.html", context)
+
+
+@require_POST
+@org_permission_required("tenancy.manage_organization")
+def api_token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk)
+    services.revoke_api_token(token=token)
+    messages.success(request, f"Token “{token.name}” revoked; requests with it now get 401.")
+    return redirect(org_url(request, "tenancy:api_token_list"))
