@@ -143,23 +143,29 @@ class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
 class TeamForm(BootstrapMixin, forms.Form):
     name = forms.CharField(max_length=150)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    manager = MemberChoiceField(queryset=User.objects.none(), required=False)
-    additional_managers = MemberMultipleChoiceField(
+    manager = MemberChoiceField(
         queryset=User.objects.none(), required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="Coaches and organization admins can manage a team.",
+    )
+    additional_managers = MemberMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
     )
     members = MemberMultipleChoiceField(
-        queryset=User.objects.none(), required=False,
-        widget=forms.SelectMultiple(attrs={"size": 12}),
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        people = User.objects.filter(
-            memberships__organization=organization
-        ).order_by("first_name", "last_name", "username")
-        for name in ("manager", "additional_managers", "members"):
-            self.fields[name].queryset = people
+        people = User.objects.filter(memberships__organization=organization).order_by(
+            "first_name", "last_name", "username"
+        )
+        managers = people.filter(
+            Q(memberships__is_coach=True) | Q(memberships__is_org_admin=True),
+            memberships__organization=organization,
+        )
+        self.fields["manager"].queryset = managers
+        self.fields["additional_managers"].queryset = managers
+        self.fields["members"].queryset = people
 
 
 class ApiTokenForm(BootstrapMixin, forms.Form):
