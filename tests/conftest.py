@@ -32,6 +32,23 @@ def chromium_path() -> str | None:
     return path if os.path.exists(path) else shutil.which("chromium")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Give each pytest process its own test database (test_<name>_<pid>).
+
+    Several runs on one machine (developers, helpers, CI) then never drop each other's
+    database halfway through. pytest-django still creates and destroys it per run.
+    """
+    from django.db import connections
+
+    suffix = os.environ.get("TEST_DB_SUFFIX") or str(os.getpid())
+    for alias in connections:
+        test = connections[alias].settings_dict.setdefault("TEST", {})
+        if "sqlite" not in connections[alias].settings_dict["ENGINE"]:
+            base = test.get("NAME") or f"test_{connections[alias].settings_dict['NAME']}"
+            test["NAME"] = f"{base}_{suffix}"
+
+
 @pytest.fixture
 def unscoped():
     """Run a block without a tenant scope (setup code that touches several tenants)."""
