@@ -112,13 +112,21 @@ STORAGES = {
 }
 
 # E-mail: console by default; EMAIL_URL such as smtp+tls://user:pass@host:587 in production.
+# Django 6.1's MAILERS replaces the EMAIL_* settings.
 _email = env_email("EMAIL_URL", "consolemail://")
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-for _key in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"):
-    if _email.get(_key):
-        globals()[_key] = _email[_key]
-EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
-EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+_email_options = {
+    option: _email[key]
+    for key, option in (
+        ("EMAIL_HOST", "host"),
+        ("EMAIL_PORT", "port"),
+        ("EMAIL_HOST_USER", "username"),
+        ("EMAIL_HOST_PASSWORD", "password"),
+        ("EMAIL_USE_TLS", "use_tls"),
+        ("EMAIL_USE_SSL", "use_ssl"),
+    )
+    if _email.get(key)
+}
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Coachdesk <coachdesk@localhost>")
 
 # Redis: Celery broker and the cache. Without it, tasks run in-process (after commit, since
