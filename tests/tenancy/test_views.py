@@ -1,0 +1,581 @@
+"""Tenancy views: the permission matrix, exact effects of POSTs, and bad input.
+
+Every view is requested by the right role (200/302), a wrong role of the same tenant (403)
+and a member of another tenant (404).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core import mail
+from django_scopes import scopes_disabled
+
+from tenancy.models import ApiToken, Membership, Team, TeamManager, TeamMember, User
+from tenancy.selectors import active_token_for
+from tenancy.services import create_api_token
+
+
+@dataclass
+class World:
+    admin: User
+    coach: User
+    co_coach: User
+    agent: User
+    agent2: User
+    outsider: User  # org admin and coach of tenant B
+    outsider_team: Team
+    team: Team
+    token: ApiToken
+    agent_membership: Membership
+    newcomer: User  # has an account, belongs to no organization
+
+
+@pytest.fixture
+def world(tenant_a, tenant_b):
+    admin = tenant_a.member("org_admin", username="ada")
+    coach = tenant_a.member("coach", username="carl")
+    co_coach = tenant_a.member("coach", username="cora")
+    agent = tenant_a.member("agent", username="abe")
+    agent2 = tenant_a.member("agent", username="amy")
+    outsider = tenant_b.member("org_admin", "coach", "agent", username="bob")
+    team = tenant_a.team("Service Desk", manager=coach, members=[agent], co_managers=[co_coach])
+    outsider_team = tenant_b.team("Billing", manager=outsider, members=[outsider])
+    with tenant_a.scope():
+        token, _raw = create_api_token(organization=tenant_a.org, name="ServiceNow sync")
+    with scopes_disabled():
+        agent_membership = Membership.objects.get(organization=tenant_a.org, user=agent)
+    newcomer = User.objects.create_user("nina", "nina@example.com", "x")
+    return World(admin, coach, co_coach, agent, agent2, outsider, outsider_team, team, token,
+                 agent_membership, newcomer)
+
+
+def snapshot():
+    """Every tenancy row that a view could change, as comparable tuples."""
+    with scopes_disabled():
+        return {
+            "memberships": sorted(
+                (m.organization_id, m.user_id, tuple(sorted(m.roles)))
+                for m in Membership.objects.all()
+            ),
+            "teams": sorted(
+                Team.objects.values_list("organization_id", "name", "manager_id", "description")
+            ),
+            "team_members": sorted(TeamMember.objects.values_list("team_id", "user_id")),
+            "team_managers": sorted(TeamManager.objects.values_list("team_id", "user_id")),
+            "tokens": sorted(ApiToken.objects.values_list("name", "revoked_at")),
+            "users": User.objects.count(),
+        }
+
+
+# (url name, path under /o/<slug>/, method, allowed role, denied role); a valid POST
+# redirects, except creating an API token, which shows the new key on the page.
+MATRIX = [
+    ("overview", "manage/", "get", "coach", "agent"),
+    ("my_coaching", "me/", "get", "agent", None),
+    ("settings", "settings/", "get", "admin", "coach"),
+    ("settings_post", "settings/", "post", "admin", "coach"),
+    ("member_list", "settings/members/", "get", "admin", "coach"),
+    ("member_add", "settings/members/", "post", "admin", "coach"),
+    ("member_edit", "settings/members/{membership}/", "get", "admin", "coach"),
+    ("member_edit_post", "settings/members/{membership}/", "post", "admin", "coach"),
+    ("member_remove", "settings/members/{membership}/remove/", "post", "admin", "coach"),
+    ("team_list", "teams/", "get", "coach", "agent"),
+    ("team_detail", "teams/{team}/", "get", "coach", "agent"),
+    ("team_create", "teams/new/", "get", "admin", "coach"),
+    ("team_create_post", "teams/new/", "post", "admin", "coach"),
+    ("team_edit", "teams/{team}/edit/", "get", "admin", "coach"),
+    ("team_edit_post", "teams/{team}/edit/", "post", "admin", "coach"),
+    ("team_delete", "teams/{team}/delete/", "post", "admin", "coach"),
+    ("api_token_list", "settings/api-tokens/", "get", "admin", "coach"),
+    ("api_token_create", "settings/api-tokens/", "post", "admin", "coach"),
+    ("api_token_revoke", "settings/api-tokens/{token}/revoke/", "post", "admin", "coach"),
+]
+
+
+def _path(world, tenant, template):
+    return tenant.url(template.format(
+        membership=world.agent_membership.pk, team=world.team.pk, token=world.token.pk
+    ))
+
+
+def _valid_post_data(world, name):
+    return {
+        "settings_post": {"name": "Alpha Support", "timezone": "Europe/Paris",
+                          "weekend_days": ["5", "6"]},
+        "member_add": {"add-identifier": "nina", "add-roles": ["agent"]},
+        "member_edit_post": {"roles": ["agent", "coach"]},
+        "team_create_post": {"name": "Night Shift"},
+        "team_edit_post": {"name": "Service Desk", "manager": world.coach.pk},
+        "api_token_create": {"name": "Zendesk"},
+    }.get(name, {})
+
+
+@pytest.mark.parametrize(("name", "template", "method", "allowed", "denied"), MATRIX,
+                         ids=[row[0] for row in MATRIX])
+def test_tenancy_view_right_role_gets_200_or_302(world, tenant_a, client, name, template, method,
+                                                 allowed, denied):
+    client.force_login(getattr(world, allowed))
+
+    response = getattr(client, method)(_path(world, tenant_a, template),
+                                       _valid_post_data(world, name))
+
+    expected = 200 if method == "get" or name == "api_token_create" else 302
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(("name", "template", "method", "allowed", "denied"),
+                         [row for row in MATRIX if row[4]], ids=[r[0] for r in MATRIX if r[4]])
+def test_tenancy_view_wrong_role_same_tenant_gets_403_and_changes_nothing(
+    world, tenant_a, client, name, template, method, allowed, denied
+):
+    client.force_login(getattr(world, denied))
+    before = snapshot()
+
+    response = getattr(client, method)(_path(world, tenant_a, template),
+                                       _valid_post_data(world, name))
+
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "template", "method", "allowed", "denied"), MATRIX,
+                         ids=[row[0] for row in MATRIX])
+def test_tenancy_view_user_of_another_tenant_gets_404_and_changes_nothing(
+    world, tenant_a, tenant_b, client, name, template, method, allowed, denied
+):
+    client.force_login(world.outsider)
+    before = snapshot()
+
+    response = getattr(client, method)(_path(world, tenant_a, template),
+                                       _valid_post_data(world, name))
+    assert response.status_code == 404
+    if "{" in template:
+        # Tenant A's ids through tenant B's own address: the scoped lookup must not find them.
+        response = getattr(client, method)(_path(world, tenant_b, template),
+                                           _valid_post_data(world, name))
+        assert response.status_code == 404
+    assert snapshot() == before
+
+
+# --- the manager and agent workspaces -------------------------------------------------
+
+
+def test_overview_counts_members_agents_coaches_and_lists_my_teams(world, tenant_a, client):
+    client.force_login(world.co_coach)
+
+    response = client.get(tenant_a.url("manage/"))
+
+    assert response.context["member_count"] == 5
+    assert response.context["agent_count"] == 2
+    assert response.context["coach_count"] == 2
+    assert [t.name for t in response.context["teams"]] == ["Service Desk"]
+    assert [t.name for t in response.context["my_teams"]] == ["Service Desk"]
+
+
+def test_my_coaching_lists_only_the_agents_teams(world, tenant_a, client):
+    tenant_a.team("Network", members=[world.agent2])
+    client.force_login(world.agent)
+
+    response = client.get(tenant_a.url("me/"))
+
+    assert [t.name for t in response.context["my_teams"]] == ["Service Desk"]
+    assert "Service Desk" in response.content.decode()
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def test_settings_post_saves_name_timezone_and_weekend(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url("settings/"), {
+        "name": "Alpha Support", "timezone": "Europe/Paris", "weekend_days": ["6", "4"],
+    })
+
+    assert response["Location"] == "/o/alpha/settings/"
+    tenant_a.org.refresh_from_db()
+    assert (tenant_a.org.name, tenant_a.org.timezone, tenant_a.org.weekend_days) == (
+        "Alpha Support", "Europe/Paris", [4, 6]
+    )
+
+
+def test_settings_post_unknown_timezone_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url("settings/"), {"name": "X", "timezone": "Mars/Base"})
+
+    assert response.status_code == 200
+    assert "timezone" in response.context["form"].errors
+    tenant_a.org.refresh_from_db()
+    assert (tenant_a.org.name, tenant_a.org.timezone) == ("Alpha", "UTC")
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+def test_member_add_existing_account_creates_membership_with_roles(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url("settings/members/"), {
+        "add-identifier": "NINA@example.com", "add-roles": ["agent", "qa_analyst"],
+    })
+
+    assert response["Location"] == "/o/alpha/settings/members/"
+    with scopes_disabled():
+        membership = Membership.objects.get(user=world.newcomer)
+    assert (membership.organization, membership.roles) == (
+        tenant_a.org, frozenset({"agent", "qa_analyst"})
+    )
+
+
+def test_member_add_unknown_user_is_a_form_error_and_changes_nothing(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/members/"), {
+        "add-identifier": "ghost@example.com", "add-roles": ["agent"],
+    })
+
+    assert response.status_code == 200
+    assert response.context["add_form"].errors["identifier"] == [
+        "No account matches “ghost@example.com”. Check the spelling, or create the account "
+        "below."
+    ]
+    assert snapshot() == before
+
+
+def test_member_add_without_roles_is_a_form_error_and_changes_nothing(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/members/"), {"add-identifier": "nina"})
+
+    assert response.context["add_form"].errors["roles"] == ["Choose at least one role."]
+    assert snapshot() == before
+
+
+def test_member_add_existing_member_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/members/"), {
+        "add-identifier": world.agent.username, "add-roles": ["coach"],
+    })
+
+    assert response.context["add_form"].errors["identifier"] == ["abe is already a member."]
+    assert snapshot() == before
+
+
+def test_member_create_account_creates_user_membership_and_sends_set_password_mail(
+    world, tenant_a, client
+):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url("settings/members/"), {
+        "create-username": "zoe", "create-first_name": "Zoe", "create-last_name": "Park",
+        "create-email": "zoe@example.com", "create-roles": ["agent"],
+    })
+
+    assert response.status_code == 302
+    user = User.objects.get(username="zoe")
+    assert (user.email, user.has_usable_password()) == ("zoe@example.com", False)
+    with scopes_disabled():
+        assert Membership.objects.get(user=user).roles == frozenset({"agent"})
+
+
+def test_member_create_account_sends_the_mail_after_commit(
+    world, tenant_a, client, django_capture_on_commit_callbacks
+):
+    client.force_login(world.admin)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(tenant_a.url("settings/members/"), {
+            "create-username": "zoe", "create-email": "zoe@example.com",
+            "create-roles": ["agent"],
+        })
+
+    assert [m.to for m in mail.outbox] == [["zoe@example.com"]]
+    assert "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_member_create_account_with_taken_email_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/members/"), {
+        "create-username": "zoe", "create-email": world.agent.email, "create-roles": ["agent"],
+    })
+
+    assert list(response.context["create_form"].errors) == ["email"]
+    assert snapshot() == before
+
+
+def test_member_edit_post_replaces_roles(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url(f"settings/members/{world.agent_membership.pk}/"),
+                           {"roles": ["coach", "skill_admin"]})
+
+    assert response["Location"] == "/o/alpha/settings/members/"
+    world.agent_membership.refresh_from_db()
+    assert world.agent_membership.roles == frozenset({"coach", "skill_admin"})
+
+
+def test_member_edit_without_roles_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    # A browser always sends the CSRF token, even with every role box unticked.
+    response = client.post(tenant_a.url(f"settings/members/{world.agent_membership.pk}/"),
+                           {"csrfmiddlewaretoken": "x"})
+
+    assert response.context["form"].errors["roles"] == ["Choose at least one role."]
+    assert snapshot() == before
+
+
+def test_member_edit_dropping_admin_role_of_last_admin_is_a_form_error(world, tenant_a, client):
+    with scopes_disabled():
+        admin_membership = Membership.objects.get(user=world.admin)
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url(f"settings/members/{admin_membership.pk}/"),
+                           {"roles": ["coach"]})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["roles"] == [
+        "An organization needs at least one organization admin."
+    ]
+    assert snapshot() == before
+
+
+def test_member_remove_deletes_membership_and_team_links(world, tenant_a, client):
+    with scopes_disabled():
+        coach_membership = Membership.objects.get(user=world.coach)
+        co_coach_membership = Membership.objects.get(user=world.co_coach)
+    client.force_login(world.admin)
+
+    client.post(tenant_a.url(f"settings/members/{world.agent_membership.pk}/remove/"))
+    client.post(tenant_a.url(f"settings/members/{coach_membership.pk}/remove/"))
+    response = client.post(tenant_a.url(f"settings/members/{co_coach_membership.pk}/remove/"))
+
+    assert response["Location"] == "/o/alpha/settings/members/"
+    with scopes_disabled():
+        assert sorted(Membership.objects.filter(organization=tenant_a.org)
+                      .values_list("user__username", flat=True)) == ["ada", "amy"]
+        world.team.refresh_from_db()
+        assert world.team.manager is None
+        assert TeamMember.objects.filter(team=world.team).count() == 0
+        assert TeamManager.objects.filter(team=world.team).count() == 0
+        # Tenant B is untouched.
+        assert Membership.objects.filter(user=world.outsider).count() == 1
+    assert User.objects.filter(username="abe").exists()
+
+
+def test_member_remove_last_admin_is_refused_and_changes_nothing(world, tenant_a, client):
+    with scopes_disabled():
+        admin_membership = Membership.objects.get(user=world.admin)
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url(f"settings/members/{admin_membership.pk}/remove/"),
+                           follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "An organization needs at least one organization admin."
+    ]
+    assert snapshot() == before
+
+
+def test_member_remove_by_get_is_not_allowed(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.get(tenant_a.url(f"settings/members/{world.agent_membership.pk}/remove/"))
+
+    assert response.status_code == 405
+
+
+# --- teams -----------------------------------------------------------------------------
+
+
+def test_team_list_and_detail_show_the_team(world, tenant_a, client):
+    client.force_login(world.coach)
+
+    listing = client.get(tenant_a.url("teams/"))
+    detail = client.get(tenant_a.url(f"teams/{world.team.pk}/"))
+
+    assert [t.name for t in listing.context["teams"]] == ["Service Desk"]
+    assert listing.context["can_edit"] is False
+    assert detail.context["team"] == world.team
+    assert "abe" in detail.content.decode() or "First" in detail.content.decode()
+
+
+def test_team_create_post_creates_team_with_exact_people(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url("teams/new/"), {
+        "name": "  Night Shift ", "description": "Overnight cover", "manager": world.co_coach.pk,
+        "additional_managers": [world.coach.pk], "members": [world.agent.pk, world.agent2.pk],
+    })
+
+    with tenant_a.scope():
+        team = Team.objects.get(name="Night Shift")
+        assert response["Location"] == f"/o/alpha/teams/{team.pk}/"
+        assert (team.organization, team.description, team.manager) == (
+            tenant_a.org, "Overnight cover", world.co_coach
+        )
+        assert set(team.members.all()) == {world.agent, world.agent2}
+        assert list(team.additional_managers.all()) == [world.coach]
+        assert set(TeamMember.objects.filter(team=team).values_list("organization_id", flat=True)) \
+            == {tenant_a.org.pk}
+
+
+def test_team_edit_post_replaces_members_and_managers(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    client.post(tenant_a.url(f"teams/{world.team.pk}/edit/"), {
+        "name": "Service Desk EU", "manager": world.co_coach.pk, "members": [world.agent2.pk],
+    })
+
+    with tenant_a.scope():
+        team = Team.objects.get(pk=world.team.pk)
+        assert (team.name, team.manager) == ("Service Desk EU", world.co_coach)
+        assert list(team.members.all()) == [world.agent2]
+        assert list(team.additional_managers.all()) == []
+
+
+def test_team_delete_post_deletes_team_and_its_links(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url(f"teams/{world.team.pk}/delete/"))
+
+    assert response["Location"] == "/o/alpha/teams/"
+    with scopes_disabled():
+        assert not Team.objects.filter(pk=world.team.pk).exists()
+        assert TeamMember.objects.filter(team_id=world.team.pk).count() == 0
+        assert Team.objects.filter(pk=world.outsider_team.pk).exists()
+
+
+def test_team_create_duplicate_name_is_a_form_error_and_changes_nothing(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("teams/new/"), {"name": "service desk"})
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "A team named “service desk” already exists."
+    ]
+    assert snapshot() == before
+
+
+def test_team_create_same_name_as_another_tenants_team_is_allowed(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    client.post(tenant_a.url("teams/new/"), {"name": "Billing"})
+
+    with tenant_a.scope():
+        assert Team.objects.filter(name="Billing").count() == 1
+
+
+@pytest.mark.parametrize("field", ["members", "manager", "additional_managers"])
+def test_team_create_with_person_of_another_tenant_is_a_form_error(
+    world, tenant_a, client, field
+):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    value = {
+        "manager": world.outsider.pk,
+        "additional_managers": [world.co_coach.pk, world.outsider.pk],
+        "members": [world.agent.pk, world.outsider.pk],
+    }[field]
+    response = client.post(tenant_a.url("teams/new/"), {"name": "Night Shift", field: value})
+
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == [field]
+    assert snapshot() == before
+
+
+def test_team_edit_with_member_of_another_tenant_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url(f"teams/{world.team.pk}/edit/"), {
+        "name": "Service Desk", "members": [world.outsider.pk],
+    })
+
+    assert list(response.context["form"].errors) == ["members"]
+    assert snapshot() == before
+
+
+def test_team_form_offers_only_members_of_the_organization(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.get(tenant_a.url("teams/new/"))
+
+    form = response.context["form"]
+    assert set(form.fields["members"].queryset) == {
+        world.admin, world.coach, world.co_coach, world.agent, world.agent2
+    }
+    for name in ("manager", "additional_managers"):
+        assert set(form.fields[name].queryset) == {world.admin, world.coach, world.co_coach}
+
+
+def test_team_create_with_agent_as_manager_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("teams/new/"), {"name": "Night Shift",
+                                                        "manager": world.agent.pk})
+
+    assert list(response.context["form"].errors) == ["manager"]
+    assert snapshot() == before
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+def test_api_token_create_shows_the_key_once_and_stores_only_its_digest(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url("settings/api-tokens/"), {"name": "Zendesk"})
+
+    raw = response.context["new_key"]
+    assert raw.startswith("cd_")
+    token = active_token_for(raw)
+    assert (token.name, token.organization, token.created_by) == (
+        "Zendesk", tenant_a.org, world.admin
+    )
+    assert raw not in {token.key_hash, token.key_prefix}
+    assert client.get(tenant_a.url("settings/api-tokens/")).context["new_key"] is None
+
+
+def test_api_token_create_blank_name_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/api-tokens/"), {"name": ""})
+
+    assert list(response.context["form"].errors) == ["name"]
+    assert snapshot() == before
+
+
+def test_api_token_revoke_sets_revoked_at(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url(f"settings/api-tokens/{world.token.pk}/revoke/"))
+
+    assert response["Location"] == "/o/alpha/settings/api-tokens/"
+    world.token.refresh_from_db()
+    assert world.token.revoked_at is not None
+
+
+def test_api_token_list_shows_only_tenant_tokens(world, tenant_a, tenant_b, client):
+    with tenant_b.scope():
+        create_api_token(organization=tenant_b.org, name="Beta secret sync")
+    client.force_login(world.admin)
+
+    response = client.get(tenant_a.url("settings/api-tokens/"))
+
+    assert [t.name for t in response.context["tokens"]] == ["ServiceNow sync"]
