@@ -1,0 +1,1 @@
+"""Coaching opportunities: the condition language, trigger rules and virtual coaches."""
