@@ -9,8 +9,9 @@ The middleware also runs the whole admin request inside the admin's tenant scope
 widget, lookup or hand-edited URL that reaches a scoped manager stays inside the tenant.
 """
 
+from django import forms
 from django.contrib import admin
-from django.db import models
+from django.contrib.admin.utils import flatten_fieldsets
 
 from .models import Organization, TenantModel, User
 
@@ -64,16 +65,18 @@ class TenantAdminMixin:
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        choose_organization = _is_superuser(request) and obj is None
+        if choose_organization:
+            # organization is editable=False, so a ModelForm refuses it as a model field;
+            # superusers choose it through a plain form field instead.
+            fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+            kwargs["fields"] = [f for f in fields if f != "organization"]
         form = super().get_form(request, obj, change=change, **kwargs)
-        if _is_superuser(request) and obj is None and "organization" in form.base_fields:
-            form.base_fields["organization"].required = True
-        return form
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "organization" and _is_superuser(request):
-            # editable=False hides it from ModelForms; superusers choose it when creating.
-            return models.ForeignKey.formfield(db_field, queryset=Organization.objects.all())
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+        return _tenant_form(
+            form,
+            fixed_organization=None if _is_superuser(request) else _admin_org(request),
+            choose_organization=choose_organization,
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs["queryset"] = _limit_choices(db_field.related_model, request, kwargs.get("queryset"))
@@ -127,6 +130,34 @@ class TenantInlineMixin(TenantAdminMixin):
     def get_fields(self, request, obj=None):
         return [f for f in admin.options.InlineModelAdmin.get_fields(self, request, obj)
                 if f != "organization"]
+
+
+def _tenant_form(form_class, *, fixed_organization, choose_organization: bool):
+    """The admin's ModelForm, validated with its organization set.
+
+    Without this the organization (not a form field) is left out of model validation, so
+    a constraint such as a team name unique per organization surfaced as an IntegrityError
+    instead of a form error.
+    """
+
+    class TenantForm(form_class):
+        if choose_organization:
+            organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+
+        def _post_clean(self):
+            chosen = fixed_organization or self.cleaned_data.get("organization")
+            if chosen is not None and not self.instance.organization_id:
+                self.instance.organization = chosen
+            super()._post_clean()
+
+        def _get_validation_exclusions(self):
+            exclude = super()._get_validation_exclusions()
+            if self.instance.organization_id:
+                exclude.discard("organization")
+            return exclude
+
+    TenantForm.__name__ = form_class.__name__
+    return TenantForm
 
 
 def _limit_choices(model, request, queryset):
