@@ -75,7 +75,8 @@ def env_db(name: str, default: str) -> dict:
         config = environ.Env.db_url_config(value)
     except Exception as exc:  # django-environ raises several types for a bad URL
         raise ImproperlyConfigured(f"{name}={value!r} is not a database URL: {exc}") from None
-    if not config.get("ENGINE"):
+    # django-environ passes an unknown scheme ("foo://…") through as the ENGINE.
+    if config.get("ENGINE") not in set(environ.Env.DB_SCHEMES.values()):
         raise ImproperlyConfigured(f"{name}={value!r} names an unknown database scheme.")
     return config
 
