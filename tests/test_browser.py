@@ -1,0 +1,87 @@
+"""Browser test: sign in through headless Debian Chromium and reach the workspaces.
+
+Chromium comes from the system (``apt install chromium``); ``playwright install`` is never
+used. Without a Chromium binary the test is skipped, saying so.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import chromium_path
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path("/tmp/screens")
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("No Chromium found (set CHROMIUM_PATH or `apt install chromium`); "
+                    "browser tests need Debian's chromium and never download one.")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # test itself (fixtures, assertions) are still plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _sign_in_with_keyboard(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    # The username field has autofocus; everything else is done with the keyboard.
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_browser_coach_signs_in_and_sees_manager_workspace_agent_sees_my_coaching(
+    browser, live_server, tenant_a
+):
+    from playwright.sync_api import expect
+
+    coach = tenant_a.member("coach", username="carla", first_name="Carla", last_name="Coach")
+    agent = tenant_a.member("agent", username="arno", first_name="Arno", last_name="Agent")
+    tenant_a.team("Service Desk", manager=coach, members=[agent])
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _sign_in_with_keyboard(page, live_server.url, "carla")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    assert page.url == f"{live_server.url}/o/alpha/manage/"
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Teams")).to_be_visible()
+    expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Service Desk")).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "foundation-manager-overview.png"), full_page=True)
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _sign_in_with_keyboard(page, live_server.url, "arno")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("My coaching")
+    assert page.url == f"{live_server.url}/o/alpha/me/"
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Teams")).to_have_count(0)
+    expect(page.get_by_text("Service Desk", exact=True)).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "foundation-agent-my-coaching.png"), full_page=True)
+    context.close()
+    assert os.path.getsize(SCREENSHOTS / "foundation-manager-overview.png") > 0
