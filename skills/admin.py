@@ -1,0 +1,87 @@
+"""Tenant-scoped Django admin for the skill catalogue, levels, holdings and history."""
+
+from django import forms
+from django.contrib import admin
+
+from tenancy.admin_mixins import TenantAdminMixin
+
+from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill
+from .services import validate_skill
+
+
+@admin.register(SkillLevel)
+class SkillLevelAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "rank", "description"]
+    ordering = ["rank"]
+
+
+class SkillAdminForm(forms.ModelForm):
+    """Applies the catalogue's rules (unique name, no cycle) to admin edits."""
+
+    organization_for_new = None
+
+    def clean(self):
+        data = super().clean()
+        organization = (self.instance.organization if self.instance.pk
+                        else data.get("organization") or self.organization_for_new)
+        if organization is not None and data.get("name"):
+            validate_skill(organization=organization, skill=self.instance,
+                           name=data["name"], parent=data.get("parent"))
+        return data
+
+
+@admin.register(Skill)
+class SkillAdmin(TenantAdminMixin, admin.ModelAdmin):
+    form = SkillAdminForm
+    list_display = ["name", "parent", "category", "skill_type", "active"]
+    list_filter = ["skill_type", "active"]
+    search_fields = ["name", "category"]
+    fields = ["name", "description", "category", "skill_type", "parent", "active"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.organization_for_new = getattr(request, "organization", None)
+        return form
+
+
+@admin.register(UserSkill)
+class UserSkillAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "skill", "level", "source", "changed_at"]
+    list_filter = ["source"]
+    search_fields = ["user__username", "skill__name"]
+    readonly_fields = ["user", "skill", "level", "source", "awarded_by", "acquired_at",
+                       "changed_at"]
+
+    def has_add_permission(self, request, *args):
+        return False  # skills are awarded through the matrix, reviews or imports (history)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SkillChange)
+class SkillChangeAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "user", "skill", "kind", "from_level", "to_level", "source",
+                    "actor"]
+    list_filter = ["kind", "source"]
+    search_fields = ["user__username", "skill__name"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SkillReview)
+class SkillReviewAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "skill", "level", "state", "created_at", "decided_by"]
+    list_filter = ["state"]
+    readonly_fields = ["user", "skill", "level", "held_level", "justification", "state",
+                       "decided_by", "decided_at", "decision_comment"]
+
+    def has_add_permission(self, request, *args):
+        return False

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class SkillsConfig(AppConfig):
+    name = "skills"
+    verbose_name = "Skills"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tenancy import demo, navigation
+
+        from . import demo as skills_demo
+        from . import rules  # noqa: F401  (registers the permissions)
+
+        navigation.register(
+            workspace="manager", label="Skills", url_name="skills:matrix",
+            permission="skills.view_skills_workspace", order=30,
+        )
+        navigation.register(
+            workspace="agent", label="My skills", url_name="skills:my_skills",
+            permission="skills.view_my_skills", order=30,
+        )
+        if skills_demo.seed_skills not in demo.EXTENSIONS:
+            demo.EXTENSIONS.append(skills_demo.seed_skills)

@@ -1,0 +1,87 @@
+"""Demo skills for ``seed_demo``: an IT service desk skill tree, levels for the demo agents,
+a pending self-review, and skills required by the demo work items (once they exist).
+
+Idempotent: awarding what is held changes nothing, and existing skills are found by name.
+"""
+
+import random
+
+from django.apps import apps
+
+from .enums import ReviewState, SkillType, Source
+from .models import Skill, SkillReview
+from .services import award_skill, ensure_level_scale, request_skill_review, save_skill
+
+# (parent, category, type, description, children)
+TREE = [
+    ("Networking", "Infrastructure", SkillType.TECHNICAL,
+     "Connectivity, routing and security of the network.",
+     ["Firewall", "Router", "VPN", "Wi-Fi"]),
+    ("Identity", "Infrastructure", SkillType.TECHNICAL,
+     "Accounts, access and authentication.",
+     ["Active Directory", "MFA", "Password reset"]),
+    ("End-user", "Workplace", SkillType.TECHNICAL,
+     "Devices and software people use every day.",
+     ["Laptop", "Printing", "Mobile devices", "Office apps"]),
+    ("Communication", "Soft skills", SkillType.SOFT,
+     "How agents talk and write to the people they help.",
+     ["Empathy", "Written notes", "De-escalation"]),
+    ("Customer service", "Customer care", SkillType.PROCESS,
+     "Orders, billing and returns for customers.",
+     ["Billing", "Returns", "Order tracking"]),
+]
+
+# Which branches each demo team leans on (by team position), for realistic levels.
+TEAM_FOCUS = [
+    ["Identity", "End-user", "Communication"],
+    ["Networking", "Identity", "Communication"],
+    ["Customer service", "Communication"],
+]
+
+
+def seed_skills(organization, people, stdout) -> None:
+    levels = ensure_level_scale(organization=organization)
+    children_of: dict[str, list[Skill]] = {}
+    for parent_name, category, skill_type, description, children in TREE:
+        parent = _skill(organization, parent_name, category, skill_type, description, None)
+        children_of[parent_name] = [
+            _skill(organization, name, category, skill_type, "", parent) for name in children
+        ]
+    rng = random.Random(f"skills-{organization.slug}")
+    for index, team in enumerate(people.teams):
+        focus = TEAM_FOCUS[index % len(TEAM_FOCUS)]
+        manager = team.manager
+        for agent in sorted(team.members.all(), key=lambda u: u.username):
+            for branch in focus:
+                for skill in rng.sample(children_of[branch], k=min(2, len(children_of[branch]))):
+                    level = levels[min(rng.randrange(len(levels)), len(levels) - 1)]
+                    award_skill(user=agent, skill=skill, level=level, source=Source.IMPORT,
+                                actor=manager)
+    if people.agents and len(levels) > 1:
+        agent = people.agents[0]
+        skill = children_of["Communication"][2]
+        open_review = SkillReview.objects.filter(user=agent, skill=skill,
+                                                 state=ReviewState.REQUESTED).exists()
+        held = agent.user_skills.filter(skill=skill).select_related("level").first()
+        if not open_review and (held is None or held.level.rank < levels[-1].rank):
+            target = levels[-1] if held else levels[1]
+            request_skill_review(
+                user=agent, skill=skill, level=target, requested_by=agent,
+                justification="Calmed three escalated callers last week; see the notes on "
+                              "the tickets and the customer's thank-you e-mail.",
+            )
+    if apps.is_installed("work"):
+        from .services import seed_work_item_skills
+
+        seed_work_item_skills(organization=organization, rng=rng)
+    if stdout is not None:
+        stdout.write(f"  skills: {Skill.objects.filter(organization=organization).count()} "
+                     f"skills in {organization.slug}")
+
+
+def _skill(organization, name, category, skill_type, description, parent) -> Skill:
+    existing = Skill.objects.filter(organization=organization, name__iexact=name).first()
+    if existing is not None:
+        return existing
+    return save_skill(organization=organization, name=name, category=category,
+                      skill_type=skill_type, description=description, parent=parent)

@@ -1,0 +1,207 @@
+"""Skills: the catalogue with its hierarchy, the level scale, who holds what, the history of
+every change, work-item requirements and self-reviews.
+
+Every write goes through :mod:`skills.services`; these classes only hold data, integrity
+constraints and the review lifecycle's transitions.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from tenancy.models import TenantModel
+
+from .enums import ChangeKind, ReviewState, SkillType, Source
+
+
+class SkillLevel(TenantModel):
+    """One step of the organization's ordered scale; a higher ``rank`` is a higher level."""
+
+    name = models.CharField(max_length=60)
+    rank = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("name"), name="skilllevel_unique_name",
+                violation_error_message="A level with this name already exists.",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "rank"], name="skilllevel_org_rank")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(TenantModel):
+    """A skill of the organization's catalogue, optionally below a parent skill."""
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=80, blank=True)
+    skill_type = models.CharField(
+        "type", max_length=20, choices=SkillType.choices, default=SkillType.TECHNICAL
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("name"), name="skill_unique_name",
+                violation_error_message="A skill with this name already exists.",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "name"], name="skill_org_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserSkill(TenantModel):
+    """A skill a user holds, at one level of the scale. One row per user and skill."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="user_skills"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="holders")
+    level = models.ForeignKey(SkillLevel, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    awarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acquired_at = models.DateTimeField(help_text="When the user first got this skill.")
+    changed_at = models.DateTimeField(help_text="When the level last changed.")
+
+    class Meta:
+        ordering = ["skill__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="userskill_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "user"], name="userskill_org_user"),
+            models.Index(fields=["organization", "skill"], name="userskill_org_skill"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.skill} ({self.level})"
+
+
+class SkillChange(TenantModel):
+    """One line of the immutable history: a skill added, raised, lowered or removed.
+
+    ``cause_type``/``cause_id`` point at what caused it (an assessment, a learning task, a
+    recommendation, a review…) without this app importing the apps that own those rows.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skill_changes"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    from_level = models.ForeignKey(
+        SkillLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_level = models.ForeignKey(
+        SkillLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cause_type = models.CharField(max_length=40, blank=True)
+    cause_id = models.PositiveBigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "user", "created_at"],
+                         name="skillchange_org_user"),
+            models.Index(fields=["organization", "cause_type", "cause_id"],
+                         name="skillchange_org_cause"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} {self.skill}"
+
+    def save(self, *args, **kwargs):
+        # History is append-only: an existing line is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Skill history is immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Skill history is immutable.")
+
+
+class SkillReview(FSMModelMixin, TenantModel):
+    """An agent's request to add a skill, or raise its level, decided by their coach."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skill_reviews"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="reviews")
+    level = models.ForeignKey(SkillLevel, on_delete=models.PROTECT, related_name="+")
+    held_level = models.ForeignKey(
+        SkillLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The level the agent held when asking.",
+    )
+    justification = models.TextField()
+    state = FSMField(max_length=20, choices=ReviewState.choices, default=ReviewState.REQUESTED,
+                     protected=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "skill"], condition=models.Q(state=ReviewState.REQUESTED),
+                name="skillreview_one_open_per_skill",
+                violation_error_message="There is already an open request for this skill.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "state"], name="skillreview_org_state"),
+            models.Index(fields=["organization", "user"], name="skillreview_org_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks {self.skill} at {self.level}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == ReviewState.REQUESTED
+
+    def _record_decision(self, decided_by, comment: str, when) -> None:
+        self.decided_by = decided_by
+        self.decision_comment = comment
+        self.decided_at = when
+
+    @transition(field=state, source=ReviewState.REQUESTED, target=ReviewState.APPROVED)
+    def approve(self, *, decided_by, comment: str, when) -> None:
+        self._record_decision(decided_by, comment, when)
+
+    @transition(field=state, source=ReviewState.REQUESTED, target=ReviewState.REJECTED)
+    def reject(self, *, decided_by, comment: str, when) -> None:
+        self._record_decision(decided_by, comment, when)
+
+    @transition(field=state, source=ReviewState.REQUESTED, target=ReviewState.WITHDRAWN)
+    def withdraw(self, *, when) -> None:
+        self.decided_at = when

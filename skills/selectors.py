@@ -1,0 +1,428 @@
+"""Read queries for skills pages and the API: each returns what its callers render, with a
+fixed number of queries whatever the amount of data."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
+
+from . import extensions
+from .enums import ReviewState
+from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill
+
+
+def levels(organization: Organization) -> list[SkillLevel]:
+    return list(SkillLevel.objects.filter(organization=organization).order_by("rank"))
+
+
+def catalogue(organization: Organization, *, include_inactive: bool = True) -> QuerySet[Skill]:
+    qs = (
+        Skill.objects.filter(organization=organization)
+        .select_related("parent")
+        .annotate(holder_count=Count("holders", distinct=True))
+        .order_by("name")
+    )
+    return qs if include_inactive else qs.filter(active=True)
+
+
+def categories(organization: Organization) -> list[str]:
+    return list(
+        Skill.objects.filter(organization=organization).exclude(category="")
+        .order_by("category").values_list("category", flat=True).distinct()
+    )
+
+
+@dataclass
+class TreeNode:
+    skill: Skill
+    children: list["TreeNode"] = field(default_factory=list)
+
+
+def skill_forest(skills: list[Skill]) -> list[TreeNode]:
+    """Roots of the hierarchy built from ``skills`` (children sorted by name)."""
+    nodes = {s.pk: TreeNode(s) for s in skills}
+    roots = []
+    for skill in sorted(skills, key=lambda s: s.name.lower()):
+        parent = nodes.get(skill.parent_id)
+        (parent.children if parent else roots).append(nodes[skill.pk])
+    return roots
+
+
+def flatten_forest(roots: list[TreeNode], depth: int = 0) -> list[tuple[int, Skill]]:
+    rows = []
+    for node in roots:
+        rows.append((depth, node.skill))
+        rows.extend(flatten_forest(node.children, depth + 1))
+    return rows
+
+
+def teams_coached_by(user: User) -> QuerySet[Team]:
+    return (
+        Team.objects.filter(Q(manager=user) | Q(pk__in=TeamManager.objects.filter(user=user)
+                                                .values("team_id")))
+        .order_by("name")
+    )
+
+
+def coaches_of(user: User) -> list[User]:
+    """Managers and additional managers of the teams ``user`` belongs to (not the user)."""
+    team_ids = TeamMember.objects.filter(user=user).values("team_id")
+    return list(
+        User.objects.filter(
+            Q(managed_teams__in=team_ids) | Q(team_manager_links__team_id__in=team_ids)
+        ).exclude(pk=user.pk).distinct().order_by("username")
+    )
+
+
+# ---------------------------------------------------------------- skill matrix
+
+
+@dataclass
+class MatrixCell:
+    skill: Skill
+    holding: UserSkill | None
+    marker: extensions.MatrixMarker | None = None
+    dimmed: bool = False
+
+
+@dataclass
+class MatrixRow:
+    user: User
+    label: str
+    cells: list[MatrixCell]
+
+
+@dataclass
+class Matrix:
+    levels: list[SkillLevel]
+    skills: list[Skill]
+    rows: list[MatrixRow]
+    teams: list[Team]
+    people: list[User]
+    categories: list[str]
+    team: Team | None
+
+
+def matrix(
+    *,
+    organization: Organization,
+    viewer_sees_all: bool,
+    viewer: User,
+    team_id: int | None = None,
+    user_id: int | None = None,
+    skill_type: str = "",
+    level_id: int | None = None,
+    category: str = "",
+) -> Matrix | None:
+    """Agents × skills with their levels, in seven queries plus one per registered marker.
+
+    ``viewer_sees_all`` (skill and org admins) may look at the whole tenant or any team;
+    other viewers (coaches) only at a team they coach, the first one by default. Returns
+    None when ``team_id`` is not a team the viewer may see.
+    """
+    teams_qs = Team.objects.filter(organization=organization).order_by("name")
+    if not viewer_sees_all:
+        teams_qs = teams_coached_by(viewer)
+    teams = list(teams_qs)
+    team = None
+    if team_id is not None:
+        team = next((t for t in teams if t.pk == team_id), None)
+        if team is None:
+            return None
+    elif not viewer_sees_all:
+        team = teams[0] if teams else None
+
+    scale = levels(organization)
+    skills_qs = Skill.objects.filter(organization=organization, active=True).order_by("name")
+    if skill_type:
+        skills_qs = skills_qs.filter(skill_type=skill_type)
+    if category:
+        skills_qs = skills_qs.filter(category=category)
+    skills = list(skills_qs)
+    all_categories = categories(organization)
+
+    if team is not None:
+        people_qs = User.objects.filter(
+            pk__in=TeamMember.objects.filter(team=team).values("user_id")
+        )
+    elif viewer_sees_all:
+        with scopes_disabled():
+            people_qs = User.objects.filter(
+                pk__in=Membership.objects.filter(organization=organization, is_agent=True)
+                .values("user_id")
+            )
+    else:
+        people_qs = User.objects.none()
+    people = list(people_qs.order_by("first_name", "last_name", "username"))
+    rows_people = [p for p in people if user_id is None or p.pk == user_id]
+
+    skill_ids = [s.pk for s in skills]
+    user_ids = [p.pk for p in rows_people]
+    holdings = {}
+    if skill_ids and user_ids:
+        for us in UserSkill.objects.filter(
+            organization=organization, user_id__in=user_ids, skill_id__in=skill_ids
+        ):
+            holdings[(us.user_id, us.skill_id)] = us
+    level_by_id = {lv.pk: lv for lv in scale}
+    for us in holdings.values():
+        us.level = level_by_id.get(us.level_id, us.level)
+    markers = extensions.matrix_markers(organization, user_ids, skill_ids) if user_ids else {}
+
+    rows = []
+    for person in rows_people:
+        cells = []
+        hit = False
+        for skill in skills:
+            holding = holdings.get((person.pk, skill.pk))
+            dimmed = False
+            if level_id is not None:
+                matches = holding is not None and holding.level_id == level_id
+                hit = hit or matches
+                dimmed = not matches
+            cells.append(MatrixCell(skill, holding, markers.get((person.pk, skill.pk)), dimmed))
+        if level_id is None or hit:
+            label = person.get_full_name() or person.username
+            rows.append(MatrixRow(person, label, cells))
+    return Matrix(scale, skills, rows, teams, people, all_categories, team)
+
+
+def matrix_cell(*, organization: Organization, user: User, skill: Skill) -> UserSkill | None:
+    return (
+        UserSkill.objects.filter(organization=organization, user=user, skill=skill)
+        .select_related("level")
+        .first()
+    )
+
+
+def agent_editable_by(*, organization: Organization, viewer: User, user_id: int,
+                      sees_all: bool) -> User | None:
+    """The member ``user_id`` if the viewer may edit their skills, else None (→ 404)."""
+    with scopes_disabled():
+        is_member = Membership.objects.filter(organization=organization, user_id=user_id).exists()
+    if not is_member:
+        return None
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    if sees_all or viewer.has_perm("skills.edit_user_skills", user):
+        return user
+    return None
+
+
+# ---------------------------------------------------------------- skill overview
+
+PIE_COLOURS = ["#9ec5fe", "#6ea8fe", "#3d8bfd", "#0a58ca", "#084298", "#052c65", "#031633"]
+
+
+@dataclass
+class CoverageSlice:
+    level: SkillLevel
+    count: int
+    percent: float
+    colour: str
+    path: str  # SVG path of the pie slice ("" when count is 0)
+
+
+@dataclass
+class Mttr:
+    mean: timedelta | None
+    count: int
+    since: object  # datetime or None for "all time"
+    days: int | None
+
+
+@dataclass
+class Overview:
+    skill: Skill
+    ancestors: list[Skill]
+    subtree: list[TreeNode]
+    holder_count: int
+    work_item_count: int
+    experts: list[UserSkill]
+    top_level: SkillLevel | None
+    coverage: list[CoverageSlice]
+    mttr: Mttr
+    sections: list = field(default_factory=list)
+
+
+def _pie_path(start: float, end: float, r: float = 90, cx: float = 100, cy: float = 100) -> str:
+    if end - start >= 0.9999:
+        # A full circle is two half arcs.
+        return (f"M {cx} {cy - r} A {r} {r} 0 1 1 {cx} {cy + r} "
+                f"A {r} {r} 0 1 1 {cx} {cy - r} Z")
+    a0, a1 = 2 * math.pi * start - math.pi / 2, 2 * math.pi * end - math.pi / 2
+    x0, y0 = cx + r * math.cos(a0), cy + r * math.sin(a0)
+    x1, y1 = cx + r * math.cos(a1), cy + r * math.sin(a1)
+    large = 1 if end - start > 0.5 else 0
+    return f"M {cx} {cy} L {x0:.2f} {y0:.2f} A {r} {r} 0 {large} 1 {x1:.2f} {y1:.2f} Z"
+
+
+def coverage(scale: list[SkillLevel], counts: dict[int, int]) -> list[CoverageSlice]:
+    total = sum(counts.values())
+    slices, start = [], 0.0
+    for index, level in enumerate(scale):
+        count = counts.get(level.pk, 0)
+        share = count / total if total else 0.0
+        path = _pie_path(start, start + share) if count else ""
+        colour = PIE_COLOURS[min(index, len(PIE_COLOURS) - 1)]
+        slices.append(CoverageSlice(level, count, round(share * 100, 1), colour, path))
+        start += share
+    return slices
+
+
+def mttr(*, skill: Skill, days: int | None) -> Mttr:
+    """Mean resolved_at − opened_at over resolved work items requiring ``skill``.
+
+    Counts items resolved in the last ``days`` days (all time when None).
+    """
+    from django.db.models import Avg, DurationField, ExpressionWrapper, F
+
+    from work.models import WorkItem
+
+    since = timezone.now() - timedelta(days=days) if days else None
+    items = WorkItem.objects.filter(
+        skill_requirements__skill=skill, resolved_at__isnull=False, opened_at__isnull=False
+    )
+    if since is not None:
+        items = items.filter(resolved_at__gte=since)
+    result = items.aggregate(
+        mean=Avg(ExpressionWrapper(F("resolved_at") - F("opened_at"),
+                                   output_field=DurationField())),
+        count=Count("pk", distinct=True),
+    )
+    mean = result["mean"]
+    if mean is not None and not isinstance(mean, timedelta):
+        mean = timedelta(microseconds=mean)
+    return Mttr(mean, result["count"], since, days)
+
+
+def _requirements_ready() -> bool:
+    from . import models
+
+    return hasattr(models, "WorkItemSkill")
+
+
+def overview(*, organization: Organization, skill: Skill, days: int | None) -> Overview:
+    all_skills = list(
+        Skill.objects.filter(organization=organization).only("pk", "name", "parent_id", "active")
+    )
+    by_id = {s.pk: s for s in all_skills}
+    ancestors, node, seen = [], by_id.get(skill.parent_id), set()
+    while node is not None and node.pk not in seen:
+        seen.add(node.pk)
+        ancestors.insert(0, node)
+        node = by_id.get(node.parent_id)
+    forest = skill_forest(all_skills)
+    subtree = _find_node(forest, skill.pk)
+    scale = levels(organization)
+    counts = dict(
+        UserSkill.objects.filter(skill=skill).values_list("level_id").annotate(n=Count("pk"))
+    )
+    top = scale[-1] if scale else None
+    experts = []
+    if top is not None:
+        experts = list(
+            UserSkill.objects.filter(skill=skill, level=top).select_related("user")
+            .order_by("user__first_name", "user__last_name", "user__username")
+        )
+    return Overview(
+        skill=skill,
+        ancestors=ancestors,
+        subtree=subtree.children if subtree else [],
+        holder_count=sum(counts.values()),
+        work_item_count=(
+            models_mod().WorkItemSkill.objects.filter(skill=skill).count()
+            if _requirements_ready() else 0
+        ),
+        experts=experts,
+        top_level=top,
+        coverage=coverage(scale, counts),
+        mttr=mttr(skill=skill, days=days) if _requirements_ready() else Mttr(None, 0, None, days),
+    )
+
+
+def models_mod():
+    from . import models
+
+    return models
+
+
+def _find_node(nodes: list[TreeNode], pk: int) -> TreeNode | None:
+    for node in nodes:
+        if node.skill.pk == pk:
+            return node
+        found = _find_node(node.children, pk)
+        if found:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------- people and reviews
+
+
+def skills_of(user: User) -> QuerySet[UserSkill]:
+    return (
+        UserSkill.objects.filter(user=user)
+        .select_related("skill", "level", "awarded_by")
+        .order_by("skill__name")
+    )
+
+
+def history_of(user: User, *, skill: Skill | None = None) -> QuerySet[SkillChange]:
+    qs = SkillChange.objects.filter(user=user).select_related(
+        "skill", "from_level", "to_level", "actor"
+    )
+    return qs.filter(skill=skill) if skill is not None else qs
+
+
+def reviews_of(user: User) -> QuerySet[SkillReview]:
+    return SkillReview.objects.filter(user=user).select_related(
+        "skill", "level", "held_level", "decided_by"
+    )
+
+
+def reviews_for_decider(*, organization: Organization, viewer: User, sees_all: bool,
+                        state: str = ReviewState.REQUESTED) -> QuerySet[SkillReview]:
+    """Reviews the viewer may decide: agents of the teams they coach (all for org admins)."""
+    qs = SkillReview.objects.filter(organization=organization).select_related(
+        "user", "skill", "level", "held_level", "decided_by"
+    ).exclude(user=viewer)
+    if state:
+        qs = qs.filter(state=state)
+    if sees_all:
+        return qs
+    team_ids = teams_coached_by(viewer).values("pk")
+    return qs.filter(user__in=TeamMember.objects.filter(team_id__in=team_ids).values("user_id"))
+
+
+def review_options(user: User, organization: Organization) -> tuple[list[Skill], dict]:
+    """Active skills and the level each is held at, for the self-review form."""
+    skills = list(Skill.objects.filter(organization=organization, active=True).order_by("name"))
+    held = dict(UserSkill.objects.filter(user=user).values_list("skill_id", "level__rank"))
+    return skills, held
+
+
+def award_options_for(*, user: User, organization: Organization) -> dict[Skill, list[SkillLevel]]:
+    """For each active skill, the levels that would be a gain for ``user`` (what an
+    assessment form should offer: nothing they already hold at that level or higher)."""
+    scale = levels(organization)
+    held = dict(UserSkill.objects.filter(user=user).values_list("skill_id", "level__rank"))
+    options = {}
+    for skill in Skill.objects.filter(organization=organization, active=True).order_by("name"):
+        gains = [lv for lv in scale if lv.rank > held.get(skill.pk, 0)]
+        if gains:
+            options[skill] = gains
+    return options
+
+
+def members_for_api(organization: Organization) -> QuerySet[UserSkill]:
+    return UserSkill.objects.filter(organization=organization).select_related(
+        "user", "skill", "level"
+    )
+

@@ -1,0 +1,167 @@
+"""Bulk import of a skill inventory (CSV) through ``award_skill`` with source import.
+
+All or nothing: every line is checked and applied inside one transaction; if any line is
+wrong, or on a dry run, everything is rolled back and the report lists what would happen
+and every error by line number.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from tenancy.models import Membership, Organization, User
+
+from ..enums import Source
+from ..errors import SkillError
+from ..models import Skill, UserSkill
+from .awards import award_skill
+from .catalogue import ensure_level_scale, save_skill
+
+REQUIRED_COLUMNS = ("user", "skill", "level")
+OPTIONAL_COLUMNS = ("parent", "category")
+
+
+@dataclass
+class ImportReport:
+    lines: int = 0
+    added: int = 0
+    raised: int = 0
+    unchanged: int = 0
+    kept_higher: int = 0
+    created_skills: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def applied(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def summary(self) -> str:
+        verb = "Would import" if self.dry_run else "Imported"
+        text = (
+            f"{verb} {self.lines} lines: {self.added} skills added, {self.raised} raised, "
+            f"{self.unchanged} already held at that level, {self.kept_higher} kept at a higher "
+            "level"
+        )
+        if self.created_skills:
+            text += f"; new skills: {', '.join(self.created_skills)}"
+        return text + "."
+
+
+def _members_by_key(organization: Organization) -> dict[str, User]:
+    with scopes_disabled():
+        users = User.objects.filter(
+            pk__in=Membership.objects.filter(organization=organization).values("user_id")
+        )
+        index: dict[str, User] = {}
+        for user in users:
+            index[user.username.lower()] = user
+            if user.email:
+                index.setdefault(user.email.lower(), user)
+    return index
+
+
+def _skill_named(organization, name: str, cache: dict[str, Skill]) -> Skill | None:
+    key = name.lower()
+    if key not in cache:
+        found = Skill.objects.filter(organization=organization, name__iexact=name).first()
+        if found is None:
+            return None
+        cache[key] = found
+    return cache[key]
+
+
+def import_user_skills(
+    *,
+    organization: Organization,
+    csv_text: str,
+    create_missing: bool = False,
+    dry_run: bool = False,
+    actor: User | None = None,
+) -> ImportReport:
+    """Import ``csv_text`` (columns user, skill, level; optional parent, category).
+
+    ``user`` is a username or e-mail of a member; ``level`` a level name of the scale (blank:
+    the lowest). Unknown skills are errors unless ``create_missing``. Returns the report; on
+    any error or a dry run nothing is kept.
+    """
+    report = ImportReport(dry_run=dry_run)
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+    if missing:
+        report.errors.append((1, f"Missing column(s): {', '.join(missing)}. "
+                                 "The header must name user, skill and level."))
+        return report
+    reader.fieldnames = headers
+    with transaction.atomic():
+        levels = ensure_level_scale(organization=organization)
+        level_by_name = {lv.name.lower(): lv for lv in levels}
+        members = _members_by_key(organization)
+        skills: dict[str, Skill] = {}
+        for line_no, row in enumerate(reader, start=2):
+            row = {k: (v or "").strip() for k, v in row.items() if k}
+            if not any(row.values()):
+                continue
+            report.lines += 1
+            try:
+                _import_line(organization, row, report, members=members, skills=skills,
+                             level_by_name=level_by_name, lowest=levels[0],
+                             create_missing=create_missing, actor=actor)
+            except SkillError as error:
+                report.errors.append((line_no, error.message))
+        if report.errors or dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _import_line(organization, row, report, *, members, skills, level_by_name, lowest,
+                 create_missing, actor) -> None:
+    user_key, skill_name = row.get("user", ""), row.get("skill", "")
+    level_name = row.get("level", "")
+    if not user_key or not skill_name:
+        raise SkillError("Each line needs a user and a skill.")
+    user = members.get(user_key.lower())
+    if user is None:
+        raise SkillError(f"No member of {organization.name} has the username or e-mail "
+                         f"“{user_key}”.")
+    level = level_by_name.get(level_name.lower()) if level_name else lowest
+    if level is None:
+        names = ", ".join(lv.name for lv in level_by_name.values())
+        raise SkillError(f"“{level_name}” is not a level of the scale ({names}).")
+    skill = _skill_named(organization, skill_name, skills)
+    if skill is None:
+        if not create_missing:
+            raise SkillError(f"No skill is named “{skill_name}” (use --create-missing, or "
+                             "“Create unknown skills”, to add it).")
+        parent = None
+        parent_name = row.get("parent", "")
+        if parent_name:
+            parent = _skill_named(organization, parent_name, skills)
+            if parent is None:
+                parent = save_skill(organization=organization, name=parent_name,
+                                    category=row.get("category", ""))
+                skills[parent.name.lower()] = parent
+                report.created_skills.append(parent.name)
+        skill = save_skill(organization=organization, name=skill_name, parent=parent,
+                           category=row.get("category", ""))
+        skills[skill.name.lower()] = skill
+        report.created_skills.append(skill.name)
+    held = UserSkill.objects.filter(user=user, skill=skill).select_related("level").first()
+    award_skill(user=user, skill=skill, level=level, source=Source.IMPORT, actor=actor)
+    if held is None:
+        report.added += 1
+    elif held.level.rank < level.rank:
+        report.raised += 1
+    elif held.level.rank == level.rank:
+        report.unchanged += 1
+    else:
+        report.kept_higher += 1
+

@@ -1,0 +1,98 @@
+"""The skill matrix: agents × skills, with inline level edits (htmx) and a full-page form
+when JavaScript is off."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from .. import selectors, services
+from ..forms import CellForm, MatrixFilterForm
+from ..models import Skill
+from .common import org_permission_required, org_url, parse_int, sees_all
+
+
+@org_permission_required("skills.view_matrix")
+def matrix(request):
+    all_visible = sees_all(request)
+    data = selectors.matrix(
+        organization=request.organization,
+        viewer=request.user,
+        viewer_sees_all=all_visible,
+        team_id=parse_int(request.GET.get("team")),
+        user_id=parse_int(request.GET.get("user")),
+        skill_type=request.GET.get("skill_type", ""),
+        level_id=parse_int(request.GET.get("level")),
+        category=request.GET.get("category", ""),
+    )
+    if data is None:
+        raise Http404("No such team.")
+    filters = MatrixFilterForm(
+        request.GET or None, teams=data.teams, people=data.people, levels=data.levels,
+        categories=data.categories, team_required=not all_visible,
+    )
+    if data.team is not None and not request.GET.get("team"):
+        filters.initial["team"] = data.team.pk
+    query = f"?team={data.team.pk}" if data.team is not None else ""
+    cell_base = reverse("skills:matrix_cell", kwargs={
+        "org_slug": request.organization.slug, "user_id": 0, "skill_id": 0,
+    }).removesuffix("0/0/")
+    context = {
+        "m": data,
+        "filters": filters,
+        "cell_base": cell_base,
+        "cell_query": query,
+        "filtered": any(request.GET.get(k) for k in ("user", "skill_type", "level", "category")),
+        "is_skill_owner": all_visible,
+    }
+    return render(request, "skills/matrix.html", context)
+
+
+def _cell_target(request, user_id: int, skill_id: int):
+    user = selectors.agent_editable_by(
+        organization=request.organization, viewer=request.user, user_id=user_id,
+        sees_all=sees_all(request),
+    )
+    if user is None:
+        raise Http404("No such person in your teams.")
+    skill = get_object_or_404(Skill, pk=skill_id, active=True)
+    return user, skill
+
+
+@org_permission_required("skills.view_matrix")
+def matrix_cell(request, user_id: int, skill_id: int):
+    """GET: the edit form (a fragment for htmx, a page otherwise); ?show=1 the cell itself.
+    POST: award, raise or — confirmed — lower, then the updated cell (or back to the matrix).
+    """
+    user, skill = _cell_target(request, user_id, skill_id)
+    holding = selectors.matrix_cell(organization=request.organization, user=user, skill=skill)
+    team = request.GET.get("team", "")
+    query = f"?team={team}" if team.isdigit() else ""
+    back = org_url(request, "skills:matrix") + query
+    form = CellForm(
+        request.POST or None, organization=request.organization,
+        initial={"level": holding.level if holding else None},
+    )
+    context = {"person": user, "skill": skill, "holding": holding, "form": form, "back": back,
+               "cell_url": request.path + query,
+               "show_url": request.path + (f"{query}&" if query else "?") + "show=1"}
+    if request.method == "GET" and request.GET.get("show"):
+        return render(request, "skills/partials/matrix_cell.html#cell", context)
+    if request.method == "POST" and form.is_valid():
+        try:
+            holding = services.set_skill_level(
+                user=user, skill=skill, level=form.cleaned_data["level"], actor=request.user,
+                allow_lower=form.cleaned_data["lower"],
+            )
+        except services.SkillError as error:
+            form.add_error("level", error.message)
+        else:
+            if request.htmx:
+                context.update(holding=holding, saved=True)
+                return render(request, "skills/partials/matrix_cell.html#cell", context)
+            level = holding.level.name if holding else "not held"
+            messages.success(request, f"{user}: {skill.name} is now {level}.")
+            return redirect(back)
+    template = ("skills/partials/matrix_cell.html#editor" if request.htmx
+                else "skills/matrix_cell_page.html")
+    return render(request, template, context)

@@ -1,0 +1,30 @@
+"""A skill's overview: holders, requirements, experts, coverage, MTTR and its hierarchy."""
+
+from django.shortcuts import get_object_or_404, render
+
+from .. import extensions, selectors
+from ..models import Skill
+from .common import org_permission_required, sees_all
+
+PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last 12 months"), (0, "All time")]
+
+
+@org_permission_required("skills.view_overview")
+def skill_overview(request, pk: int):
+    skill = get_object_or_404(Skill.objects.select_related("parent"), pk=pk)
+    try:
+        days = int(request.GET.get("period", 90))
+    except ValueError:
+        days = 90
+    if days not in dict(PERIODS):
+        days = 90
+    data = selectors.overview(organization=request.organization, skill=skill, days=days or None)
+    context = {
+        "o": data,
+        "skill": skill,
+        "periods": PERIODS,
+        "period": days,
+        "sections": extensions.overview_sections(request, skill),
+        "can_edit": sees_all(request),
+    }
+    return render(request, "skills/overview.html", context)
