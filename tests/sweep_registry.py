@@ -81,3 +81,5 @@ def _membership(ctx: SweepContext):
 register("tenancy.Membership", _membership)
 
 # Later apps: one line each, below.
+param("direction", lambda ctx: "up")  # skills:level_move
+param("decision", lambda ctx: "approve")  # skills:review_decide
