@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.api import api
 from tenancy import views as tenancy_views
 
 admin.site.site_header = "Coachdesk administration"
@@ -11,6 +12,7 @@ admin.site.site_title = "Coachdesk admin"
 
 tenant_patterns = [
     path("", include("tenancy.urls")),
+    path("work/", include("work.urls")),
 ]
 
 urlpatterns = [
@@ -19,5 +21,6 @@ urlpatterns = [
          name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("o/<slug:org_slug>/", include(tenant_patterns)),
 ]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "tenancy",
+    "work",
 ]
 
 MIDDLEWARE = [
@@ -151,7 +152,24 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# One deployment per queue name when several share a Redis server.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+
+# Work items: the outbox sweeper re-dispatches events still unprocessed this long after
+# their last dispatch, and gives up on an event after this many dispatches.
+WORK_EVENT_REDISPATCH_AFTER_SECONDS = env_int("WORK_EVENT_REDISPATCH_AFTER_SECONDS", 60, minimum=1)
+WORK_EVENT_MAX_DISPATCHES = env_int("WORK_EVENT_MAX_DISPATCHES", 20, minimum=1)
+WORK_SWEEP_INTERVAL_SECONDS = env_int("WORK_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+# Largest request body (the API takes batches of up to 1,000 work items): 413 above it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+CELERY_BEAT_SCHEDULE: dict = {
+    "work-sweep-unprocessed-events": {
+        "task": "work.sweep_unprocessed_events",
+        "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

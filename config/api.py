@@ -1,0 +1,108 @@
+"""The HTTP API at ``/api/v1/``: one django-ninja instance every app adds its router to.
+
+Authentication is a per-organization bearer token (``tenancy.ApiToken``, stored hashed).
+The token decides the tenant: every operation runs inside that organization's scope, so a
+token of one organization can never read or write another's rows.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
+from django_scopes import scope
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+from pydantic import BaseModel
+
+from tenancy.models import ApiToken
+from tenancy.selectors import active_token_for
+
+
+class ApiTokenAuth(HttpBearer):
+    openapi_description = "An API token of your organization (Settings → API tokens)."
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        api_token = active_token_for(token)
+        if api_token is None:
+            return None
+        request.organization = api_token.organization
+        return api_token
+
+
+def tenant_scoped(view_func):
+    """Run an operation inside the scope of the authenticated token's organization."""
+
+    @wraps(view_func)
+    def wrapper(request, *args, **kwargs):
+        with scope(organization=request.auth.organization):
+            return view_func(request, *args, **kwargs)
+
+    return wrapper
+
+
+class CoachdeskAPI(NinjaAPI):
+    """NinjaAPI that also publishes request schemas read by hand (see ``extra_schemas``)."""
+
+    extra_schemas: list[type[BaseModel]]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra_schemas = []
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in self.extra_schemas:
+            json_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(json_schema.pop("$defs", {}))
+            components[model.__name__] = json_schema
+        return schema
+
+
+api = CoachdeskAPI(
+    title="Coachdesk API",
+    version="1",
+    description=(
+        "Push work items (incidents, cases, calls…) into Coachdesk and read them back. "
+        "Authenticate with `Authorization: Bearer <token>`; create tokens under Settings → "
+        "API tokens or with `manage.py create_api_token`."
+    ),
+    auth=ApiTokenAuth(),
+    urls_namespace="api",
+)
+api.add_decorator(tenant_scoped, mode="operation")
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    response = api.create_response(
+        request,
+        {"detail": "Send a valid API token as “Authorization: Bearer <token>”."},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="coachdesk"'
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request, exc):
+    from django.conf import settings
+
+    return api.create_response(
+        request,
+        {"detail": f"The request body is over the limit of "
+                   f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; send smaller batches."},
+        status=413,
+    )
+
+
+def _add_routers() -> None:
+    from work.api import router as work_router
+    from work.api import schemas_read_by_hand
+
+    api.add_router("/work-items", work_router, tags=["Work items"])
+    api.extra_schemas.extend(schemas_read_by_hand)
+
+
+_add_routers()

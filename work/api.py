@@ -1,0 +1,279 @@
+"""HTTP API for work items: batch upsert, read one, list changes with a cursor.
+
+Mounted at ``/api/v1/work-items`` by :mod:`config.api`, which authenticates the token and
+runs every operation inside the token's organization scope.
+"""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Literal
+
+import pydantic
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from . import selectors, services
+from .enums import WorkKind, WorkState
+from .models import WorkItem
+
+router = Router()
+
+Kind = Literal[tuple(WorkKind.values)]
+State = Literal[tuple(WorkState.values)]
+
+
+class SkillRequirement(Schema):
+    name: str = Field(min_length=1, max_length=150)
+    minimum_level: int | None = Field(None, ge=1, description="Rank on the tenant's level scale.")
+
+
+class WorkItemIn(Schema):
+    """One work item. Absent fields keep their stored value; ``null`` clears a field."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=200,
+                             description="The item's ID in the source system (upsert key).")
+    kind: Kind | None = Field(None, description="Required when the item is new.")
+    number: str | None = Field(None, max_length=64)
+    short_description: str | None = Field(None, max_length=500)
+    description: str | None = None
+    state: State | None = None
+    priority: int | None = Field(None, ge=1, le=5)
+    category: str | None = Field(None, max_length=100)
+    subcategory: str | None = Field(None, max_length=100)
+    team: str | None = Field(None, max_length=150, description="Assignment group, by name.")
+    assigned_to: str | None = Field(None, max_length=254, description="Username or e-mail.")
+    resolved_by: str | None = Field(None, max_length=254, description="Username or e-mail.")
+    opened_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reassignment_count: int | None = Field(
+        None, ge=0, description="Omit to let Coachdesk count changes of team or assignee."
+    )
+    reopen_count: int | None = Field(
+        None, ge=0, description="Omit to let Coachdesk count moves back out of resolved/closed."
+    )
+    escalated: bool | None = None
+    sla_breached: bool | None = None
+    handle_time_seconds: int | None = Field(None, ge=0)
+    channel: str | None = Field(None, max_length=50)
+    sentiment: float | None = Field(None, ge=-1, le=1)
+    attributes: dict[str, object] | None = Field(
+        None, description="Other fields of the source; merged key by key, null drops a key."
+    )
+    skills: list[SkillRequirement | str] | None = Field(
+        None, description="Skills the work required; replaces the stored list."
+    )
+    occurred_at: datetime | None = Field(
+        None, description="When the source recorded this change (default: now)."
+    )
+
+
+class WorkItemOut(Schema):
+    external_id: str
+    kind: str
+    number: str
+    short_description: str
+    description: str
+    state: str
+    priority: int | None
+    category: str
+    subcategory: str
+    team: str | None
+    assigned_to: str | None
+    resolved_by: str | None
+    opened_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reassignment_count: int
+    reopen_count: int
+    escalated: bool
+    sla_breached: bool
+    handle_time_seconds: int | None
+    channel: str
+    sentiment: float | None
+    attributes: dict[str, object]
+    skills: list[SkillRequirement]
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkItemPage(Schema):
+    items: list[WorkItemOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class UpsertOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ItemErrorOut(Schema):
+    index: int | None = Field(description="Position of the item in the batch (0 for one object).")
+    field: str | None
+    message: str
+
+
+class InvalidOut(Schema):
+    detail: str
+    errors: list[ItemErrorOut]
+
+
+class Message(Schema):
+    detail: str
+
+
+schemas_read_by_hand = [WorkItemIn]
+
+UPSERT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"oneOf": [
+            {"$ref": "#/components/schemas/WorkItemIn"},
+            {"type": "array", "maxItems": services.MAX_BATCH,
+             "items": {"$ref": "#/components/schemas/WorkItemIn"}},
+        ]}}},
+    }
+}
+
+
+def _item_out(item: WorkItem) -> dict:
+    return {
+        **{name: getattr(item, name) for name in (
+            "external_id", "kind", "number", "short_description", "description", "state",
+            "priority", "category", "subcategory", "opened_at", "resolved_at", "closed_at",
+            "reassignment_count", "reopen_count", "escalated", "sla_breached",
+            "handle_time_seconds", "channel", "sentiment", "attributes", "created_at",
+            "updated_at",
+        )},
+        "team": item.team.name if item.team else None,
+        "assigned_to": item.assigned_to.username if item.assigned_to else None,
+        "resolved_by": item.resolved_by.username if item.resolved_by else None,
+        "skills": [
+            {"name": s.skill_name, "minimum_level": s.minimum_level}
+            for s in item.skill_requirements.all()
+        ],
+    }
+
+
+def _invalid(errors: list[services.ItemError]) -> tuple[int, dict]:
+    items = {e.index for e in errors if e.index is not None}
+    detail = (f"{len(items)} of the items are invalid; nothing was written." if items
+              else "The batch is invalid; nothing was written.")
+    return 422, {"detail": detail, "errors": [e.as_dict() for e in errors]}
+
+
+def _pydantic_errors(index: int, error: pydantic.ValidationError) -> list[services.ItemError]:
+    result = []
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"]]
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "Unknown field; send source-specific fields inside attributes."
+        result.append(services.ItemError(index, ".".join(loc) or None, message))
+    return result
+
+
+@router.post(
+    "",
+    response={200: UpsertOut, 400: Message, 413: Message, 422: InvalidOut},
+    summary="Create or update work items",
+    openapi_extra=UPSERT_BODY,
+)
+def upsert_work_items(request):
+    """Upsert one work item or a list of up to 1,000 by ``external_id``, all or nothing.
+
+    Users are referenced by username or e-mail and must be members of the organization;
+    teams by name. If any item is invalid the answer is 422 with the errors per item
+    index and field, and nothing is written.
+    """
+    try:
+        payload = json.loads(request.body)
+    except ValueError as error:
+        return 400, {"detail": f"The body is not valid JSON: {error}."}
+    if isinstance(payload, dict):
+        raw_items = [payload]
+    elif isinstance(payload, list):
+        raw_items = payload
+    else:
+        return 400, {"detail": "Send one work item (a JSON object) or a list of them."}
+    if len(raw_items) > services.MAX_BATCH:
+        return _invalid([services.ItemError(
+            None, None,
+            f"A batch holds at most {services.MAX_BATCH:,} items; this one has "
+            f"{len(raw_items):,}.",
+        )])
+    errors, items = [], []
+    for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict):
+            errors.append(services.ItemError(index, None, "Each work item is a JSON object."))
+            continue
+        try:
+            items.append(WorkItemIn.model_validate(raw).model_dump(exclude_unset=True))
+        except pydantic.ValidationError as error:
+            errors.extend(_pydantic_errors(index, error))
+    if errors:
+        return _invalid(errors)
+    try:
+        summary = services.upsert_work_items(organization=request.auth.organization, items=items)
+    except services.WorkItemsInvalid as invalid:
+        return _invalid(invalid.errors)
+    return 200, {"created": summary.created, "updated": summary.updated,
+                 "unchanged": summary.unchanged}
+
+
+def _encode_cursor(item: WorkItem) -> str:
+    raw = f"{item.updated_at.isoformat()}|{item.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+    return datetime.fromisoformat(stamp), int(pk)
+
+
+@router.get("", response={200: WorkItemPage, 400: Message}, summary="List work items")
+def list_work_items(
+    request,
+    updated_since: datetime | None = None,
+    kind: Kind | None = None,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+):
+    """Work items in order of their last change (oldest first), ``limit`` per page.
+
+    Follow ``next_cursor`` until it is null; a sync can store the last ``updated_at`` it
+    saw and pass it as ``updated_since`` next time.
+    """
+    after = None
+    if cursor:
+        try:
+            after = _decode_cursor(cursor)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return 400, {"detail": "The cursor is not one this API returned."}
+    organization = request.auth.organization
+    if updated_since is not None and timezone.is_naive(updated_since):
+        updated_since = timezone.make_aware(updated_since, organization.tzinfo)
+    items = list(selectors.work_items_for_api(
+        organization, updated_since=updated_since, kind=kind, after=after, limit=limit + 1
+    ))
+    next_cursor = _encode_cursor(items[limit - 1]) if len(items) > limit else None
+    return 200, {"items": [_item_out(i) for i in items[:limit]], "next_cursor": next_cursor}
+
+
+@router.get("/{path:external_id}", response={200: WorkItemOut, 404: Message},
+            summary="Read one work item")
+def get_work_item(request, external_id: str):
+    item = selectors.work_items_for_api(request.auth.organization).filter(
+        external_id=external_id
+    ).first()
+    if item is None:
+        return 404, {"detail": f"No work item with external_id “{external_id}”."}
+    return 200, _item_out(item)

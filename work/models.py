@@ -1,0 +1,217 @@
+"""Work items (incidents, cases, interactions…), the events that record every change to
+them (the outbox), the record of which handler processed which event, and CSV imports.
+
+Every write goes through :mod:`work.services`; these classes only hold data and integrity
+constraints.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from tenancy.models import Team, TenantModel
+
+from .enums import EventType, ImportStatus, WorkKind, WorkState
+
+
+class WorkItem(TenantModel):
+    """One piece of work a source system sent us, identified by its ``external_id``."""
+
+    kind = models.CharField(max_length=16, choices=WorkKind.choices)
+    external_id = models.CharField("external ID", max_length=200)
+    number = models.CharField(max_length=64, blank=True)
+    short_description = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=WorkState.choices, default=WorkState.NEW)
+    priority = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 (critical) … 5 (planning).",
+    )
+    category = models.CharField(max_length=100, blank=True)
+    subcategory = models.CharField(max_length=100, blank=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="work_items",
+        verbose_name="assignment group",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_work_items",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="resolved_work_items",
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reassignment_count = models.PositiveIntegerField(default=0)
+    reopen_count = models.PositiveIntegerField(default=0)
+    escalated = models.BooleanField(default=False)
+    sla_breached = models.BooleanField("SLA breached", default=False)
+    handle_time_seconds = models.PositiveIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=50, blank=True)
+    sentiment = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(1)],
+        help_text="−1 (negative) … 1 (positive).",
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="workitem_unique_external_id"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(priority__isnull=True) | models.Q(priority__range=(1, 5)),
+                name="workitem_priority_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sentiment__isnull=True) | models.Q(sentiment__range=(-1, 1)),
+                name="workitem_sentiment_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "updated_at", "id"], name="workitem_org_updated"),
+            models.Index(fields=["organization", "opened_at"], name="workitem_org_opened"),
+            models.Index(fields=["organization", "kind", "state"], name="workitem_org_kind_state"),
+            models.Index(fields=["organization", "assigned_to"], name="workitem_org_assignee"),
+            models.Index(fields=["organization", "team"], name="workitem_org_team"),
+        ]
+
+    def __str__(self) -> str:
+        label = self.number or self.external_id
+        return f"{label}: {self.short_description}" if self.short_description else label
+
+    @property
+    def label(self) -> str:
+        return self.number or self.external_id
+
+
+class WorkItemSkill(TenantModel):
+    """A skill the work item required, with an optional minimum level.
+
+    Keyed by the skill's *name* as the source system sends it, because the skills app sits
+    above ``work`` in the layering and ``work`` may never reference it. The skills app owns
+    ``Skill`` and resolves ``skill_name`` against its catalogue within the same
+    organization (case-insensitively); it plugs catalogue checks into ingest through
+    :func:`work.registry.set_skill_catalog`. ``minimum_level`` is the rank on the tenant's
+    level scale, or empty when any level will do.
+    """
+
+    work_item = models.ForeignKey(
+        WorkItem, on_delete=models.CASCADE, related_name="skill_requirements"
+    )
+    skill_name = models.CharField(max_length=150)
+    minimum_level = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["skill_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_item", "skill_name"], name="workitemskill_unique_skill"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "skill_name"], name="workitemskill_org_skill"),
+        ]
+
+    def __str__(self) -> str:
+        if self.minimum_level is None:
+            return self.skill_name
+        return f"{self.skill_name} (level ≥ {self.minimum_level})"
+
+
+class WorkEvent(TenantModel):
+    """One change to a work item, written in the same transaction as the change (outbox).
+
+    ``changes`` maps each changed field to ``[old, new]`` (users by username, the team by
+    name, dates in ISO 8601). ``processed_at`` is set once every registered handler has
+    run; the sweeper re-dispatches events whose ``dispatched_at`` is older than a minute.
+    """
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=16, choices=EventType.choices)
+    changes = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    dispatched_at = models.DateTimeField(default=timezone.now, editable=False)
+    dispatch_count = models.PositiveIntegerField(default=1, editable=False)
+    processed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "work_item"], name="workevent_org_item"),
+            models.Index(
+                fields=["dispatched_at"], name="workevent_unprocessed",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.work_item_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class HandlerRun(TenantModel):
+    """Proof that one handler processed one event; the unique key keeps it to once."""
+
+    event = models.ForeignKey(WorkEvent, on_delete=models.CASCADE, related_name="handler_runs")
+    handler = models.CharField(max_length=100)
+    ran_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["ran_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="handlerrun_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} on event {self.event_id}"
+
+
+class WorkImport(TenantModel):
+    """A CSV file uploaded in the browser and imported by a Celery job, all or nothing.
+
+    The file is kept in the database (not on a shared disk) so any worker can read it; it
+    is emptied when the job finishes.
+    """
+
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False)
+    size = models.PositiveBigIntegerField(default=0)
+    create_missing = models.BooleanField(default=False)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="workimport_org_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)

@@ -1,0 +1,76 @@
+"""Plug points for the features above ``work``.
+
+* **Event handlers.** Coaching opportunities, the recommender and routing react to work
+  events. Each registers a handler from its ``AppConfig.ready``::
+
+      from work.registry import register_handler
+
+      @register_handler("opportunities.evaluate")
+      def evaluate(event): ...
+
+  The outbox worker calls every handler once per event (see
+  :func:`work.services.process_work_events`) inside a transaction with the record of the
+  run, so a handler's database writes and its "done" mark commit together.
+
+* **Skill catalogue.** Work items name the skills they required. Until the skills app
+  registers a catalogue, any name is accepted as it is; afterwards ingest asks the
+  catalogue which names are unknown and (with ``create_missing``) to create them.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tenancy.models import Organization
+
+    from .models import WorkEvent
+
+Handler = Callable[["WorkEvent"], None]
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+def register_handler(name: str) -> Callable[[Handler], Handler]:
+    """Register ``fn(event)`` under a stable ``name`` (the key of its run records)."""
+    if not name or len(name) > 100:
+        raise ValueError("A handler name is 1–100 characters, such as 'app.what_it_does'.")
+
+    def decorator(fn: Handler) -> Handler:
+        _HANDLERS[name] = fn
+        return fn
+
+    return decorator
+
+
+def unregister_handler(name: str) -> None:
+    _HANDLERS.pop(name, None)
+
+
+def handlers() -> list[tuple[str, Handler]]:
+    """Registered handlers in a stable order (by name)."""
+    return sorted(_HANDLERS.items())
+
+
+class SkillCatalog(Protocol):
+    def unknown(self, organization: "Organization", names: Iterable[str]) -> set[str]:
+        """The names (as given) that are not skills of the organization."""
+
+    def create(self, organization: "Organization", names: Iterable[str]) -> None:
+        """Create skills with these names."""
+
+
+@dataclass
+class _State:
+    skill_catalog: SkillCatalog | None = None
+
+
+_state = _State()
+
+
+def set_skill_catalog(catalog: SkillCatalog | None) -> None:
+    _state.skill_catalog = catalog
+
+
+def skill_catalog() -> SkillCatalog | None:
+    return _state.skill_catalog

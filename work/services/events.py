@@ -1,0 +1,134 @@
+"""The outbox: hand work events to the registered handlers, once each, and never lose one.
+
+Events are written with the change (see :mod:`work.services.items`) and dispatched after
+commit. If the broker is down the dispatch fails quietly; the sweeper
+(:func:`redispatch_stale_events`, a beat task) re-sends every event still unprocessed a
+minute after its last dispatch.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tenancy.models import Organization
+
+from .. import registry
+from ..models import HandlerRun, WorkEvent
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_CHUNK = 1000
+
+
+def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
+    """Enqueue processing of the events (after commit). A broker error is logged, not
+    raised: the write is committed and the sweeper will send the events again."""
+    from ..tasks import process_work_events
+
+    for start in range(0, len(event_ids), DISPATCH_CHUNK):
+        chunk = event_ids[start:start + DISPATCH_CHUNK]
+        try:
+            process_work_events.apply_async(
+                kwargs={"organization_id": organization_id, "event_ids": chunk},
+                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+            )
+        except Exception:
+            logger.warning(
+                "Could not enqueue %d work events of organization %s; the sweeper will "
+                "re-dispatch them.", len(chunk), organization_id, exc_info=True,
+            )
+
+
+def process_work_event(*, organization: Organization, event_id: int) -> bool:
+    """Run every registered handler that has not yet run for the event.
+
+    Locks the event row (``FOR UPDATE SKIP LOCKED``: a concurrent worker on the same event
+    makes this call return at once). Each handler runs in a savepoint together with its
+    :class:`HandlerRun` row, whose unique key (event, handler) keeps a handler to one run
+    per event. A failing handler is logged and recorded in ``last_error``; the event stays
+    unprocessed and the sweeper retries the handlers that did not finish.
+
+    Returns whether the event is now processed.
+    """
+    with transaction.atomic():
+        event = (
+            WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("work_item")
+            .filter(organization=organization, pk=event_id, processed_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return False
+        done = set(event.handler_runs.values_list("handler", flat=True))
+        failures = []
+        for name, handler in registry.handlers():
+            if name in done:
+                continue
+            try:
+                with transaction.atomic():
+                    handler(event)
+                    HandlerRun.objects.create(organization=organization, event=event, handler=name)
+            except Exception as error:
+                logger.exception("Handler %s failed on work event %s", name, event.pk)
+                failures.append(f"{name}: {error!r}")
+        if failures:
+            event.last_error = "\n".join(failures)[:10_000]
+            event.save(update_fields=["last_error"])
+            return False
+        event.processed_at = timezone.now()
+        event.last_error = ""
+        event.save(update_fields=["processed_at", "last_error"])
+        return True
+
+
+def process_work_events(*, organization: Organization, event_ids: list[int]) -> int:
+    """Process each event in its own transaction; return how many got processed now."""
+    return sum(
+        process_work_event(organization=organization, event_id=event_id)
+        for event_id in event_ids
+    )
+
+
+def redispatch_stale_events(
+    *, older_than: timedelta | None = None, limit: int = 50_000
+) -> int:
+    """Send again every event left unprocessed since its last dispatch (all tenants).
+
+    Claims the events with ``FOR UPDATE SKIP LOCKED`` and moves their ``dispatched_at`` to
+    now, so two sweepers never send the same event twice in one round. Events dispatched
+    ``WORK_EVENT_MAX_DISPATCHES`` times are left alone (their ``last_error`` says why).
+    Returns the number of events re-dispatched.
+    """
+    if older_than is None:
+        older_than = timedelta(seconds=settings.WORK_EVENT_REDISPATCH_AFTER_SECONDS)
+    now = timezone.now()
+    by_organization: dict[int, list[int]] = {}
+    with scopes_disabled(), transaction.atomic():
+        rows = list(
+            WorkEvent.objects.select_for_update(skip_locked=True)
+            .filter(
+                processed_at__isnull=True,
+                dispatched_at__lt=now - older_than,
+                dispatch_count__lt=settings.WORK_EVENT_MAX_DISPATCHES,
+            )
+            .order_by("dispatched_at")
+            .values_list("pk", "organization_id")[:limit]
+        )
+        if not rows:
+            return 0
+        WorkEvent.objects.filter(pk__in=[pk for pk, _org in rows]).update(
+            dispatched_at=now, dispatch_count=F("dispatch_count") + 1
+        )
+        for pk, organization_id in rows:
+            by_organization.setdefault(organization_id, []).append(pk)
+        for organization_id, event_ids in by_organization.items():
+            transaction.on_commit(
+                lambda org=organization_id, ids=event_ids: dispatch_events(org, ids)
+            )
+    logger.info("Re-dispatched %d unprocessed work events.", len(rows))
+    return len(rows)

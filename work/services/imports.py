@@ -1,0 +1,395 @@
+"""CSV import of work items: the command line and the browser upload share this code.
+
+The file is streamed in chunks of 1,000 rows through :func:`upsert_work_items`, all inside
+one transaction: the first bad row turns the rest of the file into a check-only pass, so
+every error is listed (line and column) and nothing is written.
+"""
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from tenancy.models import Organization, User
+
+from ..enums import ImportStatus
+from ..models import WorkImport
+from .items import (
+    MAX_BATCH,
+    UpsertSummary,
+    WorkItemsInvalid,
+    upsert_work_items,
+    validate_work_items,
+)
+
+REQUIRED_COLUMNS = ("external_id",)
+# CSV column → work item field, for the columns whose names differ.
+COLUMN_FIELDS = {"assignment_group": "team"}
+FIELD_COLUMNS = {v: k for k, v in COLUMN_FIELDS.items()}
+TEXT_COLUMNS = {
+    "external_id", "kind", "state", "number", "short_description", "description", "category",
+    "subcategory", "assignment_group", "assigned_to", "resolved_by", "channel",
+}
+INT_COLUMNS = {"priority", "reassignment_count", "reopen_count", "handle_time_seconds"}
+DATE_COLUMNS = {"opened_at", "resolved_at", "closed_at"}
+FLAG_COLUMNS = {"escalated", "sla_breached"}
+KNOWN_COLUMNS = (
+    TEXT_COLUMNS | INT_COLUMNS | DATE_COLUMNS | FLAG_COLUMNS | {"sentiment", "skills"}
+)
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0"}
+MAX_LISTED_ERRORS = 1000
+
+Progress = Callable[[int, int], None]  # (rows read, bytes read)
+
+
+@dataclass(frozen=True)
+class CsvError:
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "Dry run, nothing written: would create" if self.dry_run else "Created"
+        return (
+            f"{verb} {self.created:,}, updated {self.updated:,}, unchanged "
+            f"{self.unchanged:,} of {self.rows:,} rows in {self.seconds:.2f} s."
+        )
+
+
+class ImportFailed(Exception):
+    """The file was refused; nothing was written. ``errors`` lists up to 1,000 errors."""
+
+    def __init__(self, errors: list[CsvError], total: int | None = None):
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+        super().__init__(f"{self.total} error(s); nothing was imported.")
+
+
+@dataclass
+class _Errors:
+    listed: list[CsvError] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, error: CsvError) -> None:
+        self.total += 1
+        if len(self.listed) < MAX_LISTED_ERRORS:
+            self.listed.append(error)
+
+
+def _convert(column: str, value: str):
+    """A CSV cell → the value the service expects; an empty cell clears the field."""
+    value = value.strip()
+    if column in ("kind", "state"):
+        return value or _ABSENT
+    if column == "external_id":
+        return value
+    if value == "":
+        return None
+    if column in INT_COLUMNS:
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"“{value}” is not a whole number.") from None
+    if column in FLAG_COLUMNS:
+        if value.lower() in TRUE_WORDS:
+            return True
+        if value.lower() in FALSE_WORDS:
+            return False
+        raise ValueError(f"“{value}” is not true or false (use true/false, yes/no or 1/0).")
+    if column in DATE_COLUMNS:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"“{value}” is not an ISO 8601 date and time (such as 2025-03-01T09:30:00Z)."
+            ) from None
+    if column == "sentiment":
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"“{value}” is not a number from −1 to 1.") from None
+    if column == "skills":
+        return [name.strip() for name in value.split(";") if name.strip()]
+    return value
+
+
+_ABSENT = object()
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes read from a binary stream, for the progress bar."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        self.count += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _rows(stream, errors: _Errors) -> Iterator[tuple[int, dict, list[CsvError]]]:
+    """Yield (line, item, cell errors) per data row; header problems go to ``errors``."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, strict=True)
+    line = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            errors.add(CsvError(1, None, "The file is empty; the first line must name the "
+                                         "columns, including external_id."))
+            return
+        columns = [name.strip() for name in header]
+        lowered = [name.lower() for name in columns]
+        keys = [name if name in KNOWN_COLUMNS else columns[i] for i, name in enumerate(lowered)]
+        for required in REQUIRED_COLUMNS:
+            if required not in keys:
+                errors.add(CsvError(1, required, f"The required column {required} is missing."))
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        for name in duplicates:
+            errors.add(CsvError(1, name, "This column appears more than once."))
+        if any(not name for name in keys):
+            errors.add(CsvError(1, None, "Every column needs a name in the first line."))
+        if errors.total:
+            return
+        line = reader.line_num + 1
+        for row in reader:
+            start, line = line, reader.line_num + 1
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(keys):
+                yield start, {}, [CsvError(
+                    start, None, f"This row has {len(row)} cells; the header has {len(keys)}."
+                )]
+                continue
+            item, attributes, cell_errors = {}, {}, []
+            for key, cell in zip(keys, row, strict=True):
+                if key not in KNOWN_COLUMNS:
+                    attributes[key] = cell if cell.strip() else None
+                    continue
+                try:
+                    value = _convert(key, cell)
+                except ValueError as error:
+                    cell_errors.append(CsvError(start, key, str(error)))
+                    continue
+                if value is not _ABSENT:
+                    item[COLUMN_FIELDS.get(key, key)] = value
+            if attributes:
+                item["attributes"] = attributes
+            yield start, item, cell_errors
+    except UnicodeDecodeError as error:
+        errors.add(CsvError(line, None, (
+            f"The file is not UTF-8 text (byte 0x{error.object[error.start]:02x} cannot be "
+            f"read). Save it as CSV UTF-8 and try again."
+        )))
+    except csv.Error as error:
+        errors.add(CsvError(reader.line_num or line, None, f"The file is not valid CSV: {error}."))
+
+
+def import_work_items_csv(
+    *,
+    organization: Organization,
+    stream,
+    create_missing: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a CSV file (a binary stream) of work items, all or nothing.
+
+    Side effects: as :func:`upsert_work_items` for every row, in one transaction; events
+    are dispatched after commit. With ``dry_run`` everything is checked and then rolled
+    back. Raises :class:`ImportFailed` with every error (line and column) if any row is
+    bad; the transaction is then rolled back.
+    """
+    started = time.monotonic()
+    counter = _CountingReader(stream)
+    buffered = io.BufferedReader(counter, buffer_size=256 * 1024)
+    errors = _Errors()
+    result = ImportResult(dry_run=dry_run)
+    seen: dict[str, int] = {}
+    chunk: list[tuple[int, dict]] = []
+
+    def flush() -> None:
+        items = [item for _line, item in chunk]
+        lines = [line for line, _item in chunk]
+        try:
+            if errors.total:
+                validate_work_items(organization=organization, items=items,
+                                    create_missing=create_missing)
+            else:
+                result_chunk = upsert_work_items(
+                    organization=organization, items=items, create_missing=create_missing
+                )
+                _add(result, result_chunk)
+        except WorkItemsInvalid as invalid:
+            for error in invalid.errors:
+                line = lines[error.index] if error.index is not None else 1
+                errors.add(CsvError(line, FIELD_COLUMNS.get(error.field, error.field),
+                                    error.message))
+        result.rows += len(chunk)
+        chunk.clear()
+        if progress is not None:
+            progress(result.rows, counter.count)
+
+    with transaction.atomic():
+        for line, item, cell_errors in _rows(buffered, errors):
+            for error in cell_errors:
+                errors.add(error)
+            external_id = item.get("external_id")
+            if external_id:
+                if external_id in seen:
+                    errors.add(CsvError(line, "external_id", (
+                        f"“{external_id}” appears twice in this file (first on line "
+                        f"{seen[external_id]})."
+                    )))
+                    continue
+                seen[external_id] = line
+            if cell_errors:
+                continue
+            chunk.append((line, item))
+            if len(chunk) >= MAX_BATCH:
+                flush()
+        if chunk:
+            flush()
+        result.seconds = time.monotonic() - started
+        if errors.total:
+            transaction.set_rollback(True)
+            raise ImportFailed(sorted(errors.listed, key=lambda e: e.line), errors.total)
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _add(result: ImportResult, summary: UpsertSummary) -> None:
+    result.created += summary.created
+    result.updated += summary.updated
+    result.unchanged += summary.unchanged
+
+
+# --- the browser upload, run as a Celery job ---------------------------------------------
+
+
+class ImportRefused(Exception):
+    """The upload cannot be queued (too large, empty); the message is fit for a user."""
+
+
+def progress_key(work_import_id: int) -> str:
+    return f"work-import-progress:{work_import_id}"
+
+
+def import_progress(work_import: WorkImport) -> dict:
+    """Rows and percentage done of a running import (from the cache the job writes)."""
+    data = cache.get(progress_key(work_import.pk)) or {}
+    rows, done = data.get("rows", 0), data.get("bytes", 0)
+    if work_import.is_finished:
+        return {"rows": work_import.rows, "percent": 100}
+    percent = int(done * 100 / work_import.size) if work_import.size else 0
+    return {"rows": rows, "percent": min(percent, 99)}
+
+
+def start_work_import(
+    *,
+    organization: Organization,
+    filename: str,
+    content: bytes,
+    create_missing: bool = False,
+    dry_run: bool = False,
+    created_by: User | None = None,
+) -> WorkImport:
+    """Store an uploaded CSV and enqueue the job that imports it (after commit)."""
+    limit = settings.WORK_IMPORT_MAX_UPLOAD_BYTES
+    if not content:
+        raise ImportRefused("The file is empty.")
+    if len(content) > limit:
+        raise ImportRefused(
+            f"The file is {len(content):,} bytes; uploads are limited to {limit:,} bytes. "
+            f"Use manage.py import_work_items for larger files."
+        )
+    with transaction.atomic():
+        work_import = WorkImport.objects.create(
+            organization=organization, filename=filename[:255], content=content,
+            size=len(content), create_missing=create_missing, dry_run=dry_run,
+            created_by=created_by,
+        )
+        from ..tasks import run_work_import
+
+        transaction.on_commit(lambda: run_work_import.delay(
+            organization_id=organization.pk, work_import_id=work_import.pk
+        ))
+    return work_import
+
+
+def run_work_import(*, work_import_id: int) -> WorkImport | None:
+    """Run a queued import (the Celery job). Safe to run twice: only a queued import is
+    claimed, by a conditional update. Writes status and counts when done."""
+    claimed = WorkImport.objects.filter(pk=work_import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    work_import = WorkImport.objects.select_related("organization").get(pk=work_import_id)
+    key = progress_key(work_import.pk)
+
+    def progress(rows: int, done: int) -> None:
+        cache.set(key, {"rows": rows, "bytes": done}, timeout=24 * 3600)
+
+    try:
+        result = import_work_items_csv(
+            organization=work_import.organization, stream=io.BytesIO(bytes(work_import.content)),
+            create_missing=work_import.create_missing, dry_run=work_import.dry_run,
+            progress=progress,
+        )
+    except ImportFailed as failed:
+        work_import.status = ImportStatus.FAILED
+        work_import.errors = [error.as_dict() for error in failed.errors]
+        work_import.error_count = failed.total
+    except Exception:
+        # Leave no import "running" forever; the worker log has the traceback.
+        work_import.status = ImportStatus.FAILED
+        work_import.errors = [{"line": None, "column": None,
+                               "message": "The import stopped on an unexpected error."}]
+        work_import.error_count = 1
+        work_import.finished_at = timezone.now()
+        work_import.save()
+        raise
+    else:
+        work_import.status = ImportStatus.SUCCEEDED
+        work_import.rows = result.rows
+        work_import.created_count = result.created
+        work_import.updated_count = result.updated
+        work_import.unchanged_count = result.unchanged
+    work_import.finished_at = timezone.now()
+    work_import.content = b""
+    work_import.save()
+    cache.delete(key)
+    return work_import

@@ -1,0 +1,644 @@
+"""The one write path for work items: create or update in bulk, with an event per change.
+
+:func:`upsert_work_items` is what the API, the CSV import, the UI job and the demo seed
+call. It validates the whole batch before writing anything (errors carry the item's index
+and the field), resolves users and teams inside the organization only, computes what
+changed per item, writes items, skill requirements and :class:`~work.models.WorkEvent`
+rows in one transaction, and enqueues the outbox task after commit.
+"""
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tenancy.enums import Role
+from tenancy.models import Membership, Organization, Team, User
+from tenancy.services import add_member, save_team
+
+from .. import registry
+from ..enums import DONE_STATES, OPEN_STATES, EventType, WorkKind, WorkState
+from ..models import WorkEvent, WorkItem, WorkItemSkill
+
+MAX_BATCH = 1000
+
+TEXT_FIELDS = {
+    "number": 64, "short_description": 500, "description": None, "category": 100,
+    "subcategory": 100, "channel": 50,
+}
+DATE_FIELDS = ("opened_at", "resolved_at", "closed_at")
+COUNT_FIELDS = ("reassignment_count", "reopen_count")
+FLAG_FIELDS = ("escalated", "sla_breached")
+USER_FIELDS = ("assigned_to", "resolved_by")
+# Fields of the model an item may set directly (after cleaning and reference resolution).
+ITEM_FIELDS = (
+    "kind", "state", "priority", *TEXT_FIELDS, "team", *USER_FIELDS, *DATE_FIELDS,
+    *COUNT_FIELDS, *FLAG_FIELDS, "handle_time_seconds", "sentiment",
+)
+ACCEPTED_FIELDS = frozenset({"external_id", *ITEM_FIELDS, "attributes", "skills", "occurred_at"})
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """A problem with one item (``index`` in the batch) and one of its fields."""
+
+    index: int | None
+    field: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "field": self.field, "message": self.message}
+
+
+class WorkItemsInvalid(Exception):
+    """The batch was refused; nothing was written."""
+
+    def __init__(self, errors: list[ItemError]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} error(s) in the batch; nothing was written.")
+
+
+@dataclass
+class UpsertSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    event_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: "UpsertSummary") -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+class _FieldError(Exception):
+    pass
+
+
+# --- cleaning one value -----------------------------------------------------------------
+
+
+def _choice(enum, what: str):
+    values = [c.value for c in enum]
+
+    def clean(value, tz):
+        if value is None:
+            raise _FieldError(f"The {what} cannot be empty.")
+        if not isinstance(value, str) or value not in values:
+            raise _FieldError(f"“{value}” is not a {what}; use one of: {', '.join(values)}.")
+        return value
+
+    return clean
+
+
+def _text(max_length: int | None):
+    def clean(value, tz):
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise _FieldError("Expected text.")
+        if max_length is not None and len(value) > max_length:
+            raise _FieldError(f"At most {max_length} characters (this has {len(value)}).")
+        return value
+
+    return clean
+
+
+def _int(value, *, minimum: int, maximum: int | None = None, null_as=None):
+    if value is None:
+        return null_as
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _FieldError("Expected a whole number.")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        raise _FieldError(f"{value} is out of range: use a whole number {bound}.")
+    return value
+
+
+def _flag(value, tz):
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _FieldError("Expected true or false.")
+    return value
+
+
+def _datetime(value, tz):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _FieldError(
+                f"“{value}” is not an ISO 8601 date and time (such as 2025-03-01T09:30:00Z)."
+            ) from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise _FieldError("Expected an ISO 8601 date and time.")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, tz)
+    return value
+
+
+def _reference(max_length: int):
+    def clean(value, tz):
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _FieldError("Expected a name (text).")
+        value = value.strip()
+        if not value:
+            return None
+        if len(value) > max_length:
+            raise _FieldError(f"At most {max_length} characters.")
+        return value
+
+    return clean
+
+
+def _external_id(value, tz):
+    if not isinstance(value, str) or not value.strip():
+        raise _FieldError("Every work item needs an external_id (text).")
+    value = value.strip()
+    if len(value) > 200:
+        raise _FieldError("At most 200 characters.")
+    return value
+
+
+def _sentiment(value, tz):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise _FieldError("Expected a number from −1 to 1.")
+    if not -1 <= value <= 1:
+        raise _FieldError(f"{value} is out of range: sentiment goes from −1 to 1.")
+    return float(value)
+
+
+def _attributes(value, tz):
+    if value is None:
+        return None  # clears every attribute
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise _FieldError("Expected an object of named values.")
+    return dict(value)
+
+
+def _skills(value, tz):
+    """A list of names or ``{"name", "minimum_level"}`` objects → sorted (name, level) pairs."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise _FieldError("Expected a list of skills.")
+    result: dict[str, tuple[str, int | None]] = {}
+    for entry in value:
+        if isinstance(entry, str):
+            name, level = entry, None
+        elif isinstance(entry, Mapping):
+            name, level = entry.get("name"), entry.get("minimum_level")
+        else:
+            raise _FieldError("Each skill is a name or an object with name and minimum_level.")
+        if not isinstance(name, str) or not name.strip():
+            raise _FieldError("Each skill needs a name.")
+        name = name.strip()
+        if len(name) > 150:
+            raise _FieldError(f"Skill names have at most 150 characters: “{name[:30]}…”.")
+        level = _int(level, minimum=1, maximum=32767)
+        if name.lower() in result:
+            raise _FieldError(f"The skill “{name}” is listed twice.")
+        result[name.lower()] = (name, level)
+    return sorted(result.values(), key=lambda pair: pair[0].lower())
+
+
+CLEANERS = {
+    "external_id": _external_id,
+    "kind": _choice(WorkKind, "kind"),
+    "state": _choice(WorkState, "state"),
+    "priority": lambda v, tz: _int(v, minimum=1, maximum=5),
+    **{name: _text(length) for name, length in TEXT_FIELDS.items()},
+    "team": _reference(150),
+    **{name: _reference(254) for name in USER_FIELDS},
+    **{name: _datetime for name in DATE_FIELDS},
+    **{name: (lambda v, tz: _int(v, minimum=0, null_as=0)) for name in COUNT_FIELDS},
+    **{name: _flag for name in FLAG_FIELDS},
+    "handle_time_seconds": lambda v, tz: _int(v, minimum=0, maximum=2_147_483_647),
+    "sentiment": _sentiment,
+    "attributes": _attributes,
+    "skills": _skills,
+    "occurred_at": _datetime,
+}
+
+
+def _clean_item(index: int, raw: Any, tz) -> tuple[dict, list[ItemError]]:
+    if not isinstance(raw, Mapping):
+        return {}, [ItemError(index, None, "Each work item is an object of fields.")]
+    data, errors = {}, []
+    for name, value in raw.items():
+        cleaner = CLEANERS.get(name)
+        if cleaner is None:
+            errors.append(ItemError(
+                index, name, "Unknown field; send source-specific fields inside attributes."
+            ))
+            continue
+        try:
+            data[name] = cleaner(value, tz)
+        except _FieldError as error:
+            errors.append(ItemError(index, name, str(error)))
+    if "external_id" not in raw:
+        errors.append(ItemError(index, "external_id", "Every work item needs an external_id."))
+    return data, errors
+
+
+# --- references -------------------------------------------------------------------------
+
+
+def _resolve_teams(organization: Organization, names: set[str]) -> dict[str, Team]:
+    if not names:
+        return {}
+    teams = Team.objects.filter(organization=organization).annotate(lname=Lower("name"))
+    return {t.lname: t for t in teams.filter(lname__in={n.lower() for n in names})}
+
+
+def _resolve_users(organization: Organization, refs: set[str]) -> dict[str, User | None]:
+    """Map each reference (username, or e-mail case-insensitively) to a member, or None if
+    it names nobody in the organization or several members share the e-mail."""
+    if not refs:
+        return {}
+    lowered = {r.lower() for r in refs}
+    members = (
+        Membership.objects.filter(organization=organization)
+        .annotate(email_lower=Lower("user__email"))
+        .filter(Q(user__username__in=refs) | Q(email_lower__in=lowered))
+        .select_related("user")
+    )
+    by_username, by_email = {}, {}
+    for membership in members:
+        user = membership.user
+        by_username[user.username] = user
+        if user.email:
+            by_email.setdefault(user.email.lower(), []).append(user)
+    resolved: dict[str, User | None] = {}
+    for ref in refs:
+        if ref in by_username:
+            resolved[ref] = by_username[ref]
+        else:
+            matches = by_email.get(ref.lower(), [])
+            resolved[ref] = matches[0] if len(matches) == 1 else None
+    return resolved
+
+
+def _creatable_username_error(ref: str) -> str | None:
+    if len(ref) > 150:
+        return "Usernames have at most 150 characters."
+    try:
+        UnicodeUsernameValidator()(ref)
+    except ValidationError:
+        return f"“{ref}” cannot be a username (letters, digits and @ . + - _ only)."
+    with scopes_disabled():
+        taken = User.objects.filter(username=ref).exists()
+    if taken:
+        return (f"“{ref}” is an account outside this organization; add it as a member "
+                f"before assigning work to it.")
+    return None
+
+
+# --- planning and writing ---------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    items: list[tuple[int, dict]]
+    existing: dict[str, WorkItem]
+    teams: dict[str, Team]
+    users: dict[str, User | None]
+    missing_teams: set[str]
+    missing_users: set[str]
+    missing_skills: set[str]
+
+
+def _plan(organization: Organization, items: Sequence[Any], *, create_missing: bool,
+          lock: bool) -> _Plan:
+    """Validate the batch and look up what it refers to; raise with every error found."""
+    tz = organization.tzinfo
+    errors: list[ItemError] = []
+    cleaned: list[tuple[int, dict]] = []
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(items):
+        data, item_errors = _clean_item(index, raw, tz)
+        errors.extend(item_errors)
+        external_id = data.get("external_id")
+        if external_id is not None:
+            if external_id in first_index:
+                errors.append(ItemError(
+                    index, "external_id",
+                    f"“{external_id}” appears twice in this batch (first as item "
+                    f"{first_index[external_id]}).",
+                ))
+                continue
+            first_index[external_id] = index
+        if not item_errors:
+            cleaned.append((index, data))
+
+    team_names = {d["team"] for _, d in cleaned if d.get("team")}
+    user_refs = {d[f] for _, d in cleaned for f in USER_FIELDS if d.get(f)}
+    teams = _resolve_teams(organization, team_names)
+    users = _resolve_users(organization, user_refs)
+    missing_teams = {n for n in team_names if n.lower() not in teams}
+    missing_users = {r for r in user_refs if users.get(r) is None}
+    skill_names = {name for _, d in cleaned for name, _level in d.get("skills", ())}
+    catalog = registry.skill_catalog()
+    missing_skills = set(catalog.unknown(organization, skill_names)) if catalog else set()
+
+    queryset = WorkItem.objects.filter(
+        organization=organization, external_id__in=list(first_index)
+    ).select_related("team", "assigned_to", "resolved_by")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",)).order_by("external_id")
+    existing = {item.external_id: item for item in queryset}
+
+    user_problems: dict[str, str] = {}
+    if create_missing:
+        for ref in missing_users:
+            problem = _creatable_username_error(ref)
+            if problem:
+                user_problems[ref] = problem
+    for index, data in cleaned:
+        if data["external_id"] not in existing and "kind" not in data:
+            errors.append(ItemError(index, "kind", "A new work item needs a kind."))
+        if data.get("team") in missing_teams and not create_missing:
+            errors.append(ItemError(
+                index, "team", f"No team named “{data['team']}” in this organization."
+            ))
+        for name in USER_FIELDS:
+            ref = data.get(name)
+            if ref in missing_users:
+                if not create_missing:
+                    errors.append(ItemError(
+                        index, name,
+                        f"No member of this organization has the username or e-mail “{ref}”.",
+                    ))
+                elif ref in user_problems:
+                    errors.append(ItemError(index, name, user_problems[ref]))
+        unknown = [n for n, _level in data.get("skills", ()) if n in missing_skills]
+        if unknown and not create_missing:
+            errors.append(ItemError(index, "skills", f"Unknown skill: {', '.join(unknown)}."))
+    if errors:
+        errors.sort(key=lambda e: (e.index if e.index is not None else -1))
+        raise WorkItemsInvalid(errors)
+    return _Plan(cleaned, existing, teams, users, missing_teams, missing_users, missing_skills)
+
+
+def _create_missing(organization: Organization, plan: _Plan) -> None:
+    for name in sorted(plan.missing_teams):
+        plan.teams[name.lower()] = save_team(organization=organization, name=name)
+    for ref in sorted(plan.missing_users):
+        user = User(username=ref, email=ref if "@" in ref else "")
+        user.set_unusable_password()
+        user.save()
+        add_member(organization=organization, user=user, roles=[Role.AGENT])
+        plan.users[ref] = user
+    if plan.missing_skills:
+        catalog = registry.skill_catalog()
+        if catalog is not None:
+            catalog.create(organization, sorted(plan.missing_skills))
+
+
+def _json(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Team):
+        return value.name
+    if isinstance(value, User):
+        return value.username
+    return value
+
+
+def _skills_json(pairs) -> list:
+    return [name if level is None else f"{name} (≥{level})" for name, level in pairs]
+
+
+def _apply_fields(item: WorkItem, data: dict, plan: _Plan, *, new: bool) -> dict:
+    """Set the item's fields from ``data``; return the changes as {field: [old, new]}."""
+    changes = {}
+    for name in ITEM_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "team":
+            value = plan.teams[value.lower()] if value else None
+        elif name in USER_FIELDS:
+            value = plan.users[value] if value else None
+        if name == "team" or name in USER_FIELDS:
+            old = None if new else getattr(item, name)
+            if getattr(old, "pk", None) != getattr(value, "pk", None):
+                changes[name] = [_json(old), _json(value)]
+                setattr(item, name, value)
+            continue
+        old = None if new else getattr(item, name)
+        if new and value in ("", None, False, 0) and name not in ("kind", "state"):
+            setattr(item, name, value)
+            continue
+        if new or old != value:
+            changes[name] = [_json(old), _json(value)]
+            setattr(item, name, value)
+    if "attributes" in data:
+        old_attributes = {} if new else dict(item.attributes or {})
+        incoming = data["attributes"]
+        if incoming is None:
+            merged = {}
+        else:
+            merged = dict(old_attributes)
+            for key, value in incoming.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+        for key in sorted(set(old_attributes) | set(merged)):
+            if old_attributes.get(key) != merged.get(key):
+                changes[f"attributes.{key}"] = [old_attributes.get(key), merged.get(key)]
+        item.attributes = merged
+    return changes
+
+
+def _derive_counts(item: WorkItem, data: dict, changes: dict) -> None:
+    """Count reassignments and reopenings when the source does not send the counts.
+
+    A reassignment is a change of team or assignee away from someone (the first
+    assignment is not one); a reopening is a move from resolved/closed to an open state.
+    """
+    if "reassignment_count" not in data and (
+        ("team" in changes and changes["team"][0] is not None)
+        or ("assigned_to" in changes and changes["assigned_to"][0] is not None)
+    ):
+        changes["reassignment_count"] = [item.reassignment_count, item.reassignment_count + 1]
+        item.reassignment_count += 1
+    if "reopen_count" not in data and "state" in changes:
+        old_state, new_state = changes["state"]
+        if old_state in DONE_STATES and new_state in OPEN_STATES:
+            changes["reopen_count"] = [item.reopen_count, item.reopen_count + 1]
+            item.reopen_count += 1
+
+
+def _event_type(changes: dict) -> str:
+    if "state" not in changes:
+        return EventType.UPDATED
+    old_state, new_state = changes["state"]
+    if new_state == WorkState.RESOLVED:
+        return EventType.RESOLVED
+    if new_state == WorkState.CLOSED:
+        return EventType.CLOSED
+    if old_state in DONE_STATES and new_state in OPEN_STATES:
+        return EventType.REOPENED
+    return EventType.UPDATED
+
+
+def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | None,
+           create_missing: bool) -> UpsertSummary:
+    if create_missing:
+        _create_missing(organization, plan)
+    now = timezone.now()
+    summary = UpsertSummary()
+    creates, updates, events = [], [], []  # events: (item, type, changes, occurred_at)
+    update_fields: set[str] = set()
+    skill_rows: dict[int, list] = {}  # id(item) -> pairs to write (replacing existing rows)
+    existing_skills: dict[int, list] = {}
+    skill_item_ids = [
+        plan.existing[d["external_id"]].pk for _, d in plan.items
+        if "skills" in d and d["external_id"] in plan.existing
+    ]
+    if skill_item_ids:
+        rows = WorkItemSkill.objects.filter(
+            organization=organization, work_item_id__in=skill_item_ids
+        ).values_list("work_item_id", "skill_name", "minimum_level")
+        for item_id, name, level in rows:
+            existing_skills.setdefault(item_id, []).append((name, level))
+
+    for _index, data in plan.items:
+        item = plan.existing.get(data["external_id"])
+        new = item is None
+        if new:
+            item = WorkItem(organization=organization, external_id=data["external_id"],
+                            created_at=now, updated_at=now)
+        changes = _apply_fields(item, data, plan, new=new)
+        if "skills" in data:
+            old = [] if new else sorted(existing_skills.get(item.pk, []),
+                                        key=lambda pair: pair[0].lower())
+            if old != data["skills"]:
+                changes["skills"] = [_skills_json(old), _skills_json(data["skills"])]
+                skill_rows[id(item)] = data["skills"]
+        if not new:
+            _derive_counts(item, data, changes)
+        when = data.get("occurred_at") or occurred_at or now
+        if new:
+            creates.append(item)
+            events.append((item, EventType.CREATED, changes, when))
+            summary.created += 1
+        elif changes:
+            item.updated_at = now
+            updates.append(item)
+            update_fields.update(
+                name.split(".")[0] for name in changes if name != "skills"
+            )
+            events.append((item, _event_type(changes), changes, when))
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+
+    if creates:
+        WorkItem.objects.bulk_create(creates, batch_size=MAX_BATCH)
+    if updates:
+        WorkItem.objects.bulk_update(
+            updates, sorted(update_fields | {"updated_at"}), batch_size=MAX_BATCH
+        )
+    if skill_rows:
+        by_id = {id(item): item for item in itertools.chain(creates, updates)}
+        updated_keys = {id(item) for item in updates}
+        replaced = [by_id[key].pk for key in skill_rows if key in updated_keys]
+        if replaced:
+            WorkItemSkill.objects.filter(
+                organization=organization, work_item_id__in=replaced
+            ).delete()
+        WorkItemSkill.objects.bulk_create([
+            WorkItemSkill(organization=organization, work_item=by_id[key], skill_name=name,
+                          minimum_level=level)
+            for key, pairs in skill_rows.items() for name, level in pairs
+        ], batch_size=MAX_BATCH)
+    event_rows = WorkEvent.objects.bulk_create([
+        WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
+                  occurred_at=when, created_at=now, dispatched_at=now)
+        for item, type_, changes, when in events
+    ], batch_size=MAX_BATCH)
+    summary.event_ids = [event.pk for event in event_rows]
+    if summary.event_ids:
+        from .events import dispatch_events
+
+        transaction.on_commit(partial(dispatch_events, organization.pk, summary.event_ids))
+    return summary
+
+
+def upsert_work_items(
+    *,
+    organization: Organization,
+    items: Sequence[Any],
+    create_missing: bool = False,
+    occurred_at: datetime | None = None,
+) -> UpsertSummary:
+    """Create or update up to 1,000 work items by ``external_id``, all or nothing.
+
+    Merge semantics: a field absent from an item keeps its stored value, an explicit
+    ``None`` clears it (text to empty, counts to 0, flags to false; ``kind`` and ``state``
+    cannot be cleared), ``attributes`` merge key by key (a ``None`` value drops the key),
+    ``skills`` replace the item's requirements. Users are referenced by username or
+    e-mail and must be members of the organization; teams by name (case-insensitive).
+    With ``create_missing`` unknown teams, agents and skills are created.
+
+    Side effects: one :class:`WorkEvent` per created or changed item, in the same
+    transaction; after commit the outbox task is enqueued for them. Existing items are
+    locked (``SELECT … FOR UPDATE``, in ``external_id`` order) so concurrent batches
+    serialize per item; a batch that loses a race to create the same ``external_id`` is
+    retried (outside an enclosing transaction).
+
+    Raises :class:`WorkItemsInvalid` listing every error by item index and field.
+    """
+    if len(items) > MAX_BATCH:
+        raise WorkItemsInvalid([ItemError(
+            None, None,
+            f"A batch holds at most {MAX_BATCH:,} items; this one has {len(items):,}.",
+        )])
+    for attempt in itertools.count(1):
+        try:
+            with transaction.atomic():
+                plan = _plan(organization, items, create_missing=create_missing, lock=True)
+                return _write(organization, plan, occurred_at=occurred_at,
+                              create_missing=create_missing)
+        except IntegrityError:
+            if attempt >= 3 or connection.in_atomic_block:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def validate_work_items(
+    *, organization: Organization, items: Sequence[Any], create_missing: bool = False
+) -> None:
+    """Check a batch as :func:`upsert_work_items` would, without writing; raise if invalid."""
+    _plan(organization, items, create_missing=create_missing, lock=False)
+
+
+def upsert_work_item(
+    *, organization: Organization, data: Mapping[str, Any], create_missing: bool = False
+) -> WorkItem:
+    """Create or update one work item (see :func:`upsert_work_items`) and return it."""
+    upsert_work_items(organization=organization, items=[data], create_missing=create_missing)
+    return WorkItem.objects.get(organization=organization, external_id=data["external_id"].strip())

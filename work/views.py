@@ -1,0 +1,73 @@
+"""Work pages of the manager workspace: the list, one item, and the CSV upload job."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from tenancy.views import org_permission_required, org_url
+
+from . import selectors, services
+from .forms import WorkFilterForm, WorkImportForm
+from .models import WorkImport, WorkItem
+
+PAGE_SIZE = 50
+
+
+@org_permission_required("work.view_work_items")
+def work_list(request):
+    organization = request.organization
+    form = WorkFilterForm(request.GET or None, organization=organization)
+    filters = form.cleaned_data if form.is_valid() else {}
+    paginator = Paginator(selectors.work_items_for_list(organization, filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "filtered": any(filters.values()),
+        "can_import": request.user.has_perm("work.import_work_items", organization),
+    }
+    if request.htmx and request.htmx.target == "work-results":
+        return render(request, "work/work_list.html#results", context)
+    return render(request, "work/work_list.html", context)
+
+
+@org_permission_required("work.view_work_items")
+def work_detail(request, pk: int):
+    try:
+        item = selectors.work_item_detail(request.organization, pk)
+    except WorkItem.DoesNotExist:
+        raise Http404("No such work item.") from None
+    return render(request, "work/work_detail.html", {"item": item})
+
+
+@org_permission_required("work.import_work_items")
+def work_import_new(request):
+    form = WorkImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            work_import = services.start_work_import(
+                organization=request.organization, filename=upload.name,
+                content=upload.read(), create_missing=form.cleaned_data["create_missing"],
+                dry_run=form.cleaned_data["dry_run"], created_by=request.user,
+            )
+        except services.ImportRefused as refused:
+            form.add_error("file", str(refused))
+        else:
+            messages.info(request, f"“{work_import.filename}” is queued for import.")
+            return redirect(org_url(request, "work:import_detail", pk=work_import.pk))
+    context = {"form": form, "imports": selectors.recent_imports(request.organization)}
+    return render(request, "work/import_new.html", context)
+
+
+@org_permission_required("work.import_work_items")
+def work_import_detail(request, pk: int):
+    try:
+        work_import = selectors.work_import(request.organization, pk)
+    except WorkImport.DoesNotExist:
+        raise Http404("No such import.") from None
+    context = {"work_import": work_import, "progress": services.import_progress(work_import)}
+    if request.htmx:
+        return render(request, "work/import_detail.html#status", context)
+    return render(request, "work/import_detail.html", context)
