@@ -10,25 +10,33 @@ from django.apps import apps
 
 from .enums import ReviewState, SkillType, Source
 from .models import Skill, SkillReview
-from .services import award_skill, ensure_level_scale, request_skill_review, save_skill
+from .services import (
+    award_skill,
+    ensure_level_scale,
+    request_skill_review,
+    save_skill,
+    sync_work_item_skills,
+)
 
 # (parent, category, type, description, children)
 TREE = [
     ("Networking", "Infrastructure", SkillType.TECHNICAL,
      "Connectivity, routing and security of the network.",
-     ["Firewall", "Router", "VPN", "Wi-Fi"]),
+     ["Firewall changes", "Routing", "VPN", "Wireless networking", "DNS"]),
     ("Identity", "Infrastructure", SkillType.TECHNICAL,
      "Accounts, access and authentication.",
-     ["Active Directory", "MFA", "Password reset"]),
+     ["Identity and access", "Active Directory", "MFA", "Password resets"]),
     ("End-user", "Workplace", SkillType.TECHNICAL,
      "Devices and software people use every day.",
-     ["Laptop", "Printing", "Mobile devices", "Office apps"]),
+     ["Hardware troubleshooting", "Printing", "Microsoft 365", "Software packaging",
+      "Patch management"]),
     ("Communication", "Soft skills", SkillType.SOFT,
      "How agents talk and write to the people they help.",
-     ["Empathy", "Written notes", "De-escalation"]),
+     ["Empathy", "Written notes", "De-escalation", "Complaint handling"]),
     ("Customer service", "Customer care", SkillType.PROCESS,
      "Orders, billing and returns for customers.",
-     ["Billing", "Returns", "Order tracking"]),
+     ["Order tracking", "Refunds", "Billing disputes", "Payments", "Returns", "Retention",
+      "Account changes", "Product knowledge"]),
 ]
 
 # Which branches each demo team leans on (by team position), for realistic levels.
@@ -59,7 +67,7 @@ def seed_skills(organization, people, stdout) -> None:
                                 actor=manager)
     if people.agents and len(levels) > 1:
         agent = people.agents[0]
-        skill = children_of["Communication"][2]
+        skill = children_of["Communication"][2]  # De-escalation
         open_review = SkillReview.objects.filter(user=agent, skill=skill,
                                                  state=ReviewState.REQUESTED).exists()
         held = agent.user_skills.filter(skill=skill).select_related("level").first()
@@ -71,9 +79,7 @@ def seed_skills(organization, people, stdout) -> None:
                               "the tickets and the customer's thank-you e-mail.",
             )
     if apps.is_installed("work"):
-        from .services import seed_work_item_skills
-
-        seed_work_item_skills(organization=organization, rng=rng)
+        sync_work_item_skills(organization=organization, create_missing=True)
     if stdout is not None:
         stdout.write(f"  skills: {Skill.objects.filter(organization=organization).count()} "
                      f"skills in {organization.slug}")

@@ -145,6 +145,34 @@ class SkillChange(TenantModel):
         raise ValueError("Skill history is immutable.")
 
 
+class WorkItemSkill(TenantModel):
+    """A skill a work item requires, optionally at a minimum level of the scale.
+
+    Owned here (work sits below skills and never imports it); ingest fills it through
+    :func:`skills.services.set_work_item_skills`.
+    """
+
+    work_item = models.ForeignKey(
+        "work.WorkItem", on_delete=models.CASCADE, related_name="required_skills"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="work_requirements")
+    minimum_level = models.ForeignKey(
+        SkillLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["work_item", "skill"],
+                                    name="skills_workitemskill_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "skill"], name="skills_wis_org_skill"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_item_id} needs {self.skill}"
+
+
 class SkillReview(FSMModelMixin, TenantModel):
     """An agent's request to add a skill, or raise its level, decided by their coach."""
 

@@ -5,15 +5,16 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
+from work.models import WorkItem
 
 from . import extensions
 from .enums import ReviewState
-from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill
+from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill, WorkItemSkill
 
 
 def levels(organization: Organization) -> list[SkillLevel]:
@@ -281,13 +282,9 @@ def mttr(*, skill: Skill, days: int | None) -> Mttr:
 
     Counts items resolved in the last ``days`` days (all time when None).
     """
-    from django.db.models import Avg, DurationField, ExpressionWrapper, F
-
-    from work.models import WorkItem
-
     since = timezone.now() - timedelta(days=days) if days else None
     items = WorkItem.objects.filter(
-        skill_requirements__skill=skill, resolved_at__isnull=False, opened_at__isnull=False
+        required_skills__skill=skill, resolved_at__isnull=False, opened_at__isnull=False
     )
     if since is not None:
         items = items.filter(resolved_at__gte=since)
@@ -300,12 +297,6 @@ def mttr(*, skill: Skill, days: int | None) -> Mttr:
     if mean is not None and not isinstance(mean, timedelta):
         mean = timedelta(microseconds=mean)
     return Mttr(mean, result["count"], since, days)
-
-
-def _requirements_ready() -> bool:
-    from . import models
-
-    return hasattr(models, "WorkItemSkill")
 
 
 def overview(*, organization: Organization, skill: Skill, days: int | None) -> Overview:
@@ -336,21 +327,12 @@ def overview(*, organization: Organization, skill: Skill, days: int | None) -> O
         ancestors=ancestors,
         subtree=subtree.children if subtree else [],
         holder_count=sum(counts.values()),
-        work_item_count=(
-            models_mod().WorkItemSkill.objects.filter(skill=skill).count()
-            if _requirements_ready() else 0
-        ),
+        work_item_count=WorkItemSkill.objects.filter(skill=skill).count(),
         experts=experts,
         top_level=top,
         coverage=coverage(scale, counts),
-        mttr=mttr(skill=skill, days=days) if _requirements_ready() else Mttr(None, 0, None, days),
+        mttr=mttr(skill=skill, days=days),
     )
-
-
-def models_mod():
-    from . import models
-
-    return models
 
 
 def _find_node(nodes: list[TreeNode], pk: int) -> TreeNode | None:

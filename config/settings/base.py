@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "tenancy",
     "work",
+    "skills",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ from .catalogue import (
     validate_skill,
 )
 from .imports import ImportReport, import_user_skills
+from .requirements import SkillCatalog, set_work_item_skills, sync_work_item_skills
 from .reviews import (
     approve_skill_review,
     reject_skill_review,
@@ -25,6 +26,7 @@ from .reviews import (
 __all__ = [
     "Cause",
     "ImportReport",
+    "SkillCatalog",
     "SkillError",
     "approve_skill_review",
     "award_skill",
@@ -38,6 +40,8 @@ __all__ = [
     "reject_skill_review",
     "request_skill_review",
     "save_skill",
+    "set_work_item_skills",
+    "sync_work_item_skills",
     "set_skill_level",
     "update_level",
     "validate_skill",

@@ -7,7 +7,7 @@ from tenancy.models import Organization
 
 from ..enums import DEFAULT_LEVELS, SkillType
 from ..errors import SkillError
-from ..models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill
+from ..models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill, WorkItemSkill
 
 
 @transaction.atomic
@@ -110,11 +110,7 @@ def delete_level(*, level: SkillLevel) -> None:
 
 
 def _required_at(level: SkillLevel) -> bool:
-    from .. import models
-
-    if not hasattr(models, "WorkItemSkill"):
-        return False
-    return models.WorkItemSkill.objects.filter(minimum_level=level).exists()
+    return WorkItemSkill.objects.filter(minimum_level=level).exists()
 
 
 def _check_parent(skill: Skill | None, parent: Skill | None, organization: Organization) -> None:

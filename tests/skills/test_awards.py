@@ -71,10 +71,9 @@ def test_award_skill_refuses_user_outside_the_skills_tenant(world):
 def test_award_skill_refuses_retired_skill(world):
     world.router.active = False
     world.router.save()
-    with world.tenant.scope():
-        with pytest.raises(SkillError, match="“Router” is retired"):
-            award_skill(user=world.agent, skill=world.router, level=world.levels[0],
-                        source=Source.MANUAL)
+    with world.tenant.scope(), pytest.raises(SkillError, match="“Router” is retired"):
+        award_skill(user=world.agent, skill=world.router, level=world.levels[0],
+                    source=Source.MANUAL)
 
 
 def test_award_skill_records_a_model_instance_as_cause(world):
@@ -108,9 +107,8 @@ def test_lower_skill_is_explicit_and_recorded(world):
 
 
 def test_lower_skill_of_a_skill_not_held_is_refused(world):
-    with world.tenant.scope():
-        with pytest.raises(SkillError, match="does not hold “Firewall”"):
-            lower_skill(user=world.agent, skill=world.firewall, level=None, actor=world.coach)
+    with world.tenant.scope(), pytest.raises(SkillError, match="does not hold “Firewall”"):
+        lower_skill(user=world.agent, skill=world.firewall, level=None, actor=world.coach)
 
 
 def test_set_skill_level_needs_confirmation_to_lower(world):
