@@ -30,6 +30,7 @@ def browser(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
     # test itself (fixtures, assertions) are still plain synchronous calls.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -38,6 +39,19 @@ def browser(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # An ORM call made while Playwright runs may open its own connection (Django's
+            # connections are context-local); close it, or the test database cannot be
+            # dropped at the end of the run.
+            connections.close_all()
+
+
+@pytest.fixture
+def desk(tenant_a):
+    """A coach and an agent of one team; created before the browser starts."""
+    coach = tenant_a.member("coach", username="carla", first_name="Carla", last_name="Coach")
+    agent = tenant_a.member("agent", username="arno", first_name="Arno", last_name="Agent")
+    tenant_a.team("Service Desk", manager=coach, members=[agent])
+    return tenant_a
 
 
 def _sign_in_with_keyboard(page, base_url: str, username: str) -> None:
@@ -51,13 +65,9 @@ def _sign_in_with_keyboard(page, base_url: str, username: str) -> None:
 
 
 def test_browser_coach_signs_in_and_sees_manager_workspace_agent_sees_my_coaching(
-    browser, live_server, tenant_a
+    live_server, desk, browser
 ):
     from playwright.sync_api import expect
-
-    coach = tenant_a.member("coach", username="carla", first_name="Carla", last_name="Coach")
-    agent = tenant_a.member("agent", username="arno", first_name="Arno", last_name="Agent")
-    tenant_a.team("Service Desk", manager=coach, members=[agent])
 
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
