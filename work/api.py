@@ -12,7 +12,7 @@ from typing import Literal
 
 import pydantic
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from . import selectors, services
 from .enums import WorkKind, WorkState
@@ -162,11 +162,11 @@ def _item_out(item: WorkItem) -> dict:
     }
 
 
-def _invalid(errors: list[services.ItemError]) -> tuple[int, dict]:
+def _invalid(errors: list[services.ItemError]) -> Status:
     items = {e.index for e in errors if e.index is not None}
     detail = (f"{len(items)} of the items are invalid; nothing was written." if items
               else "The batch is invalid; nothing was written.")
-    return 422, {"detail": detail, "errors": [e.as_dict() for e in errors]}
+    return Status(422, {"detail": detail, "errors": [e.as_dict() for e in errors]})
 
 
 def _pydantic_errors(index: int, error: pydantic.ValidationError) -> list[services.ItemError]:
@@ -196,13 +196,13 @@ def upsert_work_items(request):
     try:
         payload = json.loads(request.body)
     except ValueError as error:
-        return 400, {"detail": f"The body is not valid JSON: {error}."}
+        return Status(400, {"detail": f"The body is not valid JSON: {error}."})
     if isinstance(payload, dict):
         raw_items = [payload]
     elif isinstance(payload, list):
         raw_items = payload
     else:
-        return 400, {"detail": "Send one work item (a JSON object) or a list of them."}
+        return Status(400, {"detail": "Send one work item (a JSON object) or a list of them."})
     if len(raw_items) > services.MAX_BATCH:
         return _invalid([services.ItemError(
             None, None,
@@ -224,8 +224,8 @@ def upsert_work_items(request):
         summary = services.upsert_work_items(organization=request.auth.organization, items=items)
     except services.WorkItemsInvalid as invalid:
         return _invalid(invalid.errors)
-    return 200, {"created": summary.created, "updated": summary.updated,
-                 "unchanged": summary.unchanged}
+    return Status(200, {"created": summary.created, "updated": summary.updated,
+                        "unchanged": summary.unchanged})
 
 
 def _encode_cursor(item: WorkItem) -> str:
@@ -257,7 +257,7 @@ def list_work_items(
         try:
             after = _decode_cursor(cursor)
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            return 400, {"detail": "The cursor is not one this API returned."}
+            return Status(400, {"detail": "The cursor is not one this API returned."})
     organization = request.auth.organization
     if updated_since is not None and timezone.is_naive(updated_since):
         updated_since = timezone.make_aware(updated_since, organization.tzinfo)
@@ -265,7 +265,8 @@ def list_work_items(
         organization, updated_since=updated_since, kind=kind, after=after, limit=limit + 1
     ))
     next_cursor = _encode_cursor(items[limit - 1]) if len(items) > limit else None
-    return 200, {"items": [_item_out(i) for i in items[:limit]], "next_cursor": next_cursor}
+    page = [_item_out(i) for i in items[:limit]]
+    return Status(200, {"items": page, "next_cursor": next_cursor})
 
 
 @router.get("/{path:external_id}", response={200: WorkItemOut, 404: Message},
@@ -275,5 +276,5 @@ def get_work_item(request, external_id: str):
         external_id=external_id
     ).first()
     if item is None:
-        return 404, {"detail": f"No work item with external_id “{external_id}”."}
-    return 200, _item_out(item)
+        return Status(404, {"detail": f"No work item with external_id “{external_id}”."})
+    return Status(200, _item_out(item))
