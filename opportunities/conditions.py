@@ -301,6 +301,9 @@ def _current(name: str, values: Mapping[str, Any]):
 
 
 def _change(name: str, changes: Mapping[str, Any]):
+    if name in changes:
+        # Work events record attribute changes per key ("attributes.vip": [old, new]).
+        return changes[name]
     if name.startswith("attributes."):
         key = name.removeprefix("attributes.")
         pair = changes.get("attributes")

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "tenancy",
     "work",
     "skills",
+    "opportunities",
+    "coaching",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +168,14 @@ WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 CELERY_BEAT_SCHEDULE: dict = {
+    "coaching-expire-overdue-assessments": {
+        "task": "coaching.expire_overdue_assessments",
+        "schedule": 3600.0,
+    },
+    "coaching-prune-match-logs": {
+        "task": "coaching.prune_match_logs",
+        "schedule": 86400.0,
+    },
     "work-sweep-unprocessed-events": {
         "task": "work.sweep_unprocessed_events",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),

@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+
+
+class CoachingConfig(AppConfig):
+    name = "coaching"
+    verbose_name = "Coaching"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tenancy import demo, navigation
+
+        from . import (
+            handlers,  # noqa: F401  (registers the trigger pipeline)
+            rules,  # noqa: F401  (registers the permissions)
+        )
+        from .demo import seed_coaching
+
+        navigation.register(
+            workspace="manager", label="Coaching", url_name="coaching:overview",
+            permission="coaching.view_overview", order=5,
+        )
+        navigation.register(
+            workspace="manager", label="Assessments", url_name="coaching:list",
+            permission="coaching.view_assessment_list", order=10,
+        )
+        navigation.register(
+            workspace="agent", label="My assessments", url_name="coaching:mine",
+            permission="coaching.view_own_assessments", order=10,
+        )
+        if seed_coaching not in demo.EXTENSIONS:
+            demo.EXTENSIONS.append(seed_coaching)

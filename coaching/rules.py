@@ -1,0 +1,36 @@
+"""Who may see and act on coaching assessments.
+
+- Org admins see and act on every assessment.
+- Coaches see and act on assessments they are the coach of, and on those of agents in the
+  teams they manage or co-manage.
+- Every member sees their own assessments, read-only.
+"""
+
+import rules
+
+from tenancy.rules import is_coach, is_coach_of, is_member, is_org_admin
+
+
+@rules.predicate
+def is_assigned_coach(user, assessment) -> bool:
+    return assessment is not None and assessment.coach_id == user.pk
+
+
+@rules.predicate
+def coaches_trainee(user, assessment) -> bool:
+    return assessment is not None and is_coach_of(user, assessment.trainee)
+
+
+@rules.predicate
+def is_trainee(user, assessment) -> bool:
+    return assessment is not None and assessment.trainee_id == user.pk
+
+
+can_act_on = is_org_admin | (is_coach & (is_assigned_coach | coaches_trainee))
+
+rules.add_perm("coaching.view_overview", is_org_admin | is_coach)
+rules.add_perm("coaching.view_assessment_list", is_org_admin | is_coach)
+rules.add_perm("coaching.view_own_assessments", is_member)
+rules.add_perm("coaching.act_on_assessment", can_act_on)
+rules.add_perm("coaching.view_assessment", can_act_on | is_trainee)
+rules.add_perm("coaching.open_assessment_for", is_org_admin | (is_coach & is_coach_of))

@@ -1,0 +1,221 @@
+"""Read queries for assessments: who sees which, lists with their joins, the overview."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
+from tenancy.selectors import membership_for
+
+from .enums import AssessmentState
+from .models import AssessmentSkill, AssessmentTransition, CoachingAssessment
+
+
+def _coached_agents(user: User):
+    """Ids of agents in the teams the user manages or co-manages (a subquery)."""
+    teams = Team.objects.filter(
+        Q(manager=user) | Q(pk__in=TeamManager.objects.filter(user=user).values("team_id"))
+    ).values("pk")
+    return TeamMember.objects.filter(team_id__in=teams).values("user_id")
+
+
+def visible_assessments(*, organization: Organization, user: User) -> QuerySet:
+    """Assessments the user may open: all for org admins; for coaches theirs and their
+    teams' agents'; for everyone their own."""
+    qs = CoachingAssessment.objects.filter(organization=organization)
+    membership = membership_for(user, organization)
+    if membership is None:
+        return qs.none()
+    if membership.is_org_admin:
+        return qs
+    if membership.is_coach:
+        return qs.filter(Q(coach=user) | Q(trainee_id__in=_coached_agents(user)) |
+                         Q(trainee=user))
+    return qs.filter(trainee=user)
+
+
+def managed_assessments(*, organization: Organization, user: User) -> QuerySet:
+    """What the manager workspace lists: every assessment for org admins; for coaches
+    theirs and their teams' (not their own as a trainee)."""
+    qs = CoachingAssessment.objects.filter(organization=organization)
+    membership = membership_for(user, organization)
+    if membership is None:
+        return qs.none()
+    if membership.is_org_admin:
+        return qs
+    if membership.is_coach:
+        return qs.filter(Q(coach=user) | Q(trainee_id__in=_coached_agents(user)))
+    return qs.none()
+
+
+@dataclass
+class AssessmentFilters:
+    state: str = ""
+    scope: str = ""  # "mine" (I am the coach), "team" (my teams' agents), "" (all visible)
+    trainee: str = ""  # username
+    opportunity: int | None = None
+    follow_up: bool = False
+
+
+def assessment_list(*, organization: Organization, user: User,
+                    filters: AssessmentFilters) -> QuerySet:
+    qs = managed_assessments(organization=organization, user=user)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.scope == "mine":
+        qs = qs.filter(coach=user)
+    elif filters.scope == "team":
+        qs = qs.filter(trainee_id__in=_coached_agents(user))
+    if filters.trainee:
+        qs = qs.filter(trainee__username=filters.trainee)
+    if filters.opportunity:
+        qs = qs.filter(opportunity_id=filters.opportunity)
+    if filters.follow_up:
+        qs = qs.filter(follow_up=True)
+    return qs.select_related("trainee", "coach", "opportunity", "work_item").order_by(
+        "-created_at", "-id"
+    )
+
+
+def own_assessments(*, organization: Organization, user: User) -> QuerySet:
+    return (
+        CoachingAssessment.objects.filter(organization=organization, trainee=user)
+        .select_related("coach", "opportunity", "work_item", "virtual_coach")
+        .prefetch_related(
+            Prefetch("skills", queryset=AssessmentSkill.objects.select_related("skill", "level"))
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def assessment_detail(queryset: QuerySet, pk: int) -> CoachingAssessment:
+    return (
+        queryset.select_related("trainee", "coach", "opportunity", "work_item",
+                                "virtual_coach", "created_by")
+        .prefetch_related(
+            Prefetch("skills", queryset=AssessmentSkill.objects.select_related("skill", "level")),
+            Prefetch("transitions",
+                     queryset=AssessmentTransition.objects.select_related("actor")),
+        )
+        .get(pk=pk)
+    )
+
+
+def coachable_members(*, organization: Organization, user: User) -> QuerySet[User]:
+    """Members the user may open an assessment for."""
+    membership = membership_for(user, organization)
+    members = User.objects.filter(memberships__organization=organization)
+    if membership is not None and membership.is_org_admin:
+        return members.order_by("username")
+    return members.filter(pk__in=_coached_agents(user)).exclude(pk=user.pk).order_by("username")
+
+
+def assessment_api_list(*, organization: Organization) -> QuerySet:
+    return CoachingAssessment.objects.filter(organization=organization).select_related(
+        "trainee", "coach", "opportunity", "work_item"
+    )
+
+
+# --- the coaching overview -----------------------------------------------------------
+
+STATE_COLOURS = {
+    AssessmentState.OPEN: "#1d4e89",
+    AssessmentState.IN_PROGRESS: "#3c8dbc",
+    AssessmentState.RESOLVED: "#f5a623",
+    AssessmentState.CLOSED_COMPLETE: "#2e8b57",
+    AssessmentState.CLOSED_INCOMPLETE: "#a94442",
+}
+TREND_WEEKS = 12
+
+
+@dataclass
+class Overview:
+    by_state: list[dict]
+    by_opportunity: list[dict]
+    team_ratings: list[dict]
+    trend: list[dict]
+    total: int
+    open_count: int
+    overdue: int
+    average_rating: float | None
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def coaching_overview(*, organization: Organization, user: User) -> Overview:
+    """The numbers of the coaching overview for what the user manages. Five queries,
+    whatever the amount of data."""
+    qs = managed_assessments(organization=organization, user=user)
+    today = timezone.localdate(timezone=organization.tzinfo)
+    since = timezone.now() - timedelta(days=30)
+
+    state_counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    by_state = [
+        {"state": value, "label": label, "count": state_counts.get(value, 0),
+         "colour": STATE_COLOURS[value]}
+        for value, label in AssessmentState.choices
+    ]
+    total = sum(row["count"] for row in by_state)
+
+    by_opportunity = [
+        {"name": row["opportunity__name"] or "Manual", "id": row["opportunity_id"],
+         "count": row["n"]}
+        for row in qs.values("opportunity_id", "opportunity__name").annotate(n=Count("id"))
+        .order_by("-n", "opportunity__name")[:10]
+    ]
+
+    summary = qs.aggregate(
+        overdue=Count("id", filter=Q(state__in=[AssessmentState.OPEN,
+                                                AssessmentState.IN_PROGRESS,
+                                                AssessmentState.RESOLVED],
+                                     due_date__lt=today)),
+        average=Avg("rating", filter=Q(created_at__gte=since)),
+    )
+
+    # Average rating of the last 30 days per team the trainee belongs to.
+    team_rows = (
+        TeamMember.objects.filter(organization=organization)
+        .filter(user__assessments__in=qs.filter(created_at__gte=since))
+        .values("team_id", "team__name")
+        .annotate(
+            average=Avg("user__assessments__rating"),
+            rated=Count("user__assessments__rating"),
+            count=Count("user__assessments"),
+        )
+        .order_by("team__name")
+    )
+    team_ratings = [
+        {"team": row["team__name"], "average": row["average"], "rated": row["rated"],
+         "count": row["count"]}
+        for row in team_rows
+    ]
+
+    first_week = _week_start(today) - timedelta(weeks=TREND_WEEKS - 1)
+    weekly = dict(
+        qs.filter(created_at__date__gte=first_week)
+        .annotate(week=TruncWeek("created_at", tzinfo=organization.tzinfo))
+        .values_list("week").annotate(n=Count("id")).values_list("week", "n")
+    )
+    weekly = {(k.date() if hasattr(k, "date") else k): v for k, v in weekly.items()}
+    trend = [
+        {"week": first_week + timedelta(weeks=i),
+         "count": weekly.get(first_week + timedelta(weeks=i), 0)}
+        for i in range(TREND_WEEKS)
+    ]
+    return Overview(
+        by_state=by_state, by_opportunity=by_opportunity, team_ratings=team_ratings,
+        trend=trend, total=total,
+        open_count=sum(r["count"] for r in by_state
+                       if r["state"] not in (AssessmentState.CLOSED_COMPLETE,
+                                             AssessmentState.CLOSED_INCOMPLETE)),
+        overdue=summary["overdue"], average_rating=summary["average"],
+    )
+
+
+def is_member(organization: Organization, user: User) -> bool:
+    return Membership.objects.filter(organization=organization, user=user).exists()

@@ -1,0 +1,37 @@
+"""Every write to coaching assessments goes through this package."""
+
+from .assessments import (
+    AssessmentError,
+    add_assessment_skill,
+    cancel_assessment,
+    complete_assessment,
+    complete_by_virtual_coach,
+    expire_overdue_assessments,
+    open_manual_assessment,
+    remove_assessment_skill,
+    resolve_assessment,
+    set_assessment_courses,
+    start_assessment,
+    update_assessment,
+)
+from .hooks import COMPLETION_HOOKS, register_completion_hook
+from .triggers import open_assessments_for_event, sampled_in
+
+__all__ = [
+    "COMPLETION_HOOKS",
+    "AssessmentError",
+    "add_assessment_skill",
+    "cancel_assessment",
+    "complete_assessment",
+    "complete_by_virtual_coach",
+    "expire_overdue_assessments",
+    "open_assessments_for_event",
+    "open_manual_assessment",
+    "register_completion_hook",
+    "remove_assessment_skill",
+    "resolve_assessment",
+    "sampled_in",
+    "set_assessment_courses",
+    "start_assessment",
+    "update_assessment",
+]

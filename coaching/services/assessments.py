@@ -1,0 +1,288 @@
+"""The assessment lifecycle: open, start, resolve, complete, cancel, expire, and edits.
+
+Every transition locks the assessment row (``SELECT … FOR UPDATE``), checks the state
+again under the lock, runs the FSM transition, logs it, and on completion performs the
+effects once: skills awarded through :func:`skills.services.award_skill` and the
+completion hooks (learning tasks, surveys) of the apps that registered them. Two coaches
+completing the same assessment at once: the second waits for the lock, sees it closed and
+gets an :class:`AssessmentError`.
+"""
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from skills.enums import Source
+from skills.models import Skill, SkillLevel
+from skills.services import award_skill
+from tenancy.models import Membership, Organization, User
+from tenancy.rules import is_coach_of
+from work.models import WorkItem
+
+from ..enums import OPEN_STATES, AssessmentState, Origin
+from ..models import AssessmentSkill, AssessmentTransition, CoachingAssessment
+from .hooks import run_completion_hooks
+
+MAX_DUE_DAYS = 365
+
+
+class AssessmentError(Exception):
+    """An assessment action is not possible; ``message`` says why, for a person."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+ACTION_LABELS = {
+    "start": "started",
+    "resolve": "resolved",
+    "complete": "completed",
+    "complete_virtually": "completed",
+    "cancel": "cancelled",
+    "expire": "expired",
+}
+
+
+def _locked(assessment_id: int) -> CoachingAssessment:
+    return (
+        CoachingAssessment.objects.select_for_update(of=("self",))
+        .select_related("trainee", "coach", "opportunity")
+        .get(pk=assessment_id)
+    )
+
+
+def _refuse(assessment: CoachingAssessment, action: str) -> AssessmentError:
+    verb = {"start": "start", "resolve": "resolve", "complete": "complete",
+            "complete_virtually": "complete", "cancel": "cancel",
+            "expire": "expire"}.get(action, action)
+    if not assessment.is_open:
+        return AssessmentError(
+            f"This assessment is already {assessment.get_state_display().lower()}; "
+            f"it cannot be {ACTION_LABELS.get(action, action)} any more."
+        )
+    return AssessmentError(
+        f"An assessment that is {assessment.get_state_display().lower()} cannot be "
+        f"{ACTION_LABELS.get(action, verb)}."
+    )
+
+
+def _log(assessment: CoachingAssessment, *, from_state: str, actor: User | None,
+         actor_label: str = "", note: str = "") -> AssessmentTransition:
+    return AssessmentTransition.objects.create(
+        organization_id=assessment.organization_id, assessment=assessment,
+        from_state=from_state, to_state=assessment.state, actor=actor,
+        actor_label=actor_label or (str(actor) if actor else "Coachdesk"), note=note[:500],
+    )
+
+
+def _award(assessment: CoachingAssessment, actor: User | None) -> None:
+    rows = list(
+        AssessmentSkill.objects.select_for_update(of=("self",))
+        .filter(assessment=assessment, awarded=False)
+        .select_related("skill", "level")
+    )
+    for row in rows:
+        award_skill(user=assessment.trainee, skill=row.skill, level=row.level,
+                    source=Source.ASSESSMENT, actor=actor, cause=assessment)
+        row.awarded = True
+        row.save(update_fields=["awarded"])
+
+
+def _run(
+    assessment_id: int, action: str, *, actor: User | None, actor_label: str = "",
+    note: str = "", check: Callable[[CoachingAssessment], None] | None = None, **kwargs,
+) -> CoachingAssessment:
+    with transaction.atomic():
+        assessment = _locked(assessment_id)
+        method = getattr(assessment, action)
+        if not can_proceed(method):
+            raise _refuse(assessment, action)
+        if check is not None:
+            check(assessment)
+        from_state = assessment.state
+        method(**kwargs)
+        assessment.updated_at = timezone.now()
+        assessment.save()
+        _log(assessment, from_state=from_state, actor=actor, actor_label=actor_label, note=note)
+        if assessment.state == AssessmentState.CLOSED_COMPLETE:
+            _award(assessment, actor)
+            run_completion_hooks(assessment)
+    return assessment
+
+
+def start_assessment(*, assessment: CoachingAssessment, actor: User) -> CoachingAssessment:
+    """open → in_progress. Locks the row."""
+    return _run(assessment.pk, "start", actor=actor)
+
+
+def resolve_assessment(*, assessment: CoachingAssessment, actor: User) -> CoachingAssessment:
+    """in_progress → resolved. Locks the row."""
+    return _run(assessment.pk, "resolve", actor=actor)
+
+
+def complete_assessment(*, assessment: CoachingAssessment, actor: User) -> CoachingAssessment:
+    """resolved → closed_complete. Locks the row; awards the assessment's skills (source
+    "assessment", cause the assessment) and runs the completion hooks, once."""
+    return _run(assessment.pk, "complete", actor=actor)
+
+
+def cancel_assessment(
+    *, assessment: CoachingAssessment, actor: User, reason: str
+) -> CoachingAssessment:
+    """Any open state → closed_incomplete, with the coach's reason. Locks the row."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AssessmentError("Say why the assessment is cancelled.")
+    return _run(assessment.pk, "cancel", actor=actor, note=reason, reason=reason)
+
+
+def complete_by_virtual_coach(*, assessment: CoachingAssessment) -> CoachingAssessment:
+    """open → closed_complete on behalf of the opportunity's virtual coach, with its
+    skills, training and surveys. Locks the row."""
+    label = f"Virtual coach {assessment.virtual_coach}" if assessment.virtual_coach_id else ""
+    return _run(assessment.pk, "complete_virtually", actor=None, actor_label=label)
+
+
+def expire_overdue_assessments(*, organization: Organization, today: date | None = None) -> int:
+    """Close as incomplete every open assessment whose due date is before ``today`` (the
+    organization's local date by default). Each row is locked and re-checked; safe to run
+    twice. Returns how many expired."""
+    if today is None:
+        today = timezone.localdate(timezone=organization.tzinfo)
+    ids = list(
+        CoachingAssessment.objects.filter(
+            organization=organization, state__in=OPEN_STATES, due_date__lt=today
+        ).values_list("pk", flat=True)
+    )
+    expired = 0
+    for assessment_id in ids:
+        try:
+            _run(assessment_id, "expire", actor=None, actor_label="Coachdesk (due date passed)")
+        except (AssessmentError, CoachingAssessment.DoesNotExist):
+            continue
+        expired += 1
+    return expired
+
+
+# --- opening --------------------------------------------------------------------------
+
+
+def _due(organization: Organization, days: int) -> date:
+    return timezone.localdate(timezone=organization.tzinfo) + timedelta(days=days)
+
+
+def open_manual_assessment(
+    *,
+    organization: Organization,
+    actor: User,
+    trainee: User,
+    work_item: WorkItem | None = None,
+    due_in_days: int = 7,
+    comments: str = "",
+) -> CoachingAssessment:
+    """A coach opens an assessment for one of their agents (optionally about a work
+    item). Org admins may open one for any member. No virtual coach is ever attached."""
+    actor_membership = Membership.objects.filter(organization=organization, user=actor).first()
+    if actor_membership is None or not (
+        actor_membership.is_org_admin or (actor_membership.is_coach and is_coach_of(actor, trainee))
+    ):
+        raise AssessmentError("You can open assessments only for agents of the teams you coach.")
+    if not Membership.objects.filter(organization=organization, user=trainee).exists():
+        raise AssessmentError(f"{trainee} is not a member of this organization.")
+    if work_item is not None and work_item.organization_id != organization.pk:
+        raise AssessmentError("The work item belongs to another organization.")
+    if isinstance(due_in_days, bool) or not 1 <= int(due_in_days) <= MAX_DUE_DAYS:
+        raise AssessmentError(f"The due date is 1 to {MAX_DUE_DAYS} days away.")
+    with transaction.atomic():
+        now = timezone.now()
+        assessment = CoachingAssessment.objects.create(
+            organization=organization, trainee=trainee, coach=actor, work_item=work_item,
+            origin=Origin.MANUAL, created_by=actor, due_date=_due(organization, due_in_days),
+            comments=comments, created_at=now, updated_at=now,
+        )
+        _log(assessment, from_state="", actor=actor)
+    return assessment
+
+
+# --- edits while open -----------------------------------------------------------------
+
+
+def _editable(assessment_id: int) -> CoachingAssessment:
+    assessment = _locked(assessment_id)
+    if not assessment.is_open:
+        raise AssessmentError(
+            f"This assessment is {assessment.get_state_display().lower()}; it can no longer "
+            "be changed."
+        )
+    return assessment
+
+
+@transaction.atomic
+def update_assessment(
+    *,
+    assessment: CoachingAssessment,
+    actor: User,
+    rating: int | None,
+    comments: str,
+    follow_up: bool,
+) -> CoachingAssessment:
+    """Set rating (0–100 or empty), comments and the follow-up flag. Locks the row."""
+    if rating is not None and (isinstance(rating, bool) or not 0 <= rating <= 100):
+        raise AssessmentError("The rating goes from 0 to 100.")
+    locked = _editable(assessment.pk)
+    locked.rating, locked.comments, locked.follow_up = rating, comments, follow_up
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["rating", "comments", "follow_up", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def add_assessment_skill(
+    *, assessment: CoachingAssessment, actor: User, skill: Skill, level: SkillLevel
+) -> AssessmentSkill:
+    """Add (or change the level of) a skill to award on completion. Locks the row."""
+    locked = _editable(assessment.pk)
+    if skill.organization_id != locked.organization_id or \
+            level.organization_id != locked.organization_id:
+        raise AssessmentError("Skills and levels must belong to this organization.")
+    if not skill.active:
+        raise AssessmentError(f"“{skill.name}” is retired and can no longer be awarded.")
+    row, created = AssessmentSkill.objects.get_or_create(
+        organization_id=locked.organization_id, assessment=locked, skill=skill,
+        defaults={"level": level},
+    )
+    if not created and row.level_id != level.pk:
+        row.level = level
+        row.save(update_fields=["level"])
+    return row
+
+
+@transaction.atomic
+def remove_assessment_skill(*, assessment: CoachingAssessment, actor: User, skill_id: int) -> None:
+    locked = _editable(assessment.pk)
+    AssessmentSkill.objects.filter(assessment=locked, skill_id=skill_id).delete()
+
+
+@transaction.atomic
+def set_assessment_courses(
+    *, assessment: CoachingAssessment, actor: User, courses: list[str]
+) -> CoachingAssessment:
+    """Replace the training (course titles) to assign on completion. Locks the row."""
+    cleaned = []
+    for title in courses:
+        title = title.strip()
+        if not title:
+            continue
+        if len(title) > 200:
+            raise AssessmentError("A course title has at most 200 characters.")
+        if title not in cleaned:
+            cleaned.append(title)
+    locked = _editable(assessment.pk)
+    locked.courses = cleaned
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["courses", "updated_at"])
+    return locked

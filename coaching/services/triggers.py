@@ -1,0 +1,187 @@
+"""The trigger pipeline: evaluate the tenant's active opportunities against a work event.
+
+Runs inside the outbox's transaction for the event (see :mod:`work.services.events`). A
+match opens one assessment for the work item's agent — idempotent per opportunity, event
+and agent (a unique constraint; a re-delivered event finds the assessment it opened) —
+unless the agent is exempt (joined recently), the match is sampled out, or an assessment
+of the same opportunity was opened for the agent within the suppression window. Every
+match writes a line to the opportunity's match log.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from opportunities import conditions
+from opportunities.enums import CoachChoice, MatchOutcome
+from opportunities.fields import event_changes, event_values, work_item_fields
+from opportunities.selectors import ActiveOpportunity, active_opportunities
+from opportunities.services import record_match
+from tenancy.models import Membership, Organization, Team, TeamMember, User
+from work.models import WorkEvent, WorkItem
+
+from ..enums import Origin
+from ..models import AssessmentSkill, CoachingAssessment
+from .assessments import _log, complete_by_virtual_coach
+
+
+def sampled_in(*, opportunity_id: int, event_id: int, sample_rate: int) -> bool:
+    """Deterministic per (opportunity, event): a re-delivered event gets the same answer."""
+    if sample_rate >= 100:
+        return True
+    if sample_rate <= 0:
+        return False
+    digest = hashlib.sha256(f"{opportunity_id}:{event_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < sample_rate
+
+
+def open_assessments_for_event(*, event: WorkEvent) -> list[CoachingAssessment]:
+    """Evaluate every active opportunity of the event's tenant; return the assessments
+    opened (or found, for a re-delivered event). Locks the agent's membership row while
+    deciding, so concurrent events of one agent respect the suppression window."""
+    item = event.work_item
+    candidates = [
+        o for o in active_opportunities(event.organization_id)
+        if o.applies_to(event_type=event.type, kind=item.kind)
+    ]
+    if not candidates:
+        return []
+    fields = work_item_fields()
+    values = event_values(event)
+    changes = event_changes(event)
+    matched = [o for o in candidates if conditions.evaluate(o.condition, fields, values, changes)]
+    results = []
+    for opportunity in matched:
+        assessment = _handle_match(event, item, opportunity)
+        if assessment is not None:
+            results.append(assessment)
+    return results
+
+
+def _agent_of(item: WorkItem) -> User | None:
+    if item.assigned_to_id:
+        return item.assigned_to
+    if item.resolved_by_id:
+        return item.resolved_by
+    return None
+
+
+def _handle_match(event: WorkEvent, item: WorkItem,
+                  opportunity: ActiveOpportunity) -> CoachingAssessment | None:
+    agent = _agent_of(item)
+
+    def log(outcome: str, assessment_id: int | None = None) -> None:
+        record_match(
+            organization_id=event.organization_id, opportunity_id=opportunity.id,
+            work_item_id=item.pk, event_id=event.pk, agent_id=agent.pk if agent else None,
+            outcome=outcome, assessment_id=assessment_id,
+        )
+
+    if agent is None:
+        log(MatchOutcome.NO_AGENT)
+        return None
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(organization_id=event.organization_id, user=agent).first()
+    )
+    if membership is None:
+        log(MatchOutcome.NO_AGENT)
+        return None
+    existing = CoachingAssessment.objects.filter(
+        opportunity_id=opportunity.id, event=event, trainee=agent
+    ).first()
+    if existing is not None:
+        return existing  # re-delivery: the assessment exists and its log line too
+    if not sampled_in(opportunity_id=opportunity.id, event_id=event.pk,
+                      sample_rate=opportunity.sample_rate):
+        log(MatchOutcome.SAMPLED_OUT)
+        return None
+    when = event.occurred_at or timezone.now()
+    if opportunity.exempt_first_days and \
+            membership.joined_at > when - timedelta(days=opportunity.exempt_first_days):
+        log(MatchOutcome.EXEMPT)
+        return None
+    if opportunity.suppress_days and CoachingAssessment.objects.filter(
+        opportunity_id=opportunity.id, trainee=agent,
+        created_at__gte=timezone.now() - timedelta(days=opportunity.suppress_days),
+    ).exists():
+        log(MatchOutcome.SUPPRESSED)
+        return None
+    coach = _choose_coach(item, agent, opportunity)
+    if coach is None and opportunity.virtual_coach_id is None:
+        log(MatchOutcome.NO_COACH)
+        return None
+    assessment = _create(event, item, agent, coach, opportunity)
+    if assessment is None:
+        return CoachingAssessment.objects.filter(
+            opportunity_id=opportunity.id, event=event, trainee=agent
+        ).first()
+    log(MatchOutcome.FIRED, assessment.pk)
+    if opportunity.virtual_coach_id is not None:
+        assessment = complete_by_virtual_coach(assessment=assessment)
+    return assessment
+
+
+def _team_of(item: WorkItem, agent: User) -> Team | None:
+    """The work item's team when the agent belongs to it, else the agent's first team."""
+    memberships = TeamMember.objects.filter(user=agent).select_related("team__manager")
+    teams = sorted((m.team for m in memberships), key=lambda t: t.name)
+    for team in teams:
+        if team.pk == item.team_id:
+            return team
+    return teams[0] if teams else None
+
+
+def _choose_coach(item: WorkItem, agent: User, opportunity: ActiveOpportunity) -> User | None:
+    if opportunity.coach_choice == CoachChoice.NAMED and opportunity.named_coach_id:
+        return User.objects.filter(
+            pk=opportunity.named_coach_id,
+            memberships__organization_id=item.organization_id,
+        ).first()
+    team = _team_of(item, agent)
+    if team is None:
+        return None
+    if opportunity.coach_choice == CoachChoice.ROUND_ROBIN:
+        coaches = [u for u in [team.manager, *team.additional_managers.order_by("username")]
+                   if u is not None and u.pk != agent.pk]
+        coaches = list({u.pk: u for u in coaches}.values())
+        if not coaches:
+            return None
+        counts = dict(
+            CoachingAssessment.objects.filter(
+                opportunity_id=opportunity.id, coach__in=coaches
+            ).values_list("coach").annotate(n=Count("id")).values_list("coach", "n")
+        )
+        return min(coaches, key=lambda u: (counts.get(u.pk, 0), coaches.index(u)))
+    if team.manager is not None and team.manager.pk != agent.pk:
+        return team.manager
+    return None
+
+
+def _create(event: WorkEvent, item: WorkItem, agent: User, coach: User | None,
+            opportunity: ActiveOpportunity) -> CoachingAssessment | None:
+    organization = Organization.objects.get(pk=event.organization_id)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            assessment = CoachingAssessment.objects.create(
+                organization=organization, opportunity_id=opportunity.id, work_item=item,
+                event=event, trainee=agent, coach=coach, origin=Origin.OPPORTUNITY,
+                virtual_coach_id=opportunity.virtual_coach_id,
+                due_date=timezone.localdate(timezone=organization.tzinfo)
+                + timedelta(days=opportunity.due_in_days),
+                courses=list(opportunity.courses), coach_survey=opportunity.coach_survey,
+                trainee_survey=opportunity.trainee_survey, created_at=now, updated_at=now,
+            )
+    except IntegrityError:
+        return None  # opened by a concurrent delivery of the same event
+    AssessmentSkill.objects.bulk_create([
+        AssessmentSkill(organization=organization, assessment=assessment, skill_id=skill_id,
+                        level_id=level_id)
+        for skill_id, level_id in opportunity.skills
+    ])
+    _log(assessment, from_state="", actor=None, actor_label=f"Opportunity “{opportunity.name}”")
+    return assessment

@@ -1,0 +1,167 @@
+"""Opportunities as code: create or update a tenant's opportunities from a JSON list.
+
+Only ``name`` and ``condition`` are required. Keys for apps that are not part of
+Coachdesk yet (``courses``, ``coach_survey``, ``trainee_survey``) are stored as given and
+resolved by those apps when they land.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from skills.models import Skill, SkillLevel
+from tenancy.models import Membership, Organization
+
+from .enums import CoachChoice, FiresOn
+from .models import CoachingOpportunity
+from .services import OpportunityData, OpportunityError, save_opportunity
+
+KNOWN_KEYS = frozenset({
+    "name", "description", "active", "kinds", "fires_on", "condition", "due_in_days",
+    "suppress_days", "sample_rate", "exempt_first_days", "coach", "virtual_coach", "skills",
+    "courses", "coach_survey", "trainee_survey",
+})
+
+
+class ImportRefused(Exception):
+    """The file was refused; nothing changed. ``message`` names the entry and the part."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+
+
+def _int(entry: dict, key: str, default: int) -> Any:
+    value = entry.get(key, default)
+    return default if value is None else value
+
+
+def _text(entry: dict, key: str) -> str:
+    value = entry.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise OpportunityError(f"'{key}' must be text or null.")
+    return value
+
+
+def _parse(organization: Organization, entry: Any) -> OpportunityData:
+    if not isinstance(entry, dict):
+        raise OpportunityError("each opportunity is an object.")
+    unknown = sorted(set(entry) - KNOWN_KEYS)
+    if unknown:
+        raise OpportunityError(f"unknown key '{unknown[0]}'.")
+    for key in ("name", "condition"):
+        if key not in entry:
+            raise OpportunityError(f"'{key}' is required.")
+    if not isinstance(entry["name"], str):
+        raise OpportunityError("'name' must be text.")
+    kinds = entry.get("kinds") or []
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise OpportunityError("'kinds' must be a list of work-item kinds.")
+    active = entry.get("active", True)
+    if not isinstance(active, bool):
+        raise OpportunityError("'active' must be true or false.")
+    coach = entry.get("coach") or CoachChoice.TEAM_MANAGER
+    if not isinstance(coach, str):
+        raise OpportunityError("'coach' is team_manager, round_robin or a username.")
+    named_coach = None
+    if coach not in (CoachChoice.TEAM_MANAGER, CoachChoice.ROUND_ROBIN):
+        membership = (
+            Membership.objects.filter(organization=organization, user__username=coach)
+            .select_related("user").first()
+        )
+        if membership is None or not membership.is_coach:
+            raise OpportunityError(
+                f"'coach': “{coach}” is not a coach of this organization "
+                "(use team_manager, round_robin or a coach's username)."
+            )
+        named_coach, coach = membership.user, CoachChoice.NAMED
+    virtual = entry.get("virtual_coach")
+    if virtual is not None and not (
+        isinstance(virtual, dict) and isinstance(virtual.get("name"), str)
+        and virtual["name"].strip() and set(virtual) == {"name"}
+    ):
+        raise OpportunityError("'virtual_coach' is null or {\"name\": \"…\"}.")
+    skills = []
+    raw_skills = entry.get("skills") or []
+    if not isinstance(raw_skills, list):
+        raise OpportunityError("'skills' must be a list of {\"skill\", \"level\"} objects.")
+    for index, item in enumerate(raw_skills):
+        if not isinstance(item, dict) or not isinstance(item.get("skill"), str) \
+                or not isinstance(item.get("level"), str):
+            raise OpportunityError(f"skills[{index}]: give \"skill\" and \"level\" names.")
+        skill = Skill.objects.annotate(lname=Lower("name")).filter(
+            organization=organization, lname=item["skill"].strip().lower()
+        ).first()
+        if skill is None:
+            raise OpportunityError(f"skills[{index}]: no skill named “{item['skill']}”.")
+        level = SkillLevel.objects.annotate(lname=Lower("name")).filter(
+            organization=organization, lname=item["level"].strip().lower()
+        ).first()
+        if level is None:
+            raise OpportunityError(f"skills[{index}]: no level named “{item['level']}”.")
+        skills.append((skill, level))
+    courses = entry.get("courses") or []
+    if not isinstance(courses, list) or not all(isinstance(c, str) for c in courses):
+        raise OpportunityError("'courses' must be a list of course titles.")
+    return OpportunityData(
+        name=entry["name"],
+        condition=entry["condition"],
+        description=_text(entry, "description"),
+        active=active,
+        kinds=kinds,
+        fires_on=entry.get("fires_on") or FiresOn.UPDATE,
+        coach_choice=coach,
+        named_coach=named_coach,
+        due_in_days=_int(entry, "due_in_days", 7),
+        suppress_days=_int(entry, "suppress_days", 0),
+        sample_rate=_int(entry, "sample_rate", 100),
+        exempt_first_days=_int(entry, "exempt_first_days", 0),
+        skills=skills,
+        courses=courses,
+        coach_survey=_text(entry, "coach_survey"),
+        trainee_survey=_text(entry, "trainee_survey"),
+        virtual_coach_name=virtual["name"] if virtual else "",
+    )
+
+
+def import_opportunities(*, organization: Organization, entries: Any) -> ImportSummary:
+    """Create or update opportunities by name (case-insensitive), all or nothing.
+
+    Raises :class:`ImportRefused` naming the entry (index and name) and the bad part.
+    """
+    if not isinstance(entries, list):
+        raise ImportRefused("The file must hold a list of opportunities.")
+    summary = ImportSummary()
+    seen: dict[str, int] = {}
+    with transaction.atomic():
+        for index, entry in enumerate(entries):
+            label = f"[{index}]"
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                label = f"[{index}] “{entry['name']}”"
+                key = entry["name"].strip().lower()
+                if key in seen:
+                    raise ImportRefused(f"{label}: the name repeats entry [{seen[key]}].")
+                seen[key] = index
+            try:
+                data = _parse(organization, entry)
+                existing = CoachingOpportunity.objects.annotate(lname=Lower("name")).filter(
+                    organization=organization, lname=data.name.strip().lower()
+                ).first()
+                save_opportunity(organization=organization, data=data, opportunity=existing)
+            except OpportunityError as error:
+                raise ImportRefused(f"{label}: {error.message}") from None
+            if existing is None:
+                summary.created += 1
+            else:
+                summary.updated += 1
+    return summary

@@ -1,0 +1,63 @@
+"""Fixtures for coaching tests: a tenant with a coached team, opportunities and work."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from opportunities.services import OpportunityData, save_opportunity
+from tenancy.models import Membership
+from work.services import process_work_events, upsert_work_items
+
+
+@dataclass
+class World:
+    tenant: object
+    admin: object
+    coach: object
+    co_coach: object
+    other_coach: object
+    agent: object
+    agent2: object
+    outsider: object  # agent in another team, coached by other_coach
+    team: object
+    other_team: object
+
+    def opportunity(self, name="Reassigned three times", condition=None, **kwargs):
+        condition = condition or {"field": "reassignment_count", "op": "gte", "value": 3}
+        kwargs.setdefault("fires_on", "any")
+        with self.tenant.scope():
+            return save_opportunity(
+                organization=self.tenant.org,
+                data=OpportunityData(name=name, condition=condition, **kwargs),
+            )
+
+    def push(self, *items):
+        """Upsert work items and run the outbox handlers on their events now."""
+        with self.tenant.scope():
+            summary = upsert_work_items(organization=self.tenant.org, items=list(items))
+            process_work_events(organization=self.tenant.org, event_ids=summary.event_ids)
+        return summary
+
+
+@pytest.fixture
+def world(tenant_a):
+    admin = tenant_a.member("org_admin", username="admin")
+    coach = tenant_a.member("coach", username="coach")
+    co_coach = tenant_a.member("coach", username="cocoach")
+    other_coach = tenant_a.member("coach", username="othercoach")
+    agent = tenant_a.member("agent", username="agent")
+    agent2 = tenant_a.member("agent", username="agent2")
+    outsider = tenant_a.member("agent", username="outsider")
+    team = tenant_a.team("Service Desk", manager=coach, members=[agent, agent2],
+                         co_managers=[co_coach])
+    other_team = tenant_a.team("Network", manager=other_coach, members=[outsider])
+    # Everyone joined long ago unless a test says otherwise (exemption).
+    with scopes_disabled():
+        Membership.objects.filter(organization=tenant_a.org).update(
+            joined_at=timezone.now() - timedelta(days=365)
+        )
+    return World(tenant_a, admin, coach, co_coach, other_coach, agent, agent2, outsider,
+                 team, other_team)
