@@ -5,6 +5,7 @@ one transaction: the first bad row turns the rest of the file into a check-only 
 every error is listed (line and column) and nothing is written.
 """
 
+import codecs
 import csv
 import io
 import time
@@ -158,11 +159,28 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
+class _NotUtf8(Exception):
+    def __init__(self, line: int, byte: int):
+        self.line, self.byte = line, byte
+
+
+def _decoded_lines(stream) -> Iterator[str]:
+    """Decode line by line, so a byte that is not UTF-8 is reported on its own line."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _NotUtf8(number, raw[error.start]) from None
+
+
 def _rows(stream, errors: _Errors) -> Iterator[tuple[int, dict, list[CsvError]]]:
-    """Yield (line, item, cell errors) per data row; header problems go to ``errors``."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, strict=True)
-    line = 1
+    """Yield (line, item, cell errors) per data row; header problems go to ``errors``.
+
+    A row that cannot be read at all yields an empty item with its error.
+    """
+    reader = csv.reader(_decoded_lines(stream), strict=True)
     try:
         header = next(reader, None)
         if header is None:
@@ -207,13 +225,13 @@ def _rows(stream, errors: _Errors) -> Iterator[tuple[int, dict, list[CsvError]]]
             if attributes:
                 item["attributes"] = attributes
             yield start, item, cell_errors
-    except UnicodeDecodeError as error:
-        errors.add(CsvError(line, None, (
-            f"The file is not UTF-8 text (byte 0x{error.object[error.start]:02x} cannot be "
-            f"read). Save it as CSV UTF-8 and try again."
+    except _NotUtf8 as error:
+        errors.add(CsvError(error.line, None, (
+            f"The file is not UTF-8 text (byte 0x{error.byte:02x} cannot be read). "
+            f"Save it as CSV UTF-8 and try again."
         )))
     except csv.Error as error:
-        errors.add(CsvError(reader.line_num or line, None, f"The file is not valid CSV: {error}."))
+        errors.add(CsvError(reader.line_num, None, f"The file is not valid CSV: {error}."))
 
 
 def import_work_items_csv(
@@ -265,6 +283,8 @@ def import_work_items_csv(
         for line, item, cell_errors in _rows(buffered, errors):
             for error in cell_errors:
                 errors.add(error)
+            if not item:
+                continue
             external_id = item.get("external_id")
             if external_id:
                 if external_id in seen:
@@ -274,8 +294,8 @@ def import_work_items_csv(
                     )))
                     continue
                 seen[external_id] = line
-            if cell_errors:
-                continue
+            # A row with bad cells still goes through validation (without those cells), so
+            # its other errors are listed too; the import is refused either way.
             chunk.append((line, item))
             if len(chunk) >= MAX_BATCH:
                 flush()

@@ -355,7 +355,11 @@ def _plan(organization: Organization, items: Sequence[Any], *, create_missing: b
     user_refs = {d[f] for _, d in cleaned for f in USER_FIELDS if d.get(f)}
     teams = _resolve_teams(organization, team_names)
     users = _resolve_users(organization, user_refs)
-    missing_teams = {n for n in team_names if n.lower() not in teams}
+    first_spelling: dict[str, str] = {}
+    for _index, data in cleaned:
+        if data.get("team") and data["team"].lower() not in teams:
+            first_spelling.setdefault(data["team"].lower(), data["team"])
+    missing_teams = set(first_spelling.values())
     missing_users = {r for r in user_refs if users.get(r) is None}
     skill_names = {name for _, d in cleaned for name, _level in d.get("skills", ())}
     catalog = registry.skill_catalog()
@@ -377,7 +381,7 @@ def _plan(organization: Organization, items: Sequence[Any], *, create_missing: b
     for index, data in cleaned:
         if data["external_id"] not in existing and "kind" not in data:
             errors.append(ItemError(index, "kind", "A new work item needs a kind."))
-        if data.get("team") in missing_teams and not create_missing:
+        if data.get("team") and data["team"].lower() not in teams and not create_missing:
             errors.append(ItemError(
                 index, "team", f"No team named “{data['team']}” in this organization."
             ))
