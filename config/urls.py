@@ -13,6 +13,7 @@ admin.site.site_title = "Coachdesk admin"
 tenant_patterns = [
     path("", include("tenancy.urls")),
     path("work/", include("work.urls")),
+    path("learning/", include("learning.urls")),
     path("skills/", include("skills.urls")),
     path("work/", include("work.urls")),
 ]

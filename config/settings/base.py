@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tenancy",
     "work",
     "skills",
+    "learning",
     "opportunities",
     "coaching",
 ]
@@ -180,6 +181,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "work.sweep_unprocessed_events",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
     },
+    # Learning reminders (due tomorrow, overdue): hourly, each sent once per due date.
+    "learning-send-reminders": {"task": "learning.send_reminders", "schedule": 3600.0},
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,264 @@
+"""Read queries for learning pages, the API and the skill overview: each returns what its
+callers render, with a fixed number of queries whatever the amount of data."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from skills.extensions import OverviewItem, OverviewSection
+from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
+from tenancy.rules import is_learning_admin, is_org_admin
+
+from .due_dates import due_status, today_for
+from .enums import OPEN_STATES, DueStatus, TaskState
+from .models import CatalogCourse, CourseItem, CourseSkill, LearningCatalog, LearningTask
+
+
+def sees_everything(user: User, organization: Organization) -> bool:
+    """Learning admins and org admins see every task, catalog and course of the tenant."""
+    return is_learning_admin(user, organization) or is_org_admin(user, organization)
+
+
+# --- people --------------------------------------------------------------------------
+
+
+def coached_team_ids(user: User) -> QuerySet:
+    return Team.objects.filter(
+        Q(manager=user) | Q(pk__in=TeamManager.objects.filter(user=user).values("team_id"))
+    ).values("pk")
+
+
+def teams_for_assigning(organization: Organization, user: User) -> QuerySet[Team]:
+    teams = Team.objects.filter(organization=organization)
+    if not sees_everything(user, organization):
+        teams = teams.filter(pk__in=coached_team_ids(user))
+    return teams.order_by("name")
+
+
+def assignable_people(organization: Organization, user: User) -> QuerySet[User]:
+    """Agents the user may give training to: their teams' members, or every agent for
+    learning and org admins."""
+    agents = Membership.objects.filter(organization=organization, is_agent=True).values("user_id")
+    people = User.objects.filter(pk__in=agents)
+    if not sees_everything(user, organization):
+        members = TeamMember.objects.filter(team_id__in=coached_team_ids(user)).values("user_id")
+        people = people.filter(pk__in=members)
+    return people.order_by("first_name", "last_name", "username")
+
+
+def members_of_teams(organization: Organization, teams) -> list[User]:
+    """Agents in the given teams (a whole team's training)."""
+    agents = Membership.objects.filter(organization=organization, is_agent=True).values("user_id")
+    return list(User.objects.filter(pk__in=agents, team_memberships__team__in=teams)
+                .distinct().order_by("username"))
+
+
+# --- catalogs and courses ------------------------------------------------------------
+
+
+def catalogs_for(organization: Organization, user: User) -> QuerySet[LearningCatalog]:
+    """Catalogs the user sees: all for learning/org admins; otherwise those without
+    applicable teams and those of teams the user coaches or belongs to."""
+    catalogs = LearningCatalog.objects.filter(organization=organization)
+    if not sees_everything(user, organization):
+        mine = Team.objects.filter(
+            Q(pk__in=coached_team_ids(user))
+            | Q(pk__in=TeamMember.objects.filter(user=user).values("team_id"))
+        ).values("pk")
+        catalogs = catalogs.filter(
+            Q(team_links__isnull=True) | Q(team_links__team_id__in=mine)
+        ).distinct()
+    return catalogs
+
+
+def catalog_list(organization: Organization, user: User) -> QuerySet[LearningCatalog]:
+    return (
+        catalogs_for(organization, user)
+        .select_related("owner")
+        .prefetch_related("teams")
+        .annotate(course_count=Count("course_links", distinct=True))
+        .order_by("title")
+    )
+
+
+def catalog_detail(organization: Organization, user: User, pk: int) -> LearningCatalog | None:
+    return (
+        catalogs_for(organization, user).select_related("owner")
+        .prefetch_related(
+            "teams",
+            Prefetch("courses", queryset=CourseItem.objects.order_by("title")
+                     .prefetch_related(_skills_prefetch())),
+        )
+        .filter(pk=pk).first()
+    )
+
+
+def _skills_prefetch() -> Prefetch:
+    return Prefetch("granted_skills",
+                    queryset=CourseSkill.objects.select_related("skill", "level")
+                    .order_by("skill__name"))
+
+
+def course_list(organization: Organization, *, source: str = "", q: str = "") -> QuerySet:
+    courses = CourseItem.objects.filter(organization=organization)
+    if source == "internal":
+        courses = courses.exclude(source="external")
+    elif source == "external":
+        courses = courses.filter(source="external")
+    if q:
+        courses = courses.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    return (courses.prefetch_related(_skills_prefetch(), "catalogs")
+            .annotate(open_task_count=Count("tasks", filter=Q(tasks__state__in=OPEN_STATES)))
+            .order_by("title"))
+
+
+def course_detail(organization: Organization, pk: int) -> CourseItem | None:
+    return (CourseItem.objects.filter(organization=organization, pk=pk)
+            .prefetch_related(_skills_prefetch(), "catalogs").first())
+
+
+def assignable_courses(organization: Organization, user: User) -> QuerySet[CourseItem]:
+    """Active courses on catalogs the user sees (every active course for admins)."""
+    courses = CourseItem.objects.filter(organization=organization, active=True)
+    if not sees_everything(user, organization):
+        courses = courses.filter(
+            pk__in=CatalogCourse.objects.filter(
+                catalog__in=catalogs_for(organization, user)).values("course_id")
+        )
+    return courses.order_by("title")
+
+
+# --- tasks ---------------------------------------------------------------------------
+
+
+def _task_base() -> QuerySet[LearningTask]:
+    return LearningTask.objects.select_related("assigned_to", "course_item", "catalog",
+                                               "assigned_by")
+
+
+def decorate(tasks, *, today: datetime.date) -> list[LearningTask]:
+    """Give each task its ``due_status`` (overdue / today / later / closed)."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.due_status = due_status(due_date=task.due_date, is_open=task.is_open, today=today)
+    return tasks
+
+
+def local_today(organization: Organization) -> datetime.date:
+    return today_for(organization, timezone.now())
+
+
+@dataclass
+class TaskFilters:
+    state: str = ""
+    agent: int | None = None
+    course: int | None = None
+    overdue: bool = False
+
+
+def team_tasks(organization: Organization, viewer: User, filters: TaskFilters,
+               *, today: datetime.date) -> QuerySet[LearningTask]:
+    """Tasks of the agents in the viewer's teams (every task for learning/org admins)."""
+    tasks = _task_base().filter(organization=organization)
+    if not sees_everything(viewer, organization):
+        members = TeamMember.objects.filter(team_id__in=coached_team_ids(viewer)).values("user_id")
+        tasks = tasks.filter(assigned_to__in=members)
+    if filters.state in TaskState.values:
+        tasks = tasks.filter(state=filters.state)
+    if filters.agent:
+        tasks = tasks.filter(assigned_to_id=filters.agent)
+    if filters.course:
+        tasks = tasks.filter(course_item_id=filters.course)
+    if filters.overdue:
+        tasks = tasks.filter(state__in=OPEN_STATES, due_date__lt=today)
+    return tasks.order_by("due_date", "assigned_to__username", "pk")
+
+
+def state_counts(tasks: QuerySet[LearningTask], *, today: datetime.date) -> dict[str, int]:
+    counts = tasks.order_by().aggregate(
+        **{state: Count("pk", filter=Q(state=state)) for state in TaskState.values},
+        overdue=Count("pk", filter=Q(state__in=OPEN_STATES, due_date__lt=today)),
+    )
+    return counts
+
+
+def my_tasks(organization: Organization, user: User) -> QuerySet[LearningTask]:
+    return (
+        _task_base().filter(organization=organization, assigned_to=user)
+        .order_by("due_date", "pk")
+    )
+
+
+def task_for(organization: Organization, pk: int) -> LearningTask | None:
+    return (_task_base().filter(organization=organization, pk=pk)
+            .prefetch_related(Prefetch("course_item__granted_skills",
+                                       queryset=CourseSkill.objects.select_related(
+                                           "skill", "level").order_by("skill__name")))
+            .first())
+
+
+def api_tasks(organization: Organization, *, assigned_to: User | None = None,
+              state: str | None = None) -> QuerySet[LearningTask]:
+    tasks = _task_base().filter(organization=organization)
+    if assigned_to is not None:
+        tasks = tasks.filter(assigned_to=assigned_to)
+    if state:
+        tasks = tasks.filter(state=state)
+    return tasks.order_by("pk")
+
+
+# --- the skill overview's sections (registered from LearningConfig.ready) -------------
+
+
+def skill_overview_pending_users(request, skill) -> OverviewSection:
+    """People with an open task (assigned or in progress) whose course grants the skill."""
+    tasks = list(
+        LearningTask.objects.filter(
+            organization=request.organization, state__in=OPEN_STATES,
+            course_item__granted_skills__skill=skill,
+        ).select_related("assigned_to", "course_item").order_by("due_date", "pk")
+    )
+    items = [
+        OverviewItem(
+            label=str(t.assigned_to),
+            url=reverse("learning:task_detail",
+                        kwargs={"org_slug": request.organization.slug, "pk": t.pk}),
+            detail=f"{t.course_item.title} · {t.get_state_display().lower()} · "
+                   f"due {t.due_date:%-d %b %Y}",
+        )
+        for t in tasks
+    ]
+    people = len({t.assigned_to_id for t in tasks})
+    return OverviewSection(title=f"Pending users from learning ({people})", items=items,
+                           empty_text="No one is working on a course that grants this skill.")
+
+
+def skill_overview_courses(request, skill) -> OverviewSection:
+    """Course items that grant the skill, with the level they grant."""
+    grants = list(
+        CourseSkill.objects.filter(organization=request.organization, skill=skill)
+        .select_related("course", "level").order_by("course__title")
+    )
+    items = [
+        OverviewItem(
+            label=g.course.title,
+            url=reverse("learning:course_detail",
+                        kwargs={"org_slug": request.organization.slug, "pk": g.course_id}),
+            detail=f"{g.course.kind_label} · grants {g.level.name}",
+        )
+        for g in grants
+    ]
+    return OverviewSection(title=f"Course items ({len(items)})", items=items,
+                           empty_text="No course grants this skill yet.")
+
+
+__all__ = [
+    "DueStatus", "TaskFilters", "api_tasks", "assignable_courses", "assignable_people",
+    "catalog_detail", "catalog_list", "catalogs_for", "course_detail", "course_list",
+    "decorate", "local_today", "members_of_teams", "my_tasks", "skill_overview_courses",
+    "skill_overview_pending_users", "state_counts", "task_for", "team_tasks",
+    "teams_for_assigning",
+]

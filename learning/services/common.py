@@ -1,0 +1,40 @@
+"""Checks shared by the learning services: rows must belong to the organization at hand."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tenancy.models import Membership, Organization, User
+
+from ..errors import LearningError
+
+
+def require_same_tenant(organization: Organization, rows: Iterable, *, what: str) -> None:
+    foreign = [str(r) for r in rows if r is not None and r.organization_id != organization.pk]
+    if foreign:
+        raise LearningError(
+            f"{what} must belong to {organization.name}: {', '.join(sorted(foreign))}."
+        )
+
+
+def require_members(organization: Organization, users: Iterable[User], *, what: str) -> None:
+    users = [u for u in users if u is not None]
+    if not users:
+        return
+    with scopes_disabled():
+        member_ids = set(
+            Membership.objects.filter(organization=organization, user__in=users)
+            .values_list("user_id", flat=True)
+        )
+    outsiders = sorted(str(u) for u in users if u.pk not in member_ids)
+    if outsiders:
+        raise LearningError(
+            f"{what} must be members of {organization.name}: {', '.join(outsiders)}."
+        )
+
+
+def absolute_url(organization: Organization, name: str, **kwargs) -> str:
+    """A direct link for e-mails (``settings.SITE_URL`` plus the tenant URL)."""
+    return settings.SITE_URL + reverse(name, kwargs={"org_slug": organization.slug, **kwargs})
