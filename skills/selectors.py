@@ -86,7 +86,7 @@ def coaches_of(user: User) -> list[User]:
 @dataclass
 class MatrixCell:
     skill: Skill
-    holding: UserSkill | None
+    level: SkillLevel | None  # None: not held
     marker: extensions.MatrixMarker | None = None
     dimmed: bool = False
 
@@ -164,15 +164,14 @@ def matrix(
 
     skill_ids = [s.pk for s in skills]
     user_ids = [p.pk for p in rows_people]
-    holdings = {}
-    if skill_ids and user_ids:
-        for us in UserSkill.objects.filter(
-            organization=organization, user_id__in=user_ids, skill_id__in=skill_ids
-        ):
-            holdings[(us.user_id, us.skill_id)] = us
     level_by_id = {lv.pk: lv for lv in scale}
-    for us in holdings.values():
-        us.level = level_by_id.get(us.level_id, us.level)
+    held: dict[tuple[int, int], SkillLevel] = {}
+    if skill_ids and user_ids:
+        # Plain tuples: 20,000 model instances would cost seconds.
+        for uid, sid, lid in UserSkill.objects.filter(
+            organization=organization, user_id__in=user_ids, skill_id__in=skill_ids
+        ).values_list("user_id", "skill_id", "level_id"):
+            held[(uid, sid)] = level_by_id[lid]
     markers = extensions.matrix_markers(organization, user_ids, skill_ids) if user_ids else {}
 
     rows = []
@@ -180,13 +179,13 @@ def matrix(
         cells = []
         hit = False
         for skill in skills:
-            holding = holdings.get((person.pk, skill.pk))
+            level = held.get((person.pk, skill.pk))
             dimmed = False
             if level_id is not None:
-                matches = holding is not None and holding.level_id == level_id
+                matches = level is not None and level.pk == level_id
                 hit = hit or matches
                 dimmed = not matches
-            cells.append(MatrixCell(skill, holding, markers.get((person.pk, skill.pk)), dimmed))
+            cells.append(MatrixCell(skill, level, markers.get((person.pk, skill.pk)), dimmed))
         if level_id is None or hit:
             label = person.get_full_name() or person.username
             rows.append(MatrixRow(person, label, cells))

@@ -20,3 +20,8 @@ def duration_text(value: timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min"
+
+
+@register.filter
+def index(sequence, position: int):
+    return sequence[position]
