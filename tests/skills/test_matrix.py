@@ -1,8 +1,6 @@
 """The skill matrix: who sees which rows, filters, inline edits and a constant query count."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from skills.enums import Source
@@ -214,5 +212,3 @@ def test_matrix_page_has_no_inline_script_or_style(world, login):
     html = response.content.decode()
     assert " style=" not in html
     assert "<script>" not in html
-    with CaptureQueriesContext(connection):
-        pass
