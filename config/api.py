@@ -108,6 +108,9 @@ def _add_routers() -> None:
     from coaching.api import router as coaching_router
 
     api.add_router("/assessments", coaching_router, tags=["Coaching assessments"])
+    from skills.api import router as skills_router
+
+    api.add_router("/", skills_router)
     api.extra_schemas.extend(schemas_read_by_hand)
 
 

@@ -109,8 +109,8 @@ def test_set_work_item_skills_replaces_and_validates(world):
     now = timezone.now()
     with world.tenant.scope():
         item = _work_item(world.tenant.org, 9, now, None)
-        set_work_item_skills(work_item=item, requirements=[("Firewall", None), ("Router", "Expert")],
-                             create_missing=False)
+        set_work_item_skills(work_item=item, create_missing=False,
+                             requirements=[("Firewall", None), ("Router", "Expert")])
         rows = set_work_item_skills(work_item=item, requirements=[("Router", None),
                                                                   ("IPv6", "Novice")],
                                     create_missing=True)
