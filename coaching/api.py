@@ -8,7 +8,7 @@ import binascii
 from datetime import date, datetime
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from . import selectors
 from .enums import AssessmentState
@@ -89,7 +89,7 @@ def list_assessments(request, filters: Query[AssessmentFilters]):
         try:
             qs = qs.filter(pk__lt=_decode_cursor(filters.cursor))
         except ValueError:
-            return 400, {"detail": "The cursor is not one this API returned."}
+            return Status(400, {"detail": "The cursor is not one this API returned."})
     rows = list(qs.order_by("-id")[: filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
@@ -97,7 +97,7 @@ def list_assessments(request, filters: Query[AssessmentFilters]):
         base64.urlsafe_b64encode(str(rows[-1].pk).encode()).decode().rstrip("=")
         if more else None
     )
-    return 200, {"items": [_out(a) for a in rows], "next_cursor": next_cursor}
+    return Status(200, {"items": [_out(a) for a in rows], "next_cursor": next_cursor})
 
 
 @router.get("/{assessment_id}", response={200: AssessmentOut, 404: Message},
@@ -107,5 +107,5 @@ def get_assessment(request, assessment_id: int):
         pk=assessment_id
     ).first()
     if row is None:
-        return 404, {"detail": "No assessment with this id in your organization."}
-    return 200, _out(row)
+        return Status(404, {"detail": "No assessment with this id in your organization."})
+    return Status(200, _out(row))

@@ -12,6 +12,8 @@ admin.site.site_title = "Coachdesk admin"
 
 tenant_patterns = [
     path("", include("tenancy.urls")),
+    path("coaching/", include("coaching.urls")),
+    path("opportunities/", include("opportunities.urls")),
     path("work/", include("work.urls")),
     path("learning/", include("learning.urls")),
     path("skills/", include("skills.urls")),
