@@ -102,6 +102,9 @@ def _add_routers() -> None:
     from work.api import schemas_read_by_hand
 
     api.add_router("/work-items", work_router, tags=["Work items"])
+    from surveys.api import router as surveys_router
+
+    api.add_router("/survey-responses", surveys_router, tags=["Surveys"])
     from learning.api import router as learning_router
 
     api.add_router("/learning-tasks", learning_router, tags=["Learning"])

@@ -17,6 +17,7 @@ tenant_patterns = [
     path("work/", include("work.urls")),
     path("learning/", include("learning.urls")),
     path("skills/", include("skills.urls")),
+    path("surveys/", include("surveys.urls")),
     path("work/", include("work.urls")),
 ]
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "work",
     "skills",
     "learning",
+    "surveys",
     "opportunities",
     "coaching",
 ]
@@ -169,6 +170,8 @@ WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 CELERY_BEAT_SCHEDULE: dict = {
+    "surveys-expire-overdue": {"task": "surveys.expire_overdue", "schedule": 900.0},
+    "surveys-send-reminders": {"task": "surveys.send_reminders", "schedule": 3600.0},
     "coaching-expire-overdue-assessments": {
         "task": "coaching.expire_overdue_assessments",
         "schedule": 3600.0,

@@ -1,0 +1,203 @@
+"""Survey templates, their questions, the responses people owe, and their answers.
+
+A :class:`SurveyResponse` links to things owned by apps *above* surveys (coaching
+assessments and opportunities) by plain integer ids, so surveys never import them:
+``assessment_id`` is the coaching assessment the survey belongs to, ``opportunity_id`` and
+``opportunity_label`` the opportunity that triggered it (denormalised for the coach
+effectiveness report). Coaching fills them when it calls
+:func:`surveys.services.dispatch_survey`.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django_fsm import FSMField, transition
+
+from tenancy.models import TenantModel
+
+from .enums import Audience, QuestionKind, ResponseState
+
+
+class SurveyTemplate(TenantModel):
+    name = models.CharField(max_length=150)
+    description = models.TextField(
+        blank=True, help_text="Shown to respondents above the first question."
+    )
+    audience = models.CharField(max_length=32, choices=Audience.choices)
+    active = models.BooleanField(
+        default=True, help_text="Only active templates can be sent to people."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="surveytemplate_unique_name"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "audience"], name="surveytemplate_org_aud")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(TenantModel):
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(max_length=500)
+    help_text = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices)
+    scale_min = models.SmallIntegerField(default=1)
+    scale_max = models.SmallIntegerField(default=5)
+    min_label = models.CharField(max_length=60, blank=True)
+    max_label = models.CharField(max_length=60, blank=True)
+    weight = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How much this question counts in the score relative to the others.",
+    )
+    required = models.BooleanField(default=True)
+    allows_na = models.BooleanField("allows “not applicable”", default=False)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "template", "order"],
+                         name="question_org_tpl_order")
+        ]
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_scored(self) -> bool:
+        return self.kind != QuestionKind.TEXT
+
+    @property
+    def scale_values(self) -> list[int]:
+        return list(range(self.scale_min, self.scale_max + 1))
+
+
+class Choice(TenantModel):
+    """An option of a single-choice question, worth ``score`` points out of 100."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    label = models.CharField(max_length=200)
+    score = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], help_text="Points out of 100 this answer is worth."
+    )
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "question"], name="choice_org_question")]
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SurveyResponse(TenantModel):
+    """One person's copy of a survey: pending until answered, or expired at its due date."""
+
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT, related_name="responses")
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_responses"
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="surveys_about",
+        help_text="Who the survey is about (none for general surveys).",
+    )
+    # Owned by coaching (a layer above): plain ids, see the module docstring.
+    assessment_id = models.BigIntegerField(null=True, blank=True, db_index=False)
+    opportunity_id = models.BigIntegerField(null=True, blank=True)
+    opportunity_label = models.CharField(max_length=200, blank=True)
+    context_label = models.CharField(
+        max_length=200, blank=True, help_text="What the survey is about, shown to the respondent."
+    )
+    state = FSMField(default=ResponseState.PENDING, choices=ResponseState.choices, protected=True)
+    due_at = models.DateTimeField()
+    dispatched_at = models.DateTimeField(auto_now_add=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text="0–100; empty when no scored question was answered.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "template", "assessment_id", "respondent"],
+                condition=models.Q(assessment_id__isnull=False),
+                name="surveyresponse_unique_per_assessment",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "respondent", "state"],
+                         name="surveyresp_org_resp_state"),
+            models.Index(fields=["organization", "template", "state"],
+                         name="surveyresp_org_tpl_state"),
+            models.Index(fields=["organization", "state", "due_at"],
+                         name="surveyresp_org_state_due"),
+            models.Index(fields=["organization", "assessment_id"],
+                         name="surveyresp_org_assessment"),
+        ]
+        ordering = ["due_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.template} for {self.respondent}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == ResponseState.PENDING
+
+    @transition(field=state, source=ResponseState.PENDING, target=ResponseState.COMPLETED)
+    def complete(self, *, at, score) -> None:
+        self.completed_at = at
+        self.score = score
+
+    @transition(field=state, source=ResponseState.PENDING, target=ResponseState.EXPIRED)
+    def expire(self, *, at) -> None:
+        self.expired_at = at
+
+
+class Answer(TenantModel):
+    """The answer to one question; ``score`` is its normalised 0–100 value (empty: unscored)."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    rating = models.SmallIntegerField(null=True, blank=True)
+    yes = models.BooleanField(null=True, blank=True)
+    choice = models.ForeignKey(
+        Choice, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
+    text = models.TextField(blank=True)
+    not_applicable = models.BooleanField(default=False)
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"], name="answer_unique_per_question"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "question"], name="answer_org_question")]
+        ordering = ["question__order", "question_id"]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.question_id}"
+
+    @property
+    def display_value(self) -> str:
+        if self.not_applicable:
+            return "Not applicable"
+        if self.rating is not None:
+            return str(self.rating)
+        if self.yes is not None:
+            return "Yes" if self.yes else "No"
+        if self.choice_id:
+            return self.choice.label
+        return self.text

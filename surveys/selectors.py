@@ -1,0 +1,358 @@
+"""Read queries of the surveys app: what people owe, what admins build, what results say.
+
+Each selector returns what its page needs with the joins it needs, so a page runs the
+same number of queries however many surveys, questions or answers there are.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from tenancy.models import Organization, User
+
+from .enums import (
+    DUE_AFTER_DAYS_DEFAULT,
+    REMIND_AFTER_DAYS_DEFAULT,
+    Audience,
+    QuestionKind,
+    ResponseState,
+)
+from .models import Answer, Question, SurveyResponse, SurveyTemplate
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    remind_after_days: int
+    due_after_days: int
+
+
+def survey_settings(organization: Organization) -> SurveySettings:
+    stored = (organization.settings or {}).get("surveys") or {}
+    return SurveySettings(
+        remind_after_days=int(stored.get("remind_after_days", REMIND_AFTER_DAYS_DEFAULT)),
+        due_after_days=int(stored.get("due_after_days", DUE_AFTER_DAYS_DEFAULT)),
+    )
+
+
+# --- respondents -----------------------------------------------------------------------
+
+
+def surveys_to_take(organization: Organization, user: User) -> QuerySet[SurveyResponse]:
+    """The user's pending surveys, soonest due first."""
+    return (
+        SurveyResponse.objects.filter(
+            organization=organization, respondent=user, state=ResponseState.PENDING
+        )
+        .select_related("template", "subject")
+        .order_by("due_at", "id")
+    )
+
+
+def surveys_answered(organization: Organization, user: User, *, limit: int = 20):
+    """The user's completed and expired surveys, most recent first."""
+    return (
+        SurveyResponse.objects.filter(organization=organization, respondent=user)
+        .exclude(state=ResponseState.PENDING)
+        .select_related("template", "subject")
+        .order_by("-dispatched_at", "-id")[:limit]
+    )
+
+
+def response_for_respondent(organization: Organization, user: User, pk: int) -> SurveyResponse:
+    """A survey sent to ``user`` with its template and questions; DoesNotExist for any other."""
+    return (
+        SurveyResponse.objects.filter(organization=organization, respondent=user, pk=pk)
+        .select_related("template", "subject", "respondent", "organization")
+        .prefetch_related(
+            Prefetch("template__questions", queryset=Question.objects.prefetch_related("choices")),
+            Prefetch("answers", queryset=Answer.objects.select_related("choice")),
+        )
+        .get()
+    )
+
+
+def responses_for_assessment(
+    organization: Organization, assessment_id: int
+) -> QuerySet[SurveyResponse]:
+    """The surveys dispatched for one coaching assessment (for coaching's assessment page)."""
+    return (
+        SurveyResponse.objects.filter(organization=organization, assessment_id=assessment_id)
+        .select_related("template", "respondent", "subject")
+        .order_by("id")
+    )
+
+
+def active_templates(organization: Organization, audience: str | None = None):
+    """Templates that can be sent now (for coaching's survey pickers)."""
+    templates = SurveyTemplate.objects.filter(organization=organization, active=True)
+    if audience:
+        templates = templates.filter(audience=audience)
+    return templates.order_by("name")
+
+
+# --- the builder -----------------------------------------------------------------------
+
+
+def templates_for_list(organization: Organization) -> QuerySet[SurveyTemplate]:
+    return (
+        SurveyTemplate.objects.filter(organization=organization)
+        .annotate(
+            question_count=Count("questions", distinct=True),
+            pending_count=Count(
+                "responses", filter=Q(responses__state=ResponseState.PENDING), distinct=True
+            ),
+            completed_count=Count(
+                "responses", filter=Q(responses__state=ResponseState.COMPLETED), distinct=True
+            ),
+        )
+        .order_by("-active", "name")
+    )
+
+
+def template_with_questions(organization: Organization, pk: int) -> SurveyTemplate:
+    return (
+        SurveyTemplate.objects.filter(organization=organization, pk=pk)
+        .prefetch_related(
+            Prefetch(
+                "questions",
+                queryset=Question.objects.annotate(answer_count=Count("answers"))
+                .prefetch_related("choices"),
+            )
+        )
+        .get()
+    )
+
+
+def question_for_builder(organization: Organization, pk: int) -> Question:
+    return (
+        Question.objects.filter(organization=organization, pk=pk)
+        .select_related("template")
+        .prefetch_related("choices")
+        .get()
+    )
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    percent: int = 0
+    score: Decimal | None = None
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    answered: int = 0
+    not_applicable: int = 0
+    average: Decimal | None = None
+    bars: list[Bar] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    comment_count: int = 0
+
+
+@dataclass
+class TemplateResults:
+    template: SurveyTemplate
+    completed: int
+    pending: int
+    expired: int
+    average_score: Decimal | None
+    scored_count: int
+    questions: list[QuestionResult]
+
+
+def _round1(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def template_results(
+    organization: Organization, template: SurveyTemplate, *, comments: int = 10
+) -> TemplateResults:
+    """Counts, the average score and each question's answer distribution (four queries)."""
+    states = dict(
+        SurveyResponse.objects.filter(organization=organization, template=template)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    overall = SurveyResponse.objects.filter(
+        organization=organization, template=template, state=ResponseState.COMPLETED
+    ).aggregate(avg=Avg("score"), scored=Count("score"))
+    questions = list(
+        Question.objects.filter(organization=organization, template=template)
+        .prefetch_related("choices")
+    )
+    answers = (
+        Answer.objects.filter(organization=organization, question__template=template,
+                              response__state=ResponseState.COMPLETED)
+        .values("question_id", "rating", "yes", "choice_id", "not_applicable")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[int, dict] = defaultdict(dict)
+    for row in answers:
+        if row["not_applicable"]:
+            key = "na"
+        elif row["rating"] is not None:
+            key = row["rating"]
+        elif row["yes"] is not None:
+            key = row["yes"]
+        elif row["choice_id"] is not None:
+            key = row["choice_id"]
+        else:
+            key = "text"
+        counts[row["question_id"]][key] = counts[row["question_id"]].get(key, 0) + row["n"]
+    averages = dict(
+        Answer.objects.filter(organization=organization, question__template=template,
+                              response__state=ResponseState.COMPLETED, score__isnull=False)
+        .values_list("question_id")
+        .annotate(avg=Avg("score"))
+        .values_list("question_id", "avg")
+    )
+    text_ids = [q.pk for q in questions if q.kind == QuestionKind.TEXT]
+    latest_texts: dict[int, list[str]] = defaultdict(list)
+    if text_ids:
+        for question_id, text in (
+            Answer.objects.filter(organization=organization, question_id__in=text_ids,
+                                  response__state=ResponseState.COMPLETED)
+            .exclude(text="")
+            .order_by("-id")
+            .values_list("question_id", "text")[: comments * len(text_ids)]
+        ):
+            if len(latest_texts[question_id]) < comments:
+                latest_texts[question_id].append(text)
+    results = []
+    for question in questions:
+        found = counts.get(question.pk, {})
+        result = QuestionResult(question=question, not_applicable=found.get("na", 0),
+                                average=_round1(averages.get(question.pk)))
+        if question.kind == QuestionKind.RATING:
+            result.bars = [Bar(str(v), found.get(v, 0)) for v in question.scale_values]
+        elif question.kind == QuestionKind.YES_NO:
+            result.bars = [Bar("Yes", found.get(True, 0)), Bar("No", found.get(False, 0))]
+        elif question.kind == QuestionKind.CHOICE:
+            result.bars = [Bar(c.label, found.get(c.pk, 0), score=c.score)
+                           for c in question.choices.all()]
+        else:
+            result.comment_count = found.get("text", 0)
+            result.comments = latest_texts.get(question.pk, [])
+        result.answered = sum(b.count for b in result.bars) + result.comment_count
+        if result.bars and question.allows_na:
+            result.bars.append(Bar("Not applicable", result.not_applicable))
+        total = sum(b.count for b in result.bars)
+        for bar in result.bars:
+            bar.percent = round(bar.count * 100 / total) if total else 0
+        results.append(result)
+    return TemplateResults(
+        template=template,
+        completed=states.get(ResponseState.COMPLETED, 0),
+        pending=states.get(ResponseState.PENDING, 0),
+        expired=states.get(ResponseState.EXPIRED, 0),
+        average_score=_round1(overall["avg"]),
+        scored_count=overall["scored"],
+        questions=results,
+    )
+
+
+def responses_for_template(organization: Organization, template: SurveyTemplate, *, limit=50):
+    return (
+        SurveyResponse.objects.filter(organization=organization, template=template)
+        .select_related("respondent", "subject")
+        .order_by("-completed_at", "-dispatched_at", "-id")[:limit]
+    )
+
+
+# --- coach effectiveness ----------------------------------------------------------------
+
+
+@dataclass
+class EffectivenessRow:
+    label: str
+    responses: int
+    scored: int
+    average: Decimal | None
+    user_id: int | None = None
+
+
+def coach_effectiveness(
+    organization: Organization, *, since: datetime | None = None, coach: User | None = None
+) -> tuple[list[EffectivenessRow], list[EffectivenessRow]]:
+    """Average trainee-survey score per coach and per opportunity (two queries).
+
+    Counts completed surveys of trainee-about-coach templates; the average is over those
+    with a score (a survey of only free text has none). ``coach`` limits it to one coach.
+    """
+    completed = SurveyResponse.objects.filter(
+        organization=organization, state=ResponseState.COMPLETED,
+        template__audience=Audience.TRAINEE_ABOUT_COACH, subject__isnull=False,
+    )
+    if since is not None:
+        completed = completed.filter(completed_at__gte=since)
+    if coach is not None:
+        completed = completed.filter(subject=coach)
+    aggregates = {"responses": Count("id"), "scored": Count("score"), "average": Avg("score")}
+    per_coach = [
+        EffectivenessRow(
+            label=f"{row['subject__first_name']} {row['subject__last_name']}".strip()
+            or row["subject__username"],
+            responses=row["responses"], scored=row["scored"],
+            average=_round1(row["average"]), user_id=row["subject_id"],
+        )
+        for row in completed.values(
+            "subject_id", "subject__first_name", "subject__last_name", "subject__username"
+        ).annotate(**aggregates).order_by("subject__first_name", "subject__last_name",
+                                          "subject_id")
+    ]
+    per_opportunity = [
+        EffectivenessRow(
+            label=row["opportunity_label"]
+            or (f"Opportunity #{row['opportunity_id']}" if row["opportunity_id"]
+                else "No opportunity (manual assessments)"),
+            responses=row["responses"], scored=row["scored"], average=_round1(row["average"]),
+        )
+        for row in completed.values("opportunity_id", "opportunity_label")
+        .annotate(**aggregates).order_by("opportunity_label", "opportunity_id")
+    ]
+    per_coach.sort(key=lambda r: (r.average is None, -(r.average or 0), r.label))
+    return per_coach, per_opportunity
+
+
+def effectiveness_since(period: str, organization: Organization) -> datetime | None:
+    days = {"30": 30, "90": 90, "365": 365}.get(period)
+    if days is None:
+        return None
+    return timezone.now() - timedelta(days=days)
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+def responses_for_api(
+    organization: Organization, *, template_id: int | None = None, state: str | None = None,
+    after: int | None = None, limit: int = 100,
+):
+    responses = (
+        SurveyResponse.objects.filter(organization=organization)
+        .select_related("template", "respondent", "subject")
+        .prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.select_related("question", "choice"))
+        )
+        .order_by("id")
+    )
+    if template_id is not None:
+        responses = responses.filter(template_id=template_id)
+    if state:
+        responses = responses.filter(state=state)
+    if after is not None:
+        responses = responses.filter(id__gt=after)
+    return responses[:limit]
+
