@@ -3,10 +3,21 @@
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
-from tenancy.models import ApiToken, Membership, Organization, Team, TeamMember, User
+from tenancy import demo
+from tenancy.demo import DEMO_PASSWORD
+from tenancy.models import (
+    ApiToken,
+    Membership,
+    Organization,
+    Team,
+    TeamMember,
+    TenantModel,
+    User,
+)
 from tenancy.selectors import active_token_for
 from tenancy.services import revoke_api_token
 
@@ -122,11 +133,18 @@ GLOBEX = {"members": 8, "org_admins": 1, "coaches": 1, "agents": 6, "qa": 0,
           "skill_admins": 0, "learning_admins": 0, "teams": 1}
 
 
-def test_seed_demo_creates_acme_and_globex_and_is_idempotent(db):
+def _tenant_row_counts() -> dict[str, int]:
+    """Rows of every tenant model, so a second run shows any app's extension not idempotent."""
+    with scopes_disabled():
+        return {m._meta.label: m.objects.count()
+                for m in apps.get_models() if issubclass(m, TenantModel)}
+
+
+def test_seed_demo_creates_acme_and_globex_and_is_idempotent(db, client):
     out, _ = _run("seed_demo")
-    first = _demo_counts()
-    _run("seed_demo")
-    second = _demo_counts()
+    first, first_rows = _demo_counts(), _tenant_row_counts()
+    _run("seed_demo", "--quiet-logins")
+    second, second_rows = _demo_counts(), _tenant_row_counts()
 
     assert {k: v for k, v in first["acme"].items() if k != "team_members"} == ACME
     assert {k: v for k, v in first["globex"].items() if k != "team_members"} == GLOBEX
@@ -135,13 +153,9 @@ def test_seed_demo_creates_acme_and_globex_and_is_idempotent(db):
     assert first["globex"]["team_members"] == 6
     assert first["users"] == 45
     assert second == first
+    assert second_rows == first_rows
     assert "acme: 30 agents, 3 teams; globex: 6 agents, 1 teams" in out
     assert "acme-coach-1" in out
-
-
-def test_seed_demo_teams_have_their_coach_as_manager(db):
-    _run("seed_demo", "--quiet-logins")
-
     with scopes_disabled():
         managers = dict(Team.objects.filter(organization__slug="acme")
                         .values_list("name", "manager__username"))
@@ -151,9 +165,19 @@ def test_seed_demo_teams_have_their_coach_as_manager(db):
     assert managers == {"Service Desk": "acme-coach-1", "Network Operations": "acme-coach-2",
                         "Customer Care": "acme-coach-3"}
     assert co_managed == [("Service Desk", "acme-coach-2")]
+    # The printed demo logins reach their workspaces, and only their own tenant.
+    assert client.login(username="acme-coach-1", password=DEMO_PASSWORD)
+    assert client.get("/o/acme/manage/").status_code == 200
+    assert client.login(username="acme-agent-01", password=DEMO_PASSWORD)
+    assert client.get("/o/acme/me/").status_code == 200
+    assert client.get("/o/globex/me/").status_code == 404
 
 
-def test_seed_demo_agents_option_scales_acme(db):
+def test_seed_demo_agents_option_scales_acme(db, monkeypatch):
+    # Only tenancy's people matter here; later apps' demo data (tenancy.demo.EXTENSIONS)
+    # is exercised by the full run above.
+    monkeypatch.setattr(demo, "EXTENSIONS", [])
+
     _run("seed_demo", "--agents", "45", "--quiet-logins")
 
     counts = _demo_counts()
@@ -161,16 +185,12 @@ def test_seed_demo_agents_option_scales_acme(db):
     assert counts["globex"]["agents"] == 6
 
 
-def test_seed_demo_demo_login_reaches_the_workspaces(db, client):
-    from tenancy.demo import DEMO_PASSWORD
+def test_seed_demo_fewer_than_three_agents_is_refused(db):
+    with pytest.raises(SystemExit) as exit_info:
+        _run("seed_demo", "--agents", "2")
 
-    _run("seed_demo", "--quiet-logins")
-
-    assert client.login(username="acme-coach-1", password=DEMO_PASSWORD)
-    assert client.get("/o/acme/manage/").status_code == 200
-    assert client.login(username="acme-agent-01", password=DEMO_PASSWORD)
-    assert client.get("/o/acme/me/").status_code == 200
-    assert client.get("/o/globex/me/").status_code == 404
+    assert exit_info.value.code == 2
+    assert Organization.objects.count() == 0
 
 
 # --- create_api_token ------------------------------------------------------------------
