@@ -171,7 +171,8 @@ def course_edit(request, pk: int | None = None, external: bool = False):
 @org_permission_required("learning.manage_settings")
 def learning_settings(request):
     organization = request.organization
-    form = LearningSettingsForm(request.POST or None,
+    # A form of one checkbox posts nothing when unticked: bind on the method, not the data.
+    form = LearningSettingsForm(request.POST if request.method == "POST" else None,
                                 initial={"exclude_weekends": excludes_weekends(organization)})
     if request.method == "POST" and form.is_valid():
         services.set_exclude_weekends(organization=organization,
