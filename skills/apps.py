@@ -15,10 +15,13 @@ class SkillsConfig(AppConfig):
         navigation.register(
             workspace="manager", label="Skills", url_name="skills:matrix",
             permission="skills.view_skills_workspace", order=30,
+            match=("skills:matrix", "skills:catalogue", "skills:overview", "skills:skill_",
+                   "skills:level", "skills:person", "skills:review_list", "skills:import"),
         )
         navigation.register(
             workspace="agent", label="My skills", url_name="skills:my_skills",
             permission="skills.view_my_skills", order=30,
+            match=("skills:my_skills",),
         )
         if skills_demo.seed_skills not in demo.EXTENSIONS:
             demo.EXTENSIONS.append(skills_demo.seed_skills)
