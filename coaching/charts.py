@@ -35,7 +35,7 @@ def bars(rows: list[dict], *, width: int = 220, bar_height: int = 22, gap: int =
     for index, row in enumerate(rows):
         length = max(2.0, width * row["count"] / largest) if row["count"] else 0.0
         drawn.append({**row, "y": index * (bar_height + gap), "length": f"{length:.1f}",
-                      "text_x": f"{label_width + length + 6:.1f}", "text_y": index * (bar_height + gap) + 15})
+                      "text_x": f"{label_width + length + 6:.1f}"})
     return {"rows": drawn, "height": max(1, len(rows)) * (bar_height + gap),
             "width": label_width + width + 40, "bar_height": bar_height, "bar_x": label_width}
 

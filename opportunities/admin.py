@@ -15,7 +15,11 @@ from .selectors import forget_active_opportunities
 class OpportunityAdminForm(forms.ModelForm):
     class Meta:
         model = CoachingOpportunity
-        fields = "__all__"
+        fields = [
+            "name", "description", "active", "kinds", "fires_on", "condition", "coach_choice",
+            "named_coach", "due_in_days", "suppress_days", "sample_rate", "exempt_first_days",
+            "courses", "coach_survey", "trainee_survey",
+        ]
 
     def clean_condition(self):
         condition = self.cleaned_data["condition"]

@@ -491,35 +491,38 @@ class JSONTypeOf(Func):
 
 def _json_q(op, lookup, value, node) -> Q:
     key = lookup.removeprefix("attributes__")
-    absent = ~Q(attributes__has_key=key) | Q(**{lookup: None})
+    # Every comparison on the key is joined with "has the key": without it an absent key
+    # makes the SQL comparison NULL, and NOT (NULL) drops the row where Python says True.
+    has = Q(attributes__has_key=key)
+    absent = ~has | Q(**{lookup: None})
     if op == "is_empty":
-        empty = absent | (Q(**{lookup: ""}) & _is_json_string(key))
+        empty = absent | (has & Q(**{lookup: ""}) & _is_json_string(key))
         return empty if node.get("value", True) else ~empty
     if op == "eq":
-        return absent if value is None else Q(**{lookup: value}) & _same_json_type(key, value)
+        return absent if value is None else has & Q(**{lookup: value}) & _same_json_type(key, value)
     if op == "ne":
         if value is None:
             return ~absent
-        return ~(Q(**{lookup: value}) & _same_json_type(key, value)) | absent
+        return ~(has & Q(**{lookup: value}) & _same_json_type(key, value)) | absent
     if op in ORDERED_OPS:
-        return Q(**{f"{lookup}__{op}": value}) & _is_json_number(key)
+        return has & Q(**{f"{lookup}__{op}": value}) & _is_json_number(key)
     listed = [v for v in value if v is not None] if op in ("in", "not_in") else []
     if op == "in":
         q = Q(pk__in=[])
         for item in listed:
-            q |= Q(**{lookup: item}) & _same_json_type(key, item)
+            q |= has & Q(**{lookup: item}) & _same_json_type(key, item)
         return q | absent if None in value else q
     if op == "not_in":
         matched = Q(pk__in=[])
         for item in listed:
-            matched |= Q(**{lookup: item}) & _same_json_type(key, item)
+            matched |= has & Q(**{lookup: item}) & _same_json_type(key, item)
         q = ~matched | absent
         return q & ~absent if None in value else q
     text = KT(lookup)
     if op == "contains":
-        return Q(Contains(text, Value(value))) & _is_json_string(key)
+        return has & Q(Contains(text, Value(value))) & _is_json_string(key)
     if op == "icontains":
-        return Q(IContains(text, Value(value))) & _is_json_string(key)
+        return has & Q(IContains(text, Value(value))) & _is_json_string(key)
     raise ConditionError(f"unknown operator {op!r}")
 
 

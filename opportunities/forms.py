@@ -71,9 +71,10 @@ class OpportunityForm(forms.Form):
         self.fields["named_coach"].queryset = User.objects.filter(
             memberships__organization=organization, memberships__is_coach=True
         ).order_by("username")
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput) or isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple
+                          | forms.RadioSelect):
                 widget.attrs["class"] = "form-check-input"
             elif isinstance(widget, forms.Select):
                 widget.attrs["class"] = "form-select"
