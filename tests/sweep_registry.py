@@ -21,6 +21,7 @@ of the same name on one of A's rows (``<slug:skill_slug>`` also looks for ``slug
 ``Skill`` row). When no field matches, one line names the value:
 
     param("token", lambda ctx: ctx.row("tenancy.ApiToken").key_prefix)
+    param("action", lambda ctx: "start", view="coaching:action")
 
 A view that answers 404 to tenant A's own member on A's own address for a good reason
 (the sweep checks that its ids reach real rows) is listed with ``owner_not_found``.
@@ -48,7 +49,7 @@ class SweepContext:
 
 
 FACTORIES: dict[str, Callable[[SweepContext], models.Model]] = {}
-PARAMS: dict[str, Callable[[SweepContext], object]] = {}
+PARAMS: dict[tuple[str | None, str], Callable[[SweepContext], object]] = {}
 OWNER_NOT_FOUND: dict[str, str] = {}
 
 
@@ -57,9 +58,14 @@ def register(label: str, factory: Callable[[SweepContext], models.Model]) -> Non
     FACTORIES[label.lower()] = factory
 
 
-def param(name: str, value: Callable[[SweepContext], object]) -> None:
-    """Fill every URL parameter called ``name`` with ``value(ctx)``."""
-    PARAMS[name] = value
+def param(name: str, value: Callable[[SweepContext], object], *, view: str | None = None) -> None:
+    """Fill URL parameters called ``name`` with ``value(ctx)``: in every route, or only in
+    ``view`` ("app:name") when given (a route's own value wins)."""
+    PARAMS[(view, name)] = value
+
+
+def param_value(view: str, name: str) -> Callable[[SweepContext], object] | None:
+    return PARAMS.get((view, name)) or PARAMS.get((None, name))
 
 
 def owner_not_found(view_name: str, reason: str) -> None:
@@ -81,5 +87,6 @@ def _membership(ctx: SweepContext):
 register("tenancy.Membership", _membership)
 
 # Later apps: one line each, below.
-param("direction", lambda ctx: "up")  # skills:level_move
-param("decision", lambda ctx: "approve")  # skills:review_decide
+param("direction", lambda ctx: "up", view="skills:level_move")
+param("decision", lambda ctx: "approve", view="skills:review_decide")
+param("action", lambda ctx: "start", view="coaching:action")

@@ -306,8 +306,9 @@ def fill(route: TenantRoute, ctx: SweepContext, org_slug: str) -> dict[str, obje
     for name, converter in route.params.items():
         if name == "org_slug":
             continue
-        if name in sweep_registry.PARAMS:
-            values[name] = sweep_registry.PARAMS[name](ctx)
+        registered = sweep_registry.param_value(route.view_name, name)
+        if registered is not None:
+            values[name] = registered(ctx)
         elif isinstance(converter, IntConverter):
             values[name] = ctx.pk
         elif isinstance(converter, UUIDConverter):
