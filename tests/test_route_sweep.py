@@ -104,7 +104,11 @@ def tenant_routes() -> list[TenantRoute]:
                 routes.append(TenantRoute((*pieces, entry.pattern), ":".join((*namespaces, name))))
 
     walk(prefixes[0], (prefixes[0].pattern,), ())
-    return routes
+    # A route included twice resolves to its first view only; sweep it once.
+    first_of_each: dict[str, TenantRoute] = {}
+    for route in routes:
+        first_of_each.setdefault(route.route, route)
+    return list(first_of_each.values())
 
 
 # --- tenant A with one row of every tenant model ----------------------------------------
