@@ -44,54 +44,72 @@ def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
             )
 
 
-def process_work_event(*, organization: Organization, event_id: int) -> bool:
-    """Run every registered handler that has not yet run for the event.
-
-    Locks the event row (``FOR UPDATE SKIP LOCKED``: a concurrent worker on the same event
-    makes this call return at once). Each handler runs in a savepoint together with its
-    :class:`HandlerRun` row, whose unique key (event, handler) keeps a handler to one run
-    per event. A failing handler is logged and recorded in ``last_error``; the event stays
-    unprocessed and the sweeper retries the handlers that did not finish.
-
-    Returns whether the event is now processed.
-    """
-    with transaction.atomic():
-        event = (
-            WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("work_item")
-            .filter(organization=organization, pk=event_id, processed_at__isnull=True)
-            .first()
-        )
-        if event is None:
-            return False
-        done = set(event.handler_runs.values_list("handler", flat=True))
-        failures = []
-        for name, handler in registry.handlers():
-            if name in done:
-                continue
-            try:
-                with transaction.atomic():
-                    handler(event)
-                    HandlerRun.objects.create(organization=organization, event=event, handler=name)
-            except Exception as error:
-                logger.exception("Handler %s failed on work event %s", name, event.pk)
-                failures.append(f"{name}: {error!r}")
-        if failures:
-            event.last_error = "\n".join(failures)[:10_000]
-            event.save(update_fields=["last_error"])
-            return False
-        event.processed_at = timezone.now()
-        event.last_error = ""
-        event.save(update_fields=["processed_at", "last_error"])
-        return True
+PROCESS_CHUNK = 100
 
 
 def process_work_events(*, organization: Organization, event_ids: list[int]) -> int:
-    """Process each event in its own transaction; return how many got processed now."""
-    return sum(
-        process_work_event(organization=organization, event_id=event_id)
-        for event_id in event_ids
-    )
+    """Run every registered handler that has not yet run for each event; return how many
+    events got processed now.
+
+    Works in transactions of up to 100 events. The events are locked (``FOR UPDATE SKIP
+    LOCKED``: events a concurrent worker holds are left to it). Each handler runs in a
+    savepoint; its :class:`HandlerRun` row, whose unique key (event, handler) keeps a
+    handler to one run per event, commits in the same transaction as the handler's writes.
+    A failing handler is logged and recorded in ``last_error``; the event stays unprocessed
+    and the sweeper later retries only the handlers that did not finish.
+    """
+    processed = 0
+    for start in range(0, len(event_ids), PROCESS_CHUNK):
+        processed += _process_chunk(organization, event_ids[start:start + PROCESS_CHUNK])
+    return processed
+
+
+def process_work_event(*, organization: Organization, event_id: int) -> bool:
+    """Process one event (see :func:`process_work_events`); return whether it is done."""
+    return process_work_events(organization=organization, event_ids=[event_id]) == 1
+
+
+def _process_chunk(organization: Organization, event_ids: list[int]) -> int:
+    handlers = registry.handlers()
+    with transaction.atomic():
+        events = list(
+            WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("work_item")
+            .filter(organization=organization, pk__in=event_ids, processed_at__isnull=True)
+            .order_by("pk")
+        )
+        if not events:
+            return 0
+        done: set[tuple[int, str]] = set(
+            HandlerRun.objects.filter(event__in=events).values_list("event_id", "handler")
+        )
+        runs, finished, failed = [], [], []
+        for event in events:
+            failures = []
+            for name, handler in handlers:
+                if (event.pk, name) in done:
+                    continue
+                try:
+                    with transaction.atomic():
+                        handler(event)
+                except Exception as error:
+                    logger.exception("Handler %s failed on work event %s", name, event.pk)
+                    failures.append(f"{name}: {error!r}")
+                else:
+                    runs.append(HandlerRun(organization=organization, event=event, handler=name))
+            if failures:
+                event.last_error = "\n".join(failures)[:10_000]
+                failed.append(event)
+            else:
+                finished.append(event.pk)
+        HandlerRun.objects.bulk_create(runs)
+        if finished:
+            WorkEvent.objects.filter(pk__in=finished).update(
+                processed_at=timezone.now(), last_error=""
+            )
+        if failed:
+            WorkEvent.objects.bulk_update(failed, ["last_error"])
+    return len(finished)
 
 
 def redispatch_stale_events(
