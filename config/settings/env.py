@@ -6,6 +6,7 @@ message that names the variable, so every value goes through these helpers.
 """
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -69,15 +70,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _without_password(url: str) -> str:
+    """The URL as it may appear in an error message: any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def env_db(name: str, default: str) -> dict:
     value = env_str(name, default)
+    shown = _without_password(value)
     try:
         config = environ.Env.db_url_config(value)
     except Exception as exc:  # django-environ raises several types for a bad URL
-        raise ImproperlyConfigured(f"{name}={value!r} is not a database URL: {exc}") from None
+        raise ImproperlyConfigured(f"{name}={shown!r} is not a database URL: {exc}") from None
     # django-environ passes an unknown scheme ("foo://…") through as the ENGINE.
     if config.get("ENGINE") not in set(environ.Env.DB_SCHEMES.values()):
-        raise ImproperlyConfigured(f"{name}={value!r} names an unknown database scheme.")
+        raise ImproperlyConfigured(f"{name}={shown!r} names an unknown database scheme.")
     return config
 
 
