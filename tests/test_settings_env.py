@@ -165,3 +165,12 @@ def test_django_setup_with_bad_debug_exits_non_zero_naming_debug():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_env_db_error_never_shows_the_password(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "foo://coach:s3cret-pass@db.example.com/coachdesk")
+    with pytest.raises(ImproperlyConfigured) as info:
+        env_db("DATABASE_URL", "sqlite:///x.sqlite3")
+    assert str(info.value) == (
+        "DATABASE_URL='foo://coach:***@db.example.com/coachdesk' names an unknown database scheme."
+    )
