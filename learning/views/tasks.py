@@ -15,9 +15,7 @@ from .common import org_permission_required, org_url
 
 @org_permission_required("learning.view_learning_workspace")
 def index(request):
-    if request.user.has_perm("learning.view_team_tasks", request.organization):
-        return redirect(org_url(request, "learning:task_list"))
-    return redirect(org_url(request, "learning:catalog_list"))  # pragma: no cover
+    return redirect(org_url(request, "learning:task_list"))
 
 
 @org_permission_required("learning.view_team_tasks")
