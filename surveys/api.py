@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from . import selectors
 from .enums import ResponseState
@@ -115,16 +115,16 @@ def list_survey_responses(
     if template is not None and not SurveyTemplate.objects.filter(
         organization=organization, pk=template
     ).exists():
-        return 404, {"detail": f"No survey template with id {template}."}
+        return Status(404, {"detail": f"No survey template with id {template}."})
     after = None
     if cursor:
         try:
             after = int(cursor)
         except ValueError:
-            return 400, {"detail": "The cursor is not one this API returned."}
+            return Status(400, {"detail": "The cursor is not one this API returned."})
     responses = list(selectors.responses_for_api(
         organization, template_id=template, state=state, after=after, limit=limit + 1
     ))
     next_cursor = str(responses[limit - 1].pk) if len(responses) > limit else None
-    return 200, {"items": [_response_out(r) for r in responses[:limit]],
-                 "next_cursor": next_cursor}
+    return Status(200, {"items": [_response_out(r) for r in responses[:limit]],
+                        "next_cursor": next_cursor})

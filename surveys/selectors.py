@@ -119,7 +119,9 @@ def template_with_questions(organization: Organization, pk: int) -> SurveyTempla
         .prefetch_related(
             Prefetch(
                 "questions",
+                # Explicit order: Meta.ordering is dropped from GROUP BY queries.
                 queryset=Question.objects.annotate(answer_count=Count("answers"))
+                .order_by("order", "id")
                 .prefetch_related("choices"),
             )
         )
