@@ -164,7 +164,8 @@ def seed_work_items(organization: Organization, people, stdout=None) -> None:
         items.append(_item(rng, number, team, agents_by_team[team.name], now))
     created = updated = 0
     for batch in _batches(items):
-        created += upsert_work_items(organization=organization, items=batch).created
+        created += upsert_work_items(organization=organization, items=batch,
+                                     create_missing=True).created
     for batch in _batches(_follow_ups(rng, items, agents_by_team)):
         updated += upsert_work_items(organization=organization, items=batch).updated
     if stdout is not None:
