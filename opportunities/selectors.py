@@ -1,5 +1,6 @@
 """Read queries for opportunities, including the per-tenant cache the trigger pipeline uses."""
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,10 @@ from .fields import work_item_fields
 from .models import CoachingOpportunity, OpportunityMatch, OpportunitySkill
 
 CACHE_SECONDS = 300
+# A worker handles many events a second; a per-process copy saves a cache round trip on
+# each. Other processes see a change within this many seconds; this one at once.
+LOCAL_SECONDS = 1.0
+_local: dict[str, tuple[float, list]] = {}
 MATCH_LOG_LENGTH = 50
 
 
@@ -53,8 +58,13 @@ def active_cache_key(organization_id: int) -> str:
 def active_opportunities(organization_id: int) -> list[ActiveOpportunity]:
     """The tenant's active opportunities, cached until one of them changes."""
     key = active_cache_key(organization_id)
+    now = time.monotonic()
+    local = _local.get(key)
+    if local is not None and now - local[0] < LOCAL_SECONDS:
+        return local[1]
     cached = cache.get(key)
     if cached is not None:
+        _local[key] = (now, cached)
         return cached
     rows = (
         CoachingOpportunity.objects.filter(organization_id=organization_id, active=True)
@@ -77,11 +87,14 @@ def active_opportunities(organization_id: int) -> list[ActiveOpportunity]:
         for row in rows
     ]
     cache.set(key, result, CACHE_SECONDS)
+    _local[key] = (now, result)
     return result
 
 
 def forget_active_opportunities(organization_id: int) -> None:
-    cache.delete(active_cache_key(organization_id))
+    key = active_cache_key(organization_id)
+    _local.pop(key, None)
+    cache.delete(key)
 
 
 def opportunity_list(organization: Organization) -> QuerySet[CoachingOpportunity]:
