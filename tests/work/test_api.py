@@ -124,7 +124,7 @@ def test_openapi_and_docs_are_served(client):
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     body = schema.json()
-    assert sorted(body["paths"]) == ["/api/v1/work-items", "/api/v1/work-items/{external_id}"]
+    assert {"/api/v1/work-items", "/api/v1/work-items/{external_id}"} <= set(body["paths"])
     assert "WorkItemIn" in body["components"]["schemas"]
     post = body["paths"]["/api/v1/work-items"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["oneOf"][1][
