@@ -17,10 +17,13 @@ class LearningConfig(AppConfig):
         navigation.register(
             workspace="manager", label="Learning", url_name="learning:index",
             permission="learning.view_learning_workspace", order=35,
+            match=("learning:index", "learning:task_list", "learning:assign", "learning:catalog",
+                   "learning:course", "learning:settings"),
         )
         navigation.register(
             workspace="agent", label="My learning", url_name="learning:my_learning",
             permission="learning.view_my_learning", order=20,
+            match=("learning:my_learning", "learning:task_"),
         )
         skill_extensions.register_overview_section("learning_pending_users",
                                                    skill_overview_pending_users)

@@ -15,10 +15,13 @@ class SurveysConfig(AppConfig):
         navigation.register(
             workspace="manager", label="Surveys", url_name="surveys:index",
             permission="surveys.view_manager_surveys", order=45,
+            match=("surveys:index", "surveys:template", "surveys:question", "surveys:effectiveness",
+                   "surveys:settings"),
         )
         navigation.register(
             workspace="agent", label="My surveys", url_name="surveys:my_surveys",
             permission="surveys.take_surveys", order=25,
+            match=("surveys:my_surveys", "surveys:take"),
         )
         if seed_surveys not in demo.EXTENSIONS:
             demo.EXTENSIONS.append(seed_surveys)
