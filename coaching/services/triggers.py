@@ -18,6 +18,7 @@ from django.utils import timezone
 from opportunities import conditions
 from opportunities.enums import CoachChoice, MatchOutcome
 from opportunities.fields import event_changes, event_values, work_item_fields
+from opportunities.models import OpportunityMatch
 from opportunities.selectors import ActiveOpportunity, active_opportunities
 from opportunities.services import record_match
 from tenancy.models import Membership, Organization, Team, TeamMember, User
@@ -71,6 +72,12 @@ def _agent_of(item: WorkItem) -> User | None:
 
 def _handle_match(event: WorkEvent, item: WorkItem,
                   opportunity: ActiveOpportunity) -> CoachingAssessment | None:
+    seen = OpportunityMatch.objects.filter(opportunity_id=opportunity.id, event=event).first()
+    if seen is not None:
+        # A re-delivered event: same answer as the first time, no second log line.
+        if seen.assessment_id is None:
+            return None
+        return CoachingAssessment.objects.filter(pk=seen.assessment_id).first()
     agent = _agent_of(item)
 
     def log(outcome: str, assessment_id: int | None = None) -> None:
