@@ -9,8 +9,8 @@ class TenancyConfig(AppConfig):
         from . import navigation
 
         navigation.register(
-            workspace="manager", label="Overview", url_name="tenancy:overview",
-            permission="tenancy.view_manager_workspace", order=0,
+            workspace="manager", label="Organization", url_name="tenancy:overview",
+            permission="tenancy.view_manager_workspace", order=85,
         )
         navigation.register(
             workspace="manager", label="Teams", url_name="tenancy:team_list",

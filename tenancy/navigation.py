@@ -72,3 +72,9 @@ def entries_for(request, workspace: str) -> list[dict]:
             }
         )
     return visible
+
+
+def landing_url(request, workspace: str) -> str | None:
+    """The first entry of the workspace the member may see: where they land after sign-in."""
+    entries = entries_for(request, workspace)
+    return entries[0]["url"] if entries else None

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import navigation, selectors, services
 from .forms import (
     AccountCreateForm,
     ApiTokenForm,
@@ -57,8 +57,12 @@ def home(request):
 
 
 def workspace(request):
+    """Managers land on the first page of their workspace (the coaching overview for
+    coaches and admins), everyone else on My coaching."""
     if request.membership.is_manager:
-        return redirect(org_url(request, "tenancy:overview"))
+        landing = navigation.landing_url(request, "manager")
+        if landing:
+            return redirect(landing)
     return redirect(org_url(request, "tenancy:my_coaching"))
 
 

@@ -73,11 +73,13 @@ def test_browser_coach_signs_in_and_sees_manager_workspace_agent_sees_my_coachin
     page = context.new_page()
     _sign_in_with_keyboard(page, live_server.url, "carla")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
-    assert page.url == f"{live_server.url}/o/alpha/manage/"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Coaching overview")
+    assert page.url == f"{live_server.url}/o/alpha/coaching/"
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link", name="Teams")).to_be_visible()
-    expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
+    coaching_link = nav.get_by_role("link", name="Coaching", exact=True)
+    expect(coaching_link).to_have_attribute("aria-current", "page")
+    nav.get_by_role("link", name="Teams").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Teams")
     expect(page.get_by_role("link", name="Service Desk")).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "foundation-manager-overview.png"), full_page=True)

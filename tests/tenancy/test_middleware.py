@@ -45,9 +45,12 @@ def test_tenant_url_member_returns_200_with_organization_on_request(tenant_a, lo
     assert response.wsgi_request.membership.is_coach is True
 
 
-def test_workspace_root_sends_manager_to_overview_and_agent_to_my_coaching(tenant_a, client):
+def test_workspace_root_sends_each_role_to_its_first_workspace_page(tenant_a, client):
     client.force_login(tenant_a.member("coach"))
-    assert client.get(tenant_a.url())["Location"] == "/o/alpha/manage/"
+    assert client.get(tenant_a.url())["Location"] == "/o/alpha/coaching/"
+
+    client.force_login(tenant_a.member("skill_admin"))
+    assert client.get(tenant_a.url())["Location"] == "/o/alpha/skills/"
 
     client.force_login(tenant_a.member("agent"))
     assert client.get(tenant_a.url())["Location"] == "/o/alpha/me/"
