@@ -20,6 +20,9 @@ class LearningConfig(AppConfig):
             match=("learning:index", "learning:task_list", "learning:assign", "learning:catalog",
                    "learning:course", "learning:settings"),
         )
+        from .selectors import my_learning_summary
+
+        navigation.register_summary(key="learning", order=20, card=my_learning_summary)
         navigation.register(
             workspace="agent", label="My learning", url_name="learning:my_learning",
             permission="learning.view_my_learning", order=20,

@@ -262,3 +262,22 @@ __all__ = [
     "skill_overview_pending_users", "state_counts", "task_for", "team_tasks",
     "teams_for_assigning",
 ]
+
+
+def my_learning_summary(request) -> dict | None:
+    """The "My learning" card of the agent's My coaching page."""
+    if not request.user.has_perm("learning.view_my_learning"):
+        return None
+    today = local_today(request.organization)
+    counts = (
+        LearningTask.objects.filter(organization=request.organization, assigned_to=request.user,
+                                    state__in=OPEN_STATES)
+        .aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    )
+    return {
+        "title": "Learning to do",
+        "value": counts["open"],
+        "caption": f"{counts['overdue']} overdue" if counts["overdue"] else "none overdue",
+        "url": reverse("learning:my_learning", kwargs={"org_slug": request.organization.slug}),
+        "tone": "danger" if counts["overdue"] else None,
+    }

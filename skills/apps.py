@@ -18,6 +18,9 @@ class SkillsConfig(AppConfig):
             match=("skills:matrix", "skills:catalogue", "skills:overview", "skills:skill_",
                    "skills:level", "skills:person", "skills:review_list", "skills:import"),
         )
+        from .selectors import my_skills_summary
+
+        navigation.register_summary(key="skills", order=30, card=my_skills_summary)
         navigation.register(
             workspace="agent", label="My skills", url_name="skills:my_skills",
             permission="skills.view_my_skills", order=30,

@@ -407,3 +407,22 @@ def members_for_api(organization: Organization) -> QuerySet[UserSkill]:
         "user", "skill", "level"
     )
 
+
+
+def my_skills_summary(request) -> dict | None:
+    """The "My skills" card of the agent's My coaching page."""
+    from django.urls import reverse
+
+    if not request.user.has_perm("skills.view_my_skills"):
+        return None
+    held = UserSkill.objects.filter(organization=request.organization, user=request.user).count()
+    pending = SkillReview.objects.filter(
+        organization=request.organization, user=request.user, state=ReviewState.REQUESTED
+    ).count()
+    return {
+        "title": "Skills held",
+        "value": held,
+        "caption": f"{pending} review request{'s' if pending != 1 else ''} pending",
+        "url": reverse("skills:my_skills", kwargs={"org_slug": request.organization.slug}),
+        "tone": None,
+    }

@@ -18,6 +18,9 @@ class SurveysConfig(AppConfig):
             match=("surveys:index", "surveys:template", "surveys:question", "surveys:effectiveness",
                    "surveys:settings"),
         )
+        from .selectors import my_surveys_summary
+
+        navigation.register_summary(key="surveys", order=25, card=my_surveys_summary)
         navigation.register(
             workspace="agent", label="My surveys", url_name="surveys:my_surveys",
             permission="surveys.take_surveys", order=25,

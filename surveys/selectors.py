@@ -358,3 +358,24 @@ def responses_for_api(
         responses = responses.filter(id__gt=after)
     return responses[:limit]
 
+
+
+def my_surveys_summary(request) -> dict | None:
+    """The "Surveys to take" card of the agent's My coaching page."""
+    from django.urls import reverse
+
+    if not request.user.has_perm("surveys.take_surveys"):
+        return None
+    pending = list(surveys_to_take(request.organization, request.user).values_list(
+        "due_at", flat=True)[:1])
+    count = surveys_to_take(request.organization, request.user).count()
+    caption = "nothing to answer"
+    if pending and pending[0]:
+        caption = f"next due {timezone.localtime(pending[0], request.organization.tzinfo):%b %d}"
+    return {
+        "title": "Surveys to take",
+        "value": count,
+        "caption": caption if count else "nothing to answer",
+        "url": reverse("surveys:my_surveys", kwargs={"org_slug": request.organization.slug}),
+        "tone": "warning" if count else None,
+    }

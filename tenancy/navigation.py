@@ -78,3 +78,27 @@ def landing_url(request, workspace: str) -> str | None:
     """The first entry of the workspace the member may see: where they land after sign-in."""
     entries = entries_for(request, workspace)
     return entries[0]["url"] if entries else None
+
+
+# --- "My coaching" summary cards ------------------------------------------------------
+
+SummaryCard = dict  # {"title", "value", "caption", "url", "tone": "danger"|"warning"|None}
+_SUMMARIES: dict[str, tuple[int, object]] = {}
+
+
+def register_summary(*, key: str, order: int, card) -> None:
+    """Add a card to the agent's "My coaching" page.
+
+    ``card(request)`` returns a :data:`SummaryCard` for the signed-in member, or ``None``
+    to show nothing. Each app registers its own from ``AppConfig.ready``.
+    """
+    _SUMMARIES[key] = (order, card)
+
+
+def summaries_for(request) -> list[SummaryCard]:
+    cards = []
+    for _order, card in sorted(_SUMMARIES.values(), key=lambda item: item[0]):
+        result = card(request)
+        if result is not None:
+            cards.append(result)
+    return cards

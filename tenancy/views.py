@@ -91,7 +91,8 @@ def my_coaching(request):
         .select_related("manager")
         .prefetch_related("additional_managers")
     )
-    return render(request, "tenancy/my_coaching.html", {"my_teams": teams})
+    context = {"my_teams": teams, "summaries": navigation.summaries_for(request)}
+    return render(request, "tenancy/my_coaching.html", context)
 
 
 @org_permission_required("tenancy.manage_organization")
