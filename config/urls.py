@@ -14,11 +14,10 @@ tenant_patterns = [
     path("", include("tenancy.urls")),
     path("coaching/", include("coaching.urls")),
     path("opportunities/", include("opportunities.urls")),
-    path("work/", include("work.urls")),
-    path("learning/", include("learning.urls")),
     path("skills/", include("skills.urls")),
     path("surveys/", include("surveys.urls")),
     path("work/", include("work.urls")),
+    path("learning/", include("learning.urls")),
 ]
 
 urlpatterns = [

@@ -18,7 +18,12 @@ class SkillsConfig(AppConfig):
             match=("skills:matrix", "skills:catalogue", "skills:overview", "skills:skill_",
                    "skills:level", "skills:person", "skills:review_list", "skills:import"),
         )
+        from work import registry as work_registry
+
         from .selectors import my_skills_summary
+        from .services.requirements import SkillCatalog
+
+        work_registry.set_skill_catalog(SkillCatalog())
 
         navigation.register_summary(key="skills", order=30, card=my_skills_summary)
         navigation.register(

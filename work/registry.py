@@ -12,9 +12,11 @@
   :func:`work.services.process_work_events`) inside a transaction with the record of the
   run, so a handler's database writes and its "done" mark commit together.
 
-* **Skill catalogue.** Work items name the skills they required. Until the skills app
-  registers a catalogue, any name is accepted as it is; afterwards ingest asks the
-  catalogue which names are unknown and (with ``create_missing``) to create them.
+* **Skill catalogue.** Work items name the skills they required. Work keeps the names as
+  the source sent them (``WorkItemSkill``: change detection, history). The skills app
+  registers a catalogue: ingest then asks it which names are unknown (an error, or created
+  with ``create_missing``) and hands it the requirements to link to real skills in the
+  same transaction. Without a catalogue any name is accepted as it is.
 """
 
 from collections.abc import Callable, Iterable
@@ -58,6 +60,14 @@ class SkillCatalog(Protocol):
 
     def create(self, organization: "Organization", names: Iterable[str]) -> None:
         """Create skills with these names."""
+
+    def replace_requirements(
+        self, organization: "Organization", requirements: dict[int, list[tuple[str, int | None]]]
+    ) -> None:
+        """Make each work item (by id) require exactly these (skill name, minimum level rank).
+
+        Called in the ingest transaction, so the catalogue's links commit with the item.
+        """
 
 
 @dataclass

@@ -84,6 +84,41 @@ class SkillCatalog:
                                         name__iexact=" ".join(name.split())).exists():
                 save_skill(organization=organization, name=name)
 
+    def replace_requirements(
+        self, organization: Organization, requirements: dict[int, list[tuple[str, int | None]]]
+    ) -> None:
+        """Link work items to catalogue skills (bulk; called inside work's ingest).
+
+        Names match case-insensitively (ingest has already refused or created unknown
+        ones); a minimum level is the rank on the tenant's scale, and a rank above the top
+        of the scale means the top level.
+        """
+        if not requirements:
+            return
+        levels = ensure_level_scale(organization=organization)
+        by_rank = {level.rank: level for level in levels}
+        skills = {
+            skill.name.lower(): skill
+            for skill in Skill.objects.filter(organization=organization)
+        }
+        WorkItemSkill.objects.filter(
+            organization=organization, work_item_id__in=list(requirements)
+        ).delete()
+        rows = {}
+        for work_item_id, pairs in requirements.items():
+            for name, rank in pairs:
+                skill = skills.get(" ".join(name.split()).lower())
+                if skill is None:
+                    continue
+                level = None
+                if rank is not None:
+                    level = by_rank.get(rank) or levels[-1]
+                rows[(work_item_id, skill.pk)] = WorkItemSkill(
+                    organization=organization, work_item_id=work_item_id, skill=skill,
+                    minimum_level=level,
+                )
+        WorkItemSkill.objects.bulk_create(list(rows.values()), batch_size=1000)
+
 
 @transaction.atomic
 def sync_work_item_skills(*, organization: Organization, create_missing: bool = True) -> int:

@@ -5,6 +5,7 @@ import json
 import pytest
 from django_scopes import scopes_disabled
 
+from skills.services import save_skill
 from tenancy.models import ApiToken
 from tenancy.services import revoke_api_token
 from work.models import WorkEvent, WorkItem
@@ -39,6 +40,8 @@ def test_post_one_item_creates_it_in_the_tokens_organization(api_a, tenant_a):
 def test_post_list_upserts_with_merge_semantics(api_a, tenant_a):
     agent = tenant_a.member("agent", username="ana", email="ana@example.com")
     tenant_a.team("Service Desk", members=[agent])
+    with tenant_a.scope():
+        save_skill(organization=tenant_a.org, name="Billing")
     api_a.post("work-items", ITEM)
     response = api_a.post("work-items", [
         {"external_id": "INC100", "state": "resolved", "resolved_by": "ANA@example.com",
@@ -62,6 +65,8 @@ def test_post_list_upserts_with_merge_semantics(api_a, tenant_a):
 def test_get_one_item_returns_its_fields(api_a, tenant_a):
     agent = tenant_a.member("agent", username="ana")
     tenant_a.team("Desk", members=[agent])
+    with tenant_a.scope():
+        save_skill(organization=tenant_a.org, name="VPN")
     api_a.post("work-items", {**ITEM, "team": "Desk", "assigned_to": "ana",
                               "skills": ["VPN"], "attributes": {"source": "snow"}})
     response = api_a.get("work-items/INC100")

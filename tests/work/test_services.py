@@ -239,12 +239,16 @@ class FakeCatalog:
 
     def __init__(self):
         self.created = []
+        self.replaced = []
 
     def unknown(self, organization, names):
         return {n for n in names if n.lower() != "vpn"}
 
     def create(self, organization, names):
         self.created.extend(names)
+
+    def replace_requirements(self, organization, requirements):
+        self.replaced.append(requirements)
 
 
 def test_upsert_asks_the_skill_catalogue(tenant_a):
@@ -258,6 +262,9 @@ def test_upsert_asks_the_skill_catalogue(tenant_a):
     upsert(tenant_a, {"external_id": "K1", "kind": "incident", "skills": ["vpn", "Kerberos"]},
            create_missing=True)
     assert catalog.created == ["Kerberos"]
+    with tenant_a.scope():
+        item_id = WorkItem.objects.get(external_id="K1").pk
+    assert catalog.replaced == [{item_id: [("Kerberos", None), ("vpn", None)]}]
     with tenant_a.scope():
         assert list(WorkItemSkill.objects.values_list("skill_name", flat=True)) == [
             "Kerberos", "vpn"

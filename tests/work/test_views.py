@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
 
+from skills.services import save_skill
 from work import registry, services
 from work.models import WorkImport, WorkItem
 
@@ -133,6 +134,7 @@ def test_work_list_htmx_returns_only_the_results(login, tenant_a):
 def test_work_detail_shows_fields_skills_and_history(login, tenant_a):
     coach = tenant_a.member("coach")
     with tenant_a.scope():
+        save_skill(organization=tenant_a.org, name="Exchange")
         services.upsert_work_items(organization=tenant_a.org, items=[
             {"external_id": "INC9", "number": "INC0009", "kind": "incident",
              "short_description": "Mailbox full", "skills": [{"name": "Exchange",

@@ -372,6 +372,11 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
                           minimum_level=level)
             for key, pairs in skill_rows.items() for name, level in pairs
         ], batch_size=MAX_BATCH)
+        catalog = registry.skill_catalog()
+        if catalog is not None:
+            catalog.replace_requirements(
+                organization, {by_id[key].pk: pairs for key, pairs in skill_rows.items()}
+            )
     event_rows = WorkEvent.objects.bulk_create([
         WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
                   occurred_at=when, created_at=now, dispatched_at=now)
