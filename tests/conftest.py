@@ -32,6 +32,40 @@ def chromium_path() -> str | None:
     return path if os.path.exists(path) else shutil.which("chromium")
 
 
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium driven by Playwright (never ``playwright install``).
+
+    Skipped, saying why, only when no Chromium binary exists; CI installs one.
+    """
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("No Chromium found (set CHROMIUM_PATH or `apt install chromium`); "
+                    "browser tests need Debian's chromium and never download one.")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # test itself (fixtures, assertions) are still plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+            # An ORM call made while Playwright runs may open its own connection (Django's
+            # connections are context-local); close it, or the test database cannot be
+            # dropped at the end of the run.
+            connections.close_all()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """Give each pytest process its own test database (test_<name>_<pid>).

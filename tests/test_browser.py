@@ -9,40 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import chromium_path
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOTS = Path("/tmp/screens")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("No Chromium found (set CHROMIUM_PATH or `apt install chromium`); "
-                    "browser tests need Debian's chromium and never download one.")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # test itself (fixtures, assertions) are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # An ORM call made while Playwright runs may open its own connection (Django's
-            # connections are context-local); close it, or the test database cannot be
-            # dropped at the end of the run.
-            connections.close_all()
 
 
 @pytest.fixture

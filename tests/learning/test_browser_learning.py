@@ -16,34 +16,11 @@ from django.utils import timezone
 from learning.due_dates import add_days
 from learning.enums import EXCLUDE_WEEKENDS_SETTING
 from learning.services import assign_course, start_task
-from tests.conftest import chromium_path
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENS = Path("/tmp/screens")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("No Chromium found (set CHROMIUM_PATH or `apt install chromium`).")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
 
 
 @pytest.fixture

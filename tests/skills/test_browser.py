@@ -10,7 +10,6 @@ import pytest
 from skills.enums import Source
 from skills.services import award_skill
 from tests.factories import PASSWORD
-from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path("/tmp/screens")

@@ -9,7 +9,6 @@ from surveys.enums import Audience, QuestionKind
 from surveys.services import dispatch_survey, save_question, save_template
 from tests.factories import PASSWORD
 from tests.surveys.conftest import build_coach_survey
-from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENS = Path("/tmp/screens")
