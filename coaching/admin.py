@@ -4,13 +4,20 @@ from django.contrib import admin
 
 from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
 
-from .models import AssessmentSkill, AssessmentTransition, CoachingAssessment
+from .models import AssessmentCourse, AssessmentSkill, AssessmentTransition, CoachingAssessment
 
 
 class AssessmentSkillInline(TenantInlineMixin, admin.TabularInline):
     model = AssessmentSkill
     extra = 0
     readonly_fields = ["awarded"]
+
+
+class AssessmentCourseInline(TenantInlineMixin, admin.TabularInline):
+    model = AssessmentCourse
+    extra = 0
+    verbose_name = "course on completion"
+    verbose_name_plural = "training on completion"
 
 
 class AssessmentTransitionInline(TenantInlineMixin, admin.TabularInline):
@@ -30,7 +37,7 @@ class CoachingAssessmentAdmin(TenantAdminMixin, admin.ModelAdmin):
     search_fields = ["trainee__username", "coach__username"]
     readonly_fields = ["state", "origin", "opportunity", "event", "virtual_coach", "created_by",
                        "closed_at"]
-    inlines = [AssessmentSkillInline, AssessmentTransitionInline]
+    inlines = [AssessmentSkillInline, AssessmentCourseInline, AssessmentTransitionInline]
 
     def has_add_permission(self, request, *args):
         return False  # assessments open through opportunities or the coaching pages

@@ -7,6 +7,7 @@ class CoachingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from surveys.hooks import register_completion_hook as on_survey_completed
         from tenancy import demo, navigation
 
         from . import (
@@ -14,6 +15,14 @@ class CoachingConfig(AppConfig):
             rules,  # noqa: F401  (registers the permissions)
         )
         from .demo import seed_coaching
+        from .services import effects
+        from .services.hooks import register_completion_hook
+
+        # Completing an assessment assigns its training and sends its surveys; the coach
+        # survey's score becomes the assessment rating.
+        register_completion_hook(effects.assign_assessment_training)
+        register_completion_hook(effects.dispatch_assessment_surveys)
+        on_survey_completed(effects.set_rating_from_coach_survey)
 
         navigation.register(
             workspace="manager", label="Coaching", url_name="coaching:overview",

@@ -1,44 +1,90 @@
-"""Demo coaching data: opportunities that fire on the demo work, and assessments in every
-state. Idempotent: opportunities are matched by name, triggered assessments by their
-unique key, and hand-made ones are only added once."""
+"""Demo coaching data: opportunities that fire on the demo work (with demo courses and
+surveys), and assessments in every state — the completed ones with learning tasks and
+surveys linked by assessment id, some coach surveys answered (their score is the rating).
+Idempotent: opportunities are matched by name, triggered assessments by their unique key,
+and hand-made ones are only added once. Runs after the learning and surveys demo data."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
+from learning.models import CourseItem
+from learning.selectors import assignable_courses
 from opportunities.models import CoachingOpportunity
 from opportunities.services import OpportunityData, save_opportunity
 from skills.models import Skill, SkillLevel
+from surveys.demo import COACH_SURVEY, TRAINEE_SURVEY
+from surveys.enums import QuestionKind
+from surveys.models import SurveyResponse, SurveyTemplate
+from surveys.services import submit_survey
 from work.models import WorkEvent
 
 from . import services
 from .enums import Origin
 from .models import CoachingAssessment
 
+# name, description, condition, options, course titles, coach survey?, trainee survey?
 DEMO_OPPORTUNITIES = [
     ("Reassigned three times", "The work bounced between people or teams.",
-     {"field": "reassignment_count", "op": "gte", "value": 3}, {"suppress_days": 14}),
+     {"field": "reassignment_count", "op": "gte", "value": 3}, {"suppress_days": 14},
+     ["VPN troubleshooting checklist"], True, True),
     ("Escalated", "The customer or the agent escalated the work.",
-     {"field": "escalated", "op": "eq", "value": True}, {"due_in_days": 5}),
+     {"field": "escalated", "op": "eq", "value": True}, {"due_in_days": 5},
+     ["De-escalation techniques"], True, True),
     ("Reopened", "The work came back after it was resolved.",
-     {"field": "reopen_count", "op": "gte", "value": 1}, {"coach_choice": "round_robin"}),
+     {"field": "reopen_count", "op": "gte", "value": 1}, {"coach_choice": "round_robin"},
+     [], True, False),
     ("SLA breached", "Resolved outside the service level; coached automatically.",
      {"field": "sla_breached", "op": "eq", "value": True},
-     {"virtual_coach_name": "SLA coach", "courses": ["Working to service levels"]}),
+     {"virtual_coach_name": "SLA coach"}, ["Empathy on the phone"], False, True),
 ]
+
+
+def _template(organization, name: str) -> SurveyTemplate | None:
+    return SurveyTemplate.objects.filter(organization=organization, name=name).first()
 
 
 def _opportunities(organization) -> None:
     skill = Skill.objects.filter(organization=organization, active=True).order_by("name").first()
     level = SkillLevel.objects.filter(organization=organization).order_by("rank").first()
-    for name, description, condition, extra in DEMO_OPPORTUNITIES:
+    coach_survey = _template(organization, COACH_SURVEY)
+    trainee_survey = _template(organization, TRAINEE_SURVEY)
+    for name, description, condition, extra, titles, with_coach, with_trainee in \
+            DEMO_OPPORTUNITIES:
         if CoachingOpportunity.objects.filter(organization=organization, name=name).exists():
             continue
         skills = [(skill, level)] if skill and level and "virtual_coach_name" in extra else []
+        courses = list(CourseItem.objects.filter(organization=organization, title__in=titles,
+                                                 active=True).order_by("title"))
         save_opportunity(organization=organization, data=OpportunityData(
             name=name, description=description, condition=condition, fires_on="any",
-            skills=skills, **extra,
+            skills=skills, courses=courses,
+            coach_survey=coach_survey if with_coach else None,
+            trainee_survey=trainee_survey if with_trainee else None, **extra,
         ))
+
+
+def _demo_answers(response: SurveyResponse, index: int) -> dict[int, str]:
+    """Plausible answers that vary with ``index`` (so the ratings differ)."""
+    answers = {}
+    for question in response.template.questions.prefetch_related("choices"):
+        if question.kind == QuestionKind.RATING:
+            answers[question.pk] = str(max(question.scale_min, question.scale_max - index % 3))
+        elif question.kind == QuestionKind.YES_NO:
+            answers[question.pk] = "yes" if index % 4 else "no"
+        elif question.kind == QuestionKind.CHOICE:
+            choices = list(question.choices.all())
+            answers[question.pk] = str(choices[index % len(choices)].pk)
+    return answers
+
+
+def _prepare(organization, assessment, manager, index: int, coach_survey, trainee_survey):
+    """Training and surveys for a hand-made demo assessment (before it moves on)."""
+    course = assignable_courses(organization, manager).first()
+    if course is not None and index % 2 == 0:
+        services.set_assessment_courses(assessment=assessment, actor=manager, courses=[course])
+    services.set_assessment_surveys(assessment=assessment, actor=manager,
+                                    coach_survey=coach_survey, trainee_survey=trainee_survey)
 
 
 def _fire_on_demo_work(organization) -> int:
@@ -57,6 +103,8 @@ def _every_state(organization, people) -> None:
                                          origin=Origin.MANUAL).exists():
         return
     teams = [t for t in people.teams if t.manager_id]
+    coach_survey = _template(organization, COACH_SURVEY)
+    trainee_survey = _template(organization, TRAINEE_SURVEY)
     plans = [
         ("start",), ("start", "resolve"), ("start", "resolve", "complete"), ("cancel",), (),
         ("start", "resolve", "complete"),
@@ -71,6 +119,7 @@ def _every_state(organization, people) -> None:
             organization=organization, actor=team.manager, trainee=trainee,
             due_in_days=3 + index, comments="Walked through the call together.",
         )
+        _prepare(organization, assessment, team.manager, index, coach_survey, trainee_survey)
         if "complete" in plan:
             services.update_assessment(assessment=assessment, actor=team.manager,
                                        rating=60 + (index * 7) % 40, comments="Good progress.",
@@ -82,6 +131,15 @@ def _every_state(organization, people) -> None:
             else:
                 getattr(services, f"{step}_assessment")(assessment=assessment,
                                                           actor=team.manager)
+        if "complete" in plan and index % 3 != 2:
+            # The coach answers their survey; its score becomes the rating.
+            response = SurveyResponse.objects.filter(
+                organization=organization, assessment_id=assessment.pk,
+                respondent=team.manager, state="pending",
+            ).select_related("template").first()
+            if response is not None:
+                submit_survey(response=response, respondent=team.manager,
+                              answers=_demo_answers(response, index))
     # One overdue assessment the beat task will close.
     overdue = CoachingAssessment.objects.filter(organization=organization,
                                                 state="open").first()

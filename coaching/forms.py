@@ -1,8 +1,15 @@
-"""Forms of the assessment pages: filters, details, skills, training, cancel, open one."""
+"""Forms of the assessment pages: filters, details, skills, training, surveys, cancel,
+open one."""
 
 from django import forms
+from django.db.models import Q
 
+from learning.models import CourseItem
+from learning.selectors import assignable_courses
 from skills.models import Skill, SkillLevel
+from skills.selectors import award_options_for
+from surveys.enums import Audience
+from surveys.models import SurveyTemplate
 from tenancy.models import User
 
 from .enums import AssessmentState
@@ -44,28 +51,98 @@ class DetailsForm(forms.Form):
 
 
 class SkillForm(forms.Form):
+    """A skill and level to award: only what would be a gain for the trainee (no skill
+    they already hold at that level or higher; see ``skills.selectors.award_options_for``)."""
+
     skill = forms.ModelChoiceField(queryset=Skill.objects.none())
     level = forms.ModelChoiceField(queryset=SkillLevel.objects.none())
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, trainee, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["skill"].queryset = Skill.objects.filter(organization=organization,
-                                                             active=True).order_by("name")
+        self.trainee = trainee
+        self.options = award_options_for(user=trainee, organization=organization)
+        self.fields["skill"].queryset = Skill.objects.filter(
+            organization=organization, pk__in=[s.pk for s in self.options]).order_by("name")
+        level_ids = {lv.pk for levels in self.options.values() for lv in levels}
         self.fields["level"].queryset = SkillLevel.objects.filter(
-            organization=organization).order_by("rank")
+            organization=organization, pk__in=level_ids).order_by("rank")
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
 
+    def clean(self):
+        cleaned = super().clean()
+        skill, level = cleaned.get("skill"), cleaned.get("level")
+        if skill is not None and level is not None:
+            gains = next((lvs for s, lvs in self.options.items() if s.pk == skill.pk), [])
+            if level.pk not in {lv.pk for lv in gains}:
+                name = self.trainee.get_full_name() or self.trainee.username
+                self.add_error("level", f"{name} already holds {skill.name} at {level.name} "
+                                        "or higher; choose a higher level.")
+        return cleaned
+
 
 class CoursesForm(forms.Form):
-    courses = forms.CharField(
-        required=False, label="Training (course titles, one per line)",
-        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    """The training: course items the coach may assign, plus any already on the
+    assessment (an opportunity may have given a course outside the coach's catalogs)."""
+
+    courses = forms.ModelMultipleChoiceField(
+        queryset=CourseItem.objects.none(), required=False, label="Training",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Course items assigned to the agent when the assessment completes.",
     )
 
-    def titles(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["courses"].splitlines()
-                if line.strip()]
+    def __init__(self, *args, organization, user, assessment, **kwargs):
+        super().__init__(*args, **kwargs)
+        assignable = assignable_courses(organization, user).values("pk")
+        self.fields["courses"].queryset = CourseItem.objects.filter(
+            Q(pk__in=assignable) | Q(pk__in=assessment.course_links.values("course_id")),
+            organization=organization,
+        ).order_by("title", "pk")
+        self.fields["courses"].widget.attrs["class"] = "form-check-input"
+
+
+class SurveysForm(forms.Form):
+    """The coach and agent surveys of an assessment; one the opportunity gave is shown
+    but cannot be changed."""
+
+    coach_survey = forms.ModelChoiceField(
+        queryset=SurveyTemplate.objects.none(), required=False, empty_label="None",
+        label="Coach survey", help_text="You answer it about the agent; its score becomes "
+                                        "the rating.",
+    )
+    trainee_survey = forms.ModelChoiceField(
+        queryset=SurveyTemplate.objects.none(), required=False, empty_label="None",
+        label="Agent survey", help_text="The agent answers it about the coaching.",
+    )
+
+    def __init__(self, *args, organization, assessment, locked=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assessment, self.locked = assessment, set(locked)
+        templates = SurveyTemplate.objects.filter(organization=organization).order_by("name")
+        for name, audience in (("coach_survey", Audience.COACH_ABOUT_TRAINEE),
+                               ("trainee_survey", Audience.TRAINEE_ABOUT_COACH)):
+            field = self.fields[name]
+            current = getattr(assessment, f"{name}_id")
+            field.queryset = templates.filter(Q(active=True) | Q(pk=current),
+                                              audience=audience)
+            field.widget.attrs["class"] = "form-select"
+            if name in locked:
+                # Shown disabled (browsers then leave it out of the post, which means
+                # "unchanged"); a posted value still reaches the service, which refuses a
+                # change with its message.
+                field.widget.attrs["disabled"] = True
+                field.help_text = "Set by the opportunity; it cannot be changed."
+
+    def _kept(self, name: str):
+        if name in self.locked and name not in self.data:
+            return getattr(self.assessment, name)
+        return self.cleaned_data.get(name)
+
+    def clean_coach_survey(self):
+        return self._kept("coach_survey")
+
+    def clean_trainee_survey(self):
+        return self._kept("trainee_survey")
 
 
 class CancelForm(forms.Form):

@@ -8,6 +8,8 @@ The lifecycle is an FSM (``protected``: only transitions move it)::
 
 Transitions touch only the instance; :mod:`coaching.services` locks the row, runs them,
 writes the transition log and performs the effects (skills, training, surveys).
+Training is a set of ``learning.CourseItem`` (through :class:`AssessmentCourse`); the
+surveys are ``surveys.SurveyTemplate`` rows of the matching audience.
 """
 
 from django.conf import settings
@@ -61,9 +63,18 @@ class CoachingAssessment(FSMModelMixin, TenantModel):
     comments = models.TextField(blank=True)
     due_date = models.DateField()
     cancel_reason = models.CharField(max_length=500, blank=True)
-    courses = models.JSONField(default=list, blank=True)
-    coach_survey = models.CharField(max_length=150, blank=True)
-    trainee_survey = models.CharField(max_length=150, blank=True)
+    courses = models.ManyToManyField(
+        "learning.CourseItem", through="AssessmentCourse", blank=True, related_name="+",
+        help_text="Training: course items assigned to the trainee on completion.",
+    )
+    coach_survey = models.ForeignKey(
+        "surveys.SurveyTemplate", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", limit_choices_to={"audience": "coach_about_trainee"},
+    )
+    trainee_survey = models.ForeignKey(
+        "surveys.SurveyTemplate", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", limit_choices_to={"audience": "trainee_about_coach"},
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -152,6 +163,28 @@ class AssessmentSkill(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.skill} ({self.level})"
+
+
+class AssessmentCourse(TenantModel):
+    """A course item to assign the trainee when the assessment completes."""
+
+    assessment = models.ForeignKey(
+        CoachingAssessment, on_delete=models.CASCADE, related_name="course_links"
+    )
+    course = models.ForeignKey("learning.CourseItem", on_delete=models.CASCADE,
+                               related_name="+")
+
+    class Meta:
+        ordering = ["course__title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "course"],
+                                    name="assessmentcourse_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "course"],
+                                name="assessmentcourse_org_course")]
+
+    def __str__(self) -> str:
+        return str(self.course)
 
 
 class AssessmentTransition(TenantModel):

@@ -7,11 +7,14 @@ from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from learning.models import LearningTask
+from surveys.models import SurveyResponse
+from surveys.selectors import responses_for_assessment
 from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
 from tenancy.selectors import membership_for
 
 from .enums import AssessmentState
-from .models import AssessmentSkill, AssessmentTransition, CoachingAssessment
+from .models import AssessmentCourse, AssessmentSkill, AssessmentTransition, CoachingAssessment
 
 
 def _coached_agents(user: User):
@@ -85,7 +88,8 @@ def own_assessments(*, organization: Organization, user: User) -> QuerySet:
         CoachingAssessment.objects.filter(organization=organization, trainee=user)
         .select_related("coach", "opportunity", "work_item", "virtual_coach")
         .prefetch_related(
-            Prefetch("skills", queryset=AssessmentSkill.objects.select_related("skill", "level"))
+            Prefetch("skills", queryset=AssessmentSkill.objects.select_related("skill", "level")),
+            Prefetch("course_links", queryset=AssessmentCourse.objects.select_related("course")),
         )
         .order_by("-created_at", "-id")
     )
@@ -94,14 +98,57 @@ def own_assessments(*, organization: Organization, user: User) -> QuerySet:
 def assessment_detail(queryset: QuerySet, pk: int) -> CoachingAssessment:
     return (
         queryset.select_related("trainee", "coach", "opportunity", "work_item",
-                                "virtual_coach", "created_by")
+                                "virtual_coach", "created_by", "coach_survey", "trainee_survey")
         .prefetch_related(
             Prefetch("skills", queryset=AssessmentSkill.objects.select_related("skill", "level")),
+            Prefetch("course_links", queryset=AssessmentCourse.objects.select_related("course")),
             Prefetch("transitions",
                      queryset=AssessmentTransition.objects.select_related("actor")),
         )
         .get(pk=pk)
     )
+
+
+@dataclass
+class SurveyLine:
+    """One survey of an assessment as its page shows it."""
+
+    role: str  # "coach" or "trainee"
+    template: object
+    respondent: User | None
+    response: SurveyResponse | None
+    note: str = ""
+
+
+def assessment_learning_tasks(assessment: CoachingAssessment) -> list[LearningTask]:
+    """The learning tasks this assessment created (one query)."""
+    return list(
+        LearningTask.objects.filter(organization_id=assessment.organization_id,
+                                    assessment_id=assessment.pk)
+        .select_related("course_item", "assigned_to").order_by("due_date", "id")
+    )
+
+
+def assessment_surveys(assessment: CoachingAssessment) -> list[SurveyLine]:
+    """The coach and trainee surveys of an assessment with their responses, if sent (one
+    query). A virtual coach's assessment never sends the coach survey."""
+    responses = list(responses_for_assessment(assessment.organization, assessment.pk))
+    lines = []
+    for role, template, respondent in (
+        ("coach", assessment.coach_survey, assessment.coach),
+        ("trainee", assessment.trainee_survey, assessment.trainee),
+    ):
+        if template is None:
+            continue
+        response = next((r for r in responses if r.template_id == template.pk
+                         and (respondent is None or r.respondent_id == respondent.pk)), None)
+        note = ""
+        if role == "coach" and assessment.virtual_coach_id:
+            note = "Not sent: a virtual coach completed this assessment, so nobody answers it."
+        elif role == "trainee" and assessment.coach_id is None:
+            note = "Not sent: the assessment has no coach for the agent to rate."
+        lines.append(SurveyLine(role, template, respondent, response, note))
+    return lines
 
 
 def coachable_members(*, organization: Organization, user: User) -> QuerySet[User]:

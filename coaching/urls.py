@@ -14,6 +14,9 @@ urlpatterns = [
     path("assessments/<int:pk>/skills/<int:skill_id>/remove/", views.assessment_skill_remove,
          name="skill_remove"),
     path("assessments/<int:pk>/training/", views.assessment_courses, name="courses"),
+    path("assessments/<int:pk>/surveys/", views.assessment_surveys, name="surveys"),
+    path("assessments/<int:pk>/surveys/coach/", views.assessment_take_survey,
+         name="take_survey"),
     path("assessments/<int:pk>/<slug:action>/", views.assessment_action, name="action"),
     path("me/", views.my_assessments, name="mine"),
 ]

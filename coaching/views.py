@@ -21,6 +21,7 @@ from .forms import (
     FilterForm,
     OpenAssessmentForm,
     SkillForm,
+    SurveysForm,
 )
 from .models import CoachingAssessment
 
@@ -96,10 +97,33 @@ def my_assessments(request):
 def assessment_detail(request, pk: int):
     assessment = _visible(request, pk)
     can_act = request.user.has_perm("coaching.act_on_assessment", assessment)
-    context = {"assessment": assessment, "can_act": can_act and assessment.is_open}
+    context = _outcomes(request, assessment)
+    context.update({"assessment": assessment, "can_act": can_act and assessment.is_open})
     if can_act and assessment.is_open:
         context.update(_forms(request, assessment))
     return render(request, "coaching/assessment_detail.html", context)
+
+
+def _outcomes(request, assessment) -> dict:
+    """The learning tasks and surveys of the assessment, and whether this user may take
+    the coach survey now."""
+    surveys = selectors.assessment_surveys(assessment)
+    coach_line = next((line for line in surveys if line.role == "coach"), None)
+    return {
+        "learning_tasks": selectors.assessment_learning_tasks(assessment),
+        "surveys": surveys,
+        "can_take_coach_survey": (
+            coach_line is not None and not coach_line.note
+            and assessment.coach_id == request.user.pk
+            and assessment.state != AssessmentState.CLOSED_INCOMPLETE
+            and (coach_line.response is None or coach_line.response.is_pending)
+        ),
+    }
+
+
+def _locked_surveys(assessment) -> list[str]:
+    return [kind for kind in ("coach_survey", "trainee_survey")
+            if services.survey_given_by_opportunity(assessment, kind)]
 
 
 def _forms(request, assessment, **overrides) -> dict:
@@ -108,8 +132,18 @@ def _forms(request, assessment, **overrides) -> dict:
             "rating": assessment.rating, "comments": assessment.comments,
             "follow_up": assessment.follow_up,
         }),
-        "skill_form": SkillForm(organization=request.organization),
-        "courses_form": CoursesForm(initial={"courses": "\n".join(assessment.courses)}),
+        "skill_form": SkillForm(organization=request.organization,
+                                trainee=assessment.trainee),
+        "courses_form": CoursesForm(
+            organization=request.organization, user=request.user, assessment=assessment,
+            initial={"courses": [link.course_id for link in assessment.course_links.all()]},
+        ),
+        "surveys_form": SurveysForm(
+            organization=request.organization, assessment=assessment,
+            locked=_locked_surveys(assessment),
+            initial={"coach_survey": assessment.coach_survey_id,
+                     "trainee_survey": assessment.trainee_survey_id},
+        ),
         "cancel_form": CancelForm(),
         "next_action": {
             AssessmentState.OPEN: ("start", "Start coaching"),
@@ -123,7 +157,8 @@ def _forms(request, assessment, **overrides) -> dict:
 
 def _rerender(request, assessment, status=400, **forms):
     assessment = _visible(request, assessment.pk)
-    context = {"assessment": assessment, "can_act": assessment.is_open}
+    context = _outcomes(request, assessment)
+    context.update({"assessment": assessment, "can_act": assessment.is_open})
     context.update(_forms(request, assessment, **forms))
     return render(request, "coaching/assessment_detail.html", context, status=status)
 
@@ -176,7 +211,8 @@ def assessment_details(request, pk: int):
 @org_permission_required("coaching.view_assessment_list")
 def assessment_skill_add(request, pk: int):
     assessment = _actionable(request, pk)
-    form = SkillForm(request.POST, organization=request.organization)
+    form = SkillForm(request.POST, organization=request.organization,
+                     trainee=assessment.trainee)
     if not form.is_valid():
         return _rerender(request, assessment, skill_form=form)
     try:
@@ -207,16 +243,47 @@ def assessment_skill_remove(request, pk: int, skill_id: int):
 @org_permission_required("coaching.view_assessment_list")
 def assessment_courses(request, pk: int):
     assessment = _actionable(request, pk)
-    form = CoursesForm(request.POST)
+    form = CoursesForm(request.POST, organization=request.organization, user=request.user,
+                       assessment=assessment)
     if not form.is_valid():
         return _rerender(request, assessment, courses_form=form)
     try:
         services.set_assessment_courses(assessment=assessment, actor=request.user,
-                                        courses=form.titles())
+                                        courses=form.cleaned_data["courses"])
     except services.AssessmentError as error:
         messages.error(request, error.message)
         return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
     return _done(request, assessment, "Training saved.")
+
+
+@require_POST
+@org_permission_required("coaching.view_assessment_list")
+def assessment_surveys(request, pk: int):
+    assessment = _actionable(request, pk)
+    form = SurveysForm(request.POST, organization=request.organization, assessment=assessment,
+                       locked=_locked_surveys(assessment))
+    if not form.is_valid():
+        return _rerender(request, assessment, surveys_form=form)
+    try:
+        services.set_assessment_surveys(assessment=assessment, actor=request.user,
+                                        **form.cleaned_data)
+    except services.AssessmentError as error:
+        messages.error(request, error.message)
+        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+    return _done(request, assessment, "Surveys saved.")
+
+
+@require_POST
+@org_permission_required("coaching.view_assessment_list")
+def assessment_take_survey(request, pk: int):
+    """The coach takes their survey now: send it if needed, then open the survey form."""
+    assessment = _actionable(request, pk)
+    try:
+        response = services.take_coach_survey(assessment=assessment, actor=request.user)
+    except services.AssessmentError as error:
+        messages.error(request, error.message)
+        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+    return redirect(org_url(request, "surveys:take", pk=response.pk))
 
 
 @org_permission_required("coaching.view_assessment_list")

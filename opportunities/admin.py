@@ -8,18 +8,39 @@ from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
 
 from . import conditions
 from .fields import work_item_fields
-from .models import CoachingOpportunity, OpportunityMatch, OpportunitySkill, VirtualCoach
+from .models import (
+    CoachingOpportunity,
+    OpportunityCourse,
+    OpportunityMatch,
+    OpportunitySkill,
+    VirtualCoach,
+)
 from .selectors import forget_active_opportunities
+
+ADMIN_FIELDS = [
+    "name", "description", "active", "kinds", "fires_on", "condition", "coach_choice",
+    "named_coach", "due_in_days", "suppress_days", "sample_rate", "exempt_first_days",
+    "coach_survey", "trainee_survey",
+]
 
 
 class OpportunityAdminForm(forms.ModelForm):
     class Meta:
         model = CoachingOpportunity
-        fields = [
-            "name", "description", "active", "kinds", "fires_on", "condition", "coach_choice",
-            "named_coach", "due_in_days", "suppress_days", "sample_rate", "exempt_first_days",
-            "courses", "coach_survey", "trainee_survey",
-        ]
+        # The survey fields come from the ModelAdmin at request time, when the tenant
+        # scope is active and their choices are limited to the admin's organization.
+        fields = [f for f in ADMIN_FIELDS if f not in ("coach_survey", "trainee_survey")]
+
+    def clean(self):
+        cleaned = super().clean()
+        organization_id = self.instance.organization_id or getattr(
+            cleaned.get("organization"), "pk", None)
+        for name in ("coach_survey", "trainee_survey"):
+            template = cleaned.get(name)
+            if template is not None and organization_id is not None \
+                    and template.organization_id != organization_id:
+                self.add_error(name, "Choose a survey of this organization.")
+        return cleaned
 
     def clean_condition(self):
         condition = self.cleaned_data["condition"]
@@ -44,6 +65,13 @@ class OpportunitySkillInline(TenantInlineMixin, admin.TabularInline):
     extra = 0
 
 
+class OpportunityCourseInline(TenantInlineMixin, admin.TabularInline):
+    model = OpportunityCourse
+    extra = 0
+    verbose_name = "course on completion"
+    verbose_name_plural = "training on completion"
+
+
 class VirtualCoachInline(TenantInlineMixin, admin.StackedInline):
     model = VirtualCoach
     extra = 0
@@ -52,10 +80,11 @@ class VirtualCoachInline(TenantInlineMixin, admin.StackedInline):
 @admin.register(CoachingOpportunity)
 class CoachingOpportunityAdmin(TenantAdminMixin, admin.ModelAdmin):
     form = OpportunityAdminForm
+    fields = ADMIN_FIELDS
     list_display = ["name", "active", "fires_on", "coach_choice", "sample_rate"]
     list_filter = ["active", "fires_on"]
     search_fields = ["name"]
-    inlines = [OpportunitySkillInline, VirtualCoachInline]
+    inlines = [OpportunitySkillInline, OpportunityCourseInline, VirtualCoachInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

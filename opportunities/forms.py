@@ -11,8 +11,12 @@ import json
 from dataclasses import dataclass
 
 from django import forms
+from django.db.models import Q
 
+from learning.models import CourseItem
 from skills.models import Skill, SkillLevel
+from surveys.enums import Audience
+from surveys.models import SurveyTemplate
 from tenancy.models import User
 from work.enums import WorkKind
 
@@ -53,24 +57,47 @@ class OpportunityForm(forms.Form):
         min_value=0, max_value=365, initial=0, label="Exempt new agents (days)",
         help_text="Agents who joined less than this many days ago are left alone.",
     )
-    courses = forms.CharField(
-        required=False, label="Training (course titles, one per line)",
-        widget=forms.Textarea(attrs={"rows": 2}),
+    courses = forms.ModelMultipleChoiceField(
+        queryset=CourseItem.objects.none(), required=False, label="Training",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Course items assigned to the agent when the assessment completes.",
     )
-    coach_survey = forms.CharField(required=False, max_length=150, label="Coach survey (name)")
-    trainee_survey = forms.CharField(required=False, max_length=150,
-                                     label="Agent survey (name)")
+    coach_survey = forms.ModelChoiceField(
+        queryset=SurveyTemplate.objects.none(), required=False, label="Coach survey",
+        empty_label="None", help_text="The coach's survey about the agent; its score "
+                                      "becomes the assessment rating.",
+    )
+    trainee_survey = forms.ModelChoiceField(
+        queryset=SurveyTemplate.objects.none(), required=False, label="Agent survey",
+        empty_label="None", help_text="The agent's survey about the coaching.",
+    )
     virtual_coach_name = forms.CharField(
         required=False, max_length=150, label="Virtual coach",
         help_text="Name a virtual coach to complete these assessments at once with the "
-                  "skills and training above; leave empty for none.",
+                  "skills and training above, and send the agent survey (the coach survey "
+                  "is not sent: there is no person to answer it); leave empty for none.",
     )
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, opportunity=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["named_coach"].queryset = User.objects.filter(
             memberships__organization=organization, memberships__is_coach=True
         ).order_by("username")
+        # Active choices, plus what the opportunity already has (a retired course or an
+        # inactive survey stays selectable until someone removes it).
+        courses = Q(active=True)
+        coach_survey, trainee_survey = Q(active=True), Q(active=True)
+        if opportunity is not None:
+            courses |= Q(pk__in=opportunity.course_links.values("course_id"))
+            coach_survey |= Q(pk=opportunity.coach_survey_id)
+            trainee_survey |= Q(pk=opportunity.trainee_survey_id)
+        self.fields["courses"].queryset = CourseItem.objects.filter(
+            courses, organization=organization).order_by("title", "pk")
+        templates = SurveyTemplate.objects.filter(organization=organization).order_by("name")
+        self.fields["coach_survey"].queryset = templates.filter(
+            coach_survey, audience=Audience.COACH_ABOUT_TRAINEE)
+        self.fields["trainee_survey"].queryset = templates.filter(
+            trainee_survey, audience=Audience.TRAINEE_ABOUT_COACH)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple
@@ -291,7 +318,7 @@ def opportunity_data(form: OpportunityForm, condition, skills) -> OpportunityDat
         due_in_days=data["due_in_days"], suppress_days=data["suppress_days"],
         sample_rate=data["sample_rate"], exempt_first_days=data["exempt_first_days"],
         skills=skills,
-        courses=[c.strip() for c in data["courses"].splitlines() if c.strip()],
+        courses=list(data["courses"]),
         coach_survey=data["coach_survey"], trainee_survey=data["trainee_survey"],
         virtual_coach_name=data["virtual_coach_name"],
     )

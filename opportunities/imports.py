@@ -1,8 +1,10 @@
 """Opportunities as code: create or update a tenant's opportunities from a JSON list.
 
-Only ``name`` and ``condition`` are required. Keys for apps that are not part of
-Coachdesk yet (``courses``, ``coach_survey``, ``trainee_survey``) are stored as given and
-resolved by those apps when they land.
+Only ``name`` and ``condition`` are required. Skills, levels, courses and surveys are
+named (case-insensitively) and must exist in the organization: ``"courses": ["Firewall
+basics"]`` names course items by title, ``"coach_survey"`` a coach-about-trainee survey
+template and ``"trainee_survey"`` a trainee-about-coach one. An unknown name refuses the
+whole file with a message naming the entry.
 """
 
 from dataclasses import dataclass
@@ -11,7 +13,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from learning.models import CourseItem
 from skills.models import Skill, SkillLevel
+from surveys.enums import Audience
+from surveys.models import SurveyTemplate
 from tenancy.models import Membership, Organization
 
 from .enums import CoachChoice, FiresOn
@@ -51,6 +56,22 @@ def _text(entry: dict, key: str) -> str:
     if not isinstance(value, str):
         raise OpportunityError(f"'{key}' must be text or null.")
     return value
+
+
+def _survey(organization: Organization, entry: dict, key: str,
+            audience: str) -> SurveyTemplate | None:
+    name = _text(entry, key).strip()
+    if not name:
+        return None
+    template = SurveyTemplate.objects.filter(organization=organization,
+                                             name__iexact=name).order_by("pk").first()
+    if template is None:
+        raise OpportunityError(f"'{key}': no survey named “{name}”.")
+    if template.audience != audience:
+        raise OpportunityError(
+            f"'{key}': “{template.name}” is a {template.get_audience_display().lower()} "
+            f"survey; use a {Audience(audience).label.lower()} survey.")
+    return template
 
 
 def _parse(organization: Organization, entry: Any) -> OpportunityData:
@@ -110,9 +131,19 @@ def _parse(organization: Organization, entry: Any) -> OpportunityData:
         if level is None:
             raise OpportunityError(f"skills[{index}]: no level named “{item['level']}”.")
         skills.append((skill, level))
-    courses = entry.get("courses") or []
-    if not isinstance(courses, list) or not all(isinstance(c, str) for c in courses):
+    titles = entry.get("courses") or []
+    if not isinstance(titles, list) or not all(isinstance(c, str) for c in titles):
         raise OpportunityError("'courses' must be a list of course titles.")
+    courses = []
+    for index, title in enumerate(titles):
+        course = (
+            CourseItem.objects.filter(organization=organization, title__iexact=title.strip())
+            .order_by("-active", "pk").first()
+        )
+        if course is None:
+            raise OpportunityError(f"courses[{index}]: no course titled “{title}”.")
+        if course not in courses:
+            courses.append(course)
     return OpportunityData(
         name=entry["name"],
         condition=entry["condition"],
@@ -128,8 +159,10 @@ def _parse(organization: Organization, entry: Any) -> OpportunityData:
         exempt_first_days=_int(entry, "exempt_first_days", 0),
         skills=skills,
         courses=courses,
-        coach_survey=_text(entry, "coach_survey"),
-        trainee_survey=_text(entry, "trainee_survey"),
+        coach_survey=_survey(organization, entry, "coach_survey",
+                             Audience.COACH_ABOUT_TRAINEE),
+        trainee_survey=_survey(organization, entry, "trainee_survey",
+                               Audience.TRAINEE_ABOUT_COACH),
         virtual_coach_name=virtual["name"] if virtual else "",
     )
 

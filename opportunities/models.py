@@ -4,9 +4,10 @@ An opportunity holds a condition (see :mod:`opportunities.conditions`), when it 
 how the coach is chosen, and what completing its assessment brings. Every write goes
 through :mod:`opportunities.services`.
 
-Seams for apps that do not exist yet: course items are kept as titles (``courses``) and
-the coach and trainee surveys as names; the learning and surveys apps resolve them
-against their catalogues when they land.
+What completing an assessment brings is a real reference into the apps below: course
+items of ``learning`` (through :class:`OpportunityCourse`, a tenant-owned link row) and
+``surveys`` templates of the right audience for the coach and the trainee survey. The
+services check that each one belongs to the opportunity's organization.
 """
 
 from django.conf import settings
@@ -56,11 +57,20 @@ class CoachingOpportunity(TenantModel):
         "exempt new agents (days)", default=0, validators=[MaxValueValidator(365)],
         help_text="Agents who joined less than this many days ago are left alone.",
     )
-    courses = models.JSONField(
-        default=list, blank=True, help_text="Course titles to assign on completion."
+    courses = models.ManyToManyField(
+        "learning.CourseItem", through="OpportunityCourse", blank=True, related_name="+",
+        help_text="Course items assigned to the agent on completion.",
     )
-    coach_survey = models.CharField(max_length=150, blank=True)
-    trainee_survey = models.CharField(max_length=150, blank=True)
+    coach_survey = models.ForeignKey(
+        "surveys.SurveyTemplate", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", limit_choices_to={"audience": "coach_about_trainee"},
+        help_text="The coach's survey about the agent; its score sets the rating.",
+    )
+    trainee_survey = models.ForeignKey(
+        "surveys.SurveyTemplate", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", limit_choices_to={"audience": "trainee_about_coach"},
+        help_text="The agent's survey about the coaching.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -98,6 +108,26 @@ class OpportunitySkill(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.skill} ({self.level})"
+
+
+class OpportunityCourse(TenantModel):
+    """A course item completing the opportunity's assessment assigns."""
+
+    opportunity = models.ForeignKey(
+        CoachingOpportunity, on_delete=models.CASCADE, related_name="course_links"
+    )
+    course = models.ForeignKey("learning.CourseItem", on_delete=models.CASCADE,
+                               related_name="+")
+
+    class Meta:
+        ordering = ["course__title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "course"], name="oppcourse_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "course"], name="oppcourse_org_course")]
+
+    def __str__(self) -> str:
+        return str(self.course)
 
 
 class VirtualCoach(TenantModel):

@@ -15,7 +15,7 @@ from work.models import WorkItem
 from . import conditions
 from .enums import FIRES_ON_EVENTS
 from .fields import work_item_fields
-from .models import CoachingOpportunity, OpportunityMatch, OpportunitySkill
+from .models import CoachingOpportunity, OpportunityCourse, OpportunityMatch, OpportunitySkill
 
 CACHE_SECONDS = 300
 # A worker handles many events a second; a per-process copy saves a cache round trip on
@@ -42,9 +42,9 @@ class ActiveOpportunity:
     exempt_first_days: int
     virtual_coach_id: int | None
     skills: tuple[tuple[int, int], ...]  # (skill_id, level_id)
-    courses: tuple[str, ...]
-    coach_survey: str
-    trainee_survey: str
+    course_ids: tuple[int, ...]
+    coach_survey_id: int | None
+    trainee_survey_id: int | None
 
     def applies_to(self, *, event_type: str, kind: str) -> bool:
         return event_type in self.event_types and (not self.kinds or kind in self.kinds)
@@ -52,7 +52,8 @@ class ActiveOpportunity:
 
 def active_cache_key(organization_id: int) -> str:
     # The database name keeps test databases (one per process) from sharing entries.
-    return f"opportunities:active:{connection.settings_dict['NAME']}:{organization_id}"
+    # v2: courses and surveys are ids (entries of the older shape are never read back).
+    return f"opportunities:active:v2:{connection.settings_dict['NAME']}:{organization_id}"
 
 
 def active_opportunities(organization_id: int) -> list[ActiveOpportunity]:
@@ -69,7 +70,7 @@ def active_opportunities(organization_id: int) -> list[ActiveOpportunity]:
     rows = (
         CoachingOpportunity.objects.filter(organization_id=organization_id, active=True)
         .select_related("virtual_coach")
-        .prefetch_related("skill_awards")
+        .prefetch_related("skill_awards", "course_links")
         .order_by("id")
     )
     result = [
@@ -81,8 +82,8 @@ def active_opportunities(organization_id: int) -> list[ActiveOpportunity]:
             sample_rate=row.sample_rate, exempt_first_days=row.exempt_first_days,
             virtual_coach_id=getattr(getattr(row, "virtual_coach", None), "pk", None),
             skills=tuple((s.skill_id, s.level_id) for s in row.skill_awards.all()),
-            courses=tuple(row.courses or ()), coach_survey=row.coach_survey,
-            trainee_survey=row.trainee_survey,
+            course_ids=tuple(sorted(link.course_id for link in row.course_links.all())),
+            coach_survey_id=row.coach_survey_id, trainee_survey_id=row.trainee_survey_id,
         )
         for row in rows
     ]
@@ -114,10 +115,12 @@ def opportunity_list(organization: Organization) -> QuerySet[CoachingOpportunity
 def opportunity_detail(organization: Organization, pk: int) -> CoachingOpportunity:
     return (
         CoachingOpportunity.objects.filter(organization=organization)
-        .select_related("virtual_coach", "named_coach")
+        .select_related("virtual_coach", "named_coach", "coach_survey", "trainee_survey")
         .prefetch_related(
             Prefetch("skill_awards",
-                     queryset=OpportunitySkill.objects.select_related("skill", "level"))
+                     queryset=OpportunitySkill.objects.select_related("skill", "level")),
+            Prefetch("course_links",
+                     queryset=OpportunityCourse.objects.select_related("course")),
         )
         .get(pk=pk)
     )
@@ -149,10 +152,12 @@ def export_opportunities(organization: Organization) -> list[dict]:
     """Every opportunity as the import file format (see ``import_opportunities``)."""
     rows = (
         CoachingOpportunity.objects.filter(organization=organization)
-        .select_related("virtual_coach", "named_coach")
+        .select_related("virtual_coach", "named_coach", "coach_survey", "trainee_survey")
         .prefetch_related(
             Prefetch("skill_awards",
-                     queryset=OpportunitySkill.objects.select_related("skill", "level"))
+                     queryset=OpportunitySkill.objects.select_related("skill", "level")),
+            Prefetch("course_links",
+                     queryset=OpportunityCourse.objects.select_related("course")),
         )
         .order_by("name")
     )
@@ -177,8 +182,8 @@ def export_opportunities(organization: Organization) -> list[dict]:
             "virtual_coach": {"name": virtual.name} if virtual else None,
             "skills": [{"skill": s.skill.name, "level": s.level.name}
                        for s in row.skill_awards.all()],
-            "courses": list(row.courses or []),
-            "coach_survey": row.coach_survey or None,
-            "trainee_survey": row.trainee_survey or None,
+            "courses": [link.course.title for link in row.course_links.all()],
+            "coach_survey": row.coach_survey.name if row.coach_survey else None,
+            "trainee_survey": row.trainee_survey.name if row.trainee_survey else None,
         })
     return result

@@ -14,14 +14,23 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from learning.models import CourseItem
 from skills.models import Skill, SkillLevel
+from surveys.enums import Audience
+from surveys.models import SurveyTemplate
 from tenancy.models import Membership, Organization, User
 from work.enums import WorkKind
 
 from . import conditions
 from .enums import CoachChoice, FiresOn, MatchOutcome
 from .fields import work_item_fields
-from .models import CoachingOpportunity, OpportunityMatch, OpportunitySkill, VirtualCoach
+from .models import (
+    CoachingOpportunity,
+    OpportunityCourse,
+    OpportunityMatch,
+    OpportunitySkill,
+    VirtualCoach,
+)
 from .selectors import forget_active_opportunities
 
 MATCH_LOG_KEEP = 200
@@ -53,9 +62,9 @@ class OpportunityData:
     sample_rate: int = 100
     exempt_first_days: int = 0
     skills: Sequence[tuple[Skill, SkillLevel]] = ()
-    courses: Sequence[str] = ()
-    coach_survey: str = ""
-    trainee_survey: str = ""
+    courses: Sequence[CourseItem] = ()
+    coach_survey: SurveyTemplate | None = None
+    trainee_survey: SurveyTemplate | None = None
     virtual_coach_name: str = ""
 
 
@@ -122,13 +131,39 @@ def _check(organization: Organization, data: OpportunityData,
         if skill.pk in seen:
             raise OpportunityError(f"The skill “{skill.name}” is listed twice.", field="skills")
         seen.add(skill.pk)
-    for title in data.courses:
-        if not isinstance(title, str) or not title.strip() or len(title) > 200:
-            raise OpportunityError("Each course is a title of 1–200 characters.",
+    for course in data.courses:
+        if not isinstance(course, CourseItem) or course.organization_id != organization.pk:
+            raise OpportunityError("Courses must be course items of this organization.",
                                    field="courses")
+    check_survey_choice(organization, data.coach_survey, Audience.COACH_ABOUT_TRAINEE,
+                        field="coach_survey")
+    check_survey_choice(organization, data.trainee_survey, Audience.TRAINEE_ABOUT_COACH,
+                        field="trainee_survey")
     if len(data.virtual_coach_name or "") > 150:
         raise OpportunityError("A virtual coach's name has at most 150 characters.",
                                field="virtual_coach_name")
+
+
+SURVEY_ROLE = {
+    Audience.COACH_ABOUT_TRAINEE: "coach survey",
+    Audience.TRAINEE_ABOUT_COACH: "agent survey",
+}
+
+
+def check_survey_choice(organization: Organization, template: SurveyTemplate | None,
+                        audience: str, *, field: str) -> None:
+    """A survey chosen as the coach (or agent) survey: of this tenant, the right audience."""
+    if template is None:
+        return
+    if not isinstance(template, SurveyTemplate) or template.organization_id != organization.pk:
+        raise OpportunityError("Surveys must be survey templates of this organization.",
+                               field=field)
+    if template.audience != audience:
+        raise OpportunityError(
+            f"“{template.name}” is a {template.get_audience_display().lower()} survey; "
+            f"the {SURVEY_ROLE[audience]} must be {Audience(audience).label.lower()}.",
+            field=field,
+        )
 
 
 @transaction.atomic
@@ -138,8 +173,9 @@ def save_opportunity(
     data: OpportunityData,
     opportunity: CoachingOpportunity | None = None,
 ) -> CoachingOpportunity:
-    """Create (``opportunity`` None) or update an opportunity with its skills and virtual
-    coach. Validates everything first (raises :class:`OpportunityError`, nothing written).
+    """Create (``opportunity`` None) or update an opportunity with its skills, courses,
+    surveys and virtual coach. Validates everything first (raises
+    :class:`OpportunityError`, nothing written).
 
     Side effects: forgets the tenant's cached active opportunities.
     """
@@ -161,11 +197,20 @@ def save_opportunity(
     opportunity.suppress_days = data.suppress_days
     opportunity.sample_rate = data.sample_rate
     opportunity.exempt_first_days = data.exempt_first_days
-    opportunity.courses = [c.strip() for c in data.courses]
-    opportunity.coach_survey = (data.coach_survey or "").strip()
-    opportunity.trainee_survey = (data.trainee_survey or "").strip()
+    opportunity.coach_survey = data.coach_survey
+    opportunity.trainee_survey = data.trainee_survey
     opportunity.updated_at = now
     opportunity.save()
+
+    wanted_courses = {course.pk: course for course in data.courses}
+    OpportunityCourse.objects.filter(opportunity=opportunity).exclude(
+        course_id__in=list(wanted_courses)).delete()
+    linked = set(OpportunityCourse.objects.filter(opportunity=opportunity)
+                 .values_list("course_id", flat=True))
+    OpportunityCourse.objects.bulk_create([
+        OpportunityCourse(organization=organization, opportunity=opportunity, course=course)
+        for course_id, course in wanted_courses.items() if course_id not in linked
+    ])
 
     wanted = {skill.pk: level for skill, level in data.skills}
     current = {s.skill_id: s for s in OpportunitySkill.objects.filter(opportunity=opportunity)}

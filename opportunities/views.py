@@ -87,7 +87,8 @@ def opportunity_detail(request, pk: int):
 def _edit(request, opportunity: CoachingOpportunity | None):
     organization = request.organization
     if request.method == "POST":
-        form = OpportunityForm(request.POST, organization=organization)
+        form = OpportunityForm(request.POST, organization=organization,
+                               opportunity=opportunity)
         builder = ConditionBuilder(request.POST)
         skill_rows = SkillRows(organization, request.POST)
     else:
@@ -102,13 +103,14 @@ def _edit(request, opportunity: CoachingOpportunity | None):
                 "suppress_days": opportunity.suppress_days,
                 "sample_rate": opportunity.sample_rate,
                 "exempt_first_days": opportunity.exempt_first_days,
-                "courses": "\n".join(opportunity.courses),
-                "coach_survey": opportunity.coach_survey,
-                "trainee_survey": opportunity.trainee_survey,
+                "courses": [link.course_id for link in opportunity.course_links.all()],
+                "coach_survey": opportunity.coach_survey_id,
+                "trainee_survey": opportunity.trainee_survey_id,
                 "virtual_coach_name": getattr(getattr(opportunity, "virtual_coach", None),
                                               "name", ""),
             }
-        form = OpportunityForm(initial=initial or None, organization=organization)
+        form = OpportunityForm(initial=initial or None, organization=organization,
+                               opportunity=opportunity)
         builder = ConditionBuilder(
             condition=opportunity.condition if opportunity else
             {"all": [{"field": "reassignment_count", "op": "gte", "value": 3}]}

@@ -11,8 +11,17 @@ from .assessments import (
     remove_assessment_skill,
     resolve_assessment,
     set_assessment_courses,
+    set_assessment_surveys,
     start_assessment,
+    survey_given_by_opportunity,
+    take_coach_survey,
     update_assessment,
+)
+from .effects import (
+    assign_assessment_training,
+    dispatch_assessment_surveys,
+    rating_from_score,
+    set_rating_from_coach_survey,
 )
 from .hooks import COMPLETION_HOOKS, register_completion_hook
 from .triggers import open_assessments_for_event, sampled_in
@@ -31,7 +40,14 @@ __all__ = [
     "remove_assessment_skill",
     "resolve_assessment",
     "sampled_in",
+    "assign_assessment_training",
+    "dispatch_assessment_surveys",
+    "rating_from_score",
     "set_assessment_courses",
+    "set_assessment_surveys",
+    "set_rating_from_coach_survey",
     "start_assessment",
+    "survey_given_by_opportunity",
+    "take_coach_survey",
     "update_assessment",
 ]

@@ -8,33 +8,33 @@ completing the same assessment at once: the second waits for the lock, sees it c
 gets an :class:`AssessmentError`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from learning.models import CourseItem
+from learning.selectors import assignable_courses
 from skills.enums import Source
 from skills.models import Skill, SkillLevel
 from skills.services import award_skill
+from surveys.enums import Audience
+from surveys.models import SurveyResponse, SurveyTemplate
 from tenancy.models import Membership, Organization, User
 from tenancy.rules import is_coach_of
 from work.models import WorkItem
 
 from ..enums import OPEN_STATES, AssessmentState, Origin
-from ..models import AssessmentSkill, AssessmentTransition, CoachingAssessment
+from ..models import AssessmentCourse, AssessmentSkill, AssessmentTransition, CoachingAssessment
+from .effects import dispatch_coach_survey
+from .errors import AssessmentError
 from .hooks import run_completion_hooks
 
 MAX_DUE_DAYS = 365
 
 
-class AssessmentError(Exception):
-    """An assessment action is not possible; ``message`` says why, for a person."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 ACTION_LABELS = {
@@ -50,7 +50,8 @@ ACTION_LABELS = {
 def _locked(assessment_id: int) -> CoachingAssessment:
     return (
         CoachingAssessment.objects.select_for_update(of=("self",))
-        .select_related("trainee", "coach", "opportunity")
+        .select_related("trainee", "coach", "opportunity", "work_item", "coach_survey",
+                        "trainee_survey")
         .get(pk=assessment_id)
     )
 
@@ -269,20 +270,117 @@ def remove_assessment_skill(*, assessment: CoachingAssessment, actor: User, skil
 
 @transaction.atomic
 def set_assessment_courses(
-    *, assessment: CoachingAssessment, actor: User, courses: list[str]
+    *, assessment: CoachingAssessment, actor: User, courses: Iterable[CourseItem]
 ) -> CoachingAssessment:
-    """Replace the training (course titles) to assign on completion. Locks the row."""
-    cleaned = []
-    for title in courses:
-        title = title.strip()
-        if not title:
-            continue
-        if len(title) > 200:
-            raise AssessmentError("A course title has at most 200 characters.")
-        if title not in cleaned:
-            cleaned.append(title)
+    """Replace the training (course items assigned on completion). Each course must be of
+    the assessment's organization and either already on it or one the actor may assign
+    (:func:`learning.selectors.assignable_courses`). Locks the row."""
     locked = _editable(assessment.pk)
-    locked.courses = cleaned
+    wanted = list(dict.fromkeys(courses))
+    foreign = [c for c in wanted if c.organization_id != locked.organization_id]
+    if foreign:
+        raise AssessmentError("Courses must belong to this organization.")
+    current = set(AssessmentCourse.objects.filter(assessment=locked)
+                  .values_list("course_id", flat=True))
+    added = [c for c in wanted if c.pk not in current]
+    if added:
+        allowed = set(assignable_courses(locked.organization, actor)
+                      .filter(pk__in=[c.pk for c in added]).values_list("pk", flat=True))
+        refused = sorted(c.title for c in added if c.pk not in allowed)
+        if refused:
+            raise AssessmentError(
+                f"You cannot assign these courses (retired, or on no catalog of your teams): "
+                f"{', '.join(refused)}."
+            )
+    AssessmentCourse.objects.filter(assessment=locked).exclude(
+        course_id__in=[c.pk for c in wanted]).delete()
+    AssessmentCourse.objects.bulk_create([
+        AssessmentCourse(organization_id=locked.organization_id, assessment=locked, course=c)
+        for c in added
+    ])
     locked.updated_at = timezone.now()
-    locked.save(update_fields=["courses", "updated_at"])
+    locked.save(update_fields=["updated_at"])
     return locked
+
+
+SURVEY_KINDS = {
+    "coach_survey": (Audience.COACH_ABOUT_TRAINEE, "coach survey"),
+    "trainee_survey": (Audience.TRAINEE_ABOUT_COACH, "agent survey"),
+}
+
+
+def survey_given_by_opportunity(assessment: CoachingAssessment, kind: str) -> bool:
+    """Whether the assessment's opportunity sets this survey (the coach cannot change it)."""
+    opportunity = assessment.opportunity
+    return opportunity is not None and getattr(opportunity, f"{kind}_id") is not None
+
+
+@transaction.atomic
+def set_assessment_surveys(
+    *,
+    assessment: CoachingAssessment,
+    actor: User,
+    coach_survey: SurveyTemplate | None,
+    trainee_survey: SurveyTemplate | None,
+) -> CoachingAssessment:
+    """Choose the coach and trainee surveys of an open assessment. A survey the
+    opportunity gave cannot be changed, nor one already sent for this assessment; each
+    template must be of this organization, active and of the right audience. Locks the
+    row."""
+    locked = _editable(assessment.pk)
+    sent = set(SurveyResponse.objects.filter(
+        organization_id=locked.organization_id, assessment_id=locked.pk,
+    ).values_list("template_id", flat=True))
+    for kind, template in (("coach_survey", coach_survey), ("trainee_survey", trainee_survey)):
+        audience, label = SURVEY_KINDS[kind]
+        current_id = getattr(locked, f"{kind}_id")
+        new_id = template.pk if template is not None else None
+        if new_id == current_id:
+            continue
+        if survey_given_by_opportunity(locked, kind):
+            raise AssessmentError(
+                f"The opportunity “{locked.opportunity.name}” sets the {label}; "
+                "it cannot be changed here."
+            )
+        if current_id in sent:
+            raise AssessmentError(f"The {label} was already sent; it cannot be changed.")
+        if template is not None:
+            if template.organization_id != locked.organization_id:
+                raise AssessmentError("Surveys must belong to this organization.")
+            if template.audience != audience:
+                raise AssessmentError(
+                    f"“{template.name}” is a {template.get_audience_display().lower()} "
+                    f"survey; the {label} must be {Audience(audience).label.lower()}."
+                )
+            if not template.active:
+                raise AssessmentError(f"“{template.name}” is inactive and cannot be sent.")
+        setattr(locked, kind, template)
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["coach_survey", "trainee_survey", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def take_coach_survey(*, assessment: CoachingAssessment, actor: User) -> SurveyResponse:
+    """The coach's survey of this assessment for the coach to answer now: sent if it was
+    not yet (no e-mail), or the one already sent. Only the assessment's coach takes it, and
+    not on a cancelled or expired assessment. Locks the row."""
+    locked = _locked(assessment.pk)
+    if locked.coach_survey_id is None:
+        raise AssessmentError("This assessment has no coach survey; choose one first.")
+    if locked.coach_id != actor.pk:
+        raise AssessmentError("Only the assessment's coach answers its coach survey.")
+    if locked.state == AssessmentState.CLOSED_INCOMPLETE:
+        raise AssessmentError("This assessment was closed incomplete; its survey is not sent.")
+    existing = SurveyResponse.objects.filter(
+        organization_id=locked.organization_id, assessment_id=locked.pk,
+        template_id=locked.coach_survey_id, respondent=actor,
+    ).first()
+    if existing is not None:
+        return existing
+    if not locked.coach_survey.active:
+        raise AssessmentError(f"“{locked.coach_survey.name}” is inactive and cannot be sent.")
+    response = dispatch_coach_survey(locked)
+    if response is None:
+        raise AssessmentError("The coach survey cannot be sent for this assessment.")
+    return response

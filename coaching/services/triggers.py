@@ -25,7 +25,7 @@ from tenancy.models import Membership, Organization, Team, TeamMember, User
 from work.models import WorkEvent, WorkItem
 
 from ..enums import Origin
-from ..models import AssessmentSkill, CoachingAssessment
+from ..models import AssessmentCourse, AssessmentSkill, CoachingAssessment
 from .assessments import _log, complete_by_virtual_coach
 
 
@@ -180,11 +180,15 @@ def _create(event: WorkEvent, item: WorkItem, agent: User, coach: User | None,
                 virtual_coach_id=opportunity.virtual_coach_id,
                 due_date=timezone.localdate(timezone=organization.tzinfo)
                 + timedelta(days=opportunity.due_in_days),
-                courses=list(opportunity.courses), coach_survey=opportunity.coach_survey,
-                trainee_survey=opportunity.trainee_survey, created_at=now, updated_at=now,
+                coach_survey_id=opportunity.coach_survey_id,
+                trainee_survey_id=opportunity.trainee_survey_id, created_at=now, updated_at=now,
             )
     except IntegrityError:
         return None  # opened by a concurrent delivery of the same event
+    AssessmentCourse.objects.bulk_create([
+        AssessmentCourse(organization=organization, assessment=assessment, course_id=course_id)
+        for course_id in opportunity.course_ids
+    ])
     AssessmentSkill.objects.bulk_create([
         AssessmentSkill(organization=organization, assessment=assessment, skill_id=skill_id,
                         level_id=level_id)

@@ -34,6 +34,37 @@ class World:
                 data=OpportunityData(name=name, condition=condition, **kwargs),
             )
 
+    def course(self, title="Firewall basics", *, catalog_teams=None, skills=(), days=5,
+               tenant=None):
+        """A free-form course item (on a catalog for ``catalog_teams`` when given)."""
+        from learning.enums import ContentSource
+        from learning.services import save_catalog, save_course_item
+
+        tenant = tenant or self.tenant
+        with tenant.scope():
+            catalogs = []
+            if catalog_teams is not None:
+                catalogs = [save_catalog(organization=tenant.org, title=f"Catalog of {title}",
+                                         teams=catalog_teams)]
+            return save_course_item(
+                organization=tenant.org, title=title, source=ContentSource.FREE_FORM,
+                body=f"<p>{title}.</p>", days_to_complete=days, catalogs=catalogs,
+                skills=list(skills),
+            )
+
+    def survey(self, name="Coach review", audience="coach_about_trainee", *, tenant=None):
+        """A survey template: a 1–5 rating (weight 2), a yes/no and an optional text."""
+        from surveys.services import save_question, save_template
+
+        tenant = tenant or self.tenant
+        with tenant.scope():
+            template = save_template(organization=tenant.org, name=name, audience=audience)
+            save_question(template=template, text="Quality", kind="rating", scale_min=1,
+                          scale_max=5, weight=2)
+            save_question(template=template, text="Followed the procedure?", kind="yes_no")
+            save_question(template=template, text="Notes", kind="text", required=False)
+        return template
+
     def push(self, *items):
         """Upsert work items and run the outbox handlers on their events now."""
         with self.tenant.scope():

@@ -9,6 +9,9 @@ from django_scopes import scopes_disabled
 from coaching.enums import AssessmentState
 from coaching.models import CoachingAssessment
 from coaching.services import sampled_in
+from learning.enums import ContentSource
+from learning.models import LearningTask
+from learning.services import save_course_item
 from opportunities.models import OpportunityMatch
 from tenancy.models import Membership
 from work.models import WorkEvent
@@ -194,16 +197,22 @@ def test_virtual_coach_completes_at_once_and_awards_skills(world):
 
         level = SkillLevel.objects.order_by("rank").first()
         skill = Skill.objects.create(organization=world.tenant.org, name="Firewall")
+        course = save_course_item(organization=world.tenant.org, title="Firewall basics",
+                                  source=ContentSource.FREE_FORM, body="<p>Rules.</p>")
     world.opportunity(virtual_coach_name="Auto coach", skills=[(skill, level)],
-                      courses=["Firewall basics"])
+                      courses=[course])
     world.push(item("INC1", reassignment_count=3))
     with world.tenant.scope():
         assessment = CoachingAssessment.objects.get()
         held = UserSkill.objects.get(user=world.agent, skill=skill)
         transitions = list(assessment.transitions.values_list("from_state", "to_state",
                                                                 "actor_label"))
+        courses = list(assessment.courses.values_list("title", flat=True))
+        tasks = list(LearningTask.objects.values_list("course_item__title", "assigned_to",
+                                                      "assessment_id", "assigned_by"))
     assert assessment.state == AssessmentState.CLOSED_COMPLETE
-    assert assessment.courses == ["Firewall basics"]
+    assert courses == ["Firewall basics"]
+    assert tasks == [("Firewall basics", world.agent.pk, assessment.pk, None)]
     assert held.level == level
     assert transitions == [
         ("", "open", "Opportunity “Reassigned three times”"),

@@ -20,6 +20,8 @@ def names(tenant):
 
 
 def test_import_defaults_update_by_name_and_export_round_trip(world, tmp_path, capsys):
+    world.course("Escalation basics")
+    world.survey("Coach check")
     run_import(world.tenant, tmp_path, [
         {"name": "Reassigned three times",
          "condition": {"field": "reassignment_count", "op": "gte", "value": 3}},
@@ -75,10 +77,28 @@ def test_import_defaults_update_by_name_and_export_round_trip(world, tmp_path, c
     ([{"name": "X", "colour": "red",
        "condition": {"field": "priority", "op": "eq", "value": 1}}],
      "[0] “X”: unknown key 'colour'."),
+    ([{"name": "Ok", "condition": {"field": "priority", "op": "eq", "value": 1}},
+      {"name": "X", "courses": ["Firewall basics", "Nope"],
+       "condition": {"field": "priority", "op": "eq", "value": 1}}],
+     "Nothing imported. [1] “X”: courses[1]: no course titled “Nope”."),
+    ([{"name": "X", "coach_survey": "Nope",
+       "condition": {"field": "priority", "op": "eq", "value": 1}}],
+     "[0] “X”: 'coach_survey': no survey named “Nope”."),
+    ([{"name": "X", "trainee_survey": "Coach review",
+       "condition": {"field": "priority", "op": "eq", "value": 1}}],
+     "[0] “X”: 'trainee_survey': “Coach review” is a coach about trainee survey; use a "
+     "trainee about coach survey."),
+    ([{"name": "X", "courses": ["Billing basics"],
+       "condition": {"field": "priority", "op": "eq", "value": 1}}],
+     "[0] “X”: courses[0]: no course titled “Billing basics”."),  # another tenant's course
     ({"name": "X"}, "The file must hold a list of opportunities."),
     ("[{", "is not valid JSON"),
 ])
-def test_import_refuses_bad_input_and_changes_nothing(world, tmp_path, entries, message):
+def test_import_refuses_bad_input_and_changes_nothing(world, tenant_b, tmp_path, entries,
+                                                      message):
+    world.course("Firewall basics")
+    world.survey("Coach review")
+    world.course("Billing basics", tenant=tenant_b)
     world.opportunity(name="Existing")
     with pytest.raises(CommandError) as info:
         run_import(world.tenant, tmp_path, entries)
@@ -89,3 +109,35 @@ def test_import_refuses_bad_input_and_changes_nothing(world, tmp_path, entries, 
 def test_unknown_org_is_refused(db, tmp_path):
     with pytest.raises(CommandError, match="No organization with slug “nope”."):
         call_command("export_opportunities", "--org", "nope")
+
+
+def test_import_export_round_trip_keeps_courses_and_surveys(world, tmp_path, capsys):
+    world.course("Firewall basics")
+    world.course("VPN basics")
+    world.survey("Coach review")
+    world.survey("Coaching feedback", audience="trainee_about_coach")
+    run_import(world.tenant, tmp_path, [
+        {"name": "Reassigned", "courses": ["firewall BASICS", "VPN basics"],
+         "coach_survey": "coach review", "trainee_survey": "Coaching feedback",
+         "condition": {"field": "reassignment_count", "op": "gte", "value": 3}},
+    ])
+    capsys.readouterr()
+    call_command("export_opportunities", "--org", world.tenant.org.slug)
+    exported = json.loads(capsys.readouterr().out)
+    assert [(o["courses"], o["coach_survey"], o["trainee_survey"]) for o in exported] == [
+        (["Firewall basics", "VPN basics"], "Coach review", "Coaching feedback"),
+    ]
+    # Importing the export again changes nothing; dropping the keys clears them.
+    run_import(world.tenant, tmp_path, exported)
+    with world.tenant.scope():
+        opportunity = CoachingOpportunity.objects.get()
+        assert sorted(opportunity.courses.values_list("title", flat=True)) == [
+            "Firewall basics", "VPN basics"]
+        assert (opportunity.coach_survey.name, opportunity.trainee_survey.name) == (
+            "Coach review", "Coaching feedback")
+    run_import(world.tenant, tmp_path, [{**exported[0], "courses": [], "coach_survey": None}])
+    with world.tenant.scope():
+        opportunity = CoachingOpportunity.objects.get()
+        assert list(opportunity.courses.all()) == []
+        assert opportunity.coach_survey is None
+        assert opportunity.trainee_survey.name == "Coaching feedback"

@@ -10,7 +10,7 @@ def form_data(**overrides):
     data = {
         "name": "Reassigned", "description": "", "active": "on", "fires_on": "update",
         "coach_choice": "team_manager", "due_in_days": "7", "suppress_days": "0",
-        "sample_rate": "100", "exempt_first_days": "0", "courses": "", "coach_survey": "",
+        "sample_rate": "100", "exempt_first_days": "0", "coach_survey": "",
         "trainee_survey": "", "virtual_coach_name": "", "condition_mode": "rules",
         "match": "all", "rule_count": "1", "rule-0-field": "reassignment_count",
         "rule-0-op": "gte", "rule-0-value": "3", "skill_count": "0", "_action": "save",

@@ -1,0 +1,129 @@
+"""What an assessment brings from the apps below coaching: learning tasks and surveys.
+
+Registered from ``CoachingConfig.ready``:
+
+- :func:`assign_assessment_training` and :func:`dispatch_assessment_surveys` are
+  completion hooks (:mod:`coaching.services.hooks`): they run inside the completion
+  transaction, after the skills were awarded, once per assessment (the completion locks the
+  row and the FSM refuses a second completion).
+- :func:`set_rating_from_coach_survey` is a surveys completion hook: the score of the
+  assessment's coach survey becomes the assessment rating.
+
+A virtual coach has nobody to answer the coach survey, so an assessment it completes sends
+only the trainee survey (about the assessment's human coach, when it has one).
+"""
+
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from learning.models import LearningTask
+from learning.services import LearningError, assign_courses
+from surveys.enums import Audience
+from surveys.models import SurveyResponse, SurveyTemplate
+from surveys.services import SurveyError, dispatch_survey
+from tenancy.models import User
+
+from ..models import CoachingAssessment
+from .errors import AssessmentError
+
+logger = logging.getLogger(__name__)
+
+
+def assign_assessment_training(assessment: CoachingAssessment) -> list[LearningTask]:
+    """Give the trainee a learning task for every active course of the assessment, with
+    ``assessment_id`` set and assigned by the coach (nobody for a virtual coach). Retired
+    courses are skipped; a course the trainee already has open keeps its task (see
+    :func:`learning.services.assign_courses`)."""
+    courses = list(assessment.courses.filter(active=True).order_by("title", "pk"))
+    if not courses:
+        return []
+    assigned_by = None if assessment.virtual_coach_id else assessment.coach
+    try:
+        return assign_courses(course_items=courses, assignees=[assessment.trainee],
+                              assigned_by=assigned_by, assessment_id=assessment.pk)
+    except LearningError as error:
+        raise AssessmentError(f"The training cannot be assigned: {error.message}") from None
+
+
+def _labels(assessment: CoachingAssessment) -> dict:
+    opportunity = assessment.opportunity
+    context = f"Assessment #{assessment.pk}"
+    if assessment.work_item_id:
+        context += f" · {assessment.work_item.external_id}"
+    if opportunity is not None:
+        context += f" · {opportunity.name}"
+    return {
+        "assessment_id": assessment.pk,
+        "opportunity_id": opportunity.pk if opportunity is not None else None,
+        "opportunity_label": opportunity.name if opportunity is not None else "",
+        "context_label": context,
+    }
+
+
+def _dispatch(template: SurveyTemplate | None, *, respondent: User | None,
+              subject: User | None, labels: dict, notify: bool = True) -> SurveyResponse | None:
+    if template is None or respondent is None or subject is None:
+        return None
+    if respondent.pk == subject.pk:
+        return None  # nobody answers a coaching survey about themselves
+    try:
+        return dispatch_survey(template=template, respondent=respondent, subject=subject,
+                               notify=notify, **labels)
+    except SurveyError as error:
+        # An inactive template or a person who left the tenant must not stop the
+        # completion; the assessment page shows which survey was not sent.
+        logger.warning("Survey %s not sent for assessment %s: %s", template.pk,
+                       labels["assessment_id"], error.message)
+        return None
+
+
+def dispatch_assessment_surveys(assessment: CoachingAssessment) -> list[SurveyResponse]:
+    """Send the surveys of a completed assessment that were not sent yet: the coach survey
+    to the coach about the trainee (not for a virtual coach), the trainee survey to the
+    trainee about the coach. Idempotent per template, assessment and respondent."""
+    labels = _labels(assessment)
+    sent = []
+    if not assessment.virtual_coach_id:
+        sent.append(_dispatch(assessment.coach_survey, respondent=assessment.coach,
+                              subject=assessment.trainee, labels=labels))
+    sent.append(_dispatch(assessment.trainee_survey, respondent=assessment.trainee,
+                          subject=assessment.coach, labels=labels))
+    return [response for response in sent if response is not None]
+
+
+def dispatch_coach_survey(assessment: CoachingAssessment) -> SurveyResponse | None:
+    """The coach's survey for this assessment, sent now if it was not (no e-mail: the
+    coach is about to open it)."""
+    return _dispatch(assessment.coach_survey, respondent=assessment.coach,
+                     subject=assessment.trainee, labels=_labels(assessment), notify=False)
+
+
+def rating_from_score(score: Decimal) -> int:
+    """A survey score (0–100, two decimals) as an assessment rating: rounded half up."""
+    rating = int(Decimal(score).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return max(0, min(100, rating))
+
+
+def set_rating_from_coach_survey(response: SurveyResponse) -> None:
+    """Surveys completion hook: the completed coach survey of an assessment sets its rating
+    (a survey without a score leaves the rating as it was). Only the assessment's own coach
+    survey, answered by its coach, counts. Locks the assessment row."""
+    if response.template.audience != Audience.COACH_ABOUT_TRAINEE or not response.assessment_id:
+        return
+    if response.score is None:
+        return
+    with transaction.atomic():
+        assessment = (
+            CoachingAssessment.objects.select_for_update(of=("self",))
+            .filter(organization_id=response.organization_id, pk=response.assessment_id)
+            .first()
+        )
+        if assessment is None or assessment.coach_survey_id != response.template_id \
+                or assessment.coach_id != response.respondent_id:
+            return
+        assessment.rating = rating_from_score(response.score)
+        assessment.updated_at = timezone.now()
+        assessment.save(update_fields=["rating", "updated_at"])
