@@ -2,9 +2,9 @@
 it in My learning with the right due date, completes it, and My skills shows the course's
 skill from learning. Screenshots of the learning pages go to /tmp/screens/learning_*.png.
 
-The issue's full flow starts from a coach completing an assessment; the coaching app calls
-``learning.services.assign_assessment_courses`` for that (tested in test_services.py), so
-this test starts from the assignment page instead.
+The issue's full flow, starting from a coach completing an assessment with a course as
+training, is tests/coaching/test_browser_learning_surveys.py; this one starts from the
+assignment page.
 """
 
 import datetime

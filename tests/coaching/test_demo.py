@@ -1,0 +1,70 @@
+"""seed_demo's coaching extension, run with the learning and surveys demo data it builds
+on: opportunities reference real demo courses and surveys, completed demo assessments have
+learning tasks and surveys linked by assessment id, and a second run adds nothing."""
+
+import io
+
+from django.core.management import call_command
+from django_scopes import scope
+
+from coaching.models import CoachingAssessment
+from coaching.services import rating_from_score
+from learning.models import LearningTask
+from opportunities.models import CoachingOpportunity
+from surveys.models import SurveyResponse
+from tenancy.models import Organization
+
+
+def _snapshot(organization):
+    with scope(organization=organization):
+        opportunities = {
+            o.name: (sorted(o.courses.values_list("title", flat=True)),
+                     getattr(o.coach_survey, "name", None),
+                     getattr(o.trainee_survey, "name", None))
+            for o in CoachingOpportunity.objects.select_related("coach_survey",
+                                                                "trainee_survey")
+        }
+        assessment_ids = set(CoachingAssessment.objects.values_list("pk", flat=True))
+        tasks = sorted(LearningTask.objects.filter(assessment_id__isnull=False)
+                       .values_list("pk", "assessment_id"))
+        surveys = sorted(SurveyResponse.objects.filter(assessment_id__isnull=False)
+                         .values_list("pk", "assessment_id", "state", "score"))
+        ratings = dict(CoachingAssessment.objects.values_list("pk", "rating"))
+        coach_survey_ids = dict(CoachingAssessment.objects.values_list("pk",
+                                                                        "coach_survey_id"))
+        scored = list(SurveyResponse.objects.filter(
+            assessment_id__isnull=False, state="completed", score__isnull=False,
+            template__audience="coach_about_trainee",
+        ).values_list("assessment_id", "template_id", "score"))
+    return opportunities, assessment_ids, tasks, surveys, ratings, coach_survey_ids, scored
+
+
+def test_seed_demo_links_coaching_to_learning_and_surveys_idempotently(
+        db, django_capture_on_commit_callbacks):
+    # The survey completion hook (the rating) runs after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+    acme = Organization.objects.get(slug="acme")
+    opportunities, ids, tasks, surveys, ratings, coach_surveys, scored = _snapshot(acme)
+
+    assert opportunities == {
+        "Escalated": (["De-escalation techniques"], "Coaching review of the trainee",
+                      "How was your coaching?"),
+        "Reassigned three times": (["VPN troubleshooting checklist"],
+                                   "Coaching review of the trainee", "How was your coaching?"),
+        "Reopened": ([], "Coaching review of the trainee", None),
+        "SLA breached": (["Empathy on the phone"], None, "How was your coaching?"),
+    }
+    assert tasks and {a for _, a in tasks} <= ids
+    assert surveys and {a for _, a, _, _ in surveys} <= ids
+    assert {state for _, _, state, _ in surveys} == {"pending", "completed"}
+    # Every answered coach survey of an assessment set that assessment's rating.
+    assert scored
+    for assessment_id, template_id, score in scored:
+        if coach_surveys[assessment_id] == template_id:
+            assert ratings[assessment_id] == rating_from_score(score)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+    assert _snapshot(acme) == (opportunities, ids, tasks, surveys, ratings, coach_surveys,
+                               scored)
