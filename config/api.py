@@ -98,9 +98,12 @@ def body_too_large(request, exc):
 
 
 def _add_routers() -> None:
+    from routing.api import router as routing_router
     from work.api import router as work_router
     from work.api import schemas_read_by_hand
 
+    # Before work's router: its "/{path:external_id}" would otherwise swallow ".../route".
+    api.add_router("/work-items", routing_router, tags=["Routing"])
     api.add_router("/work-items", work_router, tags=["Work items"])
     from surveys.api import router as surveys_router
 

@@ -18,6 +18,7 @@ tenant_patterns = [
     path("surveys/", include("surveys.urls")),
     path("work/", include("work.urls")),
     path("learning/", include("learning.urls")),
+    path("routing/", include("routing.urls")),
 ]
 
 urlpatterns = [

@@ -17,6 +17,10 @@
   registers a catalogue: ingest then asks it which names are unknown (an error, or created
   with ``create_missing``) and hands it the requirements to link to real skills in the
   same transaction. Without a catalogue any name is accepted as it is.
+
+* **Item panels.** Features above ``work`` add a card to the work-item page (routing's
+  "Suggested agents") with :func:`register_item_panel`: ``fn(request, item)`` returns
+  rendered HTML, or ``None`` to show nothing for this user or item.
 """
 
 from collections.abc import Callable, Iterable
@@ -47,6 +51,26 @@ def register_handler(name: str) -> Callable[[Handler], Handler]:
 
 def unregister_handler(name: str) -> None:
     _HANDLERS.pop(name, None)
+
+
+ItemPanel = Callable[..., "str | None"]
+
+_ITEM_PANELS: dict[str, ItemPanel] = {}
+
+
+def register_item_panel(name: str, fn: ItemPanel) -> None:
+    """Show ``fn(request, item)``'s HTML as a card on the work-item page (by ``name``)."""
+    _ITEM_PANELS[name] = fn
+
+
+def unregister_item_panel(name: str) -> None:
+    _ITEM_PANELS.pop(name, None)
+
+
+def item_panels(request, item) -> list[str]:
+    """The panels' HTML for this request and item, in ``name`` order, empty ones left out."""
+    rendered = (fn(request, item) for _name, fn in sorted(_ITEM_PANELS.items()))
+    return [html for html in rendered if html]
 
 
 def handlers() -> list[tuple[str, Handler]]:

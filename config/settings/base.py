@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "learning",
     "surveys",
     "opportunities",
+    "routing",
     "coaching",
 ]
 

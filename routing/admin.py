@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from tenancy.admin_mixins import TenantAdminMixin
+
+from .models import RoutingDecision
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["work_item", "outcome", "trigger", "assigned_to", "created_at"]
+    list_filter = ["outcome", "trigger"]
+    readonly_fields = ["work_item", "trigger", "outcome", "assigned_to", "actor", "reason",
+                       "candidates", "created_at"]
