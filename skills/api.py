@@ -13,7 +13,8 @@ from ninja import Field, Query, Router, Schema
 
 from tenancy.models import Membership, User
 
-from .enums import SkillType
+from . import selectors
+from .enums import RecommendationState, SkillType
 from .models import Skill, UserSkill
 
 router = Router(tags=["Skills"])
@@ -119,3 +120,44 @@ def list_user_skills(request, filters: Query[UserSkillFilters]):
         qs = qs.filter(skill=skill)
     return list(qs.order_by("user__username", "skill__name")
                 [filters.offset:filters.offset + filters.limit])
+
+
+class RecommendationOut(Schema):
+    id: int
+    agent: str = Field(..., description="Username of the agent.")
+    skill: str
+    count: int = Field(..., description="Resolved items that needed the skill.")
+    threshold: int
+    evidence: list[str] = Field(..., description="External IDs of the evidence items, "
+                                                 "most convincing first.")
+    score: float = Field(..., description="Mean confidence of the evidence (tagged items 1).")
+    state: RecommendationState
+    created_at: datetime
+    decided_at: datetime | None
+
+    @staticmethod
+    def resolve_agent(obj) -> str:
+        return obj.user.username
+
+    @staticmethod
+    def resolve_skill(obj) -> str:
+        return obj.skill.name
+
+    @staticmethod
+    def resolve_evidence(obj) -> list[str]:
+        return obj.evidence_ids
+
+
+class RecommendationFilters(Schema):
+    state: RecommendationState | None = None
+    agent: str | None = Field(None, description="Username of the agent.")
+    limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/skill-recommendations", response=list[RecommendationOut],
+            summary="List skill recommendations", tags=["Skills"])
+def list_skill_recommendations(request, filters: Query[RecommendationFilters]):
+    qs = selectors.recommendations(organization=request.auth.organization,
+                                   state=filters.state or "", agent=filters.agent or "")
+    return list(qs[filters.offset:filters.offset + filters.limit])

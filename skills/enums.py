@@ -37,3 +37,21 @@ class ReviewState(models.TextChoices):
 
 
 DEFAULT_LEVELS = ["Novice", "Intermediate", "Advanced", "Expert"]
+
+
+class RecommendationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class RecommendationVerb(models.TextChoices):
+    """What happened to a recommendation, as its activity stream shows it."""
+
+    CREATED = "created", "Recommended"
+    UPDATED = "updated", "Evidence updated"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    REOPENED = "reopened", "Reopened"
+    SUPERSEDED = "superseded", "Superseded"

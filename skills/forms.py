@@ -138,3 +138,17 @@ class MatrixFilterForm(forms.Form):
         if not self.is_valid():
             return {k: self.cleaned_data.get(k) for k in self.fields if k in self.cleaned_data}
         return self.cleaned_data
+
+
+class RecommendationDecisionForm(forms.Form):
+    comment = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional; recorded in the recommendation's activity.",
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the rejection no longer holds; recorded in the activity.",
+    )

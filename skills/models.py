@@ -12,7 +12,14 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from tenancy.models import TenantModel
 
-from .enums import ChangeKind, ReviewState, SkillType, Source
+from .enums import (
+    ChangeKind,
+    RecommendationState,
+    RecommendationVerb,
+    ReviewState,
+    SkillType,
+    Source,
+)
 
 
 class SkillLevel(TenantModel):
@@ -49,6 +56,11 @@ class Skill(TenantModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     active = models.BooleanField(default=True)
+    recommendation_threshold = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Resolved items needing this skill before it is recommended to an agent; "
+                  "empty uses the organization's default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -233,3 +245,150 @@ class SkillReview(FSMModelMixin, TenantModel):
     @transition(field=state, source=ReviewState.REQUESTED, target=ReviewState.WITHDRAWN)
     def withdraw(self, *, when) -> None:
         self.decided_at = when
+
+
+class WorkItemPrediction(TenantModel):
+    """A skill the recommender predicts an untagged resolved work item needed.
+
+    ``neighbours`` is the explanation: ``[[work_item_id, similarity], …]`` of the tagged
+    items, most similar first, whose skills gave the prediction.
+    """
+
+    work_item = models.ForeignKey(
+        "work.WorkItem", on_delete=models.CASCADE, related_name="skill_predictions"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="predictions")
+    score = models.FloatField()
+    neighbours = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-score", "skill_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_item", "skill"],
+                                    name="skills_prediction_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "skill"], name="skills_prediction_org_skill"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_item_id} probably needs {self.skill} ({self.score:.2f})"
+
+
+class RecommenderIndex(TenantModel):
+    """The organization's fitted text index (vectorizer + tagged items' vectors), pickled,
+    so a resolution is scored with one query instead of a rebuild."""
+
+    built_at = models.DateTimeField()
+    item_count = models.PositiveIntegerField(default=0)
+    blob = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="skills_recommenderindex_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Index of {self.item_count} items built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class SkillRecommendation(FSMModelMixin, TenantModel):
+    """The recommender's proposal that ``user`` should hold ``skill``, with its evidence.
+
+    ``evidence`` lists the resolved items behind ``count``, most convincing first:
+    ``[{"work_item": id, "external_id": …, "score": 0..1, "tagged": bool,
+    "neighbours": [[id, similarity], …]}, …]`` (tagged items score 1).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skill_recommendations"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="recommendations")
+    count = models.PositiveIntegerField()
+    threshold = models.PositiveIntegerField()
+    score = models.FloatField(help_text="Mean confidence of the evidence (tagged items are 1).")
+    evidence = models.JSONField(default=list)
+    state = FSMField(max_length=20, choices=RecommendationState.choices,
+                     default=RecommendationState.PENDING, protected=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "skill"],
+                condition=models.Q(state__in=[RecommendationState.PENDING,
+                                              RecommendationState.REJECTED]),
+                name="skillrecommendation_one_open",
+                violation_error_message="This skill is already recommended to this agent.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "state"], name="skillrec_org_state"),
+            models.Index(fields=["organization", "user"], name="skillrec_org_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.skill} recommended to {self.user}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == RecommendationState.PENDING
+
+    @property
+    def evidence_ids(self) -> list[str]:
+        return [e["external_id"] for e in self.evidence]
+
+    def _record_decision(self, decided_by, comment: str, when) -> None:
+        self.decided_by, self.decision_comment, self.decided_at = decided_by, comment, when
+
+    @transition(field=state, source=RecommendationState.PENDING,
+                target=RecommendationState.APPROVED)
+    def approve(self, *, decided_by, comment: str, when) -> None:
+        self._record_decision(decided_by, comment, when)
+
+    @transition(field=state, source=RecommendationState.PENDING,
+                target=RecommendationState.REJECTED)
+    def reject(self, *, decided_by, comment: str, when) -> None:
+        self._record_decision(decided_by, comment, when)
+
+    @transition(field=state, source=RecommendationState.PENDING,
+                target=RecommendationState.SUPERSEDED)
+    def supersede(self, *, when) -> None:
+        self.decided_by, self.decided_at = None, when
+
+    @transition(field=state, source=RecommendationState.REJECTED,
+                target=RecommendationState.PENDING)
+    def reopen(self) -> None:
+        self.decided_by, self.decided_at, self.decision_comment = None, None, ""
+
+
+class RecommendationActivity(TenantModel):
+    """One line of a recommendation's activity stream."""
+
+    recommendation = models.ForeignKey(
+        SkillRecommendation, on_delete=models.CASCADE, related_name="activity"
+    )
+    verb = models.CharField(max_length=20, choices=RecommendationVerb.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["organization", "recommendation"], name="skillrecact_org_rec"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verb_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -37,6 +37,26 @@ def is_open_review(user, review) -> bool:
     return review is not None and review.is_open
 
 
+@rules.predicate
+def is_coach_of_recommended_agent(user, rec) -> bool:
+    return rec is not None and is_coach_of(user, rec.user)
+
+
+@rules.predicate
+def is_own_recommendation(user, rec) -> bool:
+    return rec is not None and rec.user_id == user.pk
+
+
+@rules.predicate
+def is_pending_recommendation(user, rec) -> bool:
+    return rec is not None and rec.is_pending
+
+
+@rules.predicate
+def is_rejected_recommendation(user, rec) -> bool:
+    return rec is not None and rec.state == "rejected"
+
+
 can_edit_skills_of = is_skill_owner | (is_coach & is_coach_of)
 can_decide_review = (is_coach_of_review_agent | is_org_admin) & ~is_own_review
 
@@ -53,3 +73,13 @@ rules.add_perm("skills.list_reviews", is_coach | is_org_admin)
 rules.add_perm("skills.view_review", is_own_review | can_decide_review)
 rules.add_perm("skills.decide_review", can_decide_review & is_open_review)
 rules.add_perm("skills.withdraw_review", is_own_review & is_open_review)
+
+# Recommendations go to the agent's coaches; org admins may decide any and reopen rejections.
+can_decide_recommendation = (
+    (is_coach_of_recommended_agent | is_org_admin) & ~is_own_recommendation
+)
+rules.add_perm("skills.list_recommendations", is_coach | is_org_admin | is_skill_admin)
+rules.add_perm("skills.view_recommendation", can_decide_recommendation | is_skill_owner)
+rules.add_perm("skills.decide_recommendation",
+               can_decide_recommendation & is_pending_recommendation)
+rules.add_perm("skills.reopen_recommendation", is_org_admin & is_rejected_recommendation)

@@ -13,8 +13,17 @@ from tenancy.models import Membership, Organization, Team, TeamManager, TeamMemb
 from work.models import WorkItem
 
 from . import extensions
-from .enums import ReviewState
-from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill, WorkItemSkill
+from .enums import RecommendationState, ReviewState
+from .models import (
+    Skill,
+    SkillChange,
+    SkillLevel,
+    SkillRecommendation,
+    SkillReview,
+    UserSkill,
+    WorkItemPrediction,
+    WorkItemSkill,
+)
 
 
 def levels(organization: Organization) -> list[SkillLevel]:
@@ -426,3 +435,79 @@ def my_skills_summary(request) -> dict | None:
         "url": reverse("skills:my_skills", kwargs={"org_slug": request.organization.slug}),
         "tone": None,
     }
+
+
+# ---------------------------------------------------------------- recommendations
+
+
+def recommendations(*, organization: Organization, state: str = "",
+                    agent: str = "") -> QuerySet[SkillRecommendation]:
+    """The tenant's recommendations, newest first; ``agent`` is a username."""
+    queryset = SkillRecommendation.objects.filter(organization=organization).select_related(
+        "user", "skill", "decided_by", "organization")
+    if state:
+        queryset = queryset.filter(state=state)
+    if agent:
+        queryset = queryset.filter(user__username=agent)
+    return queryset.order_by("-created_at", "-id")
+
+
+def recommendations_for_decider(*, organization: Organization, viewer: User, sees_all: bool,
+                                state: str = "") -> QuerySet[SkillRecommendation]:
+    """What a coach decides (the agents of the teams they coach); everything for admins."""
+    queryset = recommendations(organization=organization, state=state)
+    if not sees_all:
+        team_ids = teams_coached_by(viewer).values("pk")
+        queryset = queryset.filter(
+            user__in=TeamMember.objects.filter(team_id__in=team_ids).values("user_id")
+        ).exclude(user=viewer)
+    return queryset
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    external_id: str
+    work_item: WorkItem | None
+    score: float
+    tagged: bool
+    neighbours: list[tuple[WorkItem | str, float]]
+
+
+def recommendation_evidence(rec: SkillRecommendation) -> list[EvidenceRow]:
+    """The evidence items with their work items (for excerpts and links) in one query."""
+    ids = {e["work_item"] for e in rec.evidence}
+    ids |= {n[0] for e in rec.evidence for n in e.get("neighbours", [])}
+    items = WorkItem.objects.filter(organization_id=rec.organization_id, pk__in=ids).in_bulk()
+    rows = []
+    for e in rec.evidence:
+        neighbours = [(items.get(n[0]) or str(n[0]), n[1]) for n in e.get("neighbours", [])]
+        rows.append(EvidenceRow(e["external_id"], items.get(e["work_item"]), e["score"],
+                                e["tagged"], neighbours))
+    return rows
+
+
+def pending_recommendation_markers(organization, user_ids, skill_ids) -> dict:
+    """Matrix markers for pending recommendations (one query)."""
+    from django.urls import reverse
+
+    rows = SkillRecommendation.objects.filter(
+        organization=organization, state=RecommendationState.PENDING,
+        user_id__in=user_ids, skill_id__in=skill_ids,
+    ).values_list("pk", "user_id", "skill_id")
+    return {
+        (user_id, skill_id): extensions.MatrixMarker(
+            "Recommended", reverse("skills:recommendation_detail",
+                                   kwargs={"org_slug": organization.slug, "pk": pk}))
+        for pk, user_id, skill_id in rows
+    }
+
+
+def predicted_skills_for_items(item_ids: list[int]) -> dict[int, list[dict]]:
+    """``{item id: [{"skill": name, "score": s}, …]}`` best first, for the work-item API."""
+    result: dict[int, list[dict]] = {}
+    rows = (WorkItemPrediction.objects.filter(work_item_id__in=item_ids)
+            .order_by("work_item_id", "-score", "skill__name")
+            .values_list("work_item_id", "skill__name", "score"))
+    for item_id, name, score in rows:
+        result.setdefault(item_id, []).append({"skill": name, "score": score})
+    return result

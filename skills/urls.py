@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import catalogue, imports, matrix, overview, people, reviews
+from .views import catalogue, imports, matrix, overview, people, recommendations, reviews
 
 app_name = "skills"
 
@@ -22,4 +22,11 @@ urlpatterns = [
     path("reviews/<int:pk>/withdraw/", reviews.review_withdraw, name="review_withdraw"),
     path("reviews/<int:pk>/<slug:decision>/", reviews.review_decide, name="review_decide"),
     path("import/", imports.import_upload, name="import"),
+    path("recommendations/", recommendations.recommendation_list, name="recommendation_list"),
+    path("recommendations/<int:pk>/", recommendations.recommendation_detail,
+         name="recommendation_detail"),
+    path("recommendations/<int:pk>/reopen/", recommendations.recommendation_reopen,
+         name="recommendation_reopen"),
+    path("recommendations/<int:pk>/<slug:decision>/", recommendations.recommendation_decide,
+         name="recommendation_decide"),
 ]

@@ -89,4 +89,5 @@ register("tenancy.Membership", _membership)
 # Later apps: one line each, below.
 param("direction", lambda ctx: "up", view="skills:level_move")
 param("decision", lambda ctx: "approve", view="skills:review_decide")
+param("decision", lambda ctx: "approve", view="skills:recommendation_decide")
 param("action", lambda ctx: "start", view="coaching:action")

@@ -7,6 +7,7 @@ runs every operation inside the token's organization scope.
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -72,6 +73,11 @@ class WorkItemIn(Schema):
     )
 
 
+class PredictedSkill(Schema):
+    skill: str
+    score: float = Field(description="Share of the similar tagged items' similarity, 0–1.")
+
+
 class WorkItemOut(Schema):
     external_id: str
     kind: str
@@ -97,6 +103,11 @@ class WorkItemOut(Schema):
     sentiment: float | None
     attributes: dict[str, object]
     skills: list[SkillRequirement]
+    predicted_skills: list[PredictedSkill] = Field(
+        default_factory=list,
+        description="Skills the recommender predicts from similar tagged items, best first; "
+                    "empty when the item is tagged or nothing is similar enough.",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -143,8 +154,26 @@ UPSERT_BODY = {
 }
 
 
-def _item_out(item: WorkItem) -> dict:
+# Skills (above work) plugs in ``fn(item_ids) -> {item_id: [{"skill", "score"}, …]}``.
+_predicted_skills_provider: Callable[[list[int]], dict[int, list[dict]]] | None = None
+
+
+def set_predicted_skills_provider(provider: Callable[[list[int]], dict] | None) -> None:
+    global _predicted_skills_provider  # noqa: PLW0603 (a plug point set once at start-up)
+    _predicted_skills_provider = provider
+
+
+def _predicted_skills(items: list[WorkItem]) -> dict[int, list[dict]]:
+    if _predicted_skills_provider is None or not items:
+        return {}
+    return _predicted_skills_provider([i.pk for i in items])
+
+
+def _item_out(item: WorkItem, predicted: dict[int, list[dict]] | None = None) -> dict:
+    if predicted is None:
+        predicted = _predicted_skills([item])
     return {
+        "predicted_skills": predicted.get(item.pk, []),
         **{name: getattr(item, name) for name in (
             "external_id", "kind", "number", "short_description", "description", "state",
             "priority", "category", "subcategory", "opened_at", "resolved_at", "closed_at",
@@ -265,7 +294,8 @@ def list_work_items(
         organization, updated_since=updated_since, kind=kind, after=after, limit=limit + 1
     ))
     next_cursor = _encode_cursor(items[limit - 1]) if len(items) > limit else None
-    page = [_item_out(i) for i in items[:limit]]
+    predicted = _predicted_skills(items[:limit])
+    page = [_item_out(i, predicted) for i in items[:limit]]
     return Status(200, {"items": page, "next_cursor": next_cursor})
 
 

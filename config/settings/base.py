@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Learning reminders (due tomorrow, overdue): hourly, each sent once per due date.
     "learning-send-reminders": {"task": "learning.send_reminders", "schedule": 3600.0},
+    # Skill recommendations: refit every tenant's index and recount from scratch, daily.
+    "skills-rebuild-recommendations": {
+        "task": "skills.rebuild_all_recommendations",
+        "schedule": 86400.0,
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

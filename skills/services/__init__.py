@@ -15,6 +15,19 @@ from .catalogue import (
     validate_skill,
 )
 from .imports import ImportReport, import_user_skills
+from .recommendations import (
+    RebuildReport,
+    RecommenderSettings,
+    RuleReport,
+    apply_recommendation_rule,
+    approve_recommendation,
+    rebuild_recommendations,
+    recommender_settings,
+    reject_recommendation,
+    reopen_recommendation,
+    supersede_recommendations,
+    update_recommendations_for_item,
+)
 from .requirements import SkillCatalog, set_work_item_skills, sync_work_item_skills
 from .reviews import (
     approve_skill_review,
@@ -25,6 +38,17 @@ from .reviews import (
 
 __all__ = [
     "Cause",
+    "RebuildReport",
+    "RecommenderSettings",
+    "RuleReport",
+    "apply_recommendation_rule",
+    "approve_recommendation",
+    "rebuild_recommendations",
+    "recommender_settings",
+    "reject_recommendation",
+    "reopen_recommendation",
+    "supersede_recommendations",
+    "update_recommendations_for_item",
     "ImportReport",
     "SkillCatalog",
     "SkillError",

@@ -97,6 +97,10 @@ def award_skill(
         else:
             _record(user=user, skill=skill, kind=ChangeKind.ADDED, from_level=None,
                     to_level=level, source=source, actor=actor, cause=cause, note=note)
+            # Held now, by whatever path: a pending recommendation of it has nothing to ask.
+            from .recommendations import supersede_recommendations
+
+            supersede_recommendations(user=user, skill=skill)
             return held
     if level.rank <= held.level.rank:
         return held
