@@ -32,6 +32,9 @@ class CoachingConfig(AppConfig):
             workspace="manager", label="Assessments", url_name="coaching:list",
             permission="coaching.view_assessment_list", order=10,
         )
+        from .selectors import my_assessments_summary
+
+        navigation.register_summary(key="coaching", order=10, card=my_assessments_summary)
         navigation.register(
             workspace="agent", label="My assessments", url_name="coaching:mine",
             permission="coaching.view_own_assessments", order=10,

@@ -266,3 +266,26 @@ def coaching_overview(*, organization: Organization, user: User) -> Overview:
 
 def is_member(organization: Organization, user: User) -> bool:
     return Membership.objects.filter(organization=organization, user=user).exists()
+
+
+def my_assessments_summary(request) -> dict | None:
+    """The "Assessments" card of the agent's My coaching page."""
+    from django.urls import reverse
+
+    from .enums import OPEN_STATES
+
+    if not request.user.has_perm("coaching.view_own_assessments"):
+        return None
+    counts = CoachingAssessment.objects.filter(
+        organization=request.organization, trainee=request.user
+    ).aggregate(
+        open=Count("pk", filter=Q(state__in=OPEN_STATES)),
+        completed=Count("pk", filter=Q(state=AssessmentState.CLOSED_COMPLETE)),
+    )
+    return {
+        "title": "Open assessments",
+        "value": counts["open"],
+        "caption": f"{counts['completed']} completed",
+        "url": reverse("coaching:mine", kwargs={"org_slug": request.organization.slug}),
+        "tone": None,
+    }

@@ -4,6 +4,7 @@ import datetime
 
 from django.utils import timezone
 
+from coaching.services import open_manual_assessment
 from learning.services import assign_course, save_course_item
 from skills.services import award_skill, ensure_level_scale, save_skill
 from surveys.services import dispatch_survey, save_template
@@ -30,13 +31,18 @@ def test_my_coaching_cards_show_the_agents_own_learning_surveys_and_skills(tenan
         novice = ensure_level_scale(organization=org)[0]
         award_skill(user=agent, skill=save_skill(organization=org, name="VPN"), level=novice,
                     source="manual", actor=coach)
+        open_manual_assessment(organization=org, actor=coach, trainee=agent)
+        open_manual_assessment(organization=org, actor=coach, trainee=other)
 
     client = login(agent)
     response = client.get(tenant_a.url("me/"))
 
     assert response.status_code == 200
     cards = {card["title"]: card for card in response.context["summaries"]}
-    assert list(cards) == ["Learning to do", "Surveys to take", "Skills held"]
+    assert list(cards) == ["Open assessments", "Learning to do", "Surveys to take", "Skills held"]
+    assert (cards["Open assessments"]["value"], cards["Open assessments"]["caption"]) == (
+        1, "0 completed"
+    )
     learning = cards["Learning to do"]
     assert (learning["value"], learning["caption"]) == (2, "1 overdue")
     assert cards["Learning to do"]["tone"] == "danger"
