@@ -8,11 +8,12 @@ import random
 
 from django.apps import apps
 
-from .enums import ReviewState, SkillType, Source
-from .models import Skill, SkillReview
+from .enums import RecommendationState, ReviewState, SkillType, Source
+from .models import Skill, SkillRecommendation, SkillReview
 from .services import (
     award_skill,
     ensure_level_scale,
+    rebuild_recommendations,
     request_skill_review,
     save_skill,
     sync_work_item_skills,
@@ -80,6 +81,13 @@ def seed_skills(organization, people, stdout) -> None:
             )
     if apps.is_installed("work"):
         sync_work_item_skills(organization=organization, create_missing=True)
+        # Agents who keep resolving work needing skills they lack get recommendations now.
+        report = rebuild_recommendations(organization=organization)
+        if stdout is not None:
+            pending = SkillRecommendation.objects.filter(
+                organization=organization, state=RecommendationState.PENDING).count()
+            stdout.write(f"  skills: {report.resolved} resolved items indexed, "
+                         f"{pending} pending recommendations")
     if stdout is not None:
         stdout.write(f"  skills: {Skill.objects.filter(organization=organization).count()} "
                      f"skills in {organization.slug}")
