@@ -69,15 +69,25 @@ class TextIndex:
         for start in range(0, len(texts), QUERY_CHUNK):
             queries = self.vectorizer.transform(texts[start:start + QUERY_CHUNK])
             products = (queries @ transposed).tocsr()
-            for row in range(products.shape[0]):
-                lo, hi = products.indptr[row], products.indptr[row + 1]
-                sims, cols = products.data[lo:hi], products.indices[lo:hi]
-                keep = sims >= min_similarity
-                sims, cols = sims[keep], cols[keep]
-                order = np.lexsort((self.item_ids[cols], -sims))[:k]
-                result.append([(int(self.item_ids[cols[i]]), round(float(sims[i]), 4))
-                               for i in order])
+            products.data[products.data < min_similarity] = 0
+            products.eliminate_zeros()
+            result.extend(self._top(products, k))
         return result
+
+    def _top(self, products: sparse.csr_matrix, k: int) -> list[list[Neighbour]]:
+        """The best ``k`` columns of each row, vectorised: one sort over every candidate."""
+        counts = np.diff(products.indptr)
+        rows = np.repeat(np.arange(products.shape[0]), counts)
+        ids = self.item_ids[products.indices]
+        order = np.lexsort((ids, -products.data, rows))
+        rank = np.arange(order.size) - products.indptr[rows[order]]
+        chosen = order[rank < k]
+        chosen_rows = rows[chosen]
+        bounds = np.searchsorted(chosen_rows, np.arange(products.shape[0] + 1))
+        sims = np.round(products.data[chosen].astype(np.float64), 4).tolist()
+        chosen_ids = ids[chosen].tolist()
+        return [list(zip(chosen_ids[lo:hi], sims[lo:hi], strict=True))
+                for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def skills_by_item(self) -> dict[int, tuple[int, ...]]:
         return dict(zip(self.item_ids.tolist(), self.skills, strict=True))

@@ -110,7 +110,7 @@ def _resolved(organization: Organization):
 
 
 def _evidence_by_agent_and_skill(
-    organization: Organization, agent_ids: set[int] | None
+    organization: Organization, agent_ids: set[int] | None, skill_ids: set[int] | None
 ) -> dict[tuple[int, int], list[_Evidence]]:
     agent = Coalesce(F("work_item__resolved_by_id"), F("work_item__assigned_to_id"))
     found: dict[tuple[int, int], list[_Evidence]] = defaultdict(list)
@@ -123,6 +123,8 @@ def _evidence_by_agent_and_skill(
         rows = rows.filter(agent__isnull=False)
         if agent_ids is not None:
             rows = rows.filter(agent__in=agent_ids)
+        if skill_ids is not None:
+            rows = rows.filter(skill_id__in=skill_ids)
         fields = ["agent", "skill_id", "work_item_id", "work_item__external_id"]
         if not tagged:
             fields += ["score", "neighbours"]
@@ -137,27 +139,35 @@ def apply_recommendation_rule(
     *,
     organization: Organization,
     agent_ids: set[int] | None = None,
+    skill_ids: set[int] | None = None,
     threshold: int | None = None,
 ) -> RuleReport:
-    """Create or refresh the pending recommendations of these agents (all when None).
+    """Create or refresh the pending recommendations of these agents and skills (all when
+    None); each (agent, skill) pair is decided on its own, so a subset gives the same
+    answer for its pairs as a full run.
 
     ``threshold`` replaces the tenant default for this run; a skill's own threshold still
     wins. New recommendations e-mail the agent's coaches after commit.
     """
     config = recommender_settings(organization)
     default_threshold = threshold if threshold is not None else config.threshold
-    evidence = _evidence_by_agent_and_skill(organization, agent_ids)
+    evidence = _evidence_by_agent_and_skill(organization, agent_ids, skill_ids)
     open_recs = SkillRecommendation.objects.select_for_update().filter(
         organization=organization,
         state__in=[RecommendationState.PENDING, RecommendationState.REJECTED],
     )
     if agent_ids is not None:
         open_recs = open_recs.filter(user_id__in=agent_ids)
+    if skill_ids is not None:
+        open_recs = open_recs.filter(skill_id__in=skill_ids)
     existing = {(r.user_id, r.skill_id): r for r in open_recs}
     users = {u for u, _ in evidence} | {u for u, _ in existing}
     held = set(UserSkill.objects.filter(organization=organization, user_id__in=users)
                .values_list("user_id", "skill_id"))
-    skills = {s.pk: s for s in Skill.objects.filter(organization=organization, active=True)}
+    skills = Skill.objects.filter(organization=organization, active=True)
+    if skill_ids is not None:
+        skills = skills.filter(pk__in=skill_ids)
+    skills = {s.pk: s for s in skills}
     report = RuleReport()
     now = timezone.now()
     for (user_id, skill_id), rec in existing.items():
@@ -297,18 +307,25 @@ def update_recommendations_for_item(*, organization: Organization,
     if work_item.state not in DONE_STATES:
         return None
     agent_id = work_item.resolved_by_id or work_item.assigned_to_id
+    before = set(WorkItemPrediction.objects.filter(work_item=work_item)
+                 .values_list("skill_id", flat=True))
     WorkItemPrediction.objects.filter(work_item=work_item).delete()
-    tagged = WorkItemSkill.objects.filter(work_item=work_item).exists()
-    if not tagged:
+    skill_ids = set(WorkItemSkill.objects.filter(work_item=work_item)
+                    .values_list("skill_id", flat=True))
+    if not skill_ids:
         config = recommender_settings(organization)
         row = (work_item.pk, work_item.short_description, work_item.description,
                work_item.category, work_item.subcategory, work_item.attributes)
-        WorkItemPrediction.objects.bulk_create(_prediction_rows(
-            organization, _stored_index(organization), [work_item.pk],
-            _texts([row], config.attribute_keys), config))
-    if agent_id is None:
+        predictions = _prediction_rows(organization, _stored_index(organization),
+                                       [work_item.pk], _texts([row], config.attribute_keys),
+                                       config)
+        WorkItemPrediction.objects.bulk_create(predictions)
+        skill_ids = {p.skill_id for p in predictions}
+    if agent_id is None or not (skill_ids | before):
         return None
-    return apply_recommendation_rule(organization=organization, agent_ids={agent_id})
+    # Only this agent's counts for the skills this item touches can have changed.
+    return apply_recommendation_rule(organization=organization, agent_ids={agent_id},
+                                     skill_ids=skill_ids | before)
 
 
 # ------------------------------------------------------------------------ lifecycle
