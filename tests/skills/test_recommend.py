@@ -367,3 +367,28 @@ def test_api_lists_recommendations_with_filters(world, pending, client):
                       headers=token_for(world.other)).json() == []
     assert client.get("/api/v1/skill-recommendations?state=nope",
                       headers=token_for(world.tenant)).status_code == 422
+
+
+def test_rebuild_task_enters_the_scope_and_skips_a_missing_organization(world):
+    from skills.tasks import rebuild_recommendations as task
+
+    items(world.tenant, world.agent, 10, prefix="FW", skills=["Firewall"])
+    assert task.run(organization_id=world.tenant.org.pk) == 1
+    assert task.run(organization_id=world.tenant.org.pk) == 0
+    assert task.run(organization_id=987654321) is None
+
+
+def test_recommendation_list_query_count_is_constant(world, login, django_assert_max_num_queries):
+    items(world.tenant, world.agent, 10, prefix="FW", skills=["Firewall"])
+    rebuild(world.tenant)
+    client = login(world.admin)
+    url = world.tenant.url("skills/recommendations/")
+    client.get(url)
+    with django_assert_max_num_queries(20) as one:
+        client.get(url)
+    for n, skill in enumerate(["Router", "Empathy", "Networking"]):
+        items(world.tenant, world.agent2, 10, prefix=f"X{n}", skills=[skill])
+    rebuild(world.tenant)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["recommendations"]) == 4
