@@ -1,6 +1,8 @@
 """Rebuild an organization's skill recommendations now (the nightly job, synchronously)."""
 
+import contextlib
 import json
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope
@@ -32,9 +34,13 @@ class Command(BaseCommand):
             raise CommandError(f"No organization with slug “{org}”.")
         if threshold is not None and threshold < 1:
             raise CommandError("--threshold must be at least 1.")
+        # With --json stdout carries the JSON lines only: anything else the rebuild prints
+        # (a console e-mail backend writing the coaches' notifications) goes to stderr.
+        quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
         with scope(organization=organization):
-            report = services.rebuild_recommendations(organization=organization,
-                                                      threshold=threshold)
+            with quiet:
+                report = services.rebuild_recommendations(organization=organization,
+                                                          threshold=threshold)
             if as_json:
                 for rec in selectors.recommendations(organization=organization,
                                                      state="pending"):
