@@ -392,3 +392,15 @@ def test_recommendation_list_query_count_is_constant(world, login, django_assert
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assert len(response.context["recommendations"]) == 4
+
+
+def test_evaluation_script_skips_cleanly_without_the_data(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "recommender_eval.py"
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"Skipping: no HBASE-*.txt files in {tmp_path}")
