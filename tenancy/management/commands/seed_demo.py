@@ -5,6 +5,7 @@ features extend the demo through :data:`tenancy.demo.EXTENSIONS`.
 """
 
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from tenancy import demo
 
@@ -20,7 +21,11 @@ class Command(BaseCommand):
         if agents < 3:
             self.stderr.write("--agents must be at least 3 (one per team).")
             raise SystemExit(2)
-        summary = demo.seed(agents=agents, stdout=self.stdout)
+        # Demo assignments and surveys would e-mail hundreds of made-up people: keep them
+        # out of the console and of any real mail server.
+        quiet_mail = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+        with override_settings(MAILERS=quiet_mail):
+            summary = demo.seed(agents=agents, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(summary))
         if not quiet_logins:
             self.stdout.write(demo.logins_text())
