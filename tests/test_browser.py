@@ -26,8 +26,12 @@ def desk(tenant_a):
 
 
 def _sign_in_with_keyboard(page, base_url: str, username: str) -> None:
+    from playwright.sync_api import expect
+
     page.goto(f"{base_url}/accounts/login/")
-    # The username field has autofocus; everything else is done with the keyboard.
+    # The username field has autofocus (waited for: a busy machine may take a moment);
+    # everything else is done with the keyboard.
+    expect(page.get_by_label("Username")).to_be_focused()
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

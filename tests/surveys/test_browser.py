@@ -14,10 +14,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENS = Path("/tmp/screens")
 
 
-def _sign_in(browser, base_url, username):  # noqa: F811
+def _sign_in(browser, base_url, username):
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{base_url}/accounts/login/")
+    # The username field has autofocus; wait for it, a busy machine may take a moment.
+    expect(page.get_by_label("Username")).to_be_focused()
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
@@ -32,7 +36,7 @@ def _shot(page, name):
 
 
 def test_browser_coach_and_trainee_answer_surveys_and_effectiveness_counts_it(
-    browser, live_server, tenant_a  # noqa: F811
+    browser, live_server, tenant_a
 ):
     from playwright.sync_api import expect
 
