@@ -42,7 +42,8 @@ def error_of(condition) -> str:
 
 
 def test_validate_accepts_the_documented_example():
-    validate(EXAMPLE, FIELDS)
+    assert validate(EXAMPLE, FIELDS) is None
+    assert referenced_fields(EXAMPLE) == {"reassignment_count", "priority", "attributes.vip"}
 
 
 @pytest.mark.parametrize(
