@@ -184,11 +184,16 @@ def assessment_action(request, pk: int, action: str):
         else:
             raise Http404("No such action.")
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     labels = {"start": "started", "resolve": "resolved", "complete": "completed",
               "cancel": "cancelled"}
     return _done(request, assessment, f"Assessment {labels[action]}.")
+
+
+def _refused(request, assessment, error):
+    """A service refused the action: say why on the assessment page, nothing changed."""
+    messages.error(request, error.message)
+    return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
 
 
 @require_POST
@@ -202,8 +207,7 @@ def assessment_details(request, pk: int):
         services.update_assessment(assessment=assessment, actor=request.user,
                                    **form.cleaned_data)
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     return _done(request, assessment, "Assessment saved.")
 
 
@@ -219,8 +223,7 @@ def assessment_skill_add(request, pk: int):
         services.add_assessment_skill(assessment=assessment, actor=request.user,
                                       **form.cleaned_data)
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     return _done(request, assessment, f"{form.cleaned_data['skill']} will be awarded.")
 
 
@@ -234,8 +237,7 @@ def assessment_skill_remove(request, pk: int, skill_id: int):
         services.remove_assessment_skill(assessment=assessment, actor=request.user,
                                          skill_id=skill_id)
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     return _done(request, assessment, "Skill removed.")
 
 
@@ -251,8 +253,7 @@ def assessment_courses(request, pk: int):
         services.set_assessment_courses(assessment=assessment, actor=request.user,
                                         courses=form.cleaned_data["courses"])
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     return _done(request, assessment, "Training saved.")
 
 
@@ -268,8 +269,7 @@ def assessment_surveys(request, pk: int):
         services.set_assessment_surveys(assessment=assessment, actor=request.user,
                                         **form.cleaned_data)
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     return _done(request, assessment, "Surveys saved.")
 
 
@@ -281,8 +281,7 @@ def assessment_take_survey(request, pk: int):
     try:
         response = services.take_coach_survey(assessment=assessment, actor=request.user)
     except services.AssessmentError as error:
-        messages.error(request, error.message)
-        return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        return _refused(request, assessment, error)
     return redirect(org_url(request, "surveys:take", pk=response.pk))
 
 
