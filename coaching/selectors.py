@@ -118,6 +118,8 @@ class SurveyLine:
     respondent: User | None
     response: SurveyResponse | None
     note: str = ""
+    # The trainee's answers are not for this viewer: no name, state or score is shown.
+    withheld: bool = False
 
 
 def assessment_learning_tasks(assessment: CoachingAssessment) -> list[LearningTask]:
@@ -129,9 +131,14 @@ def assessment_learning_tasks(assessment: CoachingAssessment) -> list[LearningTa
     )
 
 
-def assessment_surveys(assessment: CoachingAssessment) -> list[SurveyLine]:
+def assessment_surveys(assessment: CoachingAssessment, *, viewer: User) -> list[SurveyLine]:
     """The coach and trainee surveys of an assessment with their responses, if sent (one
-    query). A virtual coach's assessment never sends the coach survey."""
+    query). A virtual coach's assessment never sends the coach survey.
+
+    The trainee's survey line is ``withheld`` from everyone but the trainee and, for a
+    survey not sent anonymously, org admins (``surveys.view_trainee_response``): the coach
+    sees trainee answers only as averages on the coach effectiveness page. Whether the
+    trainee has answered is withheld too, so the averages cannot be traced to them."""
     responses = list(responses_for_assessment(assessment.organization, assessment.pk))
     lines = []
     for role, template, respondent in (
@@ -147,7 +154,9 @@ def assessment_surveys(assessment: CoachingAssessment) -> list[SurveyLine]:
             note = "Not sent: a virtual coach completed this assessment, so nobody answers it."
         elif role == "trainee" and assessment.coach_id is None:
             note = "Not sent: the assessment has no coach for the agent to rate."
-        lines.append(SurveyLine(role, template, respondent, response, note))
+        withheld = role == "trainee" and response is not None and not viewer.has_perm(
+            "surveys.view_trainee_response", response)
+        lines.append(SurveyLine(role, template, respondent, response, note, withheld))
     return lines
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from opportunities.models import CoachingOpportunity
 from skills.models import Skill
+from surveys.enums import MIN_AGGREGATE_RESPONSES
 from tenancy.views import org_permission_required, org_url
 from work.models import WorkItem
 
@@ -107,11 +108,12 @@ def assessment_detail(request, pk: int):
 def _outcomes(request, assessment) -> dict:
     """The learning tasks and surveys of the assessment, and whether this user may take
     the coach survey now."""
-    surveys = selectors.assessment_surveys(assessment)
+    surveys = selectors.assessment_surveys(assessment, viewer=request.user)
     coach_line = next((line for line in surveys if line.role == "coach"), None)
     return {
         "learning_tasks": selectors.assessment_learning_tasks(assessment),
         "surveys": surveys,
+        "min_responses": MIN_AGGREGATE_RESPONSES,
         "can_take_coach_survey": (
             coach_line is not None and not coach_line.note
             and assessment.coach_id == request.user.pk

@@ -3,6 +3,7 @@ from django.contrib import admin
 from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
 
 from .models import Answer, Choice, Question, SurveyResponse, SurveyTemplate
+from .selectors import shown_individually
 
 
 class QuestionInline(TenantInlineMixin, admin.TabularInline):
@@ -45,7 +46,11 @@ class AnswerInline(TenantInlineMixin, admin.TabularInline):
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(TenantAdminMixin, admin.ModelAdmin):
-    """Read-mostly: answers and state change only through the survey pages and services."""
+    """Read-mostly: answers and state change only through the survey pages and services.
+
+    Trainee surveys sent anonymously are not listed to anyone, superusers included: the
+    trainee was promised nobody reads them with their name (``surveys.rules``).
+    """
 
     list_display = ["template", "respondent", "subject", "state", "due_at", "score"]
     list_filter = ["state", "template__audience"]
@@ -53,3 +58,6 @@ class SurveyResponseAdmin(TenantAdminMixin, admin.ModelAdmin):
     readonly_fields = ["state", "score", "completed_at", "expired_at", "reminded_at",
                        "assessment_id", "opportunity_id"]
     inlines = [AnswerInline]
+
+    def get_queryset(self, request):
+        return shown_individually(super().get_queryset(request), trainee_answers=True)

@@ -109,6 +109,10 @@ def list_survey_responses(
     pending, completed or expired. ``score`` is the survey's 0–100 score (null when no
     scored question was answered); each answer carries its own normalised score.
 
+    Trainee-about-coach surveys sent while the organization's surveys were anonymous (the
+    default) are never listed: trainees were promised nobody sees their answers with their
+    name. Their averages are on the coach effectiveness page.
+
     Follow ``next_cursor`` until it is null.
     """
     organization = request.auth.organization

@@ -81,7 +81,8 @@ def seed_surveys(organization, people, stdout) -> None:
     )
     trainee_template = _template(
         organization, TRAINEE_SURVEY, Audience.TRAINEE_ABOUT_COACH,
-        "Tell us how the coaching went. Your coach sees only averages, never your name.",
+        # Who sees the answers is said under it, following the survey setting.
+        "Tell us how the coaching went.",
         TRAINEE_QUESTIONS,
     )
     if SurveyResponse.objects.filter(organization=organization,

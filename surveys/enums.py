@@ -28,3 +28,8 @@ NOT_APPLICABLE = "na"
 # Organization.settings["surveys"] keys and their defaults.
 REMIND_AFTER_DAYS_DEFAULT = 3
 DUE_AFTER_DAYS_DEFAULT = 14
+ANONYMOUS_DEFAULT = True
+
+# A trainee-about-coach result is shown only as an aggregate over at least this many
+# responses, so no single trainee's answer can be read off it.
+MIN_AGGREGATE_RESPONSES = 3

@@ -115,6 +115,13 @@ class SurveySettingsForm(BootstrapMixin, forms.Form):
         help_text="A survey expires this many days after it is sent, unless the sender "
                   "sets another due date.",
     )
+    anonymous = forms.BooleanField(
+        label="Trainee surveys are anonymous", required=False,
+        help_text="On: nobody sees a trainee's answers about their coach with the trainee's "
+                  "name. Off: org admins can read them with the name. Either way coaches see "
+                  "only averages over at least 3 responses. Trainees are told which applies; "
+                  "surveys already sent keep what they were told.",
+    )
 
 
 # --- the answer sheet ------------------------------------------------------------------

@@ -126,6 +126,12 @@ class SurveyResponse(TenantModel):
         max_digits=5, decimal_places=2, null=True, blank=True,
         help_text="0–100; empty when no scored question was answered.",
     )
+    anonymous = models.BooleanField(
+        default=False, editable=False,
+        help_text="Sent with the promise that nobody sees these answers with the respondent's "
+                  "name (trainee surveys while the organization's surveys are anonymous). "
+                  "Fixed when sent: changing the setting later never uncovers these answers.",
+    )
 
     class Meta:
         constraints = [

@@ -15,7 +15,9 @@ from django.utils import timezone
 from tenancy.models import Organization, User
 
 from .enums import (
+    ANONYMOUS_DEFAULT,
     DUE_AFTER_DAYS_DEFAULT,
+    MIN_AGGREGATE_RESPONSES,
     REMIND_AFTER_DAYS_DEFAULT,
     Audience,
     QuestionKind,
@@ -28,6 +30,8 @@ from .models import Answer, Question, SurveyResponse, SurveyTemplate
 class SurveySettings:
     remind_after_days: int
     due_after_days: int
+    # Trainee surveys are anonymous: nobody sees a trainee's answers with their name.
+    anonymous: bool = ANONYMOUS_DEFAULT
 
 
 def survey_settings(organization: Organization) -> SurveySettings:
@@ -35,7 +39,48 @@ def survey_settings(organization: Organization) -> SurveySettings:
     return SurveySettings(
         remind_after_days=int(stored.get("remind_after_days", REMIND_AFTER_DAYS_DEFAULT)),
         due_after_days=int(stored.get("due_after_days", DUE_AFTER_DAYS_DEFAULT)),
+        anonymous=stored.get("anonymous", ANONYMOUS_DEFAULT) is not False,
     )
+
+
+# --- anonymity of trainee surveys ----------------------------------------------------------
+#
+# A trainee's answers about their coach are shown with the trainee's name only to the
+# trainee and, for surveys sent while the organization's surveys were not anonymous, to its
+# org admins (``surveys.view_response``). Everyone else — the coach first — sees them only
+# inside aggregates over at least MIN_AGGREGATE_RESPONSES responses.
+
+
+def anonymity_promise(template: SurveyTemplate, *, anonymous: bool) -> str:
+    """What a trainee is told about who sees their answers ("" for other surveys).
+
+    ``anonymous`` is the response's own flag (fixed when it was sent), or the current
+    setting for a survey not sent yet (the builder's preview).
+    """
+    if template.audience != Audience.TRAINEE_ABOUT_COACH:
+        return ""
+    coach = (f"Your coach sees only averages over at least {MIN_AGGREGATE_RESPONSES} "
+             "responses, never your name or your own answers.")
+    if anonymous:
+        return f"{coach} Your answers are anonymous: nobody sees them with your name."
+    return f"{coach} Your organization's admins can read your answers with your name."
+
+
+def enough_for_aggregate(count: int) -> bool:
+    return count >= MIN_AGGREGATE_RESPONSES
+
+
+def shown_individually(responses: QuerySet[SurveyResponse], *,
+                       trainee_answers: bool) -> QuerySet[SurveyResponse]:
+    """The responses that may be listed one by one with their respondent.
+
+    ``trainee_answers``: the reader may see trainee-about-coach answers that were not sent
+    anonymously (an org admin, or a token of the organization); otherwise no
+    trainee-about-coach response is listed at all.
+    """
+    if not trainee_answers:
+        return responses.exclude(template__audience=Audience.TRAINEE_ABOUT_COACH)
+    return responses.exclude(template__audience=Audience.TRAINEE_ABOUT_COACH, anonymous=True)
 
 
 # --- respondents -----------------------------------------------------------------------
@@ -81,7 +126,7 @@ def responses_for_assessment(
     """The surveys dispatched for one coaching assessment (for coaching's assessment page)."""
     return (
         SurveyResponse.objects.filter(organization=organization, assessment_id=assessment_id)
-        .select_related("template", "respondent", "subject")
+        .select_related("template", "respondent", "subject", "organization")
         .order_by("id")
     )
 
@@ -158,6 +203,10 @@ class QuestionResult:
     bars: list[Bar] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     comment_count: int = 0
+    # Trainee surveys: fewer answers than an aggregate needs, so nothing is shown.
+    too_few: bool = False
+    # Trainee surveys: written answers given anonymously are counted, never quoted.
+    comments_withheld: bool = False
 
 
 @dataclass
@@ -169,6 +218,7 @@ class TemplateResults:
     average_score: Decimal | None
     scored_count: int
     questions: list[QuestionResult]
+    too_few: bool = False
 
 
 def _round1(value) -> Decimal | None:
@@ -178,9 +228,17 @@ def _round1(value) -> Decimal | None:
 
 
 def template_results(
-    organization: Organization, template: SurveyTemplate, *, comments: int = 10
+    organization: Organization, template: SurveyTemplate, *, comments: int = 10,
+    trainee_answers: bool = False,
 ) -> TemplateResults:
-    """Counts, the average score and each question's answer distribution (four queries)."""
+    """Counts, the average score and each question's answer distribution (four queries).
+
+    A trainee-about-coach template shows its average and each question's distribution only
+    from MIN_AGGREGATE_RESPONSES answers on, and quotes written answers only to a reader
+    who may see trainee answers (``trainee_answers``, see :func:`shown_individually`) and
+    only those not given anonymously.
+    """
+    trainee_survey = template.audience == Audience.TRAINEE_ABOUT_COACH
     states = dict(
         SurveyResponse.objects.filter(organization=organization, template=template)
         .values_list("state")
@@ -189,7 +247,8 @@ def template_results(
     )
     overall = SurveyResponse.objects.filter(
         organization=organization, template=template, state=ResponseState.COMPLETED
-    ).aggregate(avg=Avg("score"), scored=Count("score"))
+    ).aggregate(avg=Avg("score"), scored=Count("score"),
+                anonymous=Count("id", filter=Q(anonymous=True)))
     questions = list(
         Question.objects.filter(organization=organization, template=template)
         .prefetch_related("choices")
@@ -221,12 +280,15 @@ def template_results(
         .values_list("question_id", "avg")
     )
     text_ids = [q.pk for q in questions if q.kind == QuestionKind.TEXT]
+    quotable = Answer.objects.filter(organization=organization, question_id__in=text_ids,
+                                     response__state=ResponseState.COMPLETED)
+    if trainee_survey:
+        quotable = quotable.filter(response__anonymous=False) if trainee_answers \
+            else quotable.none()
     latest_texts: dict[int, list[str]] = defaultdict(list)
-    if text_ids:
+    if text_ids and not (trainee_survey and not trainee_answers):
         for question_id, text in (
-            Answer.objects.filter(organization=organization, question_id__in=text_ids,
-                                  response__state=ResponseState.COMPLETED)
-            .exclude(text="")
+            quotable.exclude(text="")
             .order_by("-id")
             .values_list("question_id", "text")[: comments * len(text_ids)]
         ):
@@ -253,21 +315,44 @@ def template_results(
         total = sum(b.count for b in result.bars)
         for bar in result.bars:
             bar.percent = round(bar.count * 100 / total) if total else 0
+        if trainee_survey:
+            _withhold_what_identifies(result, quotes_withheld=not trainee_answers
+                                      or bool(overall["anonymous"]))
         results.append(result)
+    average_score = _round1(overall["avg"])
+    if trainee_survey and not enough_for_aggregate(overall["scored"]):
+        average_score = None
     return TemplateResults(
         template=template,
         completed=states.get(ResponseState.COMPLETED, 0),
         pending=states.get(ResponseState.PENDING, 0),
         expired=states.get(ResponseState.EXPIRED, 0),
-        average_score=_round1(overall["avg"]),
+        average_score=average_score,
         scored_count=overall["scored"],
         questions=results,
+        too_few=trainee_survey and not enough_for_aggregate(overall["scored"]),
     )
 
 
-def responses_for_template(organization: Organization, template: SurveyTemplate, *, limit=50):
+def _withhold_what_identifies(result: QuestionResult, *, quotes_withheld: bool) -> None:
+    """A trainee survey's question: no distribution or average under the minimum; written
+    answers are quoted only when not given anonymously (the query already left them out)."""
+    if result.question.kind == QuestionKind.TEXT:
+        result.comments_withheld = quotes_withheld and result.comment_count > 0
+        return
+    if not enough_for_aggregate(result.answered):
+        result.too_few = True
+        result.average = None
+        result.bars = []
+
+
+def responses_for_template(organization: Organization, template: SurveyTemplate, *,
+                           trainee_answers: bool = False, limit=50):
+    """The latest responses that may be listed with their respondent (see
+    :func:`shown_individually`)."""
+    responses = SurveyResponse.objects.filter(organization=organization, template=template)
     return (
-        SurveyResponse.objects.filter(organization=organization, template=template)
+        shown_individually(responses, trainee_answers=trainee_answers)
         .select_related("respondent", "subject")
         .order_by("-completed_at", "-dispatched_at", "-id")[:limit]
     )
@@ -284,6 +369,11 @@ class EffectivenessRow:
     average: Decimal | None
     user_id: int | None = None
 
+    @property
+    def too_few(self) -> bool:
+        """An average over fewer scores than an aggregate needs is not shown."""
+        return not enough_for_aggregate(self.scored)
+
 
 def coach_effectiveness(
     organization: Organization, *, since: datetime | None = None, coach: User | None = None
@@ -291,7 +381,8 @@ def coach_effectiveness(
     """Average trainee-survey score per coach and per opportunity (two queries).
 
     Counts completed surveys of trainee-about-coach templates; the average is over those
-    with a score (a survey of only free text has none). ``coach`` limits it to one coach.
+    with a score (a survey of only free text has none) and is left out (None, ``too_few``)
+    under MIN_AGGREGATE_RESPONSES scores. ``coach`` limits it to one coach.
     """
     completed = SurveyResponse.objects.filter(
         organization=organization, state=ResponseState.COMPLETED,
@@ -307,7 +398,7 @@ def coach_effectiveness(
             label=f"{row['subject__first_name']} {row['subject__last_name']}".strip()
             or row["subject__username"],
             responses=row["responses"], scored=row["scored"],
-            average=_round1(row["average"]), user_id=row["subject_id"],
+            average=_shown_average(row), user_id=row["subject_id"],
         )
         for row in completed.values(
             "subject_id", "subject__first_name", "subject__last_name", "subject__username"
@@ -319,13 +410,17 @@ def coach_effectiveness(
             label=row["opportunity_label"]
             or (f"Opportunity #{row['opportunity_id']}" if row["opportunity_id"]
                 else "No opportunity (manual assessments)"),
-            responses=row["responses"], scored=row["scored"], average=_round1(row["average"]),
+            responses=row["responses"], scored=row["scored"], average=_shown_average(row),
         )
         for row in completed.values("opportunity_id", "opportunity_label")
         .annotate(**aggregates).order_by("opportunity_label", "opportunity_id")
     ]
     per_coach.sort(key=lambda r: (r.average is None, -(r.average or 0), r.label))
     return per_coach, per_opportunity
+
+
+def _shown_average(row: dict) -> Decimal | None:
+    return _round1(row["average"]) if enough_for_aggregate(row["scored"]) else None
 
 
 def effectiveness_since(period: str, organization: Organization) -> datetime | None:
@@ -342,8 +437,11 @@ def responses_for_api(
     organization: Organization, *, template_id: int | None = None, state: str | None = None,
     after: int | None = None, limit: int = 100,
 ):
+    """Responses for the organization's API token, which reads what an org admin may: no
+    trainee survey that was sent anonymously (:func:`shown_individually`)."""
     responses = (
-        SurveyResponse.objects.filter(organization=organization)
+        shown_individually(SurveyResponse.objects.filter(organization=organization),
+                           trainee_answers=True)
         .select_related("template", "respondent", "subject")
         .prefetch_related(
             Prefetch("answers", queryset=Answer.objects.select_related("question", "choice"))

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from tenancy.views import org_permission_required, org_url
 
 from . import selectors, services
+from .enums import MIN_AGGREGATE_RESPONSES
 from .forms import AnswerSheet, QuestionForm, SurveySettingsForm, TemplateForm
 from .models import Question, SurveyResponse, SurveyTemplate
 
@@ -72,6 +73,7 @@ def take(request, pk: int):
     except SurveyResponse.DoesNotExist:
         raise Http404("No such survey for you.") from None
     questions = response.template.questions.all()
+    promise = selectors.anonymity_promise(response.template, anonymous=response.anonymous)
     home_url = org_url(request, "surveys:index" if request.membership.is_manager
                        else "surveys:my_surveys")
     open_for_answers = response.is_pending and response.due_at > timezone.now()
@@ -84,7 +86,7 @@ def take(request, pk: int):
             sheet.add_errors(invalid.errors)
             return render(request, "surveys/take.html", {
                 "response": response, "sheet": sheet, "error": invalid.message,
-                "open_for_answers": True, "home_url": home_url,
+                "open_for_answers": True, "home_url": home_url, "promise": promise,
             })
         except services.SurveyError as error:
             messages.error(request, error.message)
@@ -94,7 +96,7 @@ def take(request, pk: int):
     sheet = AnswerSheet(questions, answers=response.answers.all())
     return render(request, "surveys/take.html", {
         "response": response, "sheet": sheet, "open_for_answers": open_for_answers,
-        "home_url": home_url,
+        "home_url": home_url, "promise": promise,
     })
 
 
@@ -198,9 +200,11 @@ def question_delete(request, pk: int):
 @org_permission_required("surveys.manage_templates")
 def template_preview(request, pk: int):
     template = _template_or_404(request, pk)
+    current = selectors.survey_settings(request.organization)
     return render(request, "surveys/preview.html", {
         "template": template, "sheet": AnswerSheet(template.questions.all()),
-        "due_days": selectors.survey_settings(request.organization).due_after_days,
+        "due_days": current.due_after_days,
+        "promise": selectors.anonymity_promise(template, anonymous=current.anonymous),
         **_perms(request),
     })
 
@@ -214,10 +218,16 @@ def template_results(request, pk: int):
         template = SurveyTemplate.objects.get(organization=request.organization, pk=pk)
     except SurveyTemplate.DoesNotExist:
         raise Http404("No such survey.") from None
-    results = selectors.template_results(request.organization, template)
+    sees_trainee_answers = request.user.has_perm("surveys.view_trainee_answers",
+                                                 request.organization)
+    results = selectors.template_results(request.organization, template,
+                                         trainee_answers=sees_trainee_answers)
     return render(request, "surveys/results.html", {
         "template": template, "results": results,
-        "responses": selectors.responses_for_template(request.organization, template),
+        "responses": selectors.responses_for_template(
+            request.organization, template, trainee_answers=sees_trainee_answers),
+        "sees_trainee_answers": sees_trainee_answers,
+        "min_responses": MIN_AGGREGATE_RESPONSES,
         **_perms(request),
     })
 
@@ -235,7 +245,8 @@ def effectiveness(request):
     )
     return render(request, "surveys/effectiveness.html", {
         "per_coach": per_coach, "per_opportunity": per_opportunity, "periods": PERIODS,
-        "period": period, "sees_all": sees_all, **_perms(request),
+        "period": period, "sees_all": sees_all, "min_responses": MIN_AGGREGATE_RESPONSES,
+        **_perms(request),
     })
 
 
@@ -245,6 +256,7 @@ def settings_view(request):
     form = SurveySettingsForm(request.POST or None, initial={
         "remind_after_days": current.remind_after_days,
         "due_after_days": current.due_after_days,
+        "anonymous": current.anonymous,
     })
     if request.method == "POST" and form.is_valid():
         try:

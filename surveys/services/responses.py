@@ -17,7 +17,7 @@ from .. import scoring
 from ..enums import NOT_APPLICABLE, Audience, QuestionKind, ResponseState
 from ..hooks import run_completion_hooks
 from ..models import Answer, Question, SurveyResponse, SurveyTemplate
-from ..selectors import survey_settings
+from ..selectors import anonymity_promise, survey_settings
 from .errors import SurveyAnswersInvalid, SurveyError
 
 MAX_TEXT_ANSWER = 5000
@@ -41,6 +41,7 @@ def _mail(response: SurveyResponse, *, template_name: str, subject: str) -> None
         "response": response, "link": response_url(response),
         "due": _day(response.due_at, response.organization),
         "organization": response.organization,
+        "promise": anonymity_promise(response.template, anonymous=response.anonymous),
     })
     transaction.on_commit(partial(send_mail, subject, body, None, [recipient]))
 
@@ -62,7 +63,9 @@ def dispatch_survey(
 
     Idempotent per template + assessment + respondent: dispatching again for the same
     ``assessment_id`` returns the existing response (whatever its state) and sends nothing.
-    ``due_at`` defaults to the organization's "due after N days" setting. When ``notify``,
+    ``due_at`` defaults to the organization's "due after N days" setting. A trainee survey
+    is sent anonymous when the organization's surveys are (the flag never changes after).
+    When ``notify``,
     the respondent gets an e-mail with a direct link after commit.
     """
     organization = template.organization
@@ -92,8 +95,9 @@ def dispatch_survey(
         if subject.pk == respondent.pk:
             raise SurveyError("Nobody answers a coaching survey about themselves.")
     now = timezone.now()
+    settings_now = survey_settings(organization)
     if due_at is None:
-        due_at = now + timedelta(days=survey_settings(organization).due_after_days)
+        due_at = now + timedelta(days=settings_now.due_after_days)
     elif due_at <= now:
         raise SurveyError("The due date must be in the future.")
     response = SurveyResponse(
@@ -101,6 +105,9 @@ def dispatch_survey(
         assessment_id=assessment_id, opportunity_id=opportunity_id,
         opportunity_label=opportunity_label[:200], context_label=context_label[:200],
         due_at=due_at,
+        # The promise made to the trainee holds for this response whatever the setting
+        # becomes later.
+        anonymous=template.audience == Audience.TRAINEE_ABOUT_COACH and settings_now.anonymous,
     )
     try:
         with transaction.atomic():

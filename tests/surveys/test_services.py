@@ -423,5 +423,6 @@ def test_update_survey_settings_keeps_other_settings(world):
     world.tenant.org.refresh_from_db()
 
     assert world.tenant.org.settings == {
-        "skills": {"threshold": 7}, "surveys": {"remind_after_days": 0, "due_after_days": 9}
+        "skills": {"threshold": 7},
+        "surveys": {"remind_after_days": 0, "due_after_days": 9, "anonymous": True},
     }

@@ -338,10 +338,12 @@ def test_results_show_distribution_chart_and_table(world, login):
 
 
 def test_coach_effectiveness_averages_trainee_scores_per_coach_and_opportunity(world, login):
+    ann = world.tenant.member("agent", username="ann")
     for respondent, coach, rating, yes, label in (
         (world.agent, world.coach, "5", "yes", "Reopened incidents"),   # 100
         (world.agent2, world.coach, "3", "no", "SLA breaches"),          # (50 + 0) / 2 = 25
-        (world.agent2, world.coach2, "4", "yes", "SLA breaches"),        # (75 + 100) / 2 = 87.5
+        (ann, world.coach, "4", "yes", "SLA breaches"),                  # (75 + 100) / 2 = 87.5
+        (world.agent2, world.coach2, "4", "yes", "SLA breaches"),        # 87.5
     ):
         response = world.send(world.trainee_survey, respondent=respondent, subject=coach,
                               opportunity_label=label)
@@ -356,14 +358,20 @@ def test_coach_effectiveness_averages_trainee_scores_per_coach_and_opportunity(w
 
     page = login(world.admin).get(world.tenant.url("surveys/effectiveness/?period=all"))
     rows = [(r.label, r.average, r.responses, r.scored) for r in page.context["per_coach"]]
-    assert rows == [("Cleo Coach", Decimal("87.5"), 2, 1), ("Carl Coach", Decimal("62.5"), 2, 2)]
+    # Cleo's one score is not an average anyone may see: fewer than 3.
+    assert rows == [("Carl Coach", Decimal("70.8"), 3, 3), ("Cleo Coach", None, 2, 1)]
     per_opp = [(r.label, r.average, r.responses) for r in page.context["per_opportunity"]]
     assert per_opp == [("No opportunity (manual assessments)", None, 1),
-                       ("Reopened incidents", Decimal("100.0"), 1),
-                       ("SLA breaches", Decimal("56.3"), 2)]
+                       ("Reopened incidents", None, 1),
+                       ("SLA breaches", Decimal("66.7"), 3)]
+    assert page.content.decode().count("too few responses to show (n &lt; 3)") == 3
 
     own = login(world.coach).get(world.tenant.url("surveys/effectiveness/?period=all"))
-    assert [r.label for r in own.context["per_coach"]] == ["Carl Coach"]
+    assert [(r.label, r.average) for r in own.context["per_coach"]] == [
+        ("Carl Coach", Decimal("70.8"))]
+    # Per opportunity, Carl's rows are one trainee each except SLA breaches (two).
+    assert [(r.label, r.average) for r in own.context["per_opportunity"]] == [
+        ("Reopened incidents", None), ("SLA breaches", None)]
 
 
 # --- query counts ----------------------------------------------------------------------
