@@ -17,14 +17,23 @@ from pydantic import BaseModel
 
 from tenancy.models import ApiToken
 from tenancy.selectors import active_token_for
+from tenancy.throttling import (
+    TooManyBadTokens,
+    check_bad_token_budget,
+    count_bad_token,
+    document_bad_token_limit,
+)
 
 
 class ApiTokenAuth(HttpBearer):
     openapi_description = "An API token of your organization (Settings → API tokens)."
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        # An address that sent too many bad tokens gets 429 before its next guess is tried.
+        check_bad_token_budget(request)
         api_token = active_token_for(token)
         if api_token is None:
+            count_bad_token(request)
             return None
         request.organization = api_token.organization
         return api_token
@@ -57,7 +66,7 @@ class CoachdeskAPI(NinjaAPI):
             json_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(json_schema.pop("$defs", {}))
             components[model.__name__] = json_schema
-        return schema
+        return document_bad_token_limit(schema)
 
 
 api = CoachdeskAPI(
@@ -82,6 +91,18 @@ def unauthenticated(request, exc):
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="coachdesk"'
+    return response
+
+
+@api.exception_handler(TooManyBadTokens)
+def too_many_bad_tokens(request, exc):
+    response = api.create_response(
+        request,
+        {"detail": "Too many requests with an invalid API token from your address; "
+                   f"try again in {exc.retry_after} seconds."},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

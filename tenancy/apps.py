@@ -6,7 +6,9 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from . import navigation
+        from . import admin_lockouts, navigation
+
+        admin_lockouts.register()
 
         navigation.register(
             workspace="manager", label="Organization", url_name="tenancy:overview",

@@ -5,6 +5,7 @@ names the variable (``config.settings.env``).
 """
 
 import zoneinfo
+from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
+    "axes",
     "tenancy",
     "work",
     "skills",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -88,6 +92,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked username + address before any password is checked.
+    "tenancy.throttling.LoginThrottleBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -100,6 +106,28 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's
+# address (0: use the connection's address). See tenancy.throttling.client_ip.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Sign-in throttling (django-axes, see tenancy.throttling): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is locked for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it, so the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "tenancy.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "tenancy.throttling.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful sign-ins are not logged
+AXES_ENABLE_ADMIN = False  # tenancy.admin_lockouts registers a tenant-scoped admin
+
+# Bad API tokens: after API_TOKEN_FAILURE_LIMIT of them from one address within the
+# window, that address gets 429 until the window closes.
+API_TOKEN_FAILURE_LIMIT = env_int("API_TOKEN_FAILURE_LIMIT", 20, minimum=1)
+API_TOKEN_FAILURE_WINDOW_SECONDS = env_int("API_TOKEN_FAILURE_WINDOW_SECONDS", 60, minimum=1)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
