@@ -13,8 +13,10 @@ COPY pyproject.toml README.md ./
 RUN pip install --upgrade pip && pip install . && rm -rf build
 
 COPY . .
-# collectstatic needs some settings to import; real values come from the environment at run time.
-RUN SECRET_KEY=build-only-secret-key-that-is-long-enough-for-the-production-check-000 \
+# collectstatic needs settings that pass the production checks; the real values come from
+# the environment at run time (this throwaway key is never stored in the image).
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    EMAIL_URL=smtp://localhost:25 \
     python manage.py collectstatic --noinput
 
 USER coachdesk

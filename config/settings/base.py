@@ -123,6 +123,7 @@ AXES_CLIENT_IP_CALLABLE = "tenancy.throttling.client_ip"
 AXES_LOCKOUT_CALLABLE = "tenancy.throttling.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful sign-ins are not logged
 AXES_ENABLE_ADMIN = False  # tenancy.admin_lockouts registers a tenant-scoped admin
+AXES_VERBOSE = False  # no start-up banner on every command; failures are still logged
 
 # Bad API tokens: after API_TOKEN_FAILURE_LIMIT of them from one address within the
 # window, that address gets 429 until the window closes.
