@@ -10,7 +10,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django_scopes import scope, scopes_disabled
 
 from .models import Organization
@@ -85,3 +85,43 @@ class TenantMiddleware:
         # The slug has done its work; views receive the organization on the request.
         view_kwargs.pop("org_slug", None)
         return None
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 before reading a request body declared larger than its sender may send.
+
+    Django bounds the form fields it keeps in memory (``DATA_UPLOAD_MAX_MEMORY_SIZE``) but
+    reads every uploaded file to the end, so a 61 MB upload to the login page was read whole.
+    Here the declared ``Content-Length`` is checked first: a visitor who is not signed in
+    (login, password reset) may send ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes; a signed-in
+    person as much as the largest upload a page takes (``WORK_IMPORT_MAX_UPLOAD_BYTES``)
+    plus ``UPLOAD_FORM_ALLOWANCE`` for the form around it. The API is left to its own
+    handler (it reads JSON bodies only, bounded by Django, and answers 413 in JSON). The
+    reverse proxy in front should refuse bigger bodies before they reach the app (README).
+    """
+
+    UPLOAD_FORM_ALLOWANCE = 1024 * 1024
+    EXEMPT_PREFIX = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = self.limit_for(request)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit and not request.path_info.startswith(self.EXEMPT_PREFIX):
+            return HttpResponse(
+                f"The request body ({declared:,} bytes) is over the limit of {limit:,} bytes.",
+                status=413, content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+    @classmethod
+    def limit_for(cls, request) -> int:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.user.is_authenticated:
+            limit = max(limit, settings.WORK_IMPORT_MAX_UPLOAD_BYTES + cls.UPLOAD_FORM_ALLOWANCE)
+        return limit

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body: 413 for a declared body over its sender's limit.
+    "tenancy.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -196,8 +198,10 @@ WORK_EVENT_REDISPATCH_AFTER_SECONDS = env_int("WORK_EVENT_REDISPATCH_AFTER_SECON
 WORK_EVENT_MAX_DISPATCHES = env_int("WORK_EVENT_MAX_DISPATCHES", 20, minimum=1)
 WORK_SWEEP_INTERVAL_SECONDS = env_int("WORK_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
-# Largest request body (the API takes batches of up to 1,000 work items): 413 above it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Request bodies. MAX_REQUEST_BODY_BYTES: the largest body without a file (the API takes
+# batches of up to 1,000 work items) and anything sent without signing in; 413 above it,
+# before it is read (tenancy.middleware.RequestBodyLimitMiddleware). A signed-in person may
+# upload up to WORK_IMPORT_MAX_UPLOAD_BYTES + 1 MiB; uploads over FILE_UPLOAD_MAX_MEMORY_SIZE
 
 CELERY_BEAT_SCHEDULE: dict = {
     "surveys-expire-overdue": {"task": "surveys.expire_overdue", "schedule": 900.0},
