@@ -202,6 +202,9 @@ WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024
 # batches of up to 1,000 work items) and anything sent without signing in; 413 above it,
 # before it is read (tenancy.middleware.RequestBodyLimitMiddleware). A signed-in person may
 # upload up to WORK_IMPORT_MAX_UPLOAD_BYTES + 1 MiB; uploads over FILE_UPLOAD_MAX_MEMORY_SIZE
+# go to a temporary file instead of memory. The reverse proxy limit should match (README).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_BYTES", 2_621_440, minimum=0)
 
 CELERY_BEAT_SCHEDULE: dict = {
     "surveys-expire-overdue": {"task": "surveys.expire_overdue", "schedule": 900.0},
