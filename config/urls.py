@@ -26,6 +26,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
          name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Outside /o/<slug>/: whoever follows an invitation is not a member yet.
+    path("invitations/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("o/<slug:org_slug>/", include(tenant_patterns)),

@@ -58,7 +58,9 @@ def is_rejected_recommendation(user, rec) -> bool:
 
 
 can_edit_skills_of = is_skill_owner | (is_coach & is_coach_of)
-can_decide_review = (is_coach_of_review_agent | is_org_admin) & ~is_own_review
+# The coach role AND the team relation: a manager whose coach role was removed decides
+# nothing, even while still recorded as a team's manager.
+can_decide_review = ((is_coach & is_coach_of_review_agent) | is_org_admin) & ~is_own_review
 
 rules.add_perm("skills.view_skills_workspace", is_skill_owner | is_coach)
 rules.add_perm("skills.view_matrix", is_skill_owner | is_coach)
@@ -76,7 +78,7 @@ rules.add_perm("skills.withdraw_review", is_own_review & is_open_review)
 
 # Recommendations go to the agent's coaches; org admins may decide any and reopen rejections.
 can_decide_recommendation = (
-    (is_coach_of_recommended_agent | is_org_admin) & ~is_own_recommendation
+    ((is_coach & is_coach_of_recommended_agent) | is_org_admin) & ~is_own_recommendation
 )
 rules.add_perm("skills.list_recommendations", is_coach | is_org_admin | is_skill_admin)
 rules.add_perm("skills.view_recommendation", can_decide_recommendation | is_skill_owner)

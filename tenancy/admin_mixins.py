@@ -144,10 +144,18 @@ def _tenant_form(form_class, *, fixed_organization, choose_organization: bool):
         if choose_organization:
             organization = forms.ModelChoiceField(queryset=Organization.objects.all())
 
-        def _post_clean(self):
+        def _set_organization(self):
             chosen = fixed_organization or self.cleaned_data.get("organization")
             if chosen is not None and not self.instance.organization_id:
                 self.instance.organization = chosen
+
+        def _clean_form(self):
+            # Before clean(), so a form's own checks (a service's validation) know the tenant.
+            self._set_organization()
+            super()._clean_form()
+
+        def _post_clean(self):
+            self._set_organization()
             super()._post_clean()
 
         def _get_validation_exclusions(self):

@@ -14,10 +14,12 @@ from django.db import transaction
 from django_scopes import scope
 
 from .enums import Role
-from .models import Membership, Organization, Team, User
-from .services import add_member, save_team, set_member_roles
+from .models import Invitation, Membership, Organization, Team, User
+from .services import add_member, invite_member, save_team, set_member_roles
 
 DEMO_PASSWORD = "coachdesk-demo"
+# Shown under Members as waiting for an answer (acme only; seed_demo sends no e-mail).
+DEMO_INVITEE = "new.coach@example.com"
 
 FIRST_NAMES = [
     "Olivia", "Liam", "Amara", "Noah", "Sofia", "Mateo", "Priya", "Lucas", "Hana", "Ethan",
@@ -127,6 +129,10 @@ def _seed_org(slug: str, name: str, timezone: str, team_specs, agents: int, pass
                 members=list({*second.members.all(), *extra}),
                 additional_managers=list(second.additional_managers.all()),
             )
+        if full_staff and not Invitation.objects.filter(organization=organization,
+                                                        email=DEMO_INVITEE).exists():
+            invite_member(organization=organization, email=DEMO_INVITEE, roles=[Role.COACH],
+                          invited_by=admin)
         people = DemoPeople(admin, coaches, qa, skills, learning, agent_users, teams)
     return organization, people
 

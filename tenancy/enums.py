@@ -17,6 +17,9 @@ MANAGER_ROLES = frozenset(
     {Role.ORG_ADMIN, Role.COACH, Role.QA_ANALYST, Role.SKILL_ADMIN, Role.LEARNING_ADMIN}
 )
 
+# Roles that may manage (or co-manage) a team, and so coach and approve for its agents.
+TEAM_MANAGER_ROLES = frozenset({Role.ORG_ADMIN, Role.COACH})
+
 WEEKDAYS = [
     (0, "Monday"),
     (1, "Tuesday"),

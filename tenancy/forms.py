@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Q
 
 from .enums import WEEKDAYS, Role
-from .models import Membership, Organization, User, slug_validator, validate_slug_not_reserved
+from .models import Organization, User, slug_validator, validate_slug_not_reserved
 
 
 class BootstrapMixin:
@@ -68,60 +68,52 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
         return slug
 
 
-def find_user(identifier: str) -> User | None:
-    identifier = identifier.strip()
-    matches = list(User.objects.filter(Q(username=identifier) | Q(email__iexact=identifier))[:2])
-    return matches[0] if len(matches) == 1 else None
-
-
-class MemberAddForm(BootstrapMixin, forms.Form):
-    identifier = forms.CharField(
-        label="Username or e-mail", max_length=254,
-        help_text="The person must already have a Coachdesk account.",
+class InviteForm(BootstrapMixin, forms.Form):
+    email = forms.EmailField(
+        label="E-mail address", max_length=254,
+        help_text="They receive a link to join. Someone who already uses Coachdesk signs in "
+                  "to accept; anyone else creates an account from the link. Nothing is shared "
+                  "until they accept.",
     )
     roles = RolesField()
 
-    def __init__(self, *args, organization: Organization, **kwargs):
-        self.organization = organization
-        super().__init__(*args, **kwargs)
 
-    def clean_identifier(self):
-        identifier = self.cleaned_data["identifier"]
-        user = find_user(identifier)
-        if user is None:
-            raise forms.ValidationError(
-                f"No account matches “{identifier}”. Check the spelling, or create the "
-                "account below."
-            )
-        if Membership.objects.filter(organization=self.organization, user=user).exists():
-            raise forms.ValidationError(f"{user.username} is already a member.")
-        self.cleaned_data["user"] = user
-        return identifier
+class InvitationSignupForm(BootstrapMixin, forms.Form):
+    """A new person's account, created from an invitation (the e-mail is the invited one)."""
+
+    username = forms.CharField(
+        max_length=150, help_text="Letters, digits and @ . + - _ only; you sign in with it.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    first_name = forms.CharField(max_length=150, required=False,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=150, required=False,
+                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+    password_again = forms.CharField(
+        label="Password again", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("password_again") not in (
+            None, cleaned["password"]
+        ):
+            self.add_error("password_again", "The two passwords differ.")
+        return cleaned
 
 
-class AccountCreateForm(BootstrapMixin, forms.Form):
-    username = forms.CharField(max_length=150)
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(label="E-mail")
-    roles = RolesField()
-
-    def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        User.username_validator(username)
-        if User.objects.filter(username=username).exists():
-            raise forms.ValidationError(
-                f"The username “{username}” is taken; add the existing account instead."
-            )
-        return username
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this e-mail exists; add it with “Add an existing account”."
-            )
-        return email
+def add_service_error(form: forms.Form, error) -> None:
+    """Show a service's error next to the field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
 
 
 class MemberRolesForm(BootstrapMixin, forms.Form):

@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from .enums import MANAGER_ROLES, Role
@@ -212,6 +214,60 @@ class TeamManager(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} co-manages {self.team}"
+
+
+class Invitation(TenantModel):
+    """An offer to join an organization, sent to an e-mail address.
+
+    Nothing is shared until the person accepts while signed in (or creates their account
+    from the invitation): no membership exists before that. The link carries a signed,
+    timestamped token naming the invitation and its current ``key``; sending again
+    replaces the key, so only the newest link works.
+    """
+
+    email = models.EmailField("e-mail address", max_length=254)
+    roles = models.JSONField(default=list)
+    key = models.CharField(max_length=32, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False,
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_unique_pending",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="invitation_org_created")
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.is_pending and self.expires_at <= timezone.now()
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [role.label for role in Role if role.value in self.roles]
 
 
 class ApiToken(TenantModel):

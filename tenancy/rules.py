@@ -69,4 +69,4 @@ is_manager = is_org_admin | is_coach | is_qa_analyst | is_skill_admin | is_learn
 rules.add_perm("tenancy.view_manager_workspace", is_manager)
 rules.add_perm("tenancy.view_agent_workspace", is_member)
 rules.add_perm("tenancy.manage_organization", is_org_admin)
-rules.add_perm("tenancy.view_coaching_of", is_self | is_coach_of | is_org_admin)
+rules.add_perm("tenancy.view_coaching_of", is_self | (is_coach & is_coach_of) | is_org_admin)

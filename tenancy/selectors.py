@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
-from .models import ApiToken, Membership, Organization, Team, TeamMember, User
+from .models import ApiToken, Invitation, Membership, Organization, Team, TeamMember, User
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
@@ -29,6 +29,23 @@ def membership_for(user: User, organization: Organization) -> Membership | None:
                 .first()
             )
     return cache[organization.pk]
+
+
+def account_is_shared(user: User, organization: Organization) -> bool:
+    """The account also belongs to another organization (its sign-in details are then not
+    this organization's to change). Crosses tenants on purpose, answering only yes/no."""
+    with scopes_disabled():
+        return Membership.objects.filter(user=user).exclude(organization=organization).exists()
+
+
+def pending_invitations(organization: Organization) -> QuerySet[Invitation]:
+    """Invitations not yet accepted or withdrawn (expired ones too: they can be resent)."""
+    return (
+        Invitation.objects.filter(organization=organization, accepted_at__isnull=True,
+                                  revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-sent_at")
+    )
 
 
 def organization_members(organization: Organization) -> QuerySet[Membership]:

@@ -1,29 +1,30 @@
-"""Workspace shell, organization settings, members and teams."""
+"""Workspace shell, organization settings, members and invitations, teams, API tokens."""
 
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
-from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
+from django_scopes import scope
 
 from . import navigation, selectors, services
 from .forms import (
-    AccountCreateForm,
     ApiTokenForm,
-    MemberAddForm,
+    InvitationSignupForm,
+    InviteForm,
     MemberRolesForm,
     OrganizationSettingsForm,
     TeamForm,
+    add_service_error,
 )
 from .middleware import CURRENT_ORG_SESSION_KEY
-from .models import ApiToken, Membership, Team, User
+from .models import ApiToken, Invitation, Membership, Team
 
 
 def org_permission_required(permission: str):
@@ -115,57 +116,114 @@ def settings_view(request):
 
 @org_permission_required("tenancy.manage_organization")
 def member_list(request):
+    """Members, pending invitations, and the form that invites someone new.
+
+    Whether an account with the address exists elsewhere never shows: inviting answers the
+    same for any address that is not already a member's.
+    """
     organization = request.organization
-    add_form = MemberAddForm(organization=organization, prefix="add")
-    create_form = AccountCreateForm(prefix="create")
-    if request.method == "POST" and "add-identifier" in request.POST:
-        add_form = MemberAddForm(request.POST, organization=organization, prefix="add")
-        if add_form.is_valid():
-            membership = services.add_member(
-                organization=organization,
-                user=add_form.cleaned_data["user"],
-                roles=add_form.cleaned_data["roles"],
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invite_member(
+                organization=organization, email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"], invited_by=request.user,
             )
-            messages.success(request, f"{membership.user} joined {organization.name}.")
-            return redirect(org_url(request, "tenancy:member_list"))
-    elif request.method == "POST":
-        create_form = AccountCreateForm(request.POST, prefix="create")
-        if create_form.is_valid():
-            user = _create_account(request, create_form.cleaned_data)
+        except services.TenancyError as error:
+            add_service_error(form, error)
+        else:
             messages.success(
-                request, f"Account {user.username} created; a set-password e-mail is on its way."
+                request, f"Invitation sent to {invitation.email}. They join {organization.name} "
+                         "when they accept it.",
             )
             return redirect(org_url(request, "tenancy:member_list"))
     context = {
         "memberships": selectors.organization_members(organization),
-        "add_form": add_form,
-        "create_form": create_form,
+        "invitations": selectors.pending_invitations(organization),
+        "form": form,
     }
     return render(request, "tenancy/member_list.html", context)
 
 
-def _create_account(request, data) -> User:
-    with transaction.atomic():
-        user = User(
-            username=data["username"], email=data["email"],
-            first_name=data["first_name"], last_name=data["last_name"],
-        )
-        user.set_unusable_password()
-        user.save()
-        services.add_member(organization=request.organization, user=user, roles=data["roles"])
-    link = services.password_set_link(user, base_url=settings.SITE_URL)
-    body = render_to_string(
-        "tenancy/email/account_created.txt",
-        {"user": user, "organization": request.organization, "link": link,
-         "inviter": request.user},
-    )
-    transaction.on_commit(
-        lambda: send_mail(
-            f"Your Coachdesk account for {request.organization.name}", body,
-            None, [user.email],
-        )
-    )
-    return user
+@require_POST
+@org_permission_required("tenancy.manage_organization")
+def invitation_resend(request, pk: int):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        invitation = services.resend_invitation(invitation=invitation, sent_by=request.user)
+    except services.TenancyError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Invitation sent again to {invitation.email}; the earlier "
+                                  "link no longer works.")
+    return redirect(org_url(request, "tenancy:member_list"))
+
+
+@require_POST
+@org_permission_required("tenancy.manage_organization")
+def invitation_revoke(request, pk: int):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        services.revoke_invitation(invitation=invitation)
+    except services.TenancyError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Invitation of {invitation.email} withdrawn; its link no "
+                                  "longer works.")
+    return redirect(org_url(request, "tenancy:member_list"))
+
+
+def invitation_accept(request, token: str):
+    """The page behind an invitation link (outside any tenant: the person is not a member).
+
+    Signed in: accept (only with the invited address). Signed out: sign in and come back
+    here, or create an account from the invitation.
+    """
+    try:
+        invitation = services.open_invitation(token=token)
+    except services.InvitationLinkError as error:
+        return render(request, "tenancy/invitation_invalid.html",
+                      {"message": error.messages[0]}, status=410)
+    organization = invitation.organization
+    context = {"invitation": invitation, "organization": organization}
+    if not request.user.is_authenticated:
+        form = InvitationSignupForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with scope(organization=organization):
+                    user = services.accept_invitation_with_new_account(
+                        invitation=invitation, username=form.cleaned_data["username"],
+                        password=form.cleaned_data["password"],
+                        first_name=form.cleaned_data["first_name"],
+                        last_name=form.cleaned_data["last_name"],
+                    )
+            except services.TenancyError as error:
+                add_service_error(form, error)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Welcome to {organization.name}.")
+                return redirect("tenancy:workspace", org_slug=organization.slug)
+        login_url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
+        context.update(form=form, login_url=login_url)
+        return render(request, "tenancy/invitation_accept.html", context)
+    refusal = None
+    if request.method == "POST":
+        try:
+            with scope(organization=organization):
+                services.accept_invitation(invitation=invitation, user=request.user)
+        except services.TenancyError as error:
+            refusal = " ".join(error.messages)
+        else:
+            messages.success(request, f"You joined {organization.name}.")
+            return redirect("tenancy:workspace", org_slug=organization.slug)
+    else:
+        try:
+            services.validate_invitee(invitation=invitation, user=request.user)
+        except services.TenancyError as error:
+            refusal = " ".join(error.messages)
+    context["refusal"] = refusal
+    return render(request, "tenancy/invitation_accept.html", context,
+                  status=403 if refusal else 200)
 
 
 @org_permission_required("tenancy.manage_organization")
@@ -176,9 +234,13 @@ def member_edit(request, pk: int):
         try:
             services.set_member_roles(membership=membership, roles=form.cleaned_data["roles"])
         except services.TenancyError as error:
-            form.add_error("roles", error.message)
+            form.add_error("roles", error.messages)
         else:
-            messages.success(request, f"Roles of {membership.user} saved.")
+            saved = f"Roles of {membership.user} saved."
+            if membership.teams_no_longer_managed:
+                saved += (f" Without the coach or organization admin role they no longer "
+                          f"manage {', '.join(membership.teams_no_longer_managed)}.")
+            messages.success(request, saved)
             return redirect(org_url(request, "tenancy:member_list"))
     return render(request, "tenancy/member_edit.html", {"membership": membership, "form": form})
 

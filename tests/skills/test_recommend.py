@@ -19,6 +19,7 @@ from skills.services import (
     reject_recommendation,
     reopen_recommendation,
 )
+from tenancy.models import Membership
 from work.models import WorkEvent, WorkItem
 from work.services import process_work_events, upsert_work_items
 
@@ -404,3 +405,20 @@ def test_evaluation_script_skips_cleanly_without_the_data(tmp_path):
                           text=True, check=False, timeout=60)
     assert done.returncode == 0
     assert done.stdout.startswith(f"Skipping: no HBASE-*.txt files in {tmp_path}")
+
+
+def test_a_demoted_manager_still_recorded_on_the_team_cannot_decide_recommendations(world):
+    items(world.tenant, world.agent, 10, prefix="FW", skills=["Firewall"])
+    rebuild(world.tenant)
+    with scopes_disabled():
+        Membership.objects.filter(user=world.coach).update(is_coach=False, is_agent=True)
+    with world.tenant.scope():
+        rec = SkillRecommendation.objects.get()
+        assert world.coach.has_perm("skills.decide_recommendation", rec) is False
+        with pytest.raises(SkillError):
+            approve_recommendation(recommendation=rec, decided_by=world.coach)
+        with pytest.raises(SkillError):
+            reject_recommendation(recommendation=rec, decided_by=world.coach, comment="No")
+        rec.refresh_from_db()
+        assert rec.state == "pending"
+        assert not UserSkill.objects.filter(user=world.agent).exists()

@@ -14,6 +14,8 @@ from skills.services import (
     request_skill_review,
     withdraw_skill_review,
 )
+from tenancy.models import Membership, TeamManager
+from tenancy.services import set_member_roles
 
 
 @pytest.fixture
@@ -135,3 +137,52 @@ def test_withdraw_only_by_the_agent(world, review):
 def test_state_is_protected_from_direct_assignment(world, review):
     with pytest.raises(AttributeError):
         review.state = "approved"
+
+
+def _drop_coach_role_leaving_the_team_relation(user):
+    """What a demotion left behind before the fix: no coach role, still the manager."""
+    with scopes_disabled():
+        Membership.objects.filter(user=user).update(is_coach=False, is_agent=True)
+
+
+@pytest.mark.parametrize("who", ["coach", "co_coach"])
+def test_a_demoted_manager_still_recorded_on_the_team_cannot_decide(world, review, who):
+    demoted = getattr(world, who)
+    _drop_coach_role_leaving_the_team_relation(demoted)
+    with world.tenant.scope():
+        assert demoted.has_perm("skills.decide_review", review) is False
+        with pytest.raises(SkillError, match="Only a coach of Abe Ames's teams"):
+            approve_skill_review(review=review, decided_by=demoted)
+        with pytest.raises(SkillError, match="Only a coach of Abe Ames's teams"):
+            reject_skill_review(review=review, decided_by=demoted, comment="No")
+        review.refresh_from_db()
+        assert review.state == "requested"
+        assert not UserSkill.objects.exists()
+
+
+def test_a_demoted_manager_no_longer_reaches_the_review_or_its_approve_action(
+    world, review, client
+):
+    _drop_coach_role_leaving_the_team_relation(world.coach)
+    client.force_login(world.coach)
+
+    page = client.get(world.tenant.url(f"skills/reviews/{review.pk}/"))
+    response = client.post(world.tenant.url(f"skills/reviews/{review.pk}/approve/"))
+
+    assert (page.status_code, response.status_code) == (404, 404)
+    with world.tenant.scope():
+        review.refresh_from_db()
+        assert review.state == "requested"
+        assert not UserSkill.objects.exists()
+
+
+def test_removing_the_coach_role_through_the_service_ends_team_management(world, review):
+    with world.tenant.scope():
+        for coach in (world.coach, world.co_coach):
+            set_member_roles(membership=Membership.objects.get(user=coach), roles=["agent"])
+        world.team.refresh_from_db()
+        assert world.team.manager is None
+        assert not TeamManager.objects.filter(team=world.team).exists()
+        for coach in (world.coach, world.co_coach):
+            with pytest.raises(SkillError):
+                approve_skill_review(review=review, decided_by=coach)

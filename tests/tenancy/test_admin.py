@@ -3,7 +3,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from tenancy.models import ApiToken, Membership, Team, TeamMember, User
+from tenancy.models import ApiToken, Membership, Team, TeamManager, TeamMember, User
 from tenancy.services import create_api_token
 from tests.factories import UserFactory
 
@@ -121,15 +121,15 @@ def test_admin_team_form_offers_only_members_of_the_organization(two_desks, clie
     response = client.get(f"/admin/tenancy/team/{two_desks['team_a'].pk}/change/")
 
     form = response.context["adminform"].form
-    assert set(form.fields["manager"].queryset) == {
-        two_desks["admin_a"], two_desks["coach_a"], two_desks["agent_a"]
-    }
+    # Managers are the coaches and org admins (an agent managing a team could approve).
+    a_managers = {two_desks["admin_a"], two_desks["coach_a"]}
+    assert set(form.fields["manager"].queryset) == a_managers
     inline_users = {
         formset.formset.prefix: set(formset.formset.form.base_fields["user"].queryset)
         for formset in response.context["inline_admin_formsets"]
     }
     a_people = {two_desks["admin_a"], two_desks["coach_a"], two_desks["agent_a"]}
-    assert inline_users == {"memberships": a_people, "manager_links": a_people}
+    assert inline_users == {"memberships": a_people, "manager_links": a_managers}
     html = response.content.decode()
     assert f'value="{two_desks["agent_b"].pk}"' not in html
     assert "bill" not in html
@@ -182,12 +182,12 @@ def test_admin_team_add_sets_the_organization_automatically(two_desks, tenant_a,
 def test_admin_team_add_duplicate_name_is_a_form_error(two_desks, client):
     client.force_login(two_desks["admin_a"])
 
-    response = client.post("/admin/tenancy/team/add/", _team_post("Service Desk"))
+    response = client.post("/admin/tenancy/team/add/", _team_post("service desk"))
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [
-        "Team with this Organization and Name already exists."
-    ]
+    assert response.context["adminform"].form.errors == {
+        "name": ["A team named “service desk” already exists."]
+    }
     with scopes_disabled():
         assert Team.objects.filter(name="Service Desk").count() == 1
 
@@ -327,9 +327,9 @@ def test_admin_superuser_add_duplicate_team_name_in_chosen_organization_is_a_for
     })
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [
-        "Team with this Organization and Name already exists."
-    ]
+    assert response.context["adminform"].form.errors == {
+        "name": ["A team named “Billing” already exists."]
+    }
     with scopes_disabled():
         assert Team.objects.filter(name="Billing").count() == 1
 
@@ -343,3 +343,217 @@ def test_admin_superuser_add_without_organization_is_a_form_error(two_desks, cli
     assert list(response.context["adminform"].form.errors) == ["organization"]
     with scopes_disabled():
         assert not Team.objects.filter(name="Night Shift").exists()
+
+
+# --- the admin writes through the services ----------------------------------------------
+
+
+def _membership(user):
+    with scopes_disabled():
+        return Membership.objects.get(user=user)
+
+
+def _membership_post(user, *roles):
+    return {"user": user.pk, **{f"is_{role}": "on" for role in roles}}
+
+
+def test_admin_membership_demoting_the_last_org_admin_is_refused_with_a_message(two_desks,
+                                                                                 client):
+    membership = _membership(two_desks["admin_a"])
+    client.force_login(two_desks["admin_a"])
+
+    response = client.post(f"/admin/tenancy/membership/{membership.pk}/change/",
+                           _membership_post(two_desks["admin_a"], "coach"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "An organization needs at least one organization admin."
+    ]
+    membership.refresh_from_db()
+    assert membership.roles == frozenset({"org_admin"})
+
+
+def test_admin_membership_deleting_the_last_org_admin_is_refused_with_a_message(two_desks,
+                                                                                client):
+    membership = _membership(two_desks["admin_a"])
+    client.force_login(two_desks["admin_a"])
+
+    response = client.post(f"/admin/tenancy/membership/{membership.pk}/delete/",
+                           {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain == [(f"/admin/tenancy/membership/{membership.pk}/change/",
+                                        302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "An organization needs at least one organization admin."
+    ]
+    with scopes_disabled():
+        assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_admin_membership_delete_removes_team_memberships_and_managerships(
+    two_desks, tenant_a, client
+):
+    coach, agent = two_desks["coach_a"], two_desks["agent_a"]
+    night = tenant_a.team("Night Shift", members=[agent], co_managers=[coach])
+    client.force_login(two_desks["admin_a"])
+
+    for user in (coach, agent):
+        response = client.post(f"/admin/tenancy/membership/{_membership(user).pk}/delete/",
+                               {"post": "yes"})
+        assert response.status_code == 302
+
+    with scopes_disabled():
+        assert sorted(Membership.objects.filter(organization=tenant_a.org)
+                      .values_list("user__username", flat=True)) == ["ada"]
+        assert list(Team.objects.filter(organization=tenant_a.org).order_by("name")
+                    .values_list("name", "manager")) == [("Night Shift", None),
+                                                         ("Service Desk", None)]
+        assert TeamMember.objects.filter(organization=tenant_a.org).count() == 0
+        assert TeamManager.objects.filter(team=night).count() == 0
+        # Tenant B keeps its people.
+        assert TeamMember.objects.filter(team=two_desks["team_b"]).count() == 1
+
+
+def test_admin_membership_remove_action_removes_through_the_service_and_keeps_an_admin(
+    two_desks, tenant_a, client
+):
+    client.force_login(two_desks["admin_a"])
+    ids = [_membership(two_desks[key]).pk for key in ("admin_a", "agent_a")]
+
+    response = client.post("/admin/tenancy/membership/", {
+        "action": "remove_members", "_selected_action": ids,
+    }, follow=True)
+
+    assert sorted(str(m) for m in response.context["messages"]) == [
+        "1 member(s) removed.",
+        "Ada: An organization needs at least one organization admin.".replace(
+            "Ada", str(two_desks["admin_a"])),
+    ]
+    with scopes_disabled():
+        assert sorted(Membership.objects.filter(organization=tenant_a.org)
+                      .values_list("user__username", flat=True)) == ["ada", "carl"]
+        assert TeamMember.objects.filter(organization=tenant_a.org).count() == 0
+
+
+def test_admin_membership_offers_no_bulk_delete(two_desks, client):
+    client.force_login(two_desks["admin_a"])
+
+    response = client.get("/admin/tenancy/membership/")
+
+    assert [name for name, _label in response.context["action_form"].fields["action"].choices
+            if name] == ["remove_members"]
+
+
+def test_admin_membership_dropping_the_coach_role_ends_team_management(two_desks, tenant_a,
+                                                                       client):
+    coach = two_desks["coach_a"]
+    night = tenant_a.team("Night Shift", co_managers=[coach])
+    client.force_login(two_desks["admin_a"])
+
+    response = client.post(f"/admin/tenancy/membership/{_membership(coach).pk}/change/",
+                           _membership_post(coach, "agent"), follow=True)
+
+    assert _membership(coach).roles == frozenset({"agent"})
+    with scopes_disabled():
+        assert Team.objects.get(pk=two_desks["team_a"].pk).manager is None
+        assert not TeamManager.objects.filter(team=night).exists()
+    assert f"{coach} no longer manages Night Shift, Service Desk (a team manager is a coach " \
+           "or an organization admin)." in [str(m) for m in response.context["messages"]]
+
+
+def test_admin_membership_add_without_a_role_is_a_form_error(two_desks, client):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    loner = User.objects.create_user("loner", "loner@example.com", "x")
+    client.force_login(root)
+
+    response = client.post("/admin/tenancy/membership/add/", {
+        "user": loner.pk, "organization": two_desks["team_a"].organization_id,
+    })
+
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Give the member at least one role."
+    ]
+    with scopes_disabled():
+        assert not Membership.objects.filter(user=loner).exists()
+
+
+def test_admin_superuser_adds_a_membership_through_the_service(two_desks, tenant_a, client):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    loner = User.objects.create_user("loner", "loner@example.com", "x")
+    client.force_login(root)
+
+    response = client.post("/admin/tenancy/membership/add/", {
+        "user": loner.pk, "organization": tenant_a.org.pk, "is_agent": "on",
+    })
+
+    assert response.status_code == 302
+    membership = _membership(loner)
+    assert (membership.organization, membership.roles) == (tenant_a.org, frozenset({"agent"}))
+
+
+def test_admin_team_change_replaces_members_through_the_service(two_desks, client):
+    team = two_desks["team_a"]
+    client.force_login(two_desks["admin_a"])
+    with scopes_disabled():
+        link = TeamMember.objects.get(team=team)
+    data = _team_post("Service Desk", manager=two_desks["admin_a"].pk,
+                      members=[two_desks["agent_a"].pk, two_desks["coach_a"].pk])
+    data.update({"memberships-INITIAL_FORMS": "1", "memberships-0-id": str(link.pk),
+                 "memberships-0-team": str(team.pk), "memberships-0-DELETE": "on",
+                 "memberships-1-team": str(team.pk)})
+
+    response = client.post(f"/admin/tenancy/team/{team.pk}/change/", data)
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        team.refresh_from_db()
+        assert team.manager == two_desks["admin_a"]
+        assert list(TeamMember.objects.filter(team=team).values_list("user_id", flat=True)) == [
+            two_desks["coach_a"].pk
+        ]
+
+
+def test_admin_superuser_team_with_an_agent_as_manager_is_refused(two_desks, tenant_b, client):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(root)
+    data = {**_team_post("Night Shift", manager=two_desks["agent_b"].pk),
+            "organization": tenant_b.org.pk,
+            "manager_links-TOTAL_FORMS": "1", "manager_links-0-user": two_desks["agent_a"].pk}
+
+    response = client.post("/admin/tenancy/team/add/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "manager": ["Only coaches and organization admins can manage a team: bill."]
+    }
+    assert response.context["inline_admin_formsets"][1].formset.non_form_errors() == [
+        "Team people must be members of Beta: abe."
+    ]
+    with scopes_disabled():
+        assert not Team.objects.filter(name="Night Shift").exists()
+
+
+def test_admin_team_delete_goes_through_the_service(two_desks, client):
+    client.force_login(two_desks["admin_a"])
+    team = two_desks["team_a"]
+
+    response = client.post(f"/admin/tenancy/team/{team.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert not Team.objects.filter(pk=team.pk).exists()
+        assert not TeamMember.objects.filter(team_id=team.pk).exists()
+
+
+def test_admin_api_token_and_invitation_records_are_read_only(two_desks, client):
+    client.force_login(two_desks["admin_a"])
+    token = two_desks["token_a"]
+
+    page = client.get(f"/admin/tenancy/apitoken/{token.pk}/change/")
+    client.post(f"/admin/tenancy/apitoken/{token.pk}/change/", {"name": "Renamed"})
+    deleted = client.post(f"/admin/tenancy/apitoken/{token.pk}/delete/", {"post": "yes"})
+
+    assert page.context["adminform"].form.fields == {}
+    assert deleted.status_code == 403
+    token.refresh_from_db()
+    assert token.name == "Alpha sync"

@@ -11,6 +11,7 @@ from tenancy import demo
 from tenancy.demo import DEMO_PASSWORD
 from tenancy.models import (
     ApiToken,
+    Invitation,
     Membership,
     Organization,
     Team,
@@ -165,6 +166,10 @@ def test_seed_demo_creates_acme_and_globex_and_is_idempotent(db, client):
     assert managers == {"Service Desk": "acme-coach-1", "Network Operations": "acme-coach-2",
                         "Customer Care": "acme-coach-3"}
     assert co_managed == [("Service Desk", "acme-coach-2")]
+    with scopes_disabled():
+        assert list(Invitation.objects.values_list(
+            "organization__slug", "email", "roles", "accepted_at", "revoked_at"
+        )) == [("acme", "new.coach@example.com", ["coach"], None, None)]
     # The printed demo logins reach their workspaces, and only their own tenant.
     assert client.login(username="acme-coach-1", password=DEMO_PASSWORD)
     assert client.get("/o/acme/manage/").status_code == 200

@@ -10,9 +10,17 @@ import pytest
 from django.core import mail
 from django_scopes import scopes_disabled
 
-from tenancy.models import ApiToken, Membership, Team, TeamManager, TeamMember, User
+from tenancy.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Team,
+    TeamManager,
+    TeamMember,
+    User,
+)
 from tenancy.selectors import active_token_for
-from tenancy.services import create_api_token
+from tenancy.services import create_api_token, invite_member
 
 
 @dataclass
@@ -28,6 +36,7 @@ class World:
     token: ApiToken
     agent_membership: Membership
     newcomer: User  # has an account, belongs to no organization
+    invitation: Invitation  # pending, to tenant A, for zoe@example.com
 
 
 @pytest.fixture
@@ -45,8 +54,12 @@ def world(tenant_a, tenant_b):
     with scopes_disabled():
         agent_membership = Membership.objects.get(organization=tenant_a.org, user=agent)
     newcomer = User.objects.create_user("nina", "nina@example.com", "x")
+    with tenant_a.scope():
+        invitation = invite_member(organization=tenant_a.org, email="zoe@example.com",
+                                   roles=["agent"], invited_by=admin)
+    mail.outbox.clear()
     return World(admin, coach, co_coach, agent, agent2, outsider, outsider_team, team, token,
-                 agent_membership, newcomer)
+                 agent_membership, newcomer, invitation)
 
 
 def snapshot():
@@ -63,7 +76,14 @@ def snapshot():
             "team_members": sorted(TeamMember.objects.values_list("team_id", "user_id")),
             "team_managers": sorted(TeamManager.objects.values_list("team_id", "user_id")),
             "tokens": sorted(ApiToken.objects.values_list("name", "revoked_at")),
-            "users": User.objects.count(),
+            "invitations": sorted(
+                (i.organization_id, i.email, tuple(i.roles), i.key, i.revoked_at, i.accepted_at)
+                for i in Invitation.objects.all()
+            ),
+            "users": sorted(
+                User.objects.values_list("username", "email", "password", "is_staff",
+                                         "is_superuser")
+            ),
         }
 
 
@@ -75,7 +95,9 @@ MATRIX = [
     ("settings", "settings/", "get", "admin", "coach"),
     ("settings_post", "settings/", "post", "admin", "coach"),
     ("member_list", "settings/members/", "get", "admin", "coach"),
-    ("member_add", "settings/members/", "post", "admin", "coach"),
+    ("member_invite", "settings/members/", "post", "admin", "coach"),
+    ("invitation_resend", "settings/invitations/{invitation}/resend/", "post", "admin", "coach"),
+    ("invitation_revoke", "settings/invitations/{invitation}/revoke/", "post", "admin", "coach"),
     ("member_edit", "settings/members/{membership}/", "get", "admin", "coach"),
     ("member_edit_post", "settings/members/{membership}/", "post", "admin", "coach"),
     ("member_remove", "settings/members/{membership}/remove/", "post", "admin", "coach"),
@@ -94,7 +116,8 @@ MATRIX = [
 
 def _path(world, tenant, template):
     return tenant.url(template.format(
-        membership=world.agent_membership.pk, team=world.team.pk, token=world.token.pk
+        membership=world.agent_membership.pk, team=world.team.pk, token=world.token.pk,
+        invitation=world.invitation.pk,
     ))
 
 
@@ -102,7 +125,7 @@ def _valid_post_data(world, name):
     return {
         "settings_post": {"name": "Alpha Support", "timezone": "Europe/Paris",
                           "weekend_days": ["5", "6"]},
-        "member_add": {"add-identifier": "nina", "add-roles": ["agent"]},
+        "member_invite": {"email": "nina@example.com", "roles": ["agent"]},
         "member_edit_post": {"roles": ["agent", "coach"]},
         "team_create_post": {"name": "Night Shift"},
         "team_edit_post": {"name": "Service Desk", "manager": world.coach.pk},
@@ -213,100 +236,166 @@ def test_settings_post_unknown_timezone_is_a_form_error(world, tenant_a, client)
 # --- members ---------------------------------------------------------------------------
 
 
-def test_member_add_existing_account_creates_membership_with_roles(world, tenant_a, client):
+def test_member_invite_creates_a_pending_invitation_and_no_membership(world, tenant_a, client):
     client.force_login(world.admin)
 
     response = client.post(tenant_a.url("settings/members/"), {
-        "add-identifier": "NINA@example.com", "add-roles": ["agent", "qa_analyst"],
+        "email": " NINA@example.com ", "roles": ["agent", "qa_analyst"],
     })
 
     assert response["Location"] == "/o/alpha/settings/members/"
     with scopes_disabled():
-        membership = Membership.objects.get(user=world.newcomer)
-    assert (membership.organization, membership.roles) == (
-        tenant_a.org, frozenset({"agent", "qa_analyst"})
+        invitation = Invitation.objects.get(email="nina@example.com")
+        assert not Membership.objects.filter(user=world.newcomer).exists()
+    assert (invitation.organization, invitation.roles, invitation.invited_by) == (
+        tenant_a.org, ["agent", "qa_analyst"], world.admin
     )
+    assert (invitation.accepted_at, invitation.revoked_at) == (None, None)
 
 
-def test_member_add_unknown_user_is_a_form_error_and_changes_nothing(world, tenant_a, client):
-    client.force_login(world.admin)
-    before = snapshot()
-
-    response = client.post(tenant_a.url("settings/members/"), {
-        "add-identifier": "ghost@example.com", "add-roles": ["agent"],
-    })
-
-    assert response.status_code == 200
-    assert response.context["add_form"].errors["identifier"] == [
-        "No account matches “ghost@example.com”. Check the spelling, or create the account "
-        "below."
-    ]
-    assert snapshot() == before
-
-
-def test_member_add_without_roles_is_a_form_error_and_changes_nothing(world, tenant_a, client):
-    client.force_login(world.admin)
-    before = snapshot()
-
-    response = client.post(tenant_a.url("settings/members/"), {"add-identifier": "nina"})
-
-    assert response.context["add_form"].errors["roles"] == ["Choose at least one role."]
-    assert snapshot() == before
-
-
-def test_member_add_existing_member_is_a_form_error(world, tenant_a, client):
-    client.force_login(world.admin)
-    before = snapshot()
-
-    response = client.post(tenant_a.url("settings/members/"), {
-        "add-identifier": world.agent.username, "add-roles": ["coach"],
-    })
-
-    assert response.context["add_form"].errors["identifier"] == ["abe is already a member."]
-    assert snapshot() == before
-
-
-def test_member_create_account_creates_user_membership_and_sends_set_password_mail(
-    world, tenant_a, client
-):
-    client.force_login(world.admin)
-
-    response = client.post(tenant_a.url("settings/members/"), {
-        "create-username": "zoe", "create-first_name": "Zoe", "create-last_name": "Park",
-        "create-email": "zoe@example.com", "create-roles": ["agent"],
-    })
-
-    assert response.status_code == 302
-    user = User.objects.get(username="zoe")
-    assert (user.email, user.has_usable_password()) == ("zoe@example.com", False)
-    with scopes_disabled():
-        assert Membership.objects.get(user=user).roles == frozenset({"agent"})
-
-
-def test_member_create_account_sends_the_mail_after_commit(
-    world, tenant_a, client, django_capture_on_commit_callbacks
+def test_member_invite_mails_a_signed_absolute_link_after_commit(
+    world, tenant_a, client, django_capture_on_commit_callbacks, settings
 ):
     client.force_login(world.admin)
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(tenant_a.url("settings/members/"), {
-            "create-username": "zoe", "create-email": "zoe@example.com",
-            "create-roles": ["agent"],
+            "email": "nina@example.com", "roles": ["agent"],
         })
 
-    assert [m.to for m in mail.outbox] == [["zoe@example.com"]]
-    assert "/accounts/reset/" in mail.outbox[0].body
+    assert [m.to for m in mail.outbox] == [["nina@example.com"]]
+    message = mail.outbox[0]
+    assert message.subject == "You are invited to Alpha on Coachdesk"
+    links = [w for w in message.body.split() if w.startswith(settings.SITE_URL)]
+    assert len(links) == 1
+    assert links[0].startswith(f"{settings.SITE_URL}/invitations/")
+    assert "as Agent." in message.body
 
 
-def test_member_create_account_with_taken_email_is_a_form_error(world, tenant_a, client):
+def test_member_invite_by_username_is_a_form_error_and_changes_nothing(world, tenant_a, client):
     client.force_login(world.admin)
     before = snapshot()
 
     response = client.post(tenant_a.url("settings/members/"), {
-        "create-username": "zoe", "create-email": world.agent.email, "create-roles": ["agent"],
+        "email": "bob", "roles": ["agent"],
     })
 
-    assert list(response.context["create_form"].errors) == ["email"]
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"email": ["Enter a valid email address."]}
+    assert snapshot() == before
+
+
+def test_member_invite_without_roles_is_a_form_error_and_changes_nothing(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/members/"), {"email": "nina@example.com"})
+
+    assert response.context["form"].errors == {"roles": ["Choose at least one role."]}
+    assert snapshot() == before
+
+
+def test_member_invite_of_a_members_address_is_a_form_error(world, tenant_a, client):
+    client.force_login(world.admin)
+    before = snapshot()
+
+    response = client.post(tenant_a.url("settings/members/"), {
+        "email": "ABE@example.com", "roles": ["coach"],
+    })
+
+    assert response.context["form"].errors == {
+        "email": ["abe@example.com already belongs to a member of Alpha."]
+    }
+    assert snapshot() == before
+
+
+def test_member_invite_again_renews_the_pending_invitation(
+    world, tenant_a, client, django_capture_on_commit_callbacks
+):
+    client.force_login(world.admin)
+    old_key = world.invitation.key
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(tenant_a.url("settings/members/"), {
+            "email": "zoe@example.com", "roles": ["coach", "agent"],
+        })
+
+    with scopes_disabled():
+        invitations = list(Invitation.objects.filter(email="zoe@example.com"))
+    assert [(i.pk, i.roles) for i in invitations] == [(world.invitation.pk, ["agent", "coach"])]
+    assert invitations[0].key != old_key
+    assert [m.to for m in mail.outbox] == [["zoe@example.com"]]
+
+
+def test_member_list_shows_pending_invitations_with_a_constant_query_count(
+    world, tenant_a, client, django_assert_num_queries
+):
+    client.force_login(world.admin)
+    client.get(tenant_a.url("settings/members/"))  # warm the session and permission caches
+
+    with django_assert_num_queries(8) as one:
+        response = client.get(tenant_a.url("settings/members/"))
+    with tenant_a.scope():
+        for n in range(4):
+            invite_member(organization=tenant_a.org, email=f"new{n}@example.com",
+                          roles=["agent"], invited_by=world.coach)
+    with django_assert_num_queries(len(one.captured_queries)):
+        more = client.get(tenant_a.url("settings/members/"))
+
+    assert [i.email for i in response.context["invitations"]] == ["zoe@example.com"]
+    assert len(more.context["invitations"]) == 5
+    html = response.content.decode()
+    assert "zoe@example.com" in html
+    assert f"/o/alpha/settings/invitations/{world.invitation.pk}/revoke/" in html
+    assert f"/o/alpha/settings/invitations/{world.invitation.pk}/resend/" in html
+
+
+def test_invitation_resend_renews_the_link_and_mails_it_again(
+    world, tenant_a, client, django_capture_on_commit_callbacks
+):
+    client.force_login(world.admin)
+    old_key = world.invitation.key
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            tenant_a.url(f"settings/invitations/{world.invitation.pk}/resend/"), follow=True
+        )
+
+    world.invitation.refresh_from_db()
+    assert world.invitation.key != old_key
+    assert [m.to for m in mail.outbox] == [["zoe@example.com"]]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Invitation sent again to zoe@example.com; the earlier link no longer works."
+    ]
+
+
+def test_invitation_revoke_withdraws_it_and_hides_it_from_the_list(world, tenant_a, client):
+    client.force_login(world.admin)
+
+    response = client.post(
+        tenant_a.url(f"settings/invitations/{world.invitation.pk}/revoke/"), follow=True
+    )
+
+    world.invitation.refresh_from_db()
+    assert world.invitation.revoked_at is not None
+    assert list(response.context["invitations"]) == []
+    assert [str(m) for m in response.context["messages"]] == [
+        "Invitation of zoe@example.com withdrawn; its link no longer works."
+    ]
+
+
+def test_invitation_resend_of_a_withdrawn_invitation_is_refused(world, tenant_a, client):
+    client.force_login(world.admin)
+    client.post(tenant_a.url(f"settings/invitations/{world.invitation.pk}/revoke/"), follow=True)
+    before = snapshot()
+
+    response = client.post(
+        tenant_a.url(f"settings/invitations/{world.invitation.pk}/resend/"), follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "This invitation was already accepted or withdrawn; invite again."
+    ]
     assert snapshot() == before
 
 

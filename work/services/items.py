@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -24,7 +25,7 @@ from django_scopes import scopes_disabled
 
 from tenancy.enums import Role
 from tenancy.models import Membership, Organization, Team, User
-from tenancy.services import add_member, save_team
+from tenancy.services import add_member, create_account, save_team
 
 from .. import registry
 from ..enums import DONE_STATES, OPEN_STATES, EventType, WorkState
@@ -90,6 +91,14 @@ def _resolve_users(organization: Organization, refs: set[str]) -> dict[str, User
             matches = by_email.get(ref.lower(), [])
             resolved[ref] = matches[0] if len(matches) == 1 else None
     return resolved
+
+
+def _is_email(ref: str) -> bool:
+    try:
+        validate_email(ref)
+    except ValidationError:
+        return False
+    return True
 
 
 def _creatable_username_error(ref: str) -> str | None:
@@ -201,9 +210,7 @@ def _create_missing(organization: Organization, plan: _Plan) -> None:
     for name in sorted(plan.missing_teams):
         plan.teams[name.lower()] = save_team(organization=organization, name=name)
     for ref in sorted(plan.missing_users):
-        user = User(username=ref, email=ref if "@" in ref else "")
-        user.set_unusable_password()
-        user.save()
+        user = create_account(username=ref, email=ref if _is_email(ref) else "")
         add_member(organization=organization, user=user, roles=[Role.AGENT])
         plan.users[ref] = user
     if plan.missing_skills:

@@ -3,10 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from tenancy import services
-from tenancy.models import User
 
 
 class Command(BaseCommand):
@@ -20,19 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug, name, admin_email, timezone, **options):
         try:
-            with transaction.atomic():
-                admin = User.objects.filter(email__iexact=admin_email).first()
-                if admin is None:
-                    admin = User(username=admin_email, email=admin_email, is_staff=True)
-                    admin.set_unusable_password()
-                    admin.full_clean()
-                    admin.save()
-                elif not admin.is_staff:
-                    admin.is_staff = True
-                    admin.save(update_fields=["is_staff"])
-                organization = services.create_organization(
-                    name=name, slug=slug, timezone=timezone, admin=admin
-                )
+            organization, admin = services.set_up_organization(
+                name=name, slug=slug, timezone=timezone, admin_email=admin_email
+            )
         except ValidationError as error:
             messages = [
                 f"{field}: {msg}" if field != "__all__" else msg
