@@ -20,7 +20,7 @@ from tenancy.models import (
     User,
 )
 from tenancy.selectors import active_token_for
-from tenancy.services import create_api_token, invite_member
+from tenancy.services import TenancyError, create_api_token, invite_member, save_team
 
 
 @dataclass
@@ -436,6 +436,61 @@ def test_member_edit_dropping_admin_role_of_last_admin_is_a_form_error(world, te
         "An organization needs at least one organization admin."
     ]
     assert snapshot() == before
+
+
+def test_member_edit_dropping_the_coach_role_ends_team_management_and_says_so(
+    world, tenant_a, client
+):
+    with scopes_disabled():
+        coach_membership = Membership.objects.get(user=world.coach)
+        co_coach_membership = Membership.objects.get(user=world.co_coach)
+    client.force_login(world.admin)
+
+    response = client.post(tenant_a.url(f"settings/members/{coach_membership.pk}/"),
+                           {"roles": ["agent"]}, follow=True)
+    client.post(tenant_a.url(f"settings/members/{co_coach_membership.pk}/"),
+                {"roles": ["qa_analyst"]})
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Roles of {world.coach} saved. Without the coach or organization admin role they no "
+        "longer manage Service Desk."
+    ]
+    with tenant_a.scope():
+        world.team.refresh_from_db()
+        assert world.team.manager is None
+        assert list(TeamManager.objects.filter(team=world.team)) == []
+        # They stay in the team's people only as what they are now: not its managers.
+        assert list(world.team.members.all()) == [world.agent]
+
+
+def test_member_edit_keeping_org_admin_keeps_team_management(world, tenant_a, client):
+    with scopes_disabled():
+        coach_membership = Membership.objects.get(user=world.coach)
+    client.force_login(world.admin)
+
+    client.post(tenant_a.url(f"settings/members/{coach_membership.pk}/"),
+                {"roles": ["coach", "org_admin"]}, follow=True)
+    response = client.post(tenant_a.url(f"settings/members/{coach_membership.pk}/"),
+                           {"roles": ["org_admin"]}, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Roles of {world.coach} saved."
+    ]
+    with tenant_a.scope():
+        world.team.refresh_from_db()
+        assert world.team.manager == world.coach
+
+
+def test_team_save_with_a_manager_who_is_not_a_coach_is_refused(world, tenant_a):
+    with tenant_a.scope(), pytest.raises(TenancyError) as error:
+        save_team(organization=tenant_a.org, name="Night Shift", manager=world.coach,
+                  additional_managers=[world.agent, world.agent2])
+
+    assert error.value.messages == [
+        "Only coaches and organization admins can manage a team: abe, amy."
+    ]
+    with scopes_disabled():
+        assert not Team.objects.filter(name="Night Shift").exists()
 
 
 def test_member_remove_deletes_membership_and_team_links(world, tenant_a, client):
