@@ -10,6 +10,9 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from tenancy.api_types import Cursor, Id, errors, text
+from tenancy.validation import BIGINT_MAX
+
 from . import selectors
 from .enums import AssessmentState
 
@@ -40,15 +43,11 @@ class AssessmentPage(Schema):
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
 
 
-class Message(Schema):
-    detail: str
-
-
 class AssessmentFilters(Schema):
     state: State | None = None
-    trainee: str | None = Field(None, description="Username of the trainee.")
-    opportunity: str | None = Field(None, description="Name of the opportunity.")
-    cursor: str | None = None
+    trainee: text(150) | None = Field(None, description="Username of the trainee.")
+    opportunity: text(150) | None = Field(None, description="Name of the opportunity.")
+    cursor: Cursor | None = None
     limit: int = Field(PAGE_SIZE, ge=1, le=500)
 
 
@@ -69,12 +68,12 @@ def _decode_cursor(cursor: str) -> int:
         value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ValueError from None
-    if value < 0:
+    if not 0 <= value <= BIGINT_MAX:
         raise ValueError
     return value
 
 
-@router.get("", response={200: AssessmentPage, 400: Message},
+@router.get("", response={200: AssessmentPage, **errors(400)},
             summary="List assessments (newest first)")
 def list_assessments(request, filters: Query[AssessmentFilters]):
     """Filter by state, trainee username and opportunity name; page with ``next_cursor``."""
@@ -100,9 +99,9 @@ def list_assessments(request, filters: Query[AssessmentFilters]):
     return Status(200, {"items": [_out(a) for a in rows], "next_cursor": next_cursor})
 
 
-@router.get("/{assessment_id}", response={200: AssessmentOut, 404: Message},
+@router.get("/{assessment_id}", response={200: AssessmentOut, **errors(404)},
             summary="Read one assessment")
-def get_assessment(request, assessment_id: int):
+def get_assessment(request, assessment_id: Id):
     row = selectors.assessment_api_list(organization=request.auth.organization).filter(
         pk=assessment_id
     ).first()

@@ -12,9 +12,11 @@ from django.http import HttpRequest
 from django_scopes import scope
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
 from pydantic import BaseModel
 
+from tenancy.api_types import field_errors
 from tenancy.models import ApiToken
 from tenancy.selectors import active_token_for
 from tenancy.throttling import (
@@ -92,6 +94,18 @@ def unauthenticated(request, exc):
     )
     response["WWW-Authenticate"] = 'Bearer realm="coachdesk"'
     return response
+
+
+@api.exception_handler(RequestInvalid)
+def request_invalid(request, exc):
+    """A parameter or body the operation's schema refuses: 422 with the documented body
+    (``InvalidOut``: a sentence, then each field and what is wrong with it)."""
+    return api.create_response(
+        request,
+        {"detail": "The request is invalid; nothing was done.",
+         "errors": field_errors(exc.errors)},
+        status=422,
+    )
 
 
 @api.exception_handler(TooManyBadTokens)

@@ -11,8 +11,9 @@ from django.db.models import Q
 from django_scopes import scopes_disabled
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from tenancy.api_types import LimitOffsetPagination, errors, text
 from tenancy.models import Membership, User
 
 from . import selectors
@@ -24,8 +25,8 @@ State = Literal[tuple(TaskState.values)]
 
 
 class LearningTaskFilters(Schema):
-    assigned_to: str | None = Field(
-        None, max_length=254, description="The assignee's username, e-mail or user id."
+    assigned_to: text(254) | None = Field(
+        None, description="The assignee's username, e-mail or user id."
     )
     state: State | None = Field(None, description="Only tasks in this state.")
 
@@ -79,7 +80,8 @@ def _member(organization, identifier: str) -> User:
     return matches[0]
 
 
-@router.get("", response=list[LearningTaskOut], summary="List learning tasks")
+@router.get("", response={200: list[LearningTaskOut], **errors(404)},
+            summary="List learning tasks")
 @paginate(LimitOffsetPagination)
 def list_learning_tasks(request, filters: Query[LearningTaskFilters]):
     """Learning tasks of the organization, oldest first; filter by assignee and state."""

@@ -4,6 +4,9 @@ Mounted by :mod:`config.api` on the work-items prefix, before work's own router.
 """
 
 from ninja import Router, Schema, Status
+from pydantic import Field
+
+from tenancy.api_types import Body, errors, text
 
 from . import selectors, services
 from .enums import Trigger
@@ -11,8 +14,8 @@ from .enums import Trigger
 router = Router()
 
 
-class RouteIn(Schema):
-    assign: bool = False
+class RouteIn(Body):
+    assign: bool = Field(False, strict=True)
 
 
 class CandidateOut(Schema):
@@ -29,14 +32,11 @@ class RouteOut(Schema):
     reason: str | None = None
 
 
-class Message(Schema):
-    detail: str
-
-
 @router.post("/{path:external_id}/route",
-             response={200: RouteOut, 404: Message, 409: Message, 422: Message},
+             response={200: RouteOut, **errors(400, 404, 409)},
              summary="Rank the agents for a work item, and optionally assign it")
-def route_work_item(request, external_id: str, body: RouteIn | None = None):
+def route_work_item(request, external_id: text(200, min_length=1),
+                    body: RouteIn | None = None):
     """Candidates in rank order, qualified ones first. With ``{"assign": true}`` the item
     is assigned to the top qualified agent (or per the tenant's no-one-qualifies setting)
     and ``outcome``/``assigned_to``/``reason`` say what happened."""
@@ -58,5 +58,5 @@ def route_work_item(request, external_id: str, body: RouteIn | None = None):
     except services.RoutingConflict as conflict:
         return Status(409, {"detail": conflict.message})
     except services.RoutingError as error:
-        return Status(422, {"detail": error.message})
+        return Status(422, {"detail": error.message, "errors": []})
     return Status(200, {"candidates": ranking.as_json()})

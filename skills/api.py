@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
 from ninja import Field, Query, Router, Schema
 
+from tenancy.api_types import Offset, errors, text
 from tenancy.models import Membership, User
 
 from . import selectors
@@ -39,10 +40,10 @@ class SkillOut(Schema):
 
 class SkillFilters(Schema):
     active: bool | None = None
-    category: str | None = None
+    category: text(80) | None = None
     type: SkillType | None = None
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class UserSkillOut(Schema):
@@ -75,13 +76,14 @@ class UserSkillOut(Schema):
 
 
 class UserSkillFilters(Schema):
-    user: str | None = Field(None, description="Username, e-mail or id of a member.")
-    skill: str | None = Field(None, description="Skill name or id.")
+    user: text(254) | None = Field(None, description="Username, e-mail or id of a member.")
+    skill: text(120) | None = Field(None, description="Skill name or id.")
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
-@router.get("/skills", response=list[SkillOut], summary="List the skill catalogue")
+@router.get("/skills", response={200: list[SkillOut], **errors()},
+            summary="List the skill catalogue")
 def list_skills(request, filters: Query[SkillFilters]):
     qs = Skill.objects.filter(organization=request.auth.organization).select_related("parent")
     if filters.active is not None:
@@ -104,7 +106,7 @@ def _member(organization, key: str) -> User:
         return get_object_or_404(members, condition)
 
 
-@router.get("/user-skills", response=list[UserSkillOut],
+@router.get("/user-skills", response={200: list[UserSkillOut], **errors(404)},
             summary="List who holds which skill at which level")
 def list_user_skills(request, filters: Query[UserSkillFilters]):
     organization = request.auth.organization
@@ -150,12 +152,12 @@ class RecommendationOut(Schema):
 
 class RecommendationFilters(Schema):
     state: RecommendationState | None = None
-    agent: str | None = Field(None, description="Username of the agent.")
+    agent: text(150) | None = Field(None, description="Username of the agent.")
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
-@router.get("/skill-recommendations", response=list[RecommendationOut],
+@router.get("/skill-recommendations", response={200: list[RecommendationOut], **errors()},
             summary="List skill recommendations", tags=["Skills"])
 def list_skill_recommendations(request, filters: Query[RecommendationFilters]):
     qs = selectors.recommendations(organization=request.auth.organization,

@@ -10,6 +10,8 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from tenancy.api_types import Cursor, Id, errors
+
 from . import selectors
 from .enums import ResponseState
 from .models import SurveyResponse, SurveyTemplate
@@ -60,10 +62,6 @@ class SurveyResponsePage(Schema):
     )
 
 
-class Message(Schema):
-    detail: str
-
-
 def _answer_value(answer):
     if answer.not_applicable:
         return None
@@ -94,13 +92,13 @@ def _response_out(response: SurveyResponse) -> dict:
     }
 
 
-@router.get("", response={200: SurveyResponsePage, 400: Message, 404: Message},
+@router.get("", response={200: SurveyResponsePage, **errors(400, 404)},
             summary="List survey responses with their scores")
 def list_survey_responses(
     request,
-    template: int | None = None,
+    template: Id | None = None,
     state: State | None = None,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
     limit: int = Query(100, ge=1, le=500),
 ):
     """Survey responses in the order they were sent, ``limit`` per page, with answers.

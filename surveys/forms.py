@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django import forms
 
 from tenancy.forms import BootstrapMixin
+from tenancy.validation import LONG_TEXT
 
 from .enums import NOT_APPLICABLE, Audience, QuestionKind
 from .models import Question
@@ -21,7 +22,7 @@ class TemplateForm(BootstrapMixin, forms.Form):
                   "coach: the trainee scores the coaching (feeds coach effectiveness).",
     )
     description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=LONG_TEXT,
         help_text="Shown to respondents above the first question.",
     )
     active = forms.BooleanField(
@@ -36,14 +37,17 @@ class QuestionForm(BootstrapMixin, forms.Form):
         help_text="Optional: a line under the question that helps people answer it.",
     )
     kind = forms.ChoiceField(label="Type", choices=QuestionKind.choices)
-    scale_min = forms.IntegerField(label="Lowest value", initial=1, required=False)
-    scale_max = forms.IntegerField(label="Highest value", initial=5, required=False)
+    scale_min = forms.IntegerField(label="Lowest value", initial=1, required=False,
+                                   max_value=100)
+    scale_max = forms.IntegerField(label="Highest value", initial=5, required=False,
+                                   max_value=100)
     min_label = forms.CharField(label="Label of the lowest value", max_length=60,
                                 required=False)
     max_label = forms.CharField(label="Label of the highest value", max_length=60,
                                 required=False)
     choices = forms.CharField(
         label="Options", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=LONG_TEXT,
         help_text="One per line as “label = points”, points from 0 to 100 "
                   "(for example: Fully = 100).",
     )

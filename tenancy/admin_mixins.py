@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 
 from .models import Organization, TenantModel, User
+from .validation import bounded_formfield
 
 
 def _is_superuser(request) -> bool:
@@ -78,6 +79,10 @@ class TenantAdminMixin:
             choose_organization=choose_organization,
         )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Dates in the sane range and JSON without NUL, as in every other form.
+        return bounded_formfield(super().formfield_for_dbfield(db_field, request, **kwargs))
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs["queryset"] = _limit_choices(db_field.related_model, request, kwargs.get("queryset"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -122,6 +127,17 @@ class TenantAdminMixin:
         if obj is None or _is_superuser(request):
             return True
         return obj.organization_id == getattr(_admin_org(request), "pk", None)
+
+
+class RecordAdminMixin:
+    """For records only services write (decisions, events, handler runs, logs): the admin
+    shows them, never adds or edits one. Put it before :class:`TenantAdminMixin`."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class TenantInlineMixin(TenantAdminMixin):

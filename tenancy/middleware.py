@@ -10,6 +10,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
 from django_scopes import scope, scopes_disabled
 
@@ -18,6 +19,7 @@ from .selectors import membership_for
 
 TENANT_PATH = re.compile(r"^/o/(?P<slug>[^/]+)/")
 ADMIN_PATH = "/admin/"
+API_PATH = "/api/"
 CURRENT_ORG_SESSION_KEY = "current_organization_id"
 
 
@@ -85,6 +87,34 @@ class TenantMiddleware:
         # The slug has done its work; views receive the organization on the request.
         view_kwargs.pop("org_slug", None)
         return None
+
+
+class RefuseNulMiddleware:
+    """Answer 400 to a page request whose path, query or form fields hold a NUL character.
+
+    PostgreSQL refuses text with NUL, so such a value reaching a query was a 500 wherever a
+    view read a parameter itself. Forms refuse NUL already; this covers the rest in one
+    place. Multipart bodies are left to their forms (reading them here would fix the upload
+    handlers before a view can choose its own), and the API answers its documented 422.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PATH) and self._holds_nul(request):
+            raise BadRequest("The request holds a NUL character (\\x00), which no field accepts.")
+        return self.get_response(request)
+
+    @staticmethod
+    def _holds_nul(request) -> bool:
+        if "\x00" in request.path:
+            return True
+        data = [request.GET]
+        if request.content_type == "application/x-www-form-urlencoded":
+            data.append(request.POST)
+        return any("\x00" in key or any("\x00" in v for v in values)
+                   for query in data for key, values in query.lists())
 
 
 class RequestBodyLimitMiddleware:

@@ -9,11 +9,31 @@ import binascii
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import Discriminator, Tag
+
+from tenancy.api_types import (
+    Body,
+    Count,
+    Cursor,
+    JsonObject,
+    SaneDatetime,
+    errors,
+    field_errors,
+    text,
+)
+from tenancy.validation import (
+    BIGINT_MAX,
+    DOCUMENT_TEXT,
+    INT_MAX,
+    SMALLINT_MAX,
+    check_datetime,
+    check_int,
+)
 
 from . import selectors, services
 from .enums import WorkKind, WorkState
@@ -26,8 +46,21 @@ State = Literal[tuple(WorkState.values)]
 
 
 class SkillRequirement(Schema):
-    name: str = Field(min_length=1, max_length=150)
-    minimum_level: int | None = Field(None, ge=1, description="Rank on the tenant's level scale.")
+    name: str
+    minimum_level: int | None = Field(None, description="Rank on the tenant's level scale.")
+
+
+class SkillRequirementIn(Body):
+    name: text(150, min_length=1)
+    minimum_level: int | None = Field(None, ge=1, le=SMALLINT_MAX,
+                                      description="Rank on the tenant's level scale.")
+
+
+# A skill is named, or an object; the tag says which one an error is about.
+SkillIn = Annotated[
+    Annotated[SkillRequirementIn, Tag("object")] | Annotated[text(150, min_length=1), Tag("name")],
+    Discriminator(lambda value: "name" if isinstance(value, str) else "object"),
+]
 
 
 class WorkItemIn(Schema):
@@ -35,40 +68,40 @@ class WorkItemIn(Schema):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    external_id: str = Field(min_length=1, max_length=200,
-                             description="The item's ID in the source system (upsert key).")
+    external_id: text(200, min_length=1) = Field(
+        description="The item's ID in the source system (upsert key).")
     kind: Kind | None = Field(None, description="Required when the item is new.")
-    number: str | None = Field(None, max_length=64)
-    short_description: str | None = Field(None, max_length=500)
-    description: str | None = None
+    number: text(64) | None = None
+    short_description: text(500) | None = None
+    description: text(DOCUMENT_TEXT) | None = None
     state: State | None = None
     priority: int | None = Field(None, ge=1, le=5)
-    category: str | None = Field(None, max_length=100)
-    subcategory: str | None = Field(None, max_length=100)
-    team: str | None = Field(None, max_length=150, description="Assignment group, by name.")
-    assigned_to: str | None = Field(None, max_length=254, description="Username or e-mail.")
-    resolved_by: str | None = Field(None, max_length=254, description="Username or e-mail.")
-    opened_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    reassignment_count: int | None = Field(
-        None, ge=0, description="Omit to let Coachdesk count changes of team or assignee."
+    category: text(100) | None = None
+    subcategory: text(100) | None = None
+    team: text(150) | None = Field(None, description="Assignment group, by name.")
+    assigned_to: text(254) | None = Field(None, description="Username or e-mail.")
+    resolved_by: text(254) | None = Field(None, description="Username or e-mail.")
+    opened_at: SaneDatetime | None = None
+    resolved_at: SaneDatetime | None = None
+    closed_at: SaneDatetime | None = None
+    reassignment_count: Count | None = Field(
+        None, description="Omit to let Coachdesk count changes of team or assignee."
     )
-    reopen_count: int | None = Field(
-        None, ge=0, description="Omit to let Coachdesk count moves back out of resolved/closed."
+    reopen_count: Count | None = Field(
+        None, description="Omit to let Coachdesk count moves back out of resolved/closed."
     )
     escalated: bool | None = None
     sla_breached: bool | None = None
-    handle_time_seconds: int | None = Field(None, ge=0)
-    channel: str | None = Field(None, max_length=50)
-    sentiment: float | None = Field(None, ge=-1, le=1)
-    attributes: dict[str, object] | None = Field(
+    handle_time_seconds: int | None = Field(None, ge=0, le=INT_MAX)
+    channel: text(50) | None = None
+    sentiment: float | None = Field(None, ge=-1, le=1, allow_inf_nan=False)
+    attributes: JsonObject | None = Field(
         None, description="Other fields of the source; merged key by key, null drops a key."
     )
-    skills: list[SkillRequirement | str] | None = Field(
+    skills: list[SkillIn] | None = Field(
         None, description="Skills the work required; replaces the stored list."
     )
-    occurred_at: datetime | None = Field(
+    occurred_at: SaneDatetime | None = Field(
         None, description="When the source recorded this change (default: now)."
     )
 
@@ -123,21 +156,6 @@ class UpsertOut(Schema):
     created: int
     updated: int
     unchanged: int
-
-
-class ItemErrorOut(Schema):
-    index: int | None = Field(description="Position of the item in the batch (0 for one object).")
-    field: str | None
-    message: str
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: list[ItemErrorOut]
-
-
-class Message(Schema):
-    detail: str
 
 
 schemas_read_by_hand = [WorkItemIn]
@@ -200,18 +218,17 @@ def _invalid(errors: list[services.ItemError]) -> Status:
 
 def _pydantic_errors(index: int, error: pydantic.ValidationError) -> list[services.ItemError]:
     result = []
-    for problem in error.errors():
-        loc = [str(part) for part in problem["loc"]]
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
+    for problem in field_errors(error.errors(), index=index):
+        message = problem["message"]
+        if message == "Unknown field.":
             message = "Unknown field; send source-specific fields inside attributes."
-        result.append(services.ItemError(index, ".".join(loc) or None, message))
+        result.append(services.ItemError(index, problem["field"], message))
     return result
 
 
 @router.post(
     "",
-    response={200: UpsertOut, 400: Message, 413: Message, 422: InvalidOut},
+    response={200: UpsertOut, **errors(400, 413)},
     summary="Create or update work items",
     openapi_extra=UPSERT_BODY,
 )
@@ -263,17 +280,21 @@ def _encode_cursor(item: WorkItem) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The position a cursor names; ValueError for anything this API did not return."""
     padded = cursor + "=" * (-len(cursor) % 4)
     stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
-    return datetime.fromisoformat(stamp), int(pk)
+    stamp = check_datetime(datetime.fromisoformat(stamp))
+    if timezone.is_naive(stamp):
+        raise ValueError("A cursor holds an aware time.")
+    return stamp, check_int(int(pk), minimum=1, maximum=BIGINT_MAX)
 
 
-@router.get("", response={200: WorkItemPage, 400: Message}, summary="List work items")
+@router.get("", response={200: WorkItemPage, **errors(400)}, summary="List work items")
 def list_work_items(
     request,
-    updated_since: datetime | None = None,
+    updated_since: SaneDatetime | None = None,
     kind: Kind | None = None,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ):
     """Work items in order of their last change (oldest first), ``limit`` per page.
@@ -288,8 +309,6 @@ def list_work_items(
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return Status(400, {"detail": "The cursor is not one this API returned."})
     organization = request.auth.organization
-    if updated_since is not None and timezone.is_naive(updated_since):
-        updated_since = timezone.make_aware(updated_since, organization.tzinfo)
     items = list(selectors.work_items_for_api(
         organization, updated_since=updated_since, kind=kind, after=after, limit=limit + 1
     ))
@@ -299,9 +318,9 @@ def list_work_items(
     return Status(200, {"items": page, "next_cursor": next_cursor})
 
 
-@router.get("/{path:external_id}", response={200: WorkItemOut, 404: Message},
+@router.get("/{path:external_id}", response={200: WorkItemOut, **errors(404)},
             summary="Read one work item")
-def get_work_item(request, external_id: str):
+def get_work_item(request, external_id: text(200, min_length=1)):
     item = selectors.work_items_for_api(request.auth.organization).filter(
         external_id=external_id
     ).first()

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from tenancy.validation import DateField
+
 from . import selectors
 from .enums import WorkKind, WorkState
 
@@ -21,10 +23,10 @@ class WorkFilterForm(forms.Form):
                                   empty_label="All teams")
     agent = forms.ModelChoiceField(label="Agent", required=False, queryset=None,
                                    empty_label="All agents")
-    opened_from = forms.DateField(label="Opened from", required=False, widget=DateInput)
-    opened_to = forms.DateField(label="Opened to", required=False, widget=DateInput)
-    resolved_from = forms.DateField(label="Resolved from", required=False, widget=DateInput)
-    resolved_to = forms.DateField(label="Resolved to", required=False, widget=DateInput)
+    opened_from = DateField(label="Opened from", required=False, widget=DateInput)
+    opened_to = DateField(label="Opened to", required=False, widget=DateInput)
+    resolved_from = DateField(label="Resolved from", required=False, widget=DateInput)
+    resolved_to = DateField(label="Resolved to", required=False, widget=DateInput)
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenancy.models import Membership, User
+from tenancy.validation import BadValue, check_text
 
 from .. import scoring
 from ..enums import NOT_APPLICABLE, Audience, QuestionKind, ResponseState
@@ -160,7 +161,10 @@ def _parse_answer(question: Question, raw: str, choices: dict[str, object]) -> A
     else:
         if len(raw) > MAX_TEXT_ANSWER:
             return f"Keep the answer under {MAX_TEXT_ANSWER:,} characters (it has {len(raw):,})."
-        answer.text = raw
+        try:
+            answer.text = check_text(raw)
+        except BadValue as error:
+            return str(error)
     return answer
 
 

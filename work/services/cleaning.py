@@ -12,10 +12,20 @@ from typing import Any
 
 from django.utils import timezone
 
+from tenancy.validation import (
+    DOCUMENT_TEXT,
+    INT_MAX,
+    SMALLINT_MAX,
+    BadValue,
+    check_datetime,
+    check_json,
+    check_text,
+)
+
 from ..enums import WorkKind, WorkState
 
 TEXT_FIELDS = {
-    "number": 64, "short_description": 500, "description": None, "category": 100,
+    "number": 64, "short_description": 500, "description": DOCUMENT_TEXT, "category": 100,
     "subcategory": 100, "channel": 50,
 }
 DATE_FIELDS = ("opened_at", "resolved_at", "closed_at")
@@ -45,6 +55,13 @@ class _FieldError(Exception):
     pass
 
 
+def _checked(check, value):
+    try:
+        return check(value)
+    except BadValue as error:
+        raise _FieldError(str(error)) from None
+
+
 # --- cleaning one value -----------------------------------------------------------------
 
 
@@ -69,19 +86,19 @@ def _text(max_length: int | None):
             raise _FieldError("Expected text.")
         if max_length is not None and len(value) > max_length:
             raise _FieldError(f"At most {max_length} characters (this has {len(value)}).")
-        return value
+        return _checked(check_text, value)
 
     return clean
 
 
-def _int(value, *, minimum: int, maximum: int | None = None, null_as=None):
+def _int(value, *, minimum: int, maximum: int = INT_MAX, null_as=None):
     if value is None:
         return null_as
     if isinstance(value, bool) or not isinstance(value, int):
         raise _FieldError("Expected a whole number.")
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-        raise _FieldError(f"{value} is out of range: use a whole number {bound}.")
+    if not minimum <= value <= maximum:
+        raise _FieldError(f"{value} is out of range: use a whole number from {minimum} to "
+                          f"{maximum}.")
     return value
 
 
@@ -98,7 +115,7 @@ def _datetime(value, tz):
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = datetime.fromisoformat(_checked(check_text, value).strip())
         except ValueError:
             raise _FieldError(
                 f"“{value}” is not an ISO 8601 date and time (such as 2025-03-01T09:30:00Z)."
@@ -107,6 +124,7 @@ def _datetime(value, tz):
         value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):
         raise _FieldError("Expected an ISO 8601 date and time.")
+    _checked(check_datetime, value)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, tz)
     return value
@@ -118,7 +136,7 @@ def _reference(max_length: int):
             return None
         if not isinstance(value, str):
             raise _FieldError("Expected a name (text).")
-        value = value.strip()
+        value = _checked(check_text, value).strip()
         if not value:
             return None
         if len(value) > max_length:
@@ -131,7 +149,7 @@ def _reference(max_length: int):
 def _external_id(value, tz):
     if not isinstance(value, str) or not value.strip():
         raise _FieldError("Every work item needs an external_id (text).")
-    value = value.strip()
+    value = _checked(check_text, value).strip()
     if len(value) > 200:
         raise _FieldError("At most 200 characters.")
     return value
@@ -152,7 +170,7 @@ def _attributes(value, tz):
         return None  # clears every attribute
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise _FieldError("Expected an object of named values.")
-    return dict(value)
+    return _checked(check_json, dict(value))
 
 
 def _skills(value, tz):
@@ -171,10 +189,10 @@ def _skills(value, tz):
             raise _FieldError("Each skill is a name or an object with name and minimum_level.")
         if not isinstance(name, str) or not name.strip():
             raise _FieldError("Each skill needs a name.")
-        name = name.strip()
+        name = _checked(check_text, name).strip()
         if len(name) > 150:
             raise _FieldError(f"Skill names have at most 150 characters: “{name[:30]}…”.")
-        level = _int(level, minimum=1, maximum=32767)
+        level = _int(level, minimum=1, maximum=SMALLINT_MAX)
         if name.lower() in result:
             raise _FieldError(f"The skill “{name}” is listed twice.")
         result[name.lower()] = (name, level)
@@ -192,7 +210,7 @@ CLEANERS = {
     **{name: _datetime for name in DATE_FIELDS},
     **{name: (lambda v, tz: _int(v, minimum=0, null_as=0)) for name in COUNT_FIELDS},
     **{name: _flag for name in FLAG_FIELDS},
-    "handle_time_seconds": lambda v, tz: _int(v, minimum=0, maximum=2_147_483_647),
+    "handle_time_seconds": lambda v, tz: _int(v, minimum=0),
     "sentiment": _sentiment,
     "attributes": _attributes,
     "skills": _skills,
