@@ -15,7 +15,7 @@ from django_scopes import scope
 
 from .enums import Role
 from .models import Invitation, Membership, Organization, Team, User
-from .services import add_member, invite_member, save_team, set_member_roles
+from .services import add_member, create_account, invite_member, save_team, set_member_roles
 
 DEMO_PASSWORD = "coachdesk-demo"
 # Shown under Members as waiting for an answer (acme only; seed_demo sends no e-mail).
@@ -55,13 +55,11 @@ ACME_TEAMS = [
 
 
 def _user(username: str, first: str, last: str, password_hash: str, *, staff=False) -> User:
-    user, created = User.objects.get_or_create(
-        username=username,
-        defaults={
-            "first_name": first, "last_name": last, "password": password_hash,
-            "email": f"{username}@example.com", "is_staff": staff,
-        },
-    )
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = create_account(username=username, email=f"{username}@example.com",
+                              first_name=first, last_name=last, password_hash=password_hash,
+                              is_staff=staff)
     return user
 
 

@@ -32,14 +32,15 @@ def create_account(
     first_name: str = "",
     last_name: str = "",
     password: str | None = None,
+    password_hash: str | None = None,
     is_staff: bool = False,
 ) -> User:
     """Create a login; the only function that creates users.
 
     Without ``password`` the account cannot sign in until its owner chooses one through
-    :func:`password_set_link`. Raises :class:`TenancyError` keyed by field (``username``,
-    ``email``, ``password``…) for a taken or malformed username, a bad address or a weak
-    password.
+    :func:`password_set_link` (``password_hash``, already hashed, is for the demo's seeded
+    accounts). Raises :class:`TenancyError` keyed by field (``username``, ``email``,
+    ``password``…) for a taken or malformed username, a bad address or a weak password.
     """
     user = User(
         username=username.strip(),
@@ -53,7 +54,9 @@ def create_account(
         user.full_clean(exclude=["password"])
     except ValidationError as error:
         errors.update(error.message_dict)
-    if password is None:
+    if password_hash is not None:
+        user.password = password_hash
+    elif password is None:
         user.set_unusable_password()
     else:
         try:
