@@ -4,7 +4,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from tenancy.models import ApiToken, Membership, Team, TeamManager, TeamMember, User
-from tenancy.services import create_api_token
+from tenancy.services import create_api_token, invite_member
 from tests.factories import UserFactory
 
 
@@ -545,7 +545,7 @@ def test_admin_team_delete_goes_through_the_service(two_desks, client):
         assert not TeamMember.objects.filter(team_id=team.pk).exists()
 
 
-def test_admin_api_token_and_invitation_records_are_read_only(two_desks, client):
+def test_admin_api_token_records_are_read_only(two_desks, client):
     client.force_login(two_desks["admin_a"])
     token = two_desks["token_a"]
 
@@ -557,3 +557,27 @@ def test_admin_api_token_and_invitation_records_are_read_only(two_desks, client)
     assert deleted.status_code == 403
     token.refresh_from_db()
     assert token.name == "Alpha sync"
+
+
+def test_admin_invitations_show_only_the_tenants_and_withdraw_through_the_service(
+    two_desks, tenant_a, tenant_b, client
+):
+    with tenant_a.scope():
+        mine = invite_member(organization=tenant_a.org, email="zoe@example.com",
+                             roles=["agent"], invited_by=two_desks["admin_a"])
+    with tenant_b.scope():
+        theirs = invite_member(organization=tenant_b.org, email="yan@example.com",
+                               roles=["agent"], invited_by=two_desks["admin_b"])
+    client.force_login(two_desks["admin_a"])
+
+    listed = _changelist(client, "invitation")
+    add_page = client.get("/admin/tenancy/invitation/add/")
+    client.post("/admin/tenancy/invitation/", {
+        "action": "withdraw", "_selected_action": [mine.pk, theirs.pk],
+    })
+
+    assert listed == [mine]
+    assert add_page.status_code == 403
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.revoked_at is not None, theirs.revoked_at) == (True, None)
