@@ -44,7 +44,7 @@ def test_browser_coach_signs_in_and_sees_manager_workspace_agent_sees_my_coachin
 ):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1440, "height": 800})
     page = context.new_page()
     _sign_in_with_keyboard(page, live_server.url, "carla")
 
@@ -60,7 +60,7 @@ def test_browser_coach_signs_in_and_sees_manager_workspace_agent_sees_my_coachin
     page.screenshot(path=str(SCREENSHOTS / "foundation-manager-overview.png"), full_page=True)
     context.close()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1440, "height": 800})
     page = context.new_page()
     _sign_in_with_keyboard(page, live_server.url, "arno")
 

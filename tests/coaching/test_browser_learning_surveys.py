@@ -25,7 +25,7 @@ SCREENS = Path("/tmp/screens")
 
 
 def sign_in(browser, base_url, username):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -18,7 +18,7 @@ ITEM = {"external_id": "INC1", "kind": "incident", "team": "Desk",
 
 
 def sign_in(browser, base_url, username):
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context = browser.new_context(viewport={"width": 1440, "height": 860})
     page = context.new_page()
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -17,7 +17,7 @@ SCREENS = Path("/tmp/screens")
 def _sign_in(browser, base_url, username):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.goto(f"{base_url}/accounts/login/")
     # The username field has autofocus; wait for it, a busy machine may take a moment.
@@ -60,7 +60,7 @@ def test_browser_coach_and_trainee_answer_surveys_and_effectiveness_counts_it(
         for template, respondent, subject in ((coach_survey, coach, agent),
                                               (trainee_survey, agent, coach)):
             dispatch_survey(template=template, respondent=respondent, subject=subject,
-                            assessment_id=101, opportunity_label="Reopened incidents",
+                            opportunity_label="Reopened incidents",
                             context_label="INC0042 · reopened twice")
 
     # The coach finds the survey under Surveys and answers it; a missing answer is refused.

@@ -27,7 +27,7 @@ def test_browser_admin_invites_and_the_invitee_joins_from_the_link(live_server, 
     tenant_a.member("agent", username="abe", first_name="Abe", last_name="Ames")
     mail.outbox.clear()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     expect(page.get_by_label("Username")).to_be_focused()
@@ -58,7 +58,7 @@ def test_browser_admin_invites_and_the_invitee_joins_from_the_link(live_server, 
 
     (message,) = mail.outbox
     (link,) = [w for w in message.body.split() if w.startswith(settings.SITE_URL)]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.goto(live_server.url + link.removeprefix(settings.SITE_URL))
     expect(page.get_by_role("heading", level=1)).to_have_text("Join Alpha")
