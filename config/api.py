@@ -16,7 +16,7 @@ from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
 from pydantic import BaseModel
 
-from tenancy.api_types import field_errors
+from tenancy.api_types import Parser, field_errors
 from tenancy.models import ApiToken
 from tenancy.selectors import active_token_for
 from tenancy.throttling import (
@@ -81,6 +81,7 @@ api = CoachdeskAPI(
     ),
     auth=ApiTokenAuth(),
     urls_namespace="api",
+    parser=Parser(),
 )
 api.add_decorator(tenant_scoped, mode="operation")
 

@@ -9,7 +9,8 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from ninja import Field, Schema, pagination
+from ninja import Field, Schema, pagination, parser
+from ninja.errors import ValidationError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from .validation import (
@@ -179,3 +180,18 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     class Input(Schema):
         limit: int = Field(100, ge=1, le=1000)
         offset: Offset = 0
+
+
+class Parser(parser.Parser):
+    """ninja's parser, except that a parameter given twice is refused: ninja kept the last
+    value, so ``?offset=P&offset=0`` passed as a valid request."""
+
+    def parse_querydict(self, data, list_fields, request):
+        repeated = [key for key, values in data.lists()
+                    if len(values) > 1 and key not in list_fields]
+        if repeated:
+            raise ValidationError([
+                {"type": "repeated", "loc": ("query", key),
+                 "msg": "Give this parameter once."} for key in repeated
+            ])
+        return super().parse_querydict(data, list_fields, request)

@@ -101,3 +101,16 @@ def test_every_operation_documents_401_and_its_422_body(client):
             assert {"200", "401", "422"} <= set(responses), (method, path)
             assert responses["422"]["content"]["application/json"]["schema"] == invalid
     assert schema["components"]["schemas"]["InvalidOut"]["required"] == ["detail", "errors"]
+
+
+def test_a_parameter_given_twice_is_refused_not_silently_the_last(api):
+    response = api("get", "user-skills?offset=P&offset=0&limit=1&limit=2")
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "The request is invalid; nothing was done.",
+        "errors": [
+            {"index": None, "field": "query.offset", "message": "Give this parameter once."},
+            {"index": None, "field": "query.limit", "message": "Give this parameter once."},
+        ],
+    }
+    assert api("get", "user-skills?offset=0&limit=1").status_code == 200
