@@ -11,6 +11,7 @@ from skills.selectors import award_options_for
 from surveys.enums import Audience
 from surveys.models import SurveyTemplate
 from tenancy.models import User
+from tenancy.validation import LONG_TEXT
 
 from .enums import AssessmentState
 
@@ -40,7 +41,8 @@ class FilterForm(forms.Form):
 class DetailsForm(forms.Form):
     rating = forms.IntegerField(required=False, min_value=0, max_value=100,
                                 help_text="0–100; leave empty when not rated yet.")
-    comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    comments = forms.CharField(required=False, max_length=LONG_TEXT,
+                               widget=forms.Textarea(attrs={"rows": 4}))
     follow_up = forms.BooleanField(required=False, label="Follow-up needed")
 
     def __init__(self, *args, **kwargs):
@@ -156,7 +158,8 @@ class OpenAssessmentForm(forms.Form):
                                 label="Work item (external ID, optional)")
     due_in_days = forms.IntegerField(min_value=1, max_value=365, initial=7,
                                      label="Due in (days)")
-    comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comments = forms.CharField(required=False, max_length=LONG_TEXT,
+                               widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, trainees, **kwargs):
         super().__init__(*args, **kwargs)

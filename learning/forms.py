@@ -9,6 +9,7 @@ from django import forms
 from skills.models import Skill, SkillLevel
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Team
+from tenancy.validation import DOCUMENT_TEXT, LONG_TEXT
 
 from . import selectors
 from .enums import INTERNAL_SOURCES, ContentSource, Provider, TaskState
@@ -24,7 +25,8 @@ class PersonChoiceField(forms.ModelMultipleChoiceField):
 
 class CatalogForm(BootstrapMixin, forms.Form):
     title = forms.CharField(max_length=150)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                  max_length=LONG_TEXT)
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Applicable teams",
@@ -70,12 +72,13 @@ class CourseForm(BootstrapMixin, forms.Form):
         help_text="Only http:// and https:// addresses are accepted.",
     )
     body = forms.CharField(
-        label="Article text", required=False,
+        label="Article text", required=False, max_length=DOCUMENT_TEXT,
         widget=forms.Textarea(attrs={"rows": 12, "data-rich-text": "true"}),
         help_text="Formatting: headings, paragraphs, lists, bold, italics, links, tables. "
                   "Scripts and other active content are removed when saved.",
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                  max_length=LONG_TEXT)
     days_to_complete = forms.IntegerField(
         min_value=1, max_value=365, initial=5,
         help_text="The due date is this many days after assignment.",

@@ -18,6 +18,7 @@ from skills.models import Skill, SkillLevel
 from surveys.enums import Audience
 from surveys.models import SurveyTemplate
 from tenancy.models import User
+from tenancy.validation import LONG_TEXT
 from work.enums import WorkKind
 
 from .conditions import NO_VALUE_OPS, OPERATOR_LABELS
@@ -32,7 +33,8 @@ MAX_ROWS = 50
 
 class OpportunityForm(forms.Form):
     name = forms.CharField(max_length=150)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(required=False, max_length=LONG_TEXT,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
     active = forms.BooleanField(required=False, initial=True)
     kinds = forms.MultipleChoiceField(
         required=False, choices=WorkKind.choices, widget=forms.CheckboxSelectMultiple,

@@ -4,6 +4,7 @@ from django import forms
 
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Organization
+from tenancy.validation import LONG_TEXT
 
 from .enums import SkillType
 from .models import Skill, SkillLevel
@@ -21,7 +22,8 @@ class SkillChoiceField(forms.ModelChoiceField):
 
 class SkillForm(BootstrapMixin, forms.Form):
     name = forms.CharField(max_length=120)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                  max_length=LONG_TEXT)
     category = forms.CharField(
         max_length=80, required=False,
         help_text="Free text used to group and filter skills, for example “Infrastructure”.",
@@ -68,7 +70,7 @@ class ReviewRequestForm(BootstrapMixin, forms.Form):
     skill = SkillChoiceField(queryset=Skill.objects.none(), empty_label="Choose a skill")
     level = LevelChoiceField(queryset=SkillLevel.objects.none(), empty_label="Choose a level")
     justification = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=LONG_TEXT,
         help_text="What you did that shows this level: tickets, certifications, feedback.",
     )
 
@@ -84,7 +86,7 @@ class ReviewRequestForm(BootstrapMixin, forms.Form):
 
 class ReviewDecisionForm(BootstrapMixin, forms.Form):
     comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=LONG_TEXT,
         help_text="Required when rejecting; the agent reads it.",
     )
 

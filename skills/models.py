@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from tenancy.models import TenantModel
+from tenancy.validation import LONG_TEXT, text_limit
 
 from .enums import (
     ChangeKind,
@@ -47,7 +48,7 @@ class Skill(TenantModel):
     """A skill of the organization's catalogue, optionally below a parent skill."""
 
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **text_limit(LONG_TEXT))
     category = models.CharField(max_length=80, blank=True)
     skill_type = models.CharField(
         "type", max_length=20, choices=SkillType.choices, default=SkillType.TECHNICAL
@@ -197,7 +198,7 @@ class SkillReview(FSMModelMixin, TenantModel):
         SkillLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The level the agent held when asking.",
     )
-    justification = models.TextField()
+    justification = models.TextField(**text_limit(LONG_TEXT))
     state = FSMField(max_length=20, choices=ReviewState.choices, default=ReviewState.REQUESTED,
                      protected=True)
     decided_by = models.ForeignKey(
@@ -205,7 +206,7 @@ class SkillReview(FSMModelMixin, TenantModel):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
+    decision_comment = models.TextField(blank=True, **text_limit(LONG_TEXT))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -315,7 +316,7 @@ class SkillRecommendation(FSMModelMixin, TenantModel):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
+    decision_comment = models.TextField(blank=True, **text_limit(LONG_TEXT))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -381,7 +382,7 @@ class RecommendationActivity(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, **text_limit(LONG_TEXT))
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from .enums import WEEKDAYS, Role
 from .models import Organization, User, slug_validator, validate_slug_not_reserved
+from .validation import LONG_TEXT
 
 
 class BootstrapMixin:
@@ -134,7 +135,8 @@ class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class TeamForm(BootstrapMixin, forms.Form):
     name = forms.CharField(max_length=150)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                  max_length=LONG_TEXT)
     manager = MemberChoiceField(
         queryset=User.objects.none(), required=False,
         help_text="Coaches and organization admins can manage a team.",
