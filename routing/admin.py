@@ -1,12 +1,14 @@
 from django.contrib import admin
 
-from tenancy.admin_mixins import TenantAdminMixin
+from tenancy.admin_mixins import RecordAdminMixin, TenantAdminMixin
 
 from .models import RoutingDecision
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(TenantAdminMixin, admin.ModelAdmin):
+class RoutingDecisionAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Decisions are written by the routing service only (a record of what happened)."""
+
     list_display = ["work_item", "outcome", "trigger", "assigned_to", "created_at"]
     list_filter = ["outcome", "trigger"]
     readonly_fields = ["work_item", "trigger", "outcome", "assigned_to", "actor", "reason",

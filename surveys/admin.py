@@ -59,5 +59,8 @@ class SurveyResponseAdmin(TenantAdminMixin, admin.ModelAdmin):
                        "assessment_id", "opportunity_id"]
     inlines = [AnswerInline]
 
+    def has_add_permission(self, request, *args):
+        return False  # a response is sent by dispatch_survey (e-mail, anonymity), not typed in
+
     def get_queryset(self, request):
         return shown_individually(super().get_queryset(request), trainee_answers=True)

@@ -70,8 +70,13 @@ class TenantAdminMixin:
         if choose_organization:
             # organization is editable=False, so a ModelForm refuses it as a model field;
             # superusers choose it through a plain form field instead.
-            fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
-            kwargs["fields"] = [f for f in fields if f != "organization"]
+            # Django itself asks with fields=None (to list the fields): keep that as it is,
+            # or listing the fields asks for the form again, endlessly (a 500 on the add page
+            # of every admin without declared fields).
+            if "fields" not in kwargs:
+                kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+            if kwargs["fields"] is not None:
+                kwargs["fields"] = [f for f in kwargs["fields"] if f != "organization"]
         form = super().get_form(request, obj, change=change, **kwargs)
         return _tenant_form(
             form,
