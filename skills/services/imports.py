@@ -7,12 +7,14 @@ and every error by line number.
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django_scopes import scopes_disabled
 
 from tenancy.models import Membership, Organization, User
+from tenancy.validation import BadValue, check_text
 
 from ..enums import Source
 from ..errors import SkillError
@@ -22,6 +24,8 @@ from .catalogue import ensure_level_scale, save_skill
 
 REQUIRED_COLUMNS = ("user", "skill", "level")
 OPTIONAL_COLUMNS = ("parent", "category")
+# The longest value each column can hold (the model fields' lengths).
+CELL_LIMITS = {"user": 254, "skill": 120, "level": 60, "parent": 120, "category": 80}
 
 
 @dataclass
@@ -93,25 +97,29 @@ def import_user_skills(
     any error or a dry run nothing is kept.
     """
     report = ImportReport(dry_run=dry_run)
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")))
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        report.errors.append((1, f"The file is not valid CSV: {error}."))
+        return report
+    headers = [h.strip().lower() for h in (header or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in headers]
     if missing:
         report.errors.append((1, f"Missing column(s): {', '.join(missing)}. "
                                  "The header must name user, skill and level."))
         return report
-    reader.fieldnames = headers
     with transaction.atomic():
         levels = ensure_level_scale(organization=organization)
         level_by_name = {lv.name.lower(): lv for lv in levels}
         members = _members_by_key(organization)
         skills: dict[str, Skill] = {}
-        for line_no, row in enumerate(reader, start=2):
-            row = {k: (v or "").strip() for k, v in row.items() if k}
-            if not any(row.values()):
+        for line_no, cells in _records(reader, report):
+            if not any(cell.strip() for cell in cells):
                 continue
             report.lines += 1
             try:
+                row = _row(headers, cells)
                 _import_line(organization, row, report, members=members, skills=skills,
                              level_by_name=level_by_name, lowest=levels[0],
                              create_missing=create_missing, actor=actor)
@@ -120,6 +128,39 @@ def import_user_skills(
         if report.errors or dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _records(reader, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, its cells); a file that stops being CSV (a cell over
+    the reader's size limit, a stray quote) ends with an error on its line."""
+    line = reader.line_num + 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            yield start, cells
+    except csv.Error as error:
+        report.errors.append((line, f"This line is not valid CSV ({error}); nothing after "
+                                    "it was read."))
+
+
+def _row(headers: list[str], cells: list[str]) -> dict[str, str]:
+    """The named cells of one record, each checked; SkillError when a cell is missing or
+    cannot be stored."""
+    if len(cells) != len(headers):
+        raise SkillError(f"This line has {len(cells)} cells; the header has {len(headers)}.")
+    row = {}
+    for name, cell in zip(headers, cells, strict=True):
+        if not name:
+            continue
+        cell = cell.strip()
+        limit = CELL_LIMITS.get(name)
+        if limit is not None and len(cell) > limit:
+            raise SkillError(f"The {name} has {len(cell):,} characters; at most {limit} fit.")
+        try:
+            row[name] = check_text(cell)
+        except BadValue as error:
+            raise SkillError(f"The {name}: {error}") from None
+    return row
 
 
 def _import_line(organization, row, report, *, members, skills, level_by_name, lowest,
