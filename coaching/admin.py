@@ -4,7 +4,14 @@ from django.contrib import admin
 
 from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
 
-from .models import AssessmentCourse, AssessmentSkill, AssessmentTransition, CoachingAssessment
+from .models import (
+    AssessmentCourse,
+    AssessmentLearningTask,
+    AssessmentSkill,
+    AssessmentSurvey,
+    AssessmentTransition,
+    CoachingAssessment,
+)
 
 
 class AssessmentSkillInline(TenantInlineMixin, admin.TabularInline):
@@ -18,6 +25,31 @@ class AssessmentCourseInline(TenantInlineMixin, admin.TabularInline):
     extra = 0
     verbose_name = "course on completion"
     verbose_name_plural = "training on completion"
+
+
+class _CreatedByCompletion(TenantInlineMixin, admin.TabularInline):
+    """What completing the assessment created: shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AssessmentLearningTaskInline(_CreatedByCompletion):
+    model = AssessmentLearningTask
+    fields = readonly_fields = ["task"]
+    verbose_name_plural = "learning tasks assigned on completion"
+
+
+class AssessmentSurveyInline(_CreatedByCompletion):
+    model = AssessmentSurvey
+    fields = readonly_fields = ["response"]
+    verbose_name_plural = "surveys sent"
 
 
 class AssessmentTransitionInline(TenantInlineMixin, admin.TabularInline):
@@ -35,9 +67,10 @@ class CoachingAssessmentAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["id", "trainee", "coach", "state", "opportunity", "rating", "due_date"]
     list_filter = ["state", "origin"]
     search_fields = ["trainee__username", "coach__username"]
-    readonly_fields = ["state", "origin", "opportunity", "event", "virtual_coach", "created_by",
-                       "closed_at"]
-    inlines = [AssessmentSkillInline, AssessmentCourseInline, AssessmentTransitionInline]
+    readonly_fields = ["state", "origin", "opportunity", "opportunity_match", "event",
+                       "virtual_coach", "created_by", "closed_at"]
+    inlines = [AssessmentSkillInline, AssessmentCourseInline, AssessmentLearningTaskInline,
+               AssessmentSurveyInline, AssessmentTransitionInline]
 
     def has_add_permission(self, request, *args):
         return False  # assessments open through opportunities or the coaching pages

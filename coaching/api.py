@@ -36,6 +36,12 @@ class AssessmentOut(Schema):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    learning_task_ids: list[int] = Field(
+        description="The learning tasks its completion assigned (GET /api/v1/learning-tasks)."
+    )
+    survey_response_ids: list[int] = Field(
+        description="The surveys sent for it (GET /api/v1/survey-responses)."
+    )
 
 
 class AssessmentPage(Schema):
@@ -60,6 +66,8 @@ def _out(a) -> dict:
         "origin": a.origin, "rating": a.rating, "follow_up": a.follow_up,
         "due_date": a.due_date, "created_at": a.created_at, "updated_at": a.updated_at,
         "closed_at": a.closed_at,
+        "learning_task_ids": [link.task_id for link in a.learning_task_links.all()],
+        "survey_response_ids": [link.response_id for link in a.survey_links.all()],
     }
 
 

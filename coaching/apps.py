@@ -7,37 +7,45 @@ class CoachingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from surveys.hooks import register_completion_hook as on_survey_completed
-        from tenancy import demo, navigation
+        from learning.extensions import task_origins
+        from opportunities.extensions import match_links
+        from surveys.extensions import after_survey_completed_committed
+        from tenancy.extensions import (
+            NavEntry,
+            SummaryCard,
+            demo_seeders,
+            navigation_entries,
+            summary_cards,
+        )
 
         from . import (
             handlers,  # noqa: F401  (registers the trigger pipeline)
             rules,  # noqa: F401  (registers the permissions)
+            selectors,
         )
         from .demo import seed_coaching
         from .services import effects
-        from .services.hooks import register_completion_hook
 
-        # Completing an assessment assigns its training and sends its surveys; the coach
-        # survey's score becomes the assessment rating.
-        register_completion_hook(effects.assign_assessment_training)
-        register_completion_hook(effects.dispatch_assessment_surveys)
-        on_survey_completed(effects.set_rating_from_coach_survey)
+        # The coach survey's score becomes the assessment rating. (What completing an
+        # assessment does is called from coaching.services.assessments, not registered.)
+        after_survey_completed_committed.register(
+            "coaching.rating_from_coach_survey", effects.set_rating_from_coach_survey
+        )
+        # Learning and opportunities pages show what coaching links their rows to.
+        task_origins.register("coaching.assessment", selectors.task_origins)
+        match_links.register("coaching.assessment", selectors.match_links)
 
-        navigation.register(
-            workspace="manager", label="Coaching", url_name="coaching:overview",
-            permission="coaching.view_overview", order=5,
-        )
-        navigation.register(
-            workspace="manager", label="Assessments", url_name="coaching:list",
-            permission="coaching.view_assessment_list", order=10,
-        )
-        from .selectors import my_assessments_summary
-
-        navigation.register_summary(key="coaching", order=10, card=my_assessments_summary)
-        navigation.register(
-            workspace="agent", label="My assessments", url_name="coaching:mine",
-            permission="coaching.view_own_assessments", order=10,
-        )
-        if seed_coaching not in demo.EXTENSIONS:
-            demo.EXTENSIONS.append(seed_coaching)
+        navigation_entries.register("coaching:overview", NavEntry(
+            "manager", "Coaching", "coaching:overview", "coaching.view_overview", order=5,
+        ))
+        navigation_entries.register("coaching:list", NavEntry(
+            "manager", "Assessments", "coaching:list", "coaching.view_assessment_list",
+            order=10,
+        ))
+        navigation_entries.register("coaching:mine", NavEntry(
+            "agent", "My assessments", "coaching:mine", "coaching.view_own_assessments",
+            order=10,
+        ))
+        summary_cards.register("coaching",
+                               SummaryCard(order=10, card=selectors.my_assessments_summary))
+        demo_seeders.register("coaching", seed_coaching)

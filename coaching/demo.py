@@ -1,6 +1,6 @@
 """Demo coaching data: opportunities that fire on the demo work (with demo courses and
 surveys), and assessments in every state — the completed ones with learning tasks and
-surveys linked by assessment id, some coach surveys answered (their score is the rating).
+surveys linked to them, some coach surveys answered (their score is the rating).
 Idempotent: opportunities are matched by name, triggered assessments by their unique key,
 and hand-made ones are only added once. Runs after the learning and surveys demo data."""
 
@@ -21,7 +21,7 @@ from work.models import WorkEvent
 
 from . import services
 from .enums import Origin
-from .models import CoachingAssessment
+from .models import AssessmentSurvey, CoachingAssessment
 
 # name, description, condition, options, course titles, coach survey?, trainee survey?
 DEMO_OPPORTUNITIES = [
@@ -133,10 +133,11 @@ def _every_state(organization, people) -> None:
                                                           actor=team.manager)
         if "complete" in plan and index % 4 != 1:
             # The coach answers their survey; its score becomes the rating.
-            response = SurveyResponse.objects.filter(
-                organization=organization, assessment_id=assessment.pk,
-                respondent=team.manager, state="pending",
-            ).select_related("template").first()
+            link = AssessmentSurvey.objects.filter(
+                assessment=assessment, response__respondent=team.manager,
+                response__state="pending",
+            ).select_related("response__template").first()
+            response = link.response if link is not None else None
             if response is not None:
                 submit_survey(response=response, respondent=team.manager,
                               answers=_demo_answers(response, index))

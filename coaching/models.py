@@ -10,6 +10,11 @@ Transitions touch only the instance; :mod:`coaching.services` locks the row, run
 writes the transition log and performs the effects (skills, training, surveys).
 Training is a set of ``learning.CourseItem`` (through :class:`AssessmentCourse`); the
 surveys are ``surveys.SurveyTemplate`` rows of the matching audience.
+
+Coaching owns its links to the apps below it, as real foreign keys inside one tenant: the
+learning tasks and survey responses a completion created (:class:`AssessmentLearningTask`,
+:class:`AssessmentSurvey`) and the match-log line that opened an assessment
+(``opportunity_match``). Those apps never know about assessments.
 """
 
 from django.conf import settings
@@ -74,6 +79,11 @@ class CoachingAssessment(FSMModelMixin, TenantModel):
     trainee_survey = models.ForeignKey(
         "surveys.SurveyTemplate", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", limit_choices_to={"audience": "trainee_about_coach"},
+    )
+    opportunity_match = models.OneToOneField(
+        "opportunities.OpportunityMatch", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+        help_text="The line of the opportunity's match log that opened it.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -185,6 +195,42 @@ class AssessmentCourse(TenantModel):
 
     def __str__(self) -> str:
         return str(self.course)
+
+
+class AssessmentLearningTask(TenantModel):
+    """A learning task the completion of an assessment assigned (the training)."""
+
+    assessment = models.ForeignKey(
+        CoachingAssessment, on_delete=models.CASCADE, related_name="learning_task_links"
+    )
+    task = models.OneToOneField("learning.LearningTask", on_delete=models.CASCADE,
+                                related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["organization", "assessment"],
+                                name="assessmenttask_org_asmt")]
+
+    def __str__(self) -> str:
+        return f"Task {self.task_id} of assessment {self.assessment_id}"
+
+
+class AssessmentSurvey(TenantModel):
+    """A survey sent for an assessment: the coach's or the trainee's response."""
+
+    assessment = models.ForeignKey(
+        CoachingAssessment, on_delete=models.CASCADE, related_name="survey_links"
+    )
+    response = models.OneToOneField("surveys.SurveyResponse", on_delete=models.CASCADE,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["organization", "assessment"],
+                                name="assessmentsurvey_org_asmt")]
+
+    def __str__(self) -> str:
+        return f"Survey response {self.response_id} of assessment {self.assessment_id}"
 
 
 class AssessmentTransition(TenantModel):

@@ -5,16 +5,23 @@ from datetime import date, timedelta
 
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 
 from learning.models import LearningTask
 from surveys.models import SurveyResponse
-from surveys.selectors import responses_for_assessment
 from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
 from tenancy.selectors import membership_for
 
 from .enums import AssessmentState
-from .models import AssessmentCourse, AssessmentSkill, AssessmentTransition, CoachingAssessment
+from .models import (
+    AssessmentCourse,
+    AssessmentLearningTask,
+    AssessmentSkill,
+    AssessmentSurvey,
+    AssessmentTransition,
+    CoachingAssessment,
+)
 
 
 def _coached_agents(user: User):
@@ -125,10 +132,44 @@ class SurveyLine:
 def assessment_learning_tasks(assessment: CoachingAssessment) -> list[LearningTask]:
     """The learning tasks this assessment created (one query)."""
     return list(
-        LearningTask.objects.filter(organization_id=assessment.organization_id,
-                                    assessment_id=assessment.pk)
-        .select_related("course_item", "assigned_to").order_by("due_date", "id")
+        LearningTask.objects.filter(
+            organization_id=assessment.organization_id,
+            pk__in=AssessmentLearningTask.objects.filter(assessment=assessment).values("task_id"),
+        ).select_related("course_item", "assigned_to").order_by("due_date", "id")
     )
+
+
+def task_origins(tasks) -> dict[int, str]:
+    """Learning's ``task_origins``: "assessment #N" for the tasks an assessment assigned
+    (one query)."""
+    return {
+        task_id: f"assessment #{assessment_id}"
+        for task_id, assessment_id in AssessmentLearningTask.objects.filter(
+            task_id__in=[t.pk for t in tasks]).values_list("task_id", "assessment_id")
+    }
+
+
+def match_links(request, matches) -> dict[int, str]:
+    """Opportunities' ``match_links``: the page of the assessment a match opened (one
+    query; the page itself answers 404 to whoever may not see it)."""
+    return {
+        match_id: reverse("coaching:detail",
+                          kwargs={"org_slug": request.organization.slug, "pk": pk})
+        for match_id, pk in CoachingAssessment.objects.filter(
+            opportunity_match_id__in=[m.pk for m in matches]
+        ).values_list("opportunity_match_id", "pk")
+    }
+
+
+def assessment_responses(assessment: CoachingAssessment) -> list[SurveyResponse]:
+    """The surveys sent for this assessment, in the order they were sent (one query)."""
+    return [
+        link.response for link in
+        AssessmentSurvey.objects.filter(assessment=assessment)
+        .select_related("response__template", "response__respondent", "response__subject",
+                        "response__organization")
+        .order_by("response_id")
+    ]
 
 
 def assessment_surveys(assessment: CoachingAssessment, *, viewer: User) -> list[SurveyLine]:
@@ -139,7 +180,7 @@ def assessment_surveys(assessment: CoachingAssessment, *, viewer: User) -> list[
     survey not sent anonymously, org admins (``surveys.view_trainee_response``): the coach
     sees trainee answers only as averages on the coach effectiveness page. Whether the
     trainee has answered is withheld too, so the averages cannot be traced to them."""
-    responses = list(responses_for_assessment(assessment.organization, assessment.pk))
+    responses = assessment_responses(assessment)
     lines = []
     for role, template, respondent in (
         ("coach", assessment.coach_survey, assessment.coach),
@@ -170,8 +211,10 @@ def coachable_members(*, organization: Organization, user: User) -> QuerySet[Use
 
 
 def assessment_api_list(*, organization: Organization) -> QuerySet:
-    return CoachingAssessment.objects.filter(organization=organization).select_related(
-        "trainee", "coach", "opportunity", "work_item"
+    return (
+        CoachingAssessment.objects.filter(organization=organization)
+        .select_related("trainee", "coach", "opportunity", "work_item")
+        .prefetch_related("learning_task_links", "survey_links")
     )
 
 

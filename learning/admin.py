@@ -57,7 +57,7 @@ class LearningTaskAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["course_item", "assigned_to", "state", "due_date", "assigned_by"]
     list_filter = ["state"]
     search_fields = ["course_item__title", "assigned_to__username"]
-    fields = ["assigned_to", "course_item", "catalog", "assessment_id", "due_date", "state",
+    fields = ["assigned_to", "course_item", "catalog", "due_date", "state",
               "assigned_by", "created_at", "started_at", "completed_at", "cancelled_at"]
     readonly_fields = fields
 

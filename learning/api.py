@@ -42,7 +42,6 @@ class LearningTaskOut(Schema):
     course_item_id: int
     course_item: str = Field(description="Title of the course item.")
     catalog: str | None
-    assessment_id: int | None = Field(description="The coaching assessment that asked for it.")
     state: str
     due_date: date = Field(description="Last day to complete it, in the tenant's timezone.")
     assigned_by: str | None

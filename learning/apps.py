@@ -7,32 +7,35 @@ class LearningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from skills import extensions as skill_extensions
-        from tenancy import demo, navigation
+        from skills.extensions import CauseLink, history_causes, skill_overview_sections
+        from tenancy.extensions import (
+            NavEntry,
+            SummaryCard,
+            demo_seeders,
+            navigation_entries,
+            summary_cards,
+        )
 
         from . import demo as learning_demo
         from . import rules  # noqa: F401  (registers the permissions)
-        from .selectors import skill_overview_courses, skill_overview_pending_users
+        from .selectors import (
+            my_learning_summary,
+            skill_overview_courses,
+            skill_overview_pending_users,
+        )
 
-        navigation.register(
-            workspace="manager", label="Learning", url_name="learning:index",
-            permission="learning.view_learning_workspace", order=35,
+        navigation_entries.register("learning:index", NavEntry(
+            "manager", "Learning", "learning:index", "learning.view_learning_workspace",
+            order=35,
             match=("learning:index", "learning:task_list", "learning:assign", "learning:catalog",
                    "learning:course", "learning:settings"),
-        )
-        from .selectors import my_learning_summary
-
-        navigation.register_summary(key="learning", order=20, card=my_learning_summary)
-        navigation.register(
-            workspace="agent", label="My learning", url_name="learning:my_learning",
-            permission="learning.view_my_learning", order=20,
-            match=("learning:my_learning", "learning:task_"),
-        )
-        skill_extensions.register_overview_section("learning_pending_users",
-                                                   skill_overview_pending_users)
-        skill_extensions.register_overview_section("learning_course_items",
-                                                   skill_overview_courses)
-        skill_extensions.register_cause("learningtask", label="Learning task",
-                                        url_name="learning:task_detail")
-        if learning_demo.seed_learning not in demo.EXTENSIONS:
-            demo.EXTENSIONS.append(learning_demo.seed_learning)
+        ))
+        navigation_entries.register("learning:my_learning", NavEntry(
+            "agent", "My learning", "learning:my_learning", "learning.view_my_learning",
+            order=20, match=("learning:my_learning", "learning:task_"),
+        ))
+        summary_cards.register("learning", SummaryCard(order=20, card=my_learning_summary))
+        skill_overview_sections.register("learning_pending_users", skill_overview_pending_users)
+        skill_overview_sections.register("learning_course_items", skill_overview_courses)
+        history_causes.register("learningtask", CauseLink("Learning task", "learning:task_detail"))
+        demo_seeders.register("learning", learning_demo.seed_learning)

@@ -1,9 +1,9 @@
 """Learning: catalogs of course items, the skills a course grants, and learning tasks.
 
 Every write goes through :mod:`learning.services`; these classes hold data, integrity
-constraints and the task lifecycle's transitions. ``LearningTask.assessment_id`` points at
-the coaching assessment that asked for the task: the coaching app sits above this one, so
-the link is a plain integer owned by coaching, not a foreign key.
+constraints and the task lifecycle's transitions. Which coaching assessment asked for a
+task is coaching's to record (it sits above this app); learning shows it through
+:data:`learning.extensions.task_origins`.
 """
 
 import datetime
@@ -193,10 +193,6 @@ class LearningTask(FSMModelMixin, TenantModel):
     catalog = models.ForeignKey(
         LearningCatalog, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
-    assessment_id = models.PositiveBigIntegerField(
-        null=True, blank=True,
-        help_text="The coaching assessment that asked for this task (owned by coaching).",
-    )
     due_date = models.DateField(help_text="Last day to complete it, in the tenant's timezone.")
     state = FSMField(max_length=20, choices=TaskState.choices, default=TaskState.ASSIGNED,
                      protected=True)
@@ -232,8 +228,6 @@ class LearningTask(FSMModelMixin, TenantModel):
                          name="learningtask_org_user_state"),
             models.Index(fields=["organization", "state", "due_date"],
                          name="learningtask_org_state_due"),
-            models.Index(fields=["organization", "assessment_id"],
-                         name="learningtask_org_assessment"),
         ]
 
     def __str__(self) -> str:

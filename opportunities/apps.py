@@ -7,11 +7,11 @@ class OpportunitiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tenancy import navigation
+        from tenancy.extensions import NavEntry, navigation_entries
 
         from . import rules  # noqa: F401  (registers the permissions)
 
-        navigation.register(
-            workspace="manager", label="Opportunities", url_name="opportunities:list",
-            permission="opportunities.manage_opportunities", order=15,
-        )
+        navigation_entries.register("opportunities:list", NavEntry(
+            "manager", "Opportunities", "opportunities:list",
+            "opportunities.manage_opportunities", order=15,
+        ))

@@ -161,7 +161,6 @@ class OpportunityMatch(TenantModel):
         related_name="+",
     )
     outcome = models.CharField(max_length=12, choices=MatchOutcome.choices)
-    assessment_id = models.PositiveBigIntegerField(null=True, blank=True)
     matched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -256,13 +256,13 @@ def record_match(
     event_id: int | None,
     agent_id: int | None,
     outcome: str,
-    assessment_id: int | None = None,
 ) -> OpportunityMatch:
-    """Add a line to an opportunity's match log (pruned by :func:`prune_match_log`)."""
+    """Add a line to an opportunity's match log (pruned by :func:`prune_match_log`). What
+    a match opened is recorded by the app that opened it (coaching)."""
     return OpportunityMatch.objects.create(
         organization_id=organization_id, opportunity_id=opportunity_id,
         work_item_id=work_item_id, event_id=event_id, agent_id=agent_id,
-        outcome=MatchOutcome(outcome), assessment_id=assessment_id,
+        outcome=MatchOutcome(outcome),
     )
 
 

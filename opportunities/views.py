@@ -12,6 +12,7 @@ from tenancy.views import org_permission_required, org_url
 
 from . import conditions, selectors, services
 from .conditions import OPERATOR_LABELS
+from .extensions import with_links
 from .fields import work_item_fields
 from .forms import ConditionBuilder, OpportunityForm, Rule, SkillRows, opportunity_data
 from .models import CoachingOpportunity
@@ -79,7 +80,7 @@ def opportunity_detail(request, pk: int):
         "condition_text": describe(opportunity.condition) if not preview_error else "",
         "preview": preview, "preview_error": preview_error,
         "uses_changes": not preview_error and conditions.uses_changes(opportunity.condition),
-        "matches": selectors.match_log(opportunity),
+        "matches": with_links(request, selectors.match_log(opportunity)),
     }
     return render(request, "opportunities/detail.html", context)
 

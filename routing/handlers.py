@@ -2,15 +2,15 @@
 
 from tenancy.models import Organization
 from work.enums import EventType
+from work.extensions import after_work_event_committed
 from work.models import WorkEvent
-from work.registry import register_handler
 
 from .services import auto_assign
 
 AUTO_ASSIGN = "routing.auto_assign"
 
 
-@register_handler(AUTO_ASSIGN)
+@after_work_event_committed.register(AUTO_ASSIGN)
 def auto_assign_on_event(event: WorkEvent) -> None:
     if event.type not in (EventType.CREATED, EventType.REOPENED):
         return

@@ -7,42 +7,46 @@ class SkillsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tenancy import demo, navigation
+        from tenancy.extensions import (
+            NavEntry,
+            SummaryCard,
+            demo_seeders,
+            navigation_entries,
+            summary_cards,
+        )
+        from work import extensions as work_extensions
 
         from . import demo as skills_demo
         from . import (
             handlers,  # noqa: F401  (registers skills.recommend)
             rules,  # noqa: F401  (registers the permissions)
         )
-        from .extensions import register_cause, register_matrix_marker
+        from .extensions import CauseLink, history_causes, skill_matrix_markers
+        from .selectors import (
+            my_skills_summary,
+            pending_recommendation_markers,
+            predicted_skills_for_items,
+        )
+        from .services.requirements import SkillCatalog
 
-        navigation.register(
-            workspace="manager", label="Skills", url_name="skills:matrix",
-            permission="skills.view_skills_workspace", order=30,
+        navigation_entries.register("skills:matrix", NavEntry(
+            "manager", "Skills", "skills:matrix", "skills.view_skills_workspace", order=30,
             match=("skills:matrix", "skills:catalogue", "skills:overview", "skills:skill_",
                    "skills:level", "skills:person", "skills:review_list", "skills:import",
                    "skills:recommendation"),
-        )
-        from work import registry as work_registry
-
-        from .selectors import my_skills_summary, pending_recommendation_markers
-        from .services.requirements import SkillCatalog
-
-        work_registry.set_skill_catalog(SkillCatalog())
-        register_matrix_marker("recommendations", pending_recommendation_markers)
-        register_cause("skillrecommendation", label="Recommendation",
-                       url_name="skills:recommendation_detail")
-        from work import api as work_api
-
-        from .selectors import predicted_skills_for_items
-
-        work_api.set_predicted_skills_provider(predicted_skills_for_items)
-
-        navigation.register_summary(key="skills", order=30, card=my_skills_summary)
-        navigation.register(
-            workspace="agent", label="My skills", url_name="skills:my_skills",
-            permission="skills.view_my_skills", order=30,
+        ))
+        navigation_entries.register("skills:my_skills", NavEntry(
+            "agent", "My skills", "skills:my_skills", "skills.view_my_skills", order=30,
             match=("skills:my_skills",),
-        )
-        if skills_demo.seed_skills not in demo.EXTENSIONS:
-            demo.EXTENSIONS.append(skills_demo.seed_skills)
+        ))
+        summary_cards.register("skills", SummaryCard(order=30, card=my_skills_summary))
+
+        work_extensions.skill_catalog.register("skills", SkillCatalog())
+        work_extensions.predicted_skills.register("skills.recommender",
+                                                  predicted_skills_for_items)
+        skill_matrix_markers.register("recommendations", pending_recommendation_markers)
+        history_causes.register("skillreview",
+                                CauseLink("Self-review", "skills:review_detail"))
+        history_causes.register("skillrecommendation",
+                                CauseLink("Recommendation", "skills:recommendation_detail"))
+        demo_seeders.register("skills", skills_demo.seed_skills)

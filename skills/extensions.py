@@ -1,16 +1,19 @@
-"""Extension points other apps fill in from their ``AppConfig.ready``, so skills pages show
-their data without this app importing them (skills sits below learning and coaching).
+"""Skills' extension points: what the apps above skills (learning, coaching) show on skills
+pages without this app importing them. Registered from their ``AppConfig.ready``; all are
+read while a page is built.
 
-- :func:`register_overview_section` — a section on a skill's overview page, e.g. learning's
+- :data:`skill_overview_sections` — a section on a skill's overview page, e.g. learning's
   "pending users" (learning tasks in progress that grant the skill) and "course items".
-- :func:`register_matrix_marker` — a marker on matrix cells, e.g. the recommender's
+- :data:`skill_matrix_markers` — a marker on matrix cells, e.g. the recommender's
   pending recommendation.
-- :func:`register_cause` — how a history line links to what caused it (an assessment, a
+- :data:`history_causes` — how a history line links to what caused it (an assessment, a
   learning task…), keyed by the ``cause_type`` stored in history.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from tenancy.extensions import Registry
 
 
 @dataclass(frozen=True)
@@ -40,38 +43,28 @@ class CauseLink:
 
 
 # fn(request, skill) -> OverviewSection | None ; one query at most, please.
-_OVERVIEW_SECTIONS: dict[str, Callable] = {}
+skill_overview_sections: Registry[Callable[..., OverviewSection | None]] = Registry(
+    "skills.skill_overview_sections"
+)
 # fn(organization, user_ids, skill_ids) -> dict[(user_id, skill_id), MatrixMarker] ; one query.
-_MATRIX_MARKERS: dict[str, Callable] = {}
-_CAUSES: dict[str, CauseLink] = {}
-
-
-def register_overview_section(key: str, provider: Callable) -> None:
-    _OVERVIEW_SECTIONS[key] = provider
-
-
-def register_matrix_marker(key: str, provider: Callable) -> None:
-    _MATRIX_MARKERS[key] = provider
-
-
-def register_cause(cause_type: str, *, label: str, url_name: str | None = None) -> None:
-    _CAUSES[cause_type] = CauseLink(label, url_name)
+skill_matrix_markers: Registry[Callable[..., dict[tuple[int, int], MatrixMarker]]] = Registry(
+    "skills.skill_matrix_markers"
+)
+# keyed by cause_type
+history_causes: Registry[CauseLink] = Registry("skills.history_causes")
 
 
 def overview_sections(request, skill) -> list[OverviewSection]:
-    sections = (provider(request, skill) for provider in _OVERVIEW_SECTIONS.values())
+    sections = (provider(request, skill) for provider in skill_overview_sections)
     return [s for s in sections if s is not None]
 
 
 def matrix_markers(organization, user_ids, skill_ids) -> dict[tuple[int, int], MatrixMarker]:
     markers: dict[tuple[int, int], MatrixMarker] = {}
-    for provider in _MATRIX_MARKERS.values():
+    for provider in skill_matrix_markers:
         markers.update(provider(organization, user_ids, skill_ids))
     return markers
 
 
 def cause_link(cause_type: str) -> CauseLink | None:
-    return _CAUSES.get(cause_type)
-
-
-register_cause("skillreview", label="Self-review", url_name="skills:review_detail")
+    return history_causes.get(cause_type)

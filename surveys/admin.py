@@ -55,8 +55,7 @@ class SurveyResponseAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["template", "respondent", "subject", "state", "due_at", "score"]
     list_filter = ["state", "template__audience"]
     search_fields = ["respondent__username", "subject__username", "context_label"]
-    readonly_fields = ["state", "score", "completed_at", "expired_at", "reminded_at",
-                       "assessment_id", "opportunity_id"]
+    readonly_fields = ["state", "score", "completed_at", "expired_at", "reminded_at"]
     inlines = [AnswerInline]
 
     def has_add_permission(self, request, *args):

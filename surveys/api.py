@@ -41,9 +41,7 @@ class SurveyResponseOut(Schema):
     state: str
     respondent: str
     subject: str | None
-    assessment_id: int | None
-    opportunity_id: int | None
-    opportunity_label: str
+    opportunity_label: str = Field(description="What triggered it (a coaching opportunity).")
     context_label: str
     dispatched_at: datetime
     due_at: datetime
@@ -81,7 +79,7 @@ def _response_out(response: SurveyResponse) -> dict:
         "state": response.state, "respondent": response.respondent.username,
         "subject": response.subject.username if response.subject else None,
         **{name: getattr(response, name) for name in (
-            "assessment_id", "opportunity_id", "opportunity_label", "context_label",
+            "opportunity_label", "context_label",
             "dispatched_at", "due_at", "completed_at", "expired_at", "score",
         )},
         "answers": [

@@ -1,11 +1,10 @@
 """Survey templates, their questions, the responses people owe, and their answers.
 
-A :class:`SurveyResponse` links to things owned by apps *above* surveys (coaching
-assessments and opportunities) by plain integer ids, so surveys never import them:
-``assessment_id`` is the coaching assessment the survey belongs to, ``opportunity_id`` and
-``opportunity_label`` the opportunity that triggered it (denormalised for the coach
-effectiveness report). Coaching fills them when it calls
-:func:`surveys.services.dispatch_survey`.
+Surveys know nothing of the apps above them: coaching records which assessment a response
+belongs to in its own table. A response keeps two labels its sender gives
+(:func:`surveys.services.dispatch_survey`): ``context_label`` (what it is about, shown to
+the respondent) and ``opportunity_label`` (what triggered it, the rows of the coach
+effectiveness report's "per opportunity" table).
 """
 
 from django.conf import settings
@@ -109,10 +108,11 @@ class SurveyResponse(TenantModel):
         related_name="surveys_about",
         help_text="Who the survey is about (none for general surveys).",
     )
-    # Owned by coaching (a layer above): plain ids, see the module docstring.
-    assessment_id = models.BigIntegerField(null=True, blank=True, db_index=False)
-    opportunity_id = models.BigIntegerField(null=True, blank=True)
-    opportunity_label = models.CharField(max_length=200, blank=True)
+    opportunity_label = models.CharField(
+        max_length=200, blank=True,
+        help_text="What triggered it (a coaching opportunity's name), for the effectiveness "
+                  "report.",
+    )
     context_label = models.CharField(
         max_length=200, blank=True, help_text="What the survey is about, shown to the respondent."
     )
@@ -134,13 +134,6 @@ class SurveyResponse(TenantModel):
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "template", "assessment_id", "respondent"],
-                condition=models.Q(assessment_id__isnull=False),
-                name="surveyresponse_unique_per_assessment",
-            )
-        ]
         indexes = [
             models.Index(fields=["organization", "respondent", "state"],
                          name="surveyresp_org_resp_state"),
@@ -148,8 +141,6 @@ class SurveyResponse(TenantModel):
                          name="surveyresp_org_tpl_state"),
             models.Index(fields=["organization", "state", "due_at"],
                          name="surveyresp_org_state_due"),
-            models.Index(fields=["organization", "assessment_id"],
-                         name="surveyresp_org_assessment"),
         ]
         ordering = ["due_at", "id"]
 

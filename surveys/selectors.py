@@ -120,17 +120,6 @@ def response_for_respondent(organization: Organization, user: User, pk: int) -> 
     )
 
 
-def responses_for_assessment(
-    organization: Organization, assessment_id: int
-) -> QuerySet[SurveyResponse]:
-    """The surveys dispatched for one coaching assessment (for coaching's assessment page)."""
-    return (
-        SurveyResponse.objects.filter(organization=organization, assessment_id=assessment_id)
-        .select_related("template", "respondent", "subject", "organization")
-        .order_by("id")
-    )
-
-
 def active_templates(organization: Organization, audience: str | None = None):
     """Templates that can be sent now (for coaching's survey pickers)."""
     templates = SurveyTemplate.objects.filter(organization=organization, active=True)
@@ -407,13 +396,11 @@ def coach_effectiveness(
     ]
     per_opportunity = [
         EffectivenessRow(
-            label=row["opportunity_label"]
-            or (f"Opportunity #{row['opportunity_id']}" if row["opportunity_id"]
-                else "No opportunity (manual assessments)"),
+            label=row["opportunity_label"] or "No opportunity (manual assessments)",
             responses=row["responses"], scored=row["scored"], average=_shown_average(row),
         )
-        for row in completed.values("opportunity_id", "opportunity_label")
-        .annotate(**aggregates).order_by("opportunity_label", "opportunity_id")
+        for row in completed.values("opportunity_label")
+        .annotate(**aggregates).order_by("opportunity_label")
     ]
     per_coach.sort(key=lambda r: (r.average is None, -(r.average or 0), r.label))
     return per_coach, per_opportunity

@@ -6,23 +6,19 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from . import admin_lockouts, navigation
+        from . import admin_lockouts
+        from .extensions import NavEntry, navigation_entries
 
         admin_lockouts.register()
 
-        navigation.register(
-            workspace="manager", label="Organization", url_name="tenancy:overview",
-            permission="tenancy.view_manager_workspace", order=85,
-        )
-        navigation.register(
-            workspace="manager", label="Teams", url_name="tenancy:team_list",
-            permission="tenancy.view_manager_workspace", order=80,
-        )
-        navigation.register(
-            workspace="manager", label="Settings", url_name="tenancy:settings",
-            permission="tenancy.manage_organization", order=90,
-        )
-        navigation.register(
-            workspace="agent", label="My coaching", url_name="tenancy:my_coaching",
-            permission="tenancy.view_agent_workspace", order=0,
-        )
+        for entry in (
+            NavEntry("manager", "Organization", "tenancy:overview",
+                     "tenancy.view_manager_workspace", order=85),
+            NavEntry("manager", "Teams", "tenancy:team_list",
+                     "tenancy.view_manager_workspace", order=80),
+            NavEntry("manager", "Settings", "tenancy:settings",
+                     "tenancy.manage_organization", order=90),
+            NavEntry("agent", "My coaching", "tenancy:my_coaching",
+                     "tenancy.view_agent_workspace", order=0),
+        ):
+            navigation_entries.register(entry.url_name, entry)

@@ -1,12 +1,11 @@
 """The demo tenants behind ``manage.py seed_demo``.
 
-Later apps add their own demo data by appending a callable to :data:`EXTENSIONS`
-(``fn(organization, people, stdout)``) from their ``AppConfig.ready``; each must be
+Later apps add their own demo data by registering ``fn(organization, people, stdout)`` in
+:data:`tenancy.extensions.demo_seeders` from their ``AppConfig.ready``; each must be
 idempotent like this module.
 """
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -14,6 +13,7 @@ from django.db import transaction
 from django_scopes import scope
 
 from .enums import Role
+from .extensions import demo_seeders
 from .models import Invitation, Membership, Organization, Team, User
 from .services import add_member, create_account, invite_member, save_team, set_member_roles
 
@@ -44,8 +44,6 @@ class DemoPeople:
     agents: list[User]
     teams: list[Team] = field(default_factory=list)
 
-
-EXTENSIONS: list[Callable[[Organization, DemoPeople, object], None]] = []
 
 ACME_TEAMS = [
     ("Service Desk", "First-line IT support: password resets, access, hardware and software."),
@@ -147,8 +145,8 @@ def seed(*, agents: int = 30, stdout=None) -> str:
             organization, people = _seed_org(slug, name, tz, team_specs, count, password_hash,
                                              full_staff=full)
             with scope(organization=organization):
-                for extension in EXTENSIONS:
-                    extension(organization, people, stdout)
+                for seed_app in demo_seeders:
+                    seed_app(organization, people, stdout)
         results.append(
             f"{organization.slug}: {len(people.agents)} agents, {len(people.teams)} teams"
         )

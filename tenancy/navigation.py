@@ -1,47 +1,12 @@
-"""Workspace navigation entries, registered by each app as its features land.
+"""The workspace navigation and the "My coaching" cards, built from what apps registered
+in :data:`tenancy.extensions.navigation_entries` and :data:`tenancy.extensions.summary_cards`.
 
-An app calls :func:`register` from its ``AppConfig.ready``; the base layout shows the
-entries the current member may see, in ``order``. An entry is highlighted on its own page
-and on the pages named by ``match`` (view-name prefixes such as ``"skills:overview"``).
-When an app registers a single entry, every page of its namespace highlights it.
+The base layout shows the entries the current member may see, in ``order``.
 """
-
-from dataclasses import dataclass
 
 from django.urls import reverse
 
-
-@dataclass(frozen=True)
-class NavEntry:
-    workspace: str  # "manager" or "agent"
-    label: str
-    url_name: str
-    permission: str
-    order: int
-    match: tuple[str, ...] = ()
-
-    @property
-    def namespace(self) -> str:
-        return self.url_name.split(":")[0]
-
-
-_ENTRIES: dict[tuple[str, str], NavEntry] = {}
-
-
-def register(
-    *,
-    workspace: str,
-    label: str,
-    url_name: str,
-    permission: str,
-    order: int,
-    match: tuple[str, ...] = (),
-) -> None:
-    if workspace not in ("manager", "agent"):
-        raise ValueError(f"Unknown workspace {workspace!r}.")
-    _ENTRIES[(workspace, url_name)] = NavEntry(
-        workspace, label, url_name, permission, order, tuple(match)
-    )
+from .extensions import NavEntry, navigation_entries, summary_cards
 
 
 def _is_active(entry: NavEntry, current: str) -> bool:
@@ -49,7 +14,7 @@ def _is_active(entry: NavEntry, current: str) -> bool:
         return False
     if current == entry.url_name or any(current.startswith(p) for p in entry.match):
         return True
-    siblings = [e for e in _ENTRIES.values() if e.namespace == entry.namespace]
+    siblings = [e for e in navigation_entries if e.namespace == entry.namespace]
     return len(siblings) == 1 and entry.namespace != "tenancy" and current.startswith(
         entry.namespace + ":"
     )
@@ -61,7 +26,7 @@ def entries_for(request, workspace: str) -> list[dict]:
         return []
     current = request.resolver_match.view_name if request.resolver_match else ""
     visible = []
-    for entry in sorted(_ENTRIES.values(), key=lambda e: (e.order, e.label)):
+    for entry in sorted(navigation_entries, key=lambda e: (e.order, e.label)):
         if entry.workspace != workspace or not request.user.has_perm(entry.permission):
             continue
         visible.append(
@@ -80,25 +45,11 @@ def landing_url(request, workspace: str) -> str | None:
     return entries[0]["url"] if entries else None
 
 
-# --- "My coaching" summary cards ------------------------------------------------------
-
-SummaryCard = dict  # {"title", "value", "caption", "url", "tone": "danger"|"warning"|None}
-_SUMMARIES: dict[str, tuple[int, object]] = {}
-
-
-def register_summary(*, key: str, order: int, card) -> None:
-    """Add a card to the agent's "My coaching" page.
-
-    ``card(request)`` returns a :data:`SummaryCard` for the signed-in member, or ``None``
-    to show nothing. Each app registers its own from ``AppConfig.ready``.
-    """
-    _SUMMARIES[key] = (order, card)
-
-
-def summaries_for(request) -> list[SummaryCard]:
+def summaries_for(request) -> list[dict]:
+    """The "My coaching" cards of the signed-in member, in order, empty ones left out."""
     cards = []
-    for _order, card in sorted(_SUMMARIES.values(), key=lambda item: item[0]):
-        result = card(request)
+    for summary in sorted(summary_cards, key=lambda s: s.order):
+        result = summary.card(request)
         if result is not None:
             cards.append(result)
     return cards

@@ -7,7 +7,6 @@ runs every operation inside the token's organization scope.
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -35,7 +34,7 @@ from tenancy.validation import (
     check_int,
 )
 
-from . import selectors, services
+from . import extensions, selectors, services
 from .enums import WorkKind, WorkState
 from .models import WorkItem
 
@@ -172,19 +171,11 @@ UPSERT_BODY = {
 }
 
 
-# Skills (above work) plugs in ``fn(item_ids) -> {item_id: [{"skill", "score"}, …]}``.
-_predicted_skills_provider: Callable[[list[int]], dict[int, list[dict]]] | None = None
-
-
-def set_predicted_skills_provider(provider: Callable[[list[int]], dict] | None) -> None:
-    global _predicted_skills_provider  # noqa: PLW0603 (a plug point set once at start-up)
-    _predicted_skills_provider = provider
-
-
 def _predicted_skills(items: list[WorkItem]) -> dict[int, list[dict]]:
-    if _predicted_skills_provider is None or not items:
+    provider = extensions.predicted_skills.one()  # the recommender's, from skills
+    if provider is None or not items:
         return {}
-    return _predicted_skills_provider([i.pk for i in items])
+    return provider([i.pk for i in items])
 
 
 def _item_out(item: WorkItem, predicted: dict[int, list[dict]] | None = None) -> dict:

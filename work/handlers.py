@@ -2,20 +2,20 @@
 
 Its :class:`~work.models.HandlerRun` row (written with the run, one per event) is the
 processing record; the log line helps when following an event through the worker logs.
-Later features register their own handlers in :mod:`work.registry`.
+Later features register their own handlers in :mod:`work.extensions`.
 """
 
 import logging
 
+from .extensions import after_work_event_committed
 from .models import WorkEvent
-from .registry import register_handler
 
 logger = logging.getLogger(__name__)
 
 RECORD_PROCESSING = "work.record_processing"
 
 
-@register_handler(RECORD_PROCESSING)
+@after_work_event_committed.register(RECORD_PROCESSING)
 def record_processing(event: WorkEvent) -> None:
     logger.debug(
         "work event %s (%s) of item %s processed", event.pk, event.type, event.work_item_id

@@ -98,7 +98,7 @@ class WorkItemSkill(TenantModel):
     above ``work`` in the layering and ``work`` may never reference it. The skills app owns
     ``Skill`` and resolves ``skill_name`` against its catalogue within the same
     organization (case-insensitively); it plugs catalogue checks into ingest through
-    :func:`work.registry.set_skill_catalog`. ``minimum_level`` is the rank on the tenant's
+    :data:`work.extensions.skill_catalog`. ``minimum_level`` is the rank on the tenant's
     level scale, or empty when any level will do.
     """
 

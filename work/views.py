@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 
 from tenancy.views import org_permission_required, org_url
 
-from . import registry, selectors, services
+from . import extensions, selectors, services
 from .forms import WorkFilterForm, WorkImportForm
 from .models import WorkImport, WorkItem
 
@@ -38,7 +38,7 @@ def work_detail(request, pk: int):
         item = selectors.work_item_detail(request.organization, pk)
     except WorkItem.DoesNotExist:
         raise Http404("No such work item.") from None
-    panels = registry.item_panels(request, item)
+    panels = extensions.item_panels(request, item)
     return render(request, "work/work_detail.html", {"item": item, "panels": panels})
 
 

@@ -23,11 +23,9 @@ from .effects import (
     rating_from_score,
     set_rating_from_coach_survey,
 )
-from .hooks import COMPLETION_HOOKS, register_completion_hook
 from .triggers import open_assessments_for_event, sampled_in
 
 __all__ = [
-    "COMPLETION_HOOKS",
     "AssessmentError",
     "add_assessment_skill",
     "cancel_assessment",
@@ -36,7 +34,6 @@ __all__ = [
     "expire_overdue_assessments",
     "open_assessments_for_event",
     "open_manual_assessment",
-    "register_completion_hook",
     "remove_assessment_skill",
     "resolve_assessment",
     "sampled_in",

@@ -2,8 +2,7 @@
 
 Every transition locks the assessment row (``SELECT … FOR UPDATE``), checks the state
 again under the lock, runs the FSM transition, logs it, and on completion performs the
-effects once: skills awarded through :func:`skills.services.award_skill` and the
-completion hooks (learning tasks, surveys) of the apps that registered them. Two coaches
+effects once (:func:`_on_completed`: skills, learning tasks, surveys). Two coaches
 completing the same assessment at once: the second waits for the lock, sees it closed and
 gets an :class:`AssessmentError`.
 """
@@ -27,10 +26,20 @@ from tenancy.rules import is_coach_of
 from work.models import WorkItem
 
 from ..enums import OPEN_STATES, AssessmentState, Origin
-from ..models import AssessmentCourse, AssessmentSkill, AssessmentTransition, CoachingAssessment
-from .effects import dispatch_coach_survey
+from ..models import (
+    AssessmentCourse,
+    AssessmentSkill,
+    AssessmentSurvey,
+    AssessmentTransition,
+    CoachingAssessment,
+)
+from .effects import (
+    assign_assessment_training,
+    dispatch_assessment_surveys,
+    dispatch_coach_survey,
+    sent_survey,
+)
 from .errors import AssessmentError
-from .hooks import run_completion_hooks
 
 MAX_DUE_DAYS = 365
 
@@ -93,6 +102,14 @@ def _award(assessment: CoachingAssessment, actor: User | None) -> None:
         row.save(update_fields=["awarded"])
 
 
+def _on_completed(assessment: CoachingAssessment, actor: User | None) -> None:
+    """What completing an assessment does, once, inside the completion's transaction (an
+    error rolls the completion back)."""
+    _award(assessment, actor)  # its skills, at their levels
+    assign_assessment_training(assessment)  # a learning task per active course
+    dispatch_assessment_surveys(assessment)  # the coach and trainee surveys
+
+
 def _run(
     assessment_id: int, action: str, *, actor: User | None, actor_label: str = "",
     note: str = "", check: Callable[[CoachingAssessment], None] | None = None, **kwargs,
@@ -110,8 +127,7 @@ def _run(
         assessment.save()
         _log(assessment, from_state=from_state, actor=actor, actor_label=actor_label, note=note)
         if assessment.state == AssessmentState.CLOSED_COMPLETE:
-            _award(assessment, actor)
-            run_completion_hooks(assessment)
+            _on_completed(assessment, actor)
     return assessment
 
 
@@ -127,7 +143,8 @@ def resolve_assessment(*, assessment: CoachingAssessment, actor: User) -> Coachi
 
 def complete_assessment(*, assessment: CoachingAssessment, actor: User) -> CoachingAssessment:
     """resolved → closed_complete. Locks the row; awards the assessment's skills (source
-    "assessment", cause the assessment) and runs the completion hooks, once."""
+    "assessment", cause the assessment), assigns its training and sends its surveys, once
+    (:func:`_on_completed`)."""
     return _run(assessment.pk, "complete", actor=actor)
 
 
@@ -328,9 +345,8 @@ def set_assessment_surveys(
     template must be of this organization, active and of the right audience. Locks the
     row."""
     locked = _editable(assessment.pk)
-    sent = set(SurveyResponse.objects.filter(
-        organization_id=locked.organization_id, assessment_id=locked.pk,
-    ).values_list("template_id", flat=True))
+    sent = set(AssessmentSurvey.objects.filter(assessment=locked)
+               .values_list("response__template_id", flat=True))
     for kind, template in (("coach_survey", coach_survey), ("trainee_survey", trainee_survey)):
         audience, label = SURVEY_KINDS[kind]
         current_id = getattr(locked, f"{kind}_id")
@@ -372,10 +388,7 @@ def take_coach_survey(*, assessment: CoachingAssessment, actor: User) -> SurveyR
         raise AssessmentError("Only the assessment's coach answers its coach survey.")
     if locked.state == AssessmentState.CLOSED_INCOMPLETE:
         raise AssessmentError("This assessment was closed incomplete; its survey is not sent.")
-    existing = SurveyResponse.objects.filter(
-        organization_id=locked.organization_id, assessment_id=locked.pk,
-        template_id=locked.coach_survey_id, respondent=actor,
-    ).first()
+    existing = sent_survey(locked, locked.coach_survey, actor)
     if existing is not None:
         return existing
     if not locked.coach_survey.active:

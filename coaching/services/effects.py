@@ -1,19 +1,23 @@
 """What an assessment brings from the apps below coaching: learning tasks and surveys.
 
-Registered from ``CoachingConfig.ready``:
-
-- :func:`assign_assessment_training` and :func:`dispatch_assessment_surveys` are
-  completion hooks (:mod:`coaching.services.hooks`): they run inside the completion
+- :func:`assign_assessment_training` and :func:`dispatch_assessment_surveys` are called
+  by the completion (:func:`coaching.services.assessments._on_completed`) inside its
   transaction, after the skills were awarded, once per assessment (the completion locks the
   row and the FSM refuses a second completion).
-- :func:`set_rating_from_coach_survey` is a surveys completion hook: the score of the
-  assessment's coach survey becomes the assessment rating.
+- :func:`set_rating_from_coach_survey` is registered in surveys'
+  ``after_survey_completed_committed``: the score of the assessment's coach survey becomes
+  the assessment rating.
+
+Learning and surveys know nothing of assessments: these functions record what they created
+for an assessment in coaching's own tables (:class:`~coaching.models.AssessmentLearningTask`,
+:class:`~coaching.models.AssessmentSurvey`), and read them back to send nothing twice.
 
 A virtual coach has nobody to answer the coach survey, so an assessment it completes sends
 only the trainee survey (about the assessment's human coach, when it has one).
 """
 
 import logging
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -26,26 +30,41 @@ from surveys.models import SurveyResponse, SurveyTemplate
 from surveys.services import SurveyError, dispatch_survey
 from tenancy.models import User
 
-from ..models import CoachingAssessment
+from ..models import AssessmentLearningTask, AssessmentSurvey, CoachingAssessment
 from .errors import AssessmentError
 
 logger = logging.getLogger(__name__)
 
 
+def _require_same_tenant(assessment: CoachingAssessment, rows: Iterable, what: str) -> None:
+    if any(row.organization_id != assessment.organization_id for row in rows):
+        raise AssessmentError(f"{what} of another organization cannot belong to this "
+                              "assessment.")
+
+
 def assign_assessment_training(assessment: CoachingAssessment) -> list[LearningTask]:
-    """Give the trainee a learning task for every active course of the assessment, with
-    ``assessment_id`` set and assigned by the coach (nobody for a virtual coach). Retired
-    courses are skipped; a course the trainee already has open keeps its task (see
+    """Give the trainee a learning task for every active course of the assessment, assigned
+    by the coach (nobody for a virtual coach), and record the new tasks as the
+    assessment's. Retired courses are skipped; a course the trainee already has open keeps
+    its task, which stays another assessment's or none (see
     :func:`learning.services.assign_courses`)."""
     courses = list(assessment.courses.filter(active=True).order_by("title", "pk"))
     if not courses:
         return []
     assigned_by = None if assessment.virtual_coach_id else assessment.coach
     try:
-        return assign_courses(course_items=courses, assignees=[assessment.trainee],
-                              assigned_by=assigned_by, assessment_id=assessment.pk)
+        tasks = assign_courses(course_items=courses, assignees=[assessment.trainee],
+                               assigned_by=assigned_by)
     except LearningError as error:
         raise AssessmentError(f"The training cannot be assigned: {error.message}") from None
+    new = [task for task in tasks if task.is_new]
+    _require_same_tenant(assessment, new, "Learning tasks")
+    AssessmentLearningTask.objects.bulk_create([
+        AssessmentLearningTask(organization_id=assessment.organization_id,
+                               assessment=assessment, task=task)
+        for task in new
+    ])
+    return tasks
 
 
 def _labels(assessment: CoachingAssessment) -> dict:
@@ -56,49 +75,68 @@ def _labels(assessment: CoachingAssessment) -> dict:
     if opportunity is not None:
         context += f" · {opportunity.name}"
     return {
-        "assessment_id": assessment.pk,
-        "opportunity_id": opportunity.pk if opportunity is not None else None,
         "opportunity_label": opportunity.name if opportunity is not None else "",
         "context_label": context,
     }
 
 
-def _dispatch(template: SurveyTemplate | None, *, respondent: User | None,
-              subject: User | None, labels: dict, notify: bool = True) -> SurveyResponse | None:
+def sent_survey(assessment: CoachingAssessment, template: SurveyTemplate,
+                respondent: User) -> SurveyResponse | None:
+    """The response of ``template`` already sent to ``respondent`` for this assessment."""
+    link = (
+        AssessmentSurvey.objects.filter(assessment=assessment, response__template=template,
+                                        response__respondent=respondent)
+        .select_related("response").first()
+    )
+    return link.response if link is not None else None
+
+
+def _dispatch(assessment: CoachingAssessment, template: SurveyTemplate | None, *,
+              respondent: User | None, subject: User | None,
+              notify: bool = True) -> SurveyResponse | None:
+    """Send ``template`` for the assessment unless it was (once per template, assessment and
+    respondent: the caller holds the assessment's row lock) and record it as the
+    assessment's."""
     if template is None or respondent is None or subject is None:
         return None
     if respondent.pk == subject.pk:
         return None  # nobody answers a coaching survey about themselves
+    existing = sent_survey(assessment, template, respondent)
+    if existing is not None:
+        return existing
     try:
-        return dispatch_survey(template=template, respondent=respondent, subject=subject,
-                               notify=notify, **labels)
+        response = dispatch_survey(template=template, respondent=respondent, subject=subject,
+                                   notify=notify, **_labels(assessment))
     except SurveyError as error:
         # An inactive template or a person who left the tenant must not stop the
         # completion; the assessment page shows which survey was not sent.
         logger.warning("Survey %s not sent for assessment %s: %s", template.pk,
-                       labels["assessment_id"], error.message)
+                       assessment.pk, error.message)
         return None
+    _require_same_tenant(assessment, [response], "A survey")
+    AssessmentSurvey.objects.create(organization_id=assessment.organization_id,
+                                    assessment=assessment, response=response)
+    return response
 
 
 def dispatch_assessment_surveys(assessment: CoachingAssessment) -> list[SurveyResponse]:
     """Send the surveys of a completed assessment that were not sent yet: the coach survey
     to the coach about the trainee (not for a virtual coach), the trainee survey to the
     trainee about the coach. Idempotent per template, assessment and respondent."""
-    labels = _labels(assessment)
     sent = []
     if not assessment.virtual_coach_id:
-        sent.append(_dispatch(assessment.coach_survey, respondent=assessment.coach,
-                              subject=assessment.trainee, labels=labels))
-    sent.append(_dispatch(assessment.trainee_survey, respondent=assessment.trainee,
-                          subject=assessment.coach, labels=labels))
+        sent.append(_dispatch(assessment, assessment.coach_survey,
+                              respondent=assessment.coach, subject=assessment.trainee))
+    sent.append(_dispatch(assessment, assessment.trainee_survey,
+                          respondent=assessment.trainee, subject=assessment.coach))
     return [response for response in sent if response is not None]
 
 
 def dispatch_coach_survey(assessment: CoachingAssessment) -> SurveyResponse | None:
     """The coach's survey for this assessment, sent now if it was not (no e-mail: the
     coach is about to open it)."""
-    return _dispatch(assessment.coach_survey, respondent=assessment.coach,
-                     subject=assessment.trainee, labels=_labels(assessment), notify=False)
+    return _dispatch(assessment, assessment.coach_survey, respondent=assessment.coach,
+                     subject=assessment.trainee, notify=False)
 
 
 def rating_from_score(score: Decimal) -> int:
@@ -108,17 +146,23 @@ def rating_from_score(score: Decimal) -> int:
 
 
 def set_rating_from_coach_survey(response: SurveyResponse) -> None:
-    """Surveys completion hook: the completed coach survey of an assessment sets its rating
-    (a survey without a score leaves the rating as it was). Only the assessment's own coach
-    survey, answered by its coach, counts. Locks the assessment row."""
-    if response.template.audience != Audience.COACH_ABOUT_TRAINEE or not response.assessment_id:
+    """After a survey completed (surveys' ``after_survey_completed_committed``): the
+    completed coach survey of an assessment sets its rating (a survey without a score leaves
+    the rating as it was). Only the assessment's own coach survey, answered by its coach,
+    counts. Locks the assessment row."""
+    if response.template.audience != Audience.COACH_ABOUT_TRAINEE or response.score is None:
         return
-    if response.score is None:
+    assessment_id = (
+        AssessmentSurvey.objects.filter(organization_id=response.organization_id,
+                                        response=response)
+        .values_list("assessment_id", flat=True).first()
+    )
+    if assessment_id is None:
         return
     with transaction.atomic():
         assessment = (
             CoachingAssessment.objects.select_for_update(of=("self",))
-            .filter(organization_id=response.organization_id, pk=response.assessment_id)
+            .filter(organization_id=response.organization_id, pk=assessment_id)
             .first()
         )
         if assessment is None or assessment.coach_survey_id != response.template_id \

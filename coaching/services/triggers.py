@@ -27,6 +27,7 @@ from work.models import WorkEvent, WorkItem
 from ..enums import Origin
 from ..models import AssessmentCourse, AssessmentSkill, CoachingAssessment
 from .assessments import _log, complete_by_virtual_coach
+from .errors import AssessmentError
 
 
 def sampled_in(*, opportunity_id: int, event_id: int, sample_rate: int) -> bool:
@@ -75,16 +76,14 @@ def _handle_match(event: WorkEvent, item: WorkItem,
     seen = OpportunityMatch.objects.filter(opportunity_id=opportunity.id, event=event).first()
     if seen is not None:
         # A re-delivered event: same answer as the first time, no second log line.
-        if seen.assessment_id is None:
-            return None
-        return CoachingAssessment.objects.filter(pk=seen.assessment_id).first()
+        return CoachingAssessment.objects.filter(opportunity_match=seen).first()
     agent = _agent_of(item)
 
-    def log(outcome: str, assessment_id: int | None = None) -> None:
-        record_match(
+    def log(outcome: str) -> OpportunityMatch:
+        return record_match(
             organization_id=event.organization_id, opportunity_id=opportunity.id,
             work_item_id=item.pk, event_id=event.pk, agent_id=agent.pk if agent else None,
-            outcome=outcome, assessment_id=assessment_id,
+            outcome=outcome,
         )
 
     if agent is None:
@@ -126,10 +125,18 @@ def _handle_match(event: WorkEvent, item: WorkItem,
         return CoachingAssessment.objects.filter(
             opportunity_id=opportunity.id, event=event, trainee=agent
         ).first()
-    log(MatchOutcome.FIRED, assessment.pk)
+    _link_match(assessment, log(MatchOutcome.FIRED))
     if opportunity.virtual_coach_id is not None:
         assessment = complete_by_virtual_coach(assessment=assessment)
     return assessment
+
+
+def _link_match(assessment: CoachingAssessment, match: OpportunityMatch) -> None:
+    """Record the match-log line that opened the assessment (same tenant only)."""
+    if match.organization_id != assessment.organization_id:
+        raise AssessmentError("A match of another organization cannot open this assessment.")
+    assessment.opportunity_match = match
+    assessment.save(update_fields=["opportunity_match"])
 
 
 def _team_of(item: WorkItem, agent: User) -> Team | None:

@@ -10,7 +10,6 @@ from .courses import save_course_item
 from .reminders import send_learning_reminders
 from .settings import set_exclude_weekends
 from .tasks import (
-    assign_assessment_courses,
     assign_course,
     assign_courses,
     cancel_task,
@@ -21,7 +20,6 @@ from .tasks import (
 __all__ = [
     "LearningError",
     "add_course_to_catalog",
-    "assign_assessment_courses",
     "assign_course",
     "assign_courses",
     "cancel_task",

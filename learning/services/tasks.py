@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from .common import absolute_url, require_members, require_same_tenant
 
 def _assign_one(*, organization: Organization, course_item: CourseItem, assignee: User,
                 assigned_by: User | None, catalog: LearningCatalog | None,
-                assessment_id: int | None, due_date: datetime.date | None,
+                due_date: datetime.date | None,
                 now: datetime.datetime) -> tuple[LearningTask, bool]:
     existing = LearningTask.objects.filter(
         assigned_to=assignee, course_item=course_item, state__in=OPEN_STATES
@@ -36,7 +35,7 @@ def _assign_one(*, organization: Organization, course_item: CourseItem, assignee
         return existing, False
     task = LearningTask(
         organization=organization, assigned_to=assignee, course_item=course_item,
-        catalog=catalog, assessment_id=assessment_id, assigned_by=assigned_by,
+        catalog=catalog, assigned_by=assigned_by,
         due_date=due_date or due_date_for(organization=organization,
                                           days=course_item.days_to_complete, created_at=now),
     )
@@ -76,7 +75,6 @@ def assign_courses(
     assignees: Iterable[User],
     assigned_by: User | None,
     catalog: LearningCatalog | None = None,
-    assessment_id: int | None = None,
     due_date: datetime.date | None = None,
     notify: bool = True,
 ) -> list[LearningTask]:
@@ -86,9 +84,8 @@ def assign_courses(
     Idempotent: a person who already has a course open keeps that task (and its due date)
     instead of getting a second one. The due date is the course's days to complete from
     today in the tenant's timezone (skipping weekend days when the tenant says so), unless
-    ``due_date`` is given. ``assessment_id`` is the coaching assessment that asked for the
-    training (owned by the coaching app). After commit, each person with a new task gets one
-    e-mail listing them.
+    ``due_date`` is given. After commit, each person with a new task gets one e-mail listing
+    them.
     """
     course_items, assignees = list(course_items), list(dict.fromkeys(assignees))
     if not course_items or not assignees:
@@ -101,8 +98,7 @@ def assign_courses(
         for course_item in course_items:
             task, created = _assign_one(
                 organization=organization, course_item=course_item, assignee=assignee,
-                assigned_by=assigned_by, catalog=catalog, assessment_id=assessment_id,
-                due_date=due_date, now=now,
+                assigned_by=assigned_by, catalog=catalog, due_date=due_date, now=now,
             )
             tasks.append(task)
             if created:
@@ -119,14 +115,13 @@ def assign_course(
     assignee: User,
     assigned_by: User | None,
     catalog: LearningCatalog | None = None,
-    assessment_id: int | None = None,
     due_date: datetime.date | None = None,
     notify: bool = True,
 ) -> LearningTask:
     """Give one person one course (see :func:`assign_courses`); returns the open task."""
     return assign_courses(
         course_items=[course_item], assignees=[assignee], assigned_by=assigned_by,
-        catalog=catalog, assessment_id=assessment_id, due_date=due_date, notify=notify,
+        catalog=catalog, due_date=due_date, notify=notify,
     )[0]
 
 
@@ -206,49 +201,3 @@ def cancel_task(*, task: LearningTask, actor: User) -> LearningTask:
     locked.cancel(by=actor, when=timezone.now())
     locked.save()
     return locked
-
-
-def _resolve_courses(organization: Organization, references) -> tuple[list[CourseItem], list]:
-    """Course items named by id or by title (case-insensitive); also what matched nothing."""
-    ids = [r for r in references if isinstance(r, int)]
-    titles = [r.strip() for r in references if isinstance(r, str) and r.strip()]
-    found = list(CourseItem.objects.filter(organization=organization, active=True, pk__in=ids))
-    wanted = {t.lower() for t in titles}
-    by_title: dict[str, CourseItem] = {}
-    if wanted:
-        query = Q()
-        for title in wanted:
-            query |= Q(title__iexact=title)
-        for course in CourseItem.objects.filter(query, organization=organization,
-                                                active=True).order_by("pk"):
-            by_title.setdefault(course.title.lower(), course)
-    missing = [i for i in ids if i not in {c.pk for c in found}]
-    for title in titles:
-        course = by_title.get(title.lower())
-        if course is None:
-            missing.append(title)
-        elif course not in found:
-            found.append(course)
-    return found, missing
-
-
-@transaction.atomic
-def assign_assessment_courses(assessment) -> list[LearningTask]:
-    """The training of a completed coaching assessment, as learning tasks.
-
-    Meant to be registered as a coaching completion hook (coaching sits above learning, so
-    this function reads the assessment by duck typing and never imports coaching):
-    ``assessment.organization``, ``.pk``, ``.trainee``, ``.coach`` (None for a virtual
-    coach) and ``.courses`` — course item ids or titles. Every resolved active course is
-    assigned to the trainee with ``assessment_id`` set; references that match no active
-    course are skipped (the assessment keeps them). Idempotent like :func:`assign_courses`.
-    """
-    references = list(getattr(assessment, "courses", None) or [])
-    if not references:
-        return []
-    courses, _missing = _resolve_courses(assessment.organization, references)
-    if not courses:
-        return []
-    return assign_courses(course_items=courses, assignees=[assessment.trainee],
-                          assigned_by=getattr(assessment, "coach", None),
-                          assessment_id=assessment.pk)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..enums import DueStatus, TaskState
+from ..extensions import with_origins
 from ..forms import AssignForm, TaskFilterForm
 from .common import org_permission_required, org_url
 
@@ -30,8 +31,8 @@ def task_list(request):
         filters = selectors.TaskFilters(**form.cleaned_data)
     visible = selectors.team_tasks(organization, request.user, selectors.TaskFilters(),
                                    today=today)
-    tasks = selectors.decorate(
-        selectors.team_tasks(organization, request.user, filters, today=today), today=today)
+    tasks = with_origins(selectors.decorate(
+        selectors.team_tasks(organization, request.user, filters, today=today), today=today))
     context = {
         "form": form, "tasks": tasks, "today": today,
         "counts": selectors.state_counts(visible, today=today),
@@ -113,7 +114,7 @@ def _own_task(request, pk: int):
 def task_detail(request, pk: int):
     task = _visible_task(request, pk)
     today = selectors.local_today(request.organization)
-    selectors.decorate([task], today=today)
+    with_origins(selectors.decorate([task], today=today))
     context = {
         "task": task,
         "course": task.course_item,

@@ -2,7 +2,7 @@
 
 ``work`` sits below ``skills`` and never imports it. Until ingest is wired to
 :func:`set_work_item_skills` (and :class:`SkillCatalog` is registered with
-``work.registry.set_skill_catalog``), work keeps its interim name-based requirements and
+``work.extensions.skill_catalog``), work keeps its interim name-based requirements and
 :func:`sync_work_item_skills` copies them into this app's ``WorkItemSkill``.
 """
 
@@ -68,7 +68,7 @@ def set_work_item_skills(
 
 
 class SkillCatalog:
-    """Answers work's ingest (``work.registry.SkillCatalog``) from the skill catalogue."""
+    """Answers work's ingest (``work.extensions.SkillCatalog``) from the skill catalogue."""
 
     def unknown(self, organization: Organization, names: Iterable[str]) -> set[str]:
         names = [n for n in names if n]

@@ -6,7 +6,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from tenancy.validation import BadValue, check_text
 
 from .. import scoring
 from ..enums import NOT_APPLICABLE, Audience, QuestionKind, ResponseState
-from ..hooks import run_completion_hooks
+from ..extensions import run_after_survey_completed_committed
 from ..models import Answer, Question, SurveyResponse, SurveyTemplate
 from ..selectors import anonymity_promise, survey_settings
 from .errors import SurveyAnswersInvalid, SurveyError
@@ -53,8 +53,6 @@ def dispatch_survey(
     template: SurveyTemplate,
     respondent: User,
     subject: User | None,
-    assessment_id: int | None = None,
-    opportunity_id: int | None = None,
     opportunity_label: str = "",
     context_label: str = "",
     due_at: datetime | None = None,
@@ -62,21 +60,15 @@ def dispatch_survey(
 ) -> SurveyResponse:
     """Send ``template`` to ``respondent`` (about ``subject``) and return the pending response.
 
-    Idempotent per template + assessment + respondent: dispatching again for the same
-    ``assessment_id`` returns the existing response (whatever its state) and sends nothing.
-    ``due_at`` defaults to the organization's "due after N days" setting. A trainee survey
-    is sent anonymous when the organization's surveys are (the flag never changes after).
-    When ``notify``,
-    the respondent gets an e-mail with a direct link after commit.
+    Every call sends a new survey: a caller that must send once per something (coaching,
+    per assessment) records what it sent and asks before sending again.
+    ``context_label`` says what the survey is about (shown to the respondent),
+    ``opportunity_label`` what triggered it (the effectiveness report's rows). ``due_at``
+    defaults to the organization's "due after N days" setting. A trainee survey is sent
+    anonymous when the organization's surveys are (the flag never changes after). When
+    ``notify``, the respondent gets an e-mail with a direct link after commit.
     """
     organization = template.organization
-    if assessment_id is not None:
-        existing = SurveyResponse.objects.filter(
-            organization=organization, template=template, assessment_id=assessment_id,
-            respondent=respondent,
-        ).first()
-        if existing is not None:
-            return existing
     if not template.active:
         raise SurveyError(f"The survey “{template.name}” is inactive and cannot be sent.")
     people = [u for u in (respondent, subject) if u is not None]
@@ -103,22 +95,13 @@ def dispatch_survey(
         raise SurveyError("The due date must be in the future.")
     response = SurveyResponse(
         organization=organization, template=template, respondent=respondent, subject=subject,
-        assessment_id=assessment_id, opportunity_id=opportunity_id,
         opportunity_label=opportunity_label[:200], context_label=context_label[:200],
         due_at=due_at,
         # The promise made to the trainee holds for this response whatever the setting
         # becomes later.
         anonymous=template.audience == Audience.TRAINEE_ABOUT_COACH and settings_now.anonymous,
     )
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:
-        # A concurrent dispatch for the same assessment won the race: return its response.
-        return SurveyResponse.objects.get(
-            organization=organization, template=template, assessment_id=assessment_id,
-            respondent=respondent,
-        )
+    response.save()
     if notify:
         _mail(response, template_name="surveys/email/dispatched.txt",
               subject=f"Survey to take: {template.name}")
@@ -182,7 +165,8 @@ def submit_survey(
     chosen option's id, the text, or ``"na"`` for not applicable. Every answer is checked
     first; if any is refused, :class:`SurveyAnswersInvalid` names them and nothing is saved.
     Locks the response row, so answering twice at once completes it once. After commit
-    the completion hooks (:mod:`surveys.hooks`) run with the completed response.
+    :data:`surveys.extensions.after_survey_completed_committed` runs with the completed
+    response.
     """
     now = now or timezone.now()
     locked = (
@@ -236,7 +220,7 @@ def submit_survey(
     )
     locked.complete(at=now, score=score)
     locked.save()
-    transaction.on_commit(partial(run_completion_hooks, locked))
+    transaction.on_commit(partial(run_after_survey_completed_committed, locked))
     return locked
 
 

@@ -1,17 +1,16 @@
 """seed_demo's coaching extension, run with the learning and surveys demo data it builds
 on: opportunities reference real demo courses and surveys, completed demo assessments have
-learning tasks and surveys linked by assessment id, and a second run adds nothing."""
+learning tasks and surveys linked to them (coaching's link tables), and a second run adds
+nothing."""
 
 import io
 
 from django.core.management import call_command
 from django_scopes import scope
 
-from coaching.models import CoachingAssessment
+from coaching.models import AssessmentLearningTask, AssessmentSurvey, CoachingAssessment
 from coaching.services import rating_from_score
-from learning.models import LearningTask
 from opportunities.models import CoachingOpportunity
-from surveys.models import SurveyResponse
 from tenancy.models import Organization
 
 
@@ -25,17 +24,16 @@ def _snapshot(organization):
                                                                 "trainee_survey")
         }
         assessment_ids = set(CoachingAssessment.objects.values_list("pk", flat=True))
-        tasks = sorted(LearningTask.objects.filter(assessment_id__isnull=False)
-                       .values_list("pk", "assessment_id"))
-        surveys = sorted(SurveyResponse.objects.filter(assessment_id__isnull=False)
-                         .values_list("pk", "assessment_id", "state", "score"))
+        tasks = sorted(AssessmentLearningTask.objects.values_list("task_id", "assessment_id"))
+        surveys = sorted(AssessmentSurvey.objects.values_list(
+            "response_id", "assessment_id", "response__state", "response__score"))
         ratings = dict(CoachingAssessment.objects.values_list("pk", "rating"))
         coach_survey_ids = dict(CoachingAssessment.objects.values_list("pk",
                                                                         "coach_survey_id"))
-        scored = list(SurveyResponse.objects.filter(
-            assessment_id__isnull=False, state="completed", score__isnull=False,
-            template__audience="coach_about_trainee",
-        ).values_list("assessment_id", "template_id", "score"))
+        scored = list(AssessmentSurvey.objects.filter(
+            response__state="completed", response__score__isnull=False,
+            response__template__audience="coach_about_trainee",
+        ).values_list("assessment_id", "response__template_id", "response__score"))
     return opportunities, assessment_ids, tasks, surveys, ratings, coach_survey_ids, scored
 
 

@@ -13,14 +13,17 @@ from django.utils import timezone
 from django_scopes import scope
 
 from coaching import services
-from coaching.models import CoachingAssessment
+from coaching.models import AssessmentLearningTask, AssessmentSurvey, CoachingAssessment
 from learning.due_dates import add_days
 from learning.models import CourseItem, LearningTask
+from learning.services import assign_course
+from opportunities.models import OpportunityMatch
 from opportunities.services import OpportunityData, OpportunityError, save_opportunity
 from skills.models import Skill, SkillLevel
 from skills.services import award_skill, ensure_level_scale
 from surveys.models import SurveyResponse
 from surveys.services import save_question, save_template, submit_survey
+from tests.work.conftest import ApiClient, make_token
 
 
 @pytest.fixture
@@ -59,17 +62,33 @@ def answers_for(template, *, quality, followed):
 
 
 def tasks(world):
+    """(course, assignee, the assessment that assigned it, assigned by, due, state)."""
     with world.tenant.scope():
-        return list(LearningTask.objects.order_by("id").values_list(
-            "course_item__title", "assigned_to__username", "assessment_id",
-            "assigned_by__username", "due_date", "state"))
+        assessment_of = dict(AssessmentLearningTask.objects.values_list("task_id",
+                                                                        "assessment_id"))
+        return [
+            (title, assignee, assessment_of.get(pk), assigned_by, due, state)
+            for pk, title, assignee, assigned_by, due, state in
+            LearningTask.objects.order_by("id").values_list(
+                "pk", "course_item__title", "assigned_to__username", "assigned_by__username",
+                "due_date", "state")
+        ]
 
 
 def responses(world):
+    """(template, respondent, subject, the assessment it was sent for, that assessment's
+    opportunity, opportunity label, state)."""
     with world.tenant.scope():
-        return list(SurveyResponse.objects.order_by("id").values_list(
-            "template__name", "respondent__username", "subject__username", "assessment_id",
-            "opportunity_id", "opportunity_label", "state"))
+        link = {response: (assessment, opportunity) for response, assessment, opportunity in
+                AssessmentSurvey.objects.values_list("response_id", "assessment_id",
+                                                     "assessment__opportunity_id")}
+        return [
+            (template, respondent, subject, *link.get(pk, (None, None)), label, state)
+            for pk, template, respondent, subject, label, state in
+            SurveyResponse.objects.order_by("id").values_list(
+                "pk", "template__name", "respondent__username", "subject__username",
+                "opportunity_label", "state")
+        ]
 
 
 # --- completion ------------------------------------------------------------------------
@@ -134,6 +153,72 @@ def test_virtual_coach_assigns_training_and_sends_only_the_trainee_survey(kit):
     assert responses(world) == [
         ("Coaching feedback", "agent", "coach", assessment.pk, opportunity.pk,
          "Reassigned three times", "pending"),
+    ]
+
+
+# --- coaching owns the links ------------------------------------------------------------
+
+
+def test_coaching_links_show_on_the_learning_and_opportunity_pages_and_in_the_api(
+        kit, login, client, tenant_b):
+    world = kit
+    opportunity = world.opportunity(virtual_coach_name="Auto coach", courses=[world.firewall],
+                                    trainee_survey=world.trainee_survey)
+    world.push({"external_id": "INC1", "kind": "incident", "team": "Service Desk",
+                "assigned_to": "agent", "reassignment_count": 3})
+    with world.tenant.scope():
+        assessment = CoachingAssessment.objects.select_related("opportunity_match").get()
+        task = LearningTask.objects.get()
+        response = SurveyResponse.objects.get()
+        match = assessment.opportunity_match
+    assert (match.opportunity_id, match.outcome, match.agent_id) == (
+        opportunity.pk, "fired", world.agent.pk)
+    assessment_url = world.tenant.url(f"coaching/assessments/{assessment.pk}/")
+
+    coach = login(world.coach)
+    tasks_page = coach.get(world.tenant.url("learning/tasks/")).content.decode()
+    assert f'<div class="small text-body-secondary">from assessment #{assessment.pk}</div>' \
+        in tasks_page
+    task_page = coach.get(world.tenant.url(f"learning/tasks/{task.pk}/")).content.decode()
+    assert f"by the virtual coach (assessment #{assessment.pk})</dd>" in task_page
+    client.logout()
+    detail = login(world.admin).get(world.tenant.url(f"opportunities/{opportunity.pk}/"))
+    assert f'<a href="{assessment_url}">Assessment opened</a>' in detail.content.decode()
+
+    body = ApiClient(client, make_token(world.tenant)).get(f"assessments/{assessment.pk}").json()
+    assert (body["learning_task_ids"], body["survey_response_ids"]) == ([task.pk],
+                                                                       [response.pk])
+    assert ApiClient(client, make_token(tenant_b)).get(
+        f"assessments/{assessment.pk}").status_code == 404
+
+
+def test_a_redelivered_event_finds_the_assessment_through_its_match(kit):
+    world = kit
+    world.opportunity()
+    world.push({"external_id": "INC1", "kind": "incident", "team": "Service Desk",
+                "assigned_to": "agent", "reassignment_count": 3})
+    with world.tenant.scope():
+        assessment = CoachingAssessment.objects.get()
+        event = assessment.event
+        again = services.open_assessments_for_event(event=event)
+        assert again == [assessment]
+        assert OpportunityMatch.objects.count() == 1
+        assert assessment.opportunity_match_id == OpportunityMatch.objects.get().pk
+
+
+def test_a_completion_links_only_the_tasks_it_created(kit):
+    world = kit
+    with world.tenant.scope():
+        earlier = assign_course(course_item=world.firewall, assignee=world.agent,
+                                assigned_by=world.coach, notify=False)
+    assessment = open_for(world)
+    with world.tenant.scope():
+        services.set_assessment_courses(assessment=assessment, actor=world.coach,
+                                        courses=[world.firewall])
+    walk_to_complete(world, assessment)
+    # The trainee already had the course open: that task stays, nobody's assessment's.
+    assert tasks(world) == [
+        ("Firewall basics", "agent", None, "coach", earlier.due_date, "assigned"),
     ]
 
 

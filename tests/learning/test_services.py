@@ -2,7 +2,6 @@
 dates, completion awarding the course's skills once, cancellation, assessment training."""
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
 from django.core import mail
@@ -13,7 +12,6 @@ from learning.models import CatalogTeam, CourseSkill, LearningTask
 from learning.services import (
     LearningError,
     add_course_to_catalog,
-    assign_assessment_courses,
     assign_course,
     assign_courses,
     cancel_task,
@@ -318,25 +316,3 @@ def test_complete_task_skips_a_retired_skill(world):
         task = assign_course(course_item=world.article, assignee=world.agent, assigned_by=None)
         complete_task(task=task, actor=world.agent)
         assert holdings(world.agent) == [("VPN", "Intermediate", "learning")]
-
-
-# --- the coaching seam ---------------------------------------------------------------
-
-
-def test_assign_assessment_courses_creates_the_trainees_tasks(world):
-    with world.tenant.scope():
-        assessment = SimpleNamespace(
-            pk=77, organization=world.tenant.org, trainee=world.agent, coach=world.coach,
-            courses=["vpn troubleshooting", world.external.pk, "No such course"],
-        )
-        tasks = assign_assessment_courses(assessment)
-        assert sorted((t.course_item.title, t.assessment_id, t.assigned_by, t.assigned_to)
-                      for t in tasks) == [
-            ("Firewalls on Udemy", 77, world.coach, world.agent),
-            ("VPN troubleshooting", 77, world.coach, world.agent),
-        ]
-        assert assign_assessment_courses(assessment) == tasks  # idempotent
-        assert LearningTask.objects.count() == 2
-        assert assign_assessment_courses(SimpleNamespace(
-            pk=78, organization=world.tenant.org, trainee=world.agent, coach=None,
-            courses=[])) == []

@@ -30,8 +30,8 @@ def _answered(world, rating, yes, choice, **kwargs):
 
 
 def test_api_lists_responses_with_scores_filtered_by_template_and_state(world, client, token):
-    done = _answered(world, "4", "na", "Partly", assessment_id=5, opportunity_id=9,
-                     opportunity_label="SLA breaches")
+    done = _answered(world, "4", "na", "Partly", opportunity_label="SLA breaches",
+                     context_label="Assessment #5 · SLA breaches")
     world.send()  # pending coach survey
     world.send(world.trainee_survey, respondent=world.agent, subject=world.coach)
 
@@ -41,11 +41,12 @@ def test_api_lists_responses_with_scores_filtered_by_template_and_state(world, c
     assert len(body["items"]) == 1
     item = body["items"][0]
     assert {k: item[k] for k in ("id", "template", "audience", "state", "respondent", "subject",
-                                 "assessment_id", "opportunity_id", "opportunity_label")} == {
+                                 "opportunity_label", "context_label")} == {
         "id": done.pk, "template": "Coach review", "audience": "coach_about_trainee",
-        "state": "completed", "respondent": "carl", "subject": "abe", "assessment_id": 5,
-        "opportunity_id": 9, "opportunity_label": "SLA breaches",
+        "state": "completed", "respondent": "carl", "subject": "abe",
+        "opportunity_label": "SLA breaches", "context_label": "Assessment #5 · SLA breaches",
     }
+    assert "assessment_id" not in item and "opportunity_id" not in item  # coaching's links
     # (2×75 + 40) / 3 with the N/A answer out of the denominator
     assert Decimal(item["score"]) == Decimal("63.33")
     assert [(a["question"], a["value"], a["not_applicable"],
@@ -63,7 +64,7 @@ def test_api_lists_responses_with_scores_filtered_by_template_and_state(world, c
 
 def test_api_pages_with_a_cursor(world, client, token):
     sent = [world.send(), world.send(world.q_rating.template, subject=world.agent2),
-            world.send(assessment_id=3)]
+            world.send(context_label="Assessment #3")]
 
     first = _get(client, token, "?limit=2").json()
     second = _get(client, token, f"?limit=2&cursor={first['next_cursor']}").json()

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from surveys import hooks
 from surveys.enums import Audience, QuestionKind, ResponseState
+from surveys.extensions import after_survey_completed_committed as after_completed
 from surveys.models import Answer, Question, SurveyResponse
 from surveys.services import (
     SurveyAnswersInvalid,
@@ -47,10 +47,12 @@ def test_dispatch_survey_creates_pending_response_and_mails_a_direct_link(
 ):
     settings.SITE_URL = "https://coach.example.com"
     with django_capture_on_commit_callbacks(execute=True):
-        response = world.send(context_label="INC0042 · password reset", assessment_id=7)
+        response = world.send(context_label="INC0042 · password reset",
+                              opportunity_label="Password resets")
 
     assert response.state == ResponseState.PENDING
-    assert response.assessment_id == 7
+    assert (response.context_label, response.opportunity_label) == (
+        "INC0042 · password reset", "Password resets")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [world.coach.email]
     assert mail.outbox[0].subject == "Survey to take: Coach review"
@@ -60,22 +62,16 @@ def test_dispatch_survey_creates_pending_response_and_mails_a_direct_link(
     assert "INC0042 · password reset" in mail.outbox[0].body
 
 
-def test_dispatch_survey_is_idempotent_per_template_assessment_and_respondent(
-    world, django_capture_on_commit_callbacks
-):
+def test_dispatch_survey_sends_a_new_survey_each_time(world, django_capture_on_commit_callbacks):
+    # Once per assessment is coaching's to keep (tests/coaching/test_learning_surveys.py).
     with django_capture_on_commit_callbacks(execute=True):
-        first = world.send(assessment_id=11)
-        again = world.send(assessment_id=11)
-        other_assessment = world.send(assessment_id=12)
-        trainee = world.send(world.trainee_survey, respondent=world.agent,
-                             subject=world.coach, assessment_id=11)
+        first = world.send()
+        again = world.send()
 
-    assert again.pk == first.pk
-    assert other_assessment.pk != first.pk
-    assert trainee.pk != first.pk
+    assert again.pk != first.pk
     with world.tenant.scope():
-        assert SurveyResponse.objects.count() == 3
-    assert len(mail.outbox) == 3
+        assert SurveyResponse.objects.count() == 2
+    assert len(mail.outbox) == 2
 
 
 def test_dispatch_survey_due_date_defaults_to_tenant_setting(world):
@@ -287,20 +283,20 @@ def test_completion_hook_gets_the_completed_response_after_commit(
     seen = []
 
     def record(response):
-        seen.append((response.pk, response.assessment_id, response.score, response.state))
+        seen.append((response.pk, response.context_label, response.score, response.state))
 
-    hooks.register_completion_hook(record)
+    after_completed.register("test.record", record)
     try:
-        response = world.send(assessment_id=41)
+        response = world.send(context_label="Assessment #41")
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             answer(world, response, q_rating="4", q_yes="yes", q_choice="Partly")
         assert seen == []  # not before commit
         for callback in callbacks:
             callback()
     finally:
-        hooks.unregister_completion_hook(record)
+        after_completed.unregister("test.record")
 
-    assert seen == [(response.pk, 41, Decimal("72.50"), ResponseState.COMPLETED)]
+    assert seen == [(response.pk, "Assessment #41", Decimal("72.50"), ResponseState.COMPLETED)]
 
 
 def test_a_failing_completion_hook_does_not_stop_the_others(
@@ -314,15 +310,15 @@ def test_a_failing_completion_hook_does_not_stop_the_others(
     def record(response):
         seen.append(response.pk)
 
-    hooks.register_completion_hook(broken)
-    hooks.register_completion_hook(record)
+    after_completed.register("test.broken", broken)
+    after_completed.register("test.record", record)
     try:
         response = world.send()
         with django_capture_on_commit_callbacks(execute=True):
             answer(world, response, q_rating="4", q_yes="yes", q_choice="Partly")
     finally:
-        hooks.unregister_completion_hook(broken)
-        hooks.unregister_completion_hook(record)
+        after_completed.unregister("test.broken")
+        after_completed.unregister("test.record")
 
     assert seen == [response.pk]
 

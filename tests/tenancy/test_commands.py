@@ -7,8 +7,8 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
-from tenancy import demo
 from tenancy.demo import DEMO_PASSWORD
+from tenancy.extensions import demo_seeders
 from tenancy.models import (
     ApiToken,
     Invitation,
@@ -178,12 +178,11 @@ def test_seed_demo_creates_acme_and_globex_and_is_idempotent(db, client):
     assert client.get("/o/globex/me/").status_code == 404
 
 
-def test_seed_demo_agents_option_scales_acme(db, monkeypatch):
-    # Only tenancy's people matter here; later apps' demo data (tenancy.demo.EXTENSIONS)
+def test_seed_demo_agents_option_scales_acme(db):
+    # Only tenancy's people matter here; later apps' demo data (tenancy's demo_seeders)
     # is exercised by the full run above.
-    monkeypatch.setattr(demo, "EXTENSIONS", [])
-
-    _run("seed_demo", "--agents", "45", "--quiet-logins")
+    with demo_seeders.replaced():
+        _run("seed_demo", "--agents", "45", "--quiet-logins")
 
     counts = _demo_counts()
     assert (counts["acme"]["agents"], counts["acme"]["members"]) == (45, 52)

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
 from tenancy.models import Membership, Team
-from work import registry
+from work import extensions
 from work.models import WorkEvent, WorkItem, WorkItemSkill
 
 HEADER = ("external_id,kind,number,short_description,state,priority,assignment_group,"
@@ -14,10 +14,8 @@ HEADER = ("external_id,kind,number,short_description,state,priority,assignment_g
 
 @pytest.fixture(autouse=True)
 def free_skill_names():
-    previous = registry.skill_catalog()
-    registry.set_skill_catalog(None)
-    yield
-    registry.set_skill_catalog(previous)
+    with extensions.skill_catalog.replaced():
+        yield
 
 
 def write(tmp_path, text: str | bytes, name="items.csv"):

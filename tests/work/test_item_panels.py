@@ -2,7 +2,7 @@
 
 from django.utils.html import format_html
 
-from work import registry
+from work.extensions import work_item_panels
 from work.services import upsert_work_item
 
 
@@ -11,12 +11,12 @@ def test_registered_item_panel_is_rendered_and_an_empty_one_is_skipped(tenant_a,
     with tenant_a.scope():
         item = upsert_work_item(organization=tenant_a.org,
                                 data={"external_id": "INC9", "kind": "incident"})
-    registry.register_item_panel("test.hello", lambda request, item: format_html(
+    work_item_panels.register("test.hello", lambda request, item: format_html(
         '<div id="hello">Hello {}</div>', item.external_id))
-    registry.register_item_panel("test.nothing", lambda request, item: None)
+    work_item_panels.register("test.nothing", lambda request, item: None)
     try:
         page = login(admin).get(tenant_a.url(f"work/{item.pk}/")).content.decode()
     finally:
-        registry.unregister_item_panel("test.hello")
-        registry.unregister_item_panel("test.nothing")
+        work_item_panels.unregister("test.hello")
+        work_item_panels.unregister("test.nothing")
     assert '<div id="hello">Hello INC9</div>' in page

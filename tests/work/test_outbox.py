@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from work import registry, services
+from work import extensions, services
 from work.demo import seed_work_items
 from work.handlers import RECORD_PROCESSING
 from work.models import HandlerRun, WorkEvent, WorkItem
@@ -15,15 +15,13 @@ from work.models import HandlerRun, WorkEvent, WorkItem
 @pytest.fixture
 def only_handlers():
     """Replace the registered handlers for one test, restoring them afterwards."""
-    saved = dict(registry._HANDLERS)
-    registry._HANDLERS.clear()
+    with extensions.after_work_event_committed.replaced() as handlers:
 
-    def install(**handlers):
-        registry._HANDLERS.update(handlers)
+        def install(**fns):
+            for name, fn in fns.items():
+                handlers.register(name, fn)
 
-    yield install
-    registry._HANDLERS.clear()
-    registry._HANDLERS.update(saved)
+        yield install
 
 
 def write(tenant, count=2):
@@ -116,7 +114,7 @@ def test_sweeper_gives_up_after_the_maximum_dispatches(tenant_a, settings):
 
 
 def test_builtin_handler_is_registered():
-    assert RECORD_PROCESSING in dict(registry.handlers())
+    assert RECORD_PROCESSING in dict(extensions.handlers())
 
 
 def test_demo_seed_creates_varied_items_once(tenant_a):
@@ -127,21 +125,16 @@ def test_demo_seed_creates_varied_items_once(tenant_a):
     teams = [tenant_a.team("Service Desk", manager=coach, members=agents[:2]),
              tenant_a.team("Customer Care", manager=coach, members=agents[2:])]
     people = DemoPeople(coach, [coach], None, None, None, agents, teams)
-    previous = registry.skill_catalog()
-    registry.set_skill_catalog(None)
-    try:
-        with tenant_a.scope():
-            seed_work_items(tenant_a.org, people)
-            seed_work_items(tenant_a.org, people)  # idempotent
-            items = WorkItem.objects.all()
-            kinds = set(items.values_list("kind", flat=True))
-            total = items.count()
-            reassigned = items.filter(reassignment_count__gt=0).count()
-            reopened = items.filter(reopen_count__gt=0).count()
-            escalated = items.filter(escalated=True).count()
-            breached = items.filter(sla_breached=True).count()
-    finally:
-        registry.set_skill_catalog(previous)
+    with extensions.skill_catalog.replaced(), tenant_a.scope():
+        seed_work_items(tenant_a.org, people)
+        seed_work_items(tenant_a.org, people)  # idempotent
+        items = WorkItem.objects.all()
+        kinds = set(items.values_list("kind", flat=True))
+        total = items.count()
+        reassigned = items.filter(reassignment_count__gt=0).count()
+        reopened = items.filter(reopen_count__gt=0).count()
+        escalated = items.filter(escalated=True).count()
+        breached = items.filter(sla_breached=True).count()
     assert total == 400
     assert kinds >= {"incident", "request", "case", "call", "chat", "email"}
     assert min(reassigned, reopened, escalated, breached) > 0

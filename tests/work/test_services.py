@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tenancy.models import Membership
-from work import registry, services
+from work import extensions, services
 from work.enums import EventType
 from work.models import WorkEvent, WorkItem, WorkItemSkill
 
@@ -16,10 +16,8 @@ T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 def free_skill_names():
     """Test work's own rules for skill names: no catalogue registered (the skills app may
     register one; its contract is tested in test_upsert_asks_the_skill_catalogue)."""
-    previous = registry.skill_catalog()
-    registry.set_skill_catalog(None)
-    yield
-    registry.set_skill_catalog(previous)
+    with extensions.skill_catalog.replaced():
+        yield
 
 
 def upsert(tenant, *items, **kwargs):
@@ -253,7 +251,7 @@ class FakeCatalog:
 
 def test_upsert_asks_the_skill_catalogue(tenant_a):
     catalog = FakeCatalog()
-    registry.set_skill_catalog(catalog)
+    extensions.skill_catalog.register("test", catalog)
     with pytest.raises(services.WorkItemsInvalid) as excinfo:
         upsert(tenant_a, {"external_id": "K1", "kind": "incident", "skills": ["vpn", "Kerberos"]})
     assert errors_of(excinfo) == [

@@ -7,16 +7,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
 
 from skills.services import save_skill
-from work import registry, services
+from work import extensions, services
 from work.models import WorkImport, WorkItem
 
 
 @pytest.fixture(autouse=True)
 def free_skill_names():
-    previous = registry.skill_catalog()
-    registry.set_skill_catalog(None)
-    yield
-    registry.set_skill_catalog(previous)
+    with extensions.skill_catalog.replaced():
+        yield
 
 
 def seed(tenant, count: int, **fields):

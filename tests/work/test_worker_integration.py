@@ -23,7 +23,7 @@ from django.db import connection
 from django_scopes import scopes_disabled
 
 from config.celery import app as celery_app
-from work import registry
+from work import extensions
 from work.models import HandlerRun, WorkEvent
 from work.tasks import process_work_events
 
@@ -163,7 +163,7 @@ def test_api_batch_is_processed_once_by_a_real_worker(client, tenant_a, start_wo
         events = list(WorkEvent.objects.order_by("id").values_list("id", "type", "dispatch_count"))
     assert [t for _id, t, _n in events] == ["created"] * 40 + ["resolved"] * 10
     assert {n for _id, _t, n in events} == {1}  # delivered by the after-commit dispatch
-    expected = sorted(name for name, _handler in registry.handlers())
+    expected = sorted(name for name, _handler in extensions.handlers())
     assert "work.record_processing" in expected
     runs = _handler_runs_per_event()
     assert runs == {event_id: expected for event_id, _t, _n in events}
@@ -202,5 +202,5 @@ def test_sweeper_processes_events_written_while_the_broker_was_down(
         dispatch_counts = set(WorkEvent.objects.values_list("dispatch_count", flat=True))
         event_ids = list(WorkEvent.objects.values_list("id", flat=True))
     assert min(dispatch_counts) >= 2  # every event came back through the sweeper
-    expected = sorted(name for name, _handler in registry.handlers())
+    expected = sorted(name for name, _handler in extensions.handlers())
     assert _handler_runs_per_event() == {event_id: expected for event_id in event_ids}

@@ -17,7 +17,7 @@ from django_scopes import scopes_disabled
 
 from tenancy.models import Organization
 
-from .. import registry
+from .. import extensions
 from ..models import HandlerRun, WorkEvent
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def process_work_event(*, organization: Organization, event_id: int) -> bool:
 
 
 def _process_chunk(organization: Organization, event_ids: list[int]) -> int:
-    handlers = registry.handlers()
+    handlers = extensions.handlers()
     with transaction.atomic():
         events = list(
             WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))

@@ -27,7 +27,7 @@ from tenancy.enums import Role
 from tenancy.models import Membership, Organization, Team, User
 from tenancy.services import add_member, create_account, save_team
 
-from .. import registry
+from .. import extensions
 from ..enums import DONE_STATES, OPEN_STATES, EventType, WorkState
 from ..models import WorkEvent, WorkItem, WorkItemSkill
 from .cleaning import ITEM_FIELDS, USER_FIELDS, ItemError, clean_item
@@ -164,7 +164,7 @@ def _plan(organization: Organization, items: Sequence[Any], *, create_missing: b
     missing_teams = set(first_spelling.values())
     missing_users = {r for r in user_refs if users.get(r) is None}
     skill_names = {name for _, d in cleaned for name, _level in d.get("skills", ())}
-    catalog = registry.skill_catalog()
+    catalog = extensions.skill_catalog.one()
     missing_skills = set(catalog.unknown(organization, skill_names)) if catalog else set()
 
     queryset = WorkItem.objects.filter(
@@ -214,7 +214,7 @@ def _create_missing(organization: Organization, plan: _Plan) -> None:
         add_member(organization=organization, user=user, roles=[Role.AGENT])
         plan.users[ref] = user
     if plan.missing_skills:
-        catalog = registry.skill_catalog()
+        catalog = extensions.skill_catalog.one()
         if catalog is not None:
             catalog.create(organization, sorted(plan.missing_skills))
 
@@ -379,7 +379,7 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
                           minimum_level=level)
             for key, pairs in skill_rows.items() for name, level in pairs
         ], batch_size=MAX_BATCH)
-        catalog = registry.skill_catalog()
+        catalog = extensions.skill_catalog.one()
         if catalog is not None:
             catalog.replace_requirements(
                 organization, {by_id[key].pk: pairs for key, pairs in skill_rows.items()}

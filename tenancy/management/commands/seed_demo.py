@@ -1,7 +1,7 @@
 """Seed the demo tenants: ``acme`` (3 teams, coaches, agents…) and a small ``globex``.
 
 Idempotent: running it again finds what exists and adds only what is missing. Later
-features extend the demo through :data:`tenancy.demo.EXTENSIONS`.
+features extend the demo through :data:`tenancy.extensions.demo_seeders`.
 """
 
 from django.core.management.base import BaseCommand

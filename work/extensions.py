@@ -1,0 +1,77 @@
+"""Work's extension points, filled by the features above ``work`` from their
+``AppConfig.ready`` (see :class:`tenancy.extensions.Registry`).
+
+* :data:`after_work_event_committed` — coaching opportunities, the recommender and routing
+  react to work events::
+
+      from work.extensions import after_work_event_committed
+
+      @after_work_event_committed.register("opportunities.evaluate")
+      def evaluate(event): ...
+
+  The key is the handler's stable name (the key of its run records). After the event's
+  transaction committed, the outbox worker (:func:`work.services.process_work_events`)
+  calls every handler once per event, in a savepoint with the record of the run, so a
+  handler's writes and its "done" mark commit together; a handler that raises is logged,
+  recorded on the run and retried later — the event itself stays.
+
+* :data:`skill_catalog` — work items name the skills they required. Work keeps the names
+  as the source sent them (``WorkItemSkill``: change detection, history). The skills app
+  registers one catalogue: ingest asks it which names are unknown (an error, or created
+  with ``create_missing``) and hands it the requirements to link to real skills, inside
+  the ingest transaction. Without a catalogue any name is accepted as it is.
+
+* :data:`predicted_skills` — one provider ``fn(item_ids) -> {item_id: [{"skill", "score"}]}``
+  the work-item API adds to each item (the recommender's predictions).
+
+* :data:`work_item_panels` — a card on the work-item page (routing's "Suggested agents"):
+  ``fn(request, item)`` returns rendered HTML, or ``None`` to show nothing for this user or
+  item. Shown in key order.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol
+
+from tenancy.extensions import Registry
+
+if TYPE_CHECKING:
+    from tenancy.models import Organization
+
+    from .models import WorkEvent
+
+Handler = Callable[["WorkEvent"], None]
+ItemPanel = Callable[..., "str | None"]
+PredictedSkills = Callable[[list[int]], dict[int, list[dict]]]
+
+
+class SkillCatalog(Protocol):
+    def unknown(self, organization: "Organization", names: Iterable[str]) -> set[str]:
+        """The names (as given) that are not skills of the organization."""
+
+    def create(self, organization: "Organization", names: Iterable[str]) -> None:
+        """Create skills with these names."""
+
+    def replace_requirements(
+        self, organization: "Organization", requirements: dict[int, list[tuple[str, int | None]]]
+    ) -> None:
+        """Make each work item (by id) require exactly these (skill name, minimum level rank).
+
+        Called in the ingest transaction, so the catalogue's links commit with the item.
+        """
+
+
+after_work_event_committed: Registry[Handler] = Registry("work.after_work_event_committed")
+skill_catalog: Registry[SkillCatalog] = Registry("work.skill_catalog")
+predicted_skills: Registry[PredictedSkills] = Registry("work.predicted_skills")
+work_item_panels: Registry[ItemPanel] = Registry("work.work_item_panels")
+
+
+def handlers() -> list[tuple[str, Handler]]:
+    """The event handlers in a stable order (by name), as the outbox runs them."""
+    return sorted(after_work_event_committed.items())
+
+
+def item_panels(request, item) -> list[str]:
+    """The panels' HTML for this request and item, in key order, empty ones left out."""
+    rendered = (fn(request, item) for _key, fn in sorted(work_item_panels.items()))
+    return [html for html in rendered if html]
