@@ -4,7 +4,7 @@
 from django import forms
 from django.contrib import admin
 
-from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
+from tenancy.admin_mixins import RecordAdminMixin, TenantAdminMixin, TenantInlineMixin
 
 from . import conditions
 from .fields import work_item_fields
@@ -97,12 +97,9 @@ class CoachingOpportunityAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OpportunityMatch)
-class OpportunityMatchAdmin(TenantAdminMixin, admin.ModelAdmin):
+class OpportunityMatchAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["opportunity", "work_item", "agent", "outcome", "matched_at"]
     list_filter = ["outcome"]
     readonly_fields = ["opportunity", "work_item", "event", "agent", "outcome", "matched_at"]
-
-    def has_add_permission(self, request, *args):
-        return False
 
 
