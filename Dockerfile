@@ -19,6 +19,8 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
     EMAIL_URL=smtp://localhost:25 \
     python manage.py collectstatic --noinput
 
+# MEDIA_ROOT: uploads waiting for a worker (a volume shared by web and worker in compose).
+RUN mkdir -p /app/media && chown coachdesk /app/media
 USER coachdesk
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

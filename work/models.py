@@ -5,6 +5,8 @@ Every write goes through :mod:`work.services`; these classes only hold data and 
 constraints.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -131,6 +133,9 @@ class WorkEvent(TenantModel):
     ``changes`` maps each changed field to ``[old, new]`` (users by username, the team by
     name, dates in ISO 8601). ``processed_at`` is set once every registered handler has
     run; the sweeper re-dispatches events whose ``dispatched_at`` is older than a minute.
+    ``attempts`` counts the worker's tries; after a failed one ``last_error`` says why and
+    ``retry_at`` when the sweeper may send the event again (exponential backoff), until
+    ``WORK_EVENT_MAX_ATTEMPTS`` tries have failed and an operator has to look.
     """
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="events")
@@ -141,6 +146,8 @@ class WorkEvent(TenantModel):
     dispatched_at = models.DateTimeField(default=timezone.now, editable=False)
     dispatch_count = models.PositiveIntegerField(default=1, editable=False)
     processed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    retry_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
 
     class Meta:
@@ -174,15 +181,20 @@ class HandlerRun(TenantModel):
         return f"{self.handler} on event {self.event_id}"
 
 
+def _import_path(work_import: "WorkImport", filename: str) -> str:
+    return f"work-imports/{work_import.organization_id}/{uuid.uuid4().hex}.csv"
+
+
 class WorkImport(TenantModel):
     """A CSV file uploaded in the browser and imported by a Celery job, all or nothing.
 
-    The file is kept in the database (not on a shared disk) so any worker can read it; it
-    is emptied when the job finishes.
+    The row and the file (under ``MEDIA_ROOT``, which web and workers share) are saved
+    before the job is enqueued, so a broker outage delays the import but never loses it:
+    the sweeper re-sends queued imports. The file is deleted when the job finishes.
     """
 
     filename = models.CharField(max_length=255)
-    content = models.BinaryField(editable=False)
+    file = models.FileField(upload_to=_import_path, max_length=255, blank=True, editable=False)
     size = models.PositiveBigIntegerField(default=0)
     create_missing = models.BooleanField(default=False)
     dry_run = models.BooleanField(default=False)
@@ -194,6 +206,8 @@ class WorkImport(TenantModel):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    dispatched_at = models.DateTimeField(default=timezone.now, editable=False)
+    dispatch_count = models.PositiveIntegerField(default=1, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     rows = models.PositiveIntegerField(default=0)

@@ -97,8 +97,7 @@ def agents_for_filter(organization: Organization) -> QuerySet[User]:
 def recent_imports(organization: Organization, limit: int = 10) -> QuerySet[WorkImport]:
     return (
         WorkImport.objects.filter(organization=organization)
-        .select_related("created_by")
-        .defer("content")[:limit]
+        .select_related("created_by")[:limit]
     )
 
 
@@ -106,6 +105,5 @@ def work_import(organization: Organization, pk: int) -> WorkImport:
     return (
         WorkImport.objects.filter(organization=organization)
         .select_related("created_by")
-        .defer("content")
         .get(pk=pk)
     )

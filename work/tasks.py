@@ -20,6 +20,11 @@ def sweep_unprocessed_events() -> int:
     return services.redispatch_stale_events()
 
 
+@shared_task(name="work.sweep_queued_imports")
+def sweep_queued_imports() -> int:
+    return services.redispatch_queued_imports()
+
+
 @shared_task(name="work.run_import")
 def run_work_import(*, organization_id: int, work_import_id: int) -> str | None:
     with organization_scope(organization_id) as organization:
@@ -29,4 +34,6 @@ def run_work_import(*, organization_id: int, work_import_id: int) -> str | None:
         return work_import.status if work_import else None
 
 
-__all__ = ["process_work_events", "run_work_import", "sweep_unprocessed_events"]
+__all__ = [
+    "process_work_events", "run_work_import", "sweep_queued_imports", "sweep_unprocessed_events",
+]

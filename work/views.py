@@ -49,8 +49,8 @@ def work_import_new(request):
         upload = form.cleaned_data["file"]
         try:
             work_import = services.start_work_import(
-                organization=request.organization, filename=upload.name,
-                content=upload.read(), create_missing=form.cleaned_data["create_missing"],
+                organization=request.organization, upload=upload,
+                create_missing=form.cleaned_data["create_missing"],
                 dry_run=form.cleaned_data["dry_run"], created_by=request.user,
             )
         except services.ImportRefused as refused:

@@ -42,8 +42,9 @@ def sampled_in(*, opportunity_id: int, event_id: int, sample_rate: int) -> bool:
 
 def open_assessments_for_event(*, event: WorkEvent) -> list[CoachingAssessment]:
     """Evaluate every active opportunity of the event's tenant; return the assessments
-    opened (or found, for a re-delivered event). Locks the agent's membership row while
-    deciding, so concurrent events of one agent respect the suppression window."""
+    opened (or found, for a re-delivered event). For an opportunity with a suppression
+    window, locks the agent's membership row (that row only, ``FOR NO KEY UPDATE``) while
+    deciding, so concurrent events of one agent respect the window."""
     item = event.work_item
     candidates = [
         o for o in active_opportunities(event.organization_id)
@@ -89,10 +90,16 @@ def _handle_match(event: WorkEvent, item: WorkItem,
     if agent is None:
         log(MatchOutcome.NO_AGENT)
         return None
-    membership = (
-        Membership.objects.select_for_update()
-        .filter(organization_id=event.organization_id, user=agent).first()
-    )
+    memberships = Membership.objects.filter(
+        organization_id=event.organization_id, user=agent
+    ).order_by()  # no ordering through the user table: that would lock user rows too
+    if opportunity.suppress_days:
+        # Only the suppression window is decided across events: lock the membership row
+        # alone (FOR NO KEY UPDATE of it, never of the user row the API's foreign-key
+        # checks share-lock). Everything else is decided by the unique constraint on
+        # (opportunity, event, trainee).
+        memberships = memberships.select_for_update(of=("self",), no_key=True)
+    membership = memberships.first()
     if membership is None:
         log(MatchOutcome.NO_AGENT)
         return None

@@ -149,6 +149,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files waiting for a worker (CSV imports). Never served over HTTP; web and workers
+# must share this directory (a volume in docker compose).
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 
 # E-mail: console by default; EMAIL_URL such as smtp+tls://user:pass@host:587 in production.
 # Django 6.1's MAILERS replaces the EMAIL_* settings.
@@ -192,11 +195,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One deployment per queue name when several share a Redis server.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# A broker outage must not hold a web request: enqueueing gives up within about a second
+# (every enqueue is recorded in the database first and a beat sweeper sends it later), and
+# no caller waits on task results, so none are stored (no result-store round trip).
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.3
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.3}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.3
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
 
 # Work items: the outbox sweeper re-dispatches events still unprocessed this long after
 # their last dispatch, and gives up on an event after this many dispatches.
 WORK_EVENT_REDISPATCH_AFTER_SECONDS = env_int("WORK_EVENT_REDISPATCH_AFTER_SECONDS", 60, minimum=1)
 WORK_EVENT_MAX_DISPATCHES = env_int("WORK_EVENT_MAX_DISPATCHES", 20, minimum=1)
+# An event whose handlers fail is retried with exponential backoff (the redispatch delay,
+# doubled per failed try, at most an hour) until this many tries have failed.
+WORK_EVENT_MAX_ATTEMPTS = env_int("WORK_EVENT_MAX_ATTEMPTS", 10, minimum=1)
 WORK_SWEEP_INTERVAL_SECONDS = env_int("WORK_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 # Request bodies. MAX_REQUEST_BODY_BYTES: the largest body without a file (the API takes
@@ -220,6 +237,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "work-sweep-unprocessed-events": {
         "task": "work.sweep_unprocessed_events",
+        "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
+    },
+    "work-sweep-queued-imports": {
+        "task": "work.sweep_queued_imports",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
     },
     # Learning reminders (due tomorrow, overdue): hourly, each sent once per due date.

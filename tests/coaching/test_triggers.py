@@ -3,6 +3,10 @@ exemption and coach assignment; the virtual coach completes at once."""
 
 from datetime import timedelta
 
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -221,3 +225,29 @@ def test_virtual_coach_completes_at_once_and_awards_skills(world):
         ("", "open", "Opportunity “Reassigned three times”"),
         ("open", "closed_complete", "Virtual coach Auto coach"),
     ]
+
+
+def _membership_locks(queries) -> list[str]:
+    return [q["sql"] for q in queries
+            if 'FROM "tenancy_membership"' in q["sql"] and " FOR " in q["sql"]]
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks are PostgreSQL's (SQLite locks the whole database)",
+)
+def test_trigger_locks_only_the_membership_row_and_only_for_a_suppression_window(world):
+    """Locking the user row too (through an ORDER BY on the user table) collided with the
+    API's foreign-key checks on that row: deadlocks under load (issue 12, item 2)."""
+    world.opportunity(name="Any reassignment", suppress_days=0)
+    with CaptureQueriesContext(connection) as without_window:
+        world.push(item("INC1", reassignment_count=3))
+    world.opportunity(name="Once a fortnight", suppress_days=14)
+    with CaptureQueriesContext(connection) as with_window:
+        world.push(item("INC2", reassignment_count=3))
+    assert _membership_locks(without_window.captured_queries) == []
+    [lock] = _membership_locks(with_window.captured_queries)
+    assert lock.startswith('SELECT "tenancy_membership"."id"')
+    assert lock.endswith('FOR NO KEY UPDATE OF "tenancy_membership"')
+    assert "tenancy_user" not in lock
+    assert [row[3] for row in assessments(world)] == ["INC1", "INC2", "INC2"]

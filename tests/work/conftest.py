@@ -43,3 +43,10 @@ def api_a(client, token_a):
 @pytest.fixture
 def api_b(client, tenant_b):
     return ApiClient(client, make_token(tenant_b))
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded import files go to a directory of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return settings.MEDIA_ROOT

@@ -9,22 +9,30 @@
 Each test runs its worker on a queue of its own, against this run's test database.
 """
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_scopes import scopes_disabled
 
+from coaching.models import CoachingAssessment
 from config.celery import app as celery_app
+from opportunities.models import OpportunityMatch
+from opportunities.services import OpportunityData, save_opportunity
 from work import extensions
-from work.models import HandlerRun, WorkEvent
+from work.models import HandlerRun, WorkEvent, WorkImport, WorkItem
 from work.tasks import process_work_events
 
 from .conftest import ApiClient, make_token
@@ -98,6 +106,7 @@ def start_worker(queue, tmp_path):
             "CELERY_QUEUE": queue,
             "WORK_SWEEP_INTERVAL_SECONDS": "1",
             "WORK_EVENT_REDISPATCH_AFTER_SECONDS": "2",
+            "MEDIA_ROOT": settings.MEDIA_ROOT,
         }
         command = [str(CELERY), "-A", "config", "worker", "-Q", queue, "-c", "2",
                    "-n", f"{queue}@%h", "--loglevel=INFO", "--without-gossip",
@@ -172,7 +181,8 @@ def test_api_batch_is_processed_once_by_a_real_worker(client, tenant_a, start_wo
     with scopes_disabled():
         ran_at = sorted(HandlerRun.objects.values_list("id", "ran_at"))
     again = process_work_events.apply_async(
-        kwargs={"organization_id": tenant_a.org.pk, "event_ids": [e[0] for e in events]}
+        kwargs={"organization_id": tenant_a.org.pk, "event_ids": [e[0] for e in events]},
+        ignore_result=False,
     )
     assert again.get(timeout=30) == 0
     with scopes_disabled():
@@ -204,3 +214,120 @@ def test_sweeper_processes_events_written_while_the_broker_was_down(
     assert min(dispatch_counts) >= 2  # every event came back through the sweeper
     expected = sorted(name for name, _handler in extensions.handlers())
     assert _handler_runs_per_event() == {event_id: expected for event_id in event_ids}
+
+
+def _post_json(url: str, token: str, payload) -> int:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_concurrent_batches_and_a_worker_do_not_deadlock(
+    live_server, tenant_a, start_worker, tmp_path
+):
+    """30 batches of 100 items arrive at once while a worker runs the trigger pipeline on
+    the same agents: every batch is accepted and every event is processed exactly once."""
+    coach = tenant_a.member("coach", username="coach")
+    agents = [tenant_a.member("agent", username=f"agent{i}") for i in range(10)]
+    tenant_a.team("Desk", manager=coach, members=agents)
+    with tenant_a.scope():
+        for name, suppress_days in (("Every change", 0), ("Once a week", 7)):
+            save_opportunity(organization=tenant_a.org, data=OpportunityData(
+                name=name, fires_on="any", suppress_days=suppress_days,
+                condition={"field": "reassignment_count", "op": "gte", "value": 0},
+            ))
+    token = make_token(tenant_a)
+    url = f"{live_server.url}/api/v1/work-items"
+    # A shared pool of items every batch also updates, so batches and the worker meet on
+    # the same items, agents and memberships.
+    pool = [{"external_id": f"P{i}", "kind": "incident", "team": "Desk",
+             "assigned_to": f"agent{i % 10}"} for i in range(300)]
+    assert _post_json(url, token, pool[:150]) == 200
+    assert _post_json(url, token, pool[150:]) == 200
+    start_worker()
+
+    def batch(k: int) -> list[dict]:
+        new = [{"external_id": f"B{k}-{i}", "kind": "incident", "team": "Desk",
+                "assigned_to": f"agent{(k + i) % 10}"} for i in range(50)]
+        updates = [{"external_id": f"P{(k * 50 + i) % 300}", "short_description": f"batch {k}",
+                    "assigned_to": f"agent{(k + i + 1) % 10}"} for i in range(50)]
+        return new + updates
+
+    with ThreadPoolExecutor(max_workers=30) as pool_executor:
+        statuses = list(pool_executor.map(lambda k: _post_json(url, token, batch(k)), range(30)))
+    assert statuses == [200] * 30
+
+    with scopes_disabled():
+        total = WorkEvent.objects.count()
+    assert total == 300 + 30 * 100
+    _wait_until_processed(total, tmp_path, timeout=300)
+    expected = sorted(name for name, _handler in extensions.handlers())
+    with scopes_disabled():
+        assert HandlerRun.objects.count() == total * len(expected)
+        event_ids = list(WorkEvent.objects.values_list("id", flat=True))
+        # Each event was tried once and never failed (no deadlock victim among them).
+        assert set(WorkEvent.objects.values_list("attempts", "last_error")) == {(1, "")}
+        assert OpportunityMatch.objects.count() == total * 2
+        assert CoachingAssessment.objects.count() == total + 10  # + one per agent a week
+    assert _handler_runs_per_event() == {event_id: expected for event_id in event_ids}
+
+
+def test_broker_outage_answers_fast_and_the_sweepers_finish_the_work_later(
+    client, tenant_a, start_worker, broker_down, settings, tmp_path
+):
+    """Redis is unreachable (broker and cache): API writes and a CSV upload are recorded
+    and answered at once, the import's page says it is queued; once Redis is back a worker
+    with beat processes the events and runs the import."""
+    admin = tenant_a.member("org_admin")
+    api = ApiClient(client, make_token(tenant_a))
+    down, up = broker_down
+    caches = settings.CACHES
+    down()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:9/0"}}
+    seconds = []
+    for n in range(5):
+        started = time.monotonic()
+        response = api.post("work-items", _batch(f"OUT{n}-", 20, kind="case"))
+        seconds.append(time.monotonic() - started)
+        assert response.status_code == 200
+    assert max(seconds) < 1, seconds
+
+    client.force_login(admin)
+    started = time.monotonic()
+    response = client.post(tenant_a.url("work/import/"), {"file": SimpleUploadedFile(
+        "items.csv", b"external_id,kind\nCSV1,incident\nCSV2,chat\n", content_type="text/csv",
+    )})
+    assert time.monotonic() - started < 1
+    with scopes_disabled():
+        work_import = WorkImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == tenant_a.url(f"work/import/{work_import.pk}/")
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "Queued" in page.content.decode() and "Waiting for a worker" in page.content.decode()
+
+    settings.CACHES = caches
+    up()
+    start_worker(beat=True)
+    _wait_until_processed(100 + 2, tmp_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        work_import.refresh_from_db()
+        if work_import.is_finished:
+            break
+        time.sleep(0.25)
+    assert (work_import.status, work_import.created_count, work_import.dispatch_count > 1) == (
+        "succeeded", 2, True
+    )
+    with scopes_disabled():
+        assert sorted(WorkItem.objects.filter(external_id__startswith="CSV")
+                      .values_list("external_id", flat=True)) == ["CSV1", "CSV2"]
+    page = client.get(response["Location"]).content.decode()
+    assert "Imported: created 2, updated 0, unchanged 0 of 2 rows" in page

@@ -1,17 +1,26 @@
 """The outbox: hand work events to the registered handlers, once each, and never lose one.
 
 Events are written with the change (see :mod:`work.services.items`) and dispatched after
-commit. If the broker is down the dispatch fails quietly; the sweeper
+commit. If the broker is down the dispatch fails quickly and quietly; the sweeper
 (:func:`redispatch_stale_events`, a beat task) re-sends every event still unprocessed a
 minute after its last dispatch.
+
+Each event is processed in a transaction of its own, so one bad event (a handler that
+raises, a value that cannot be read) never holds back the others: its error and attempt
+count are recorded on the event, and the sweeper retries it with exponential backoff until
+``WORK_EVENT_MAX_ATTEMPTS`` tries have failed (then it waits for an operator, who sees it
+in the admin and can retry it there).
 """
 
+import contextlib
 import logging
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -23,11 +32,13 @@ from ..models import HandlerRun, WorkEvent
 logger = logging.getLogger(__name__)
 
 DISPATCH_CHUNK = 1000
+MAX_RETRY_DELAY = timedelta(hours=1)
 
 
 def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
     """Enqueue processing of the events (after commit). A broker error is logged, not
-    raised: the write is committed and the sweeper will send the events again."""
+    raised: the write is committed and the sweeper will send the events again. Celery's
+    settings bound the attempt to well under a second."""
     from ..tasks import process_work_events
 
     for start in range(0, len(event_ids), DISPATCH_CHUNK):
@@ -35,7 +46,6 @@ def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
         try:
             process_work_events.apply_async(
                 kwargs={"organization_id": organization_id, "event_ids": chunk},
-                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
             )
         except Exception:
             logger.warning(
@@ -44,23 +54,30 @@ def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
             )
 
 
-PROCESS_CHUNK = 100
-
-
 def process_work_events(*, organization: Organization, event_ids: list[int]) -> int:
     """Run every registered handler that has not yet run for each event; return how many
     events got processed now.
 
-    Works in transactions of up to 100 events. The events are locked (``FOR UPDATE SKIP
-    LOCKED``: events a concurrent worker holds are left to it). Each handler runs in a
-    savepoint; its :class:`HandlerRun` row, whose unique key (event, handler) keeps a
-    handler to one run per event, commits in the same transaction as the handler's writes.
-    A failing handler is logged and recorded in ``last_error``; the event stays unprocessed
-    and the sweeper later retries only the handlers that did not finish.
+    Each event gets a transaction of its own: the event row is locked (``FOR UPDATE SKIP
+    LOCKED``: an event a concurrent worker holds is left to it), each handler runs in a
+    savepoint, and the :class:`HandlerRun` rows, whose unique key (event, handler) keeps a
+    handler to one run per event, commit with the handlers' writes. Locks are held for
+    one event only, so the worker never holds a row the API waits for while it waits for
+    another. A failing handler, or an event that cannot even be read, is logged; the
+    event records the error, its attempt count and when to retry (see
+    :func:`redispatch_stale_events`), the handlers that finished are not run again, and
+    the other events go on.
     """
+    handlers = extensions.handlers()
     processed = 0
-    for start in range(0, len(event_ids), PROCESS_CHUNK):
-        processed += _process_chunk(organization, event_ids[start:start + PROCESS_CHUNK])
+    with _commits_without_waiting_for_the_disk():
+        for event_id in sorted(set(event_ids)):
+            try:
+                processed += _process_event(organization, event_id, handlers)
+            except Exception as error:
+                # Its transaction rolled back (a value that cannot be read, say).
+                logger.exception("Work event %s could not be processed", event_id)
+                _record_failure(organization, event_id, [f"processing: {error!r}"])
     return processed
 
 
@@ -69,47 +86,109 @@ def process_work_event(*, organization: Organization, event_id: int) -> bool:
     return process_work_events(organization=organization, event_ids=[event_id]) == 1
 
 
-def _process_chunk(organization: Organization, event_ids: list[int]) -> int:
-    handlers = extensions.handlers()
+def retry_delay(attempts: int) -> timedelta:
+    """How long a failed event waits before the next try: the redispatch delay, doubled
+    per failed try, at most an hour."""
+    base = settings.WORK_EVENT_REDISPATCH_AFTER_SECONDS
+    return min(timedelta(seconds=base * 2 ** min(attempts - 1, 20)), MAX_RETRY_DELAY)
+
+
+def _process_event(organization: Organization, event_id: int, handlers) -> bool:
     with transaction.atomic():
-        events = list(
+        event = (
             WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("work_item")
-            .filter(organization=organization, pk__in=event_ids, processed_at__isnull=True)
-            .order_by("pk")
+            .filter(organization=organization, pk=event_id, processed_at__isnull=True)
+            .first()
         )
-        if not events:
-            return 0
-        done: set[tuple[int, str]] = set(
-            HandlerRun.objects.filter(event__in=events).values_list("event_id", "handler")
-        )
-        runs, finished, failed = [], [], []
-        for event in events:
-            failures = []
-            for name, handler in handlers:
-                if (event.pk, name) in done:
-                    continue
-                try:
-                    with transaction.atomic():
-                        handler(event)
-                except Exception as error:
-                    logger.exception("Handler %s failed on work event %s", name, event.pk)
-                    failures.append(f"{name}: {error!r}")
-                else:
-                    runs.append(HandlerRun(organization=organization, event=event, handler=name))
-            if failures:
-                event.last_error = "\n".join(failures)[:10_000]
-                failed.append(event)
+        if event is None:
+            return False  # processed already, another tenant's, or held by another worker
+        done = set()
+        if event.attempts:
+            done = set(HandlerRun.objects.filter(event=event).values_list("handler", flat=True))
+        failures, runs = [], []
+        for name, handler in handlers:
+            if name in done:
+                continue
+            try:
+                with transaction.atomic():
+                    handler(event)
+            except Exception as error:
+                logger.exception("Handler %s failed on work event %s", name, event_id)
+                failures.append(f"{name}: {error!r}")
             else:
-                finished.append(event.pk)
+                runs.append(HandlerRun(organization=organization, event=event, handler=name))
         HandlerRun.objects.bulk_create(runs)
-        if finished:
-            WorkEvent.objects.filter(pk__in=finished).update(
-                processed_at=timezone.now(), last_error=""
+        if failures:
+            _record_failure(organization, event_id, failures, attempts=event.attempts)
+            return False
+        WorkEvent.objects.filter(pk=event_id).update(
+            processed_at=timezone.now(), attempts=event.attempts + 1, retry_at=None,
+            last_error="",
+        )
+        return True
+
+
+def _record_failure(organization: Organization, event_id: int, failures: list[str], *,
+                    attempts: int | None = None) -> None:
+    """Count a failed try on the event, with its errors and the time of the next one."""
+    with transaction.atomic():
+        if attempts is None:  # the event's own transaction rolled back: claim it again
+            attempts = (
+                WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(organization=organization, pk=event_id, processed_at__isnull=True)
+                .values_list("attempts", flat=True).first()
             )
-        if failed:
-            WorkEvent.objects.bulk_update(failed, ["last_error"])
-    return len(finished)
+            if attempts is None:
+                return
+        attempts += 1
+        retry_at: datetime | None = timezone.now() + retry_delay(attempts)
+        if attempts >= settings.WORK_EVENT_MAX_ATTEMPTS:
+            retry_at = None
+            logger.error("Work event %s failed %d times; it is left for an operator.",
+                         event_id, attempts)
+        WorkEvent.objects.filter(pk=event_id).update(
+            attempts=attempts, retry_at=retry_at, last_error="\n".join(failures)[:10_000]
+        )
+
+
+@contextmanager
+def _commits_without_waiting_for_the_disk():
+    """A transaction per event would otherwise wait for a disk flush per event. Losing the
+    last commits in a database crash is harmless here: an event's handler writes and its
+    run records are lost together, and the sweeper sends the event again."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def retry_work_events(*, organization: Organization, event_ids: list[int]) -> int:
+    """Give unprocessed events (failed, or given up on) a fresh series of attempts and
+    send them now; return how many. Their last error stays until a try succeeds.
+
+    Side effects: resets ``attempts`` and ``retry_at``, counts a dispatch, and enqueues the
+    events after commit.
+    """
+    with transaction.atomic():
+        ids = list(
+            WorkEvent.objects.filter(organization=organization, pk__in=event_ids,
+                                     processed_at__isnull=True)
+            .order_by("pk").values_list("pk", flat=True)
+        )
+        if ids:
+            WorkEvent.objects.filter(pk__in=ids).update(
+                attempts=0, retry_at=None, dispatched_at=timezone.now(),
+                dispatch_count=F("dispatch_count") + 1,
+            )
+            transaction.on_commit(partial(dispatch_events, organization.pk, ids))
+    return len(ids)
 
 
 def redispatch_stale_events(
@@ -118,8 +197,9 @@ def redispatch_stale_events(
     """Send again every event left unprocessed since its last dispatch (all tenants).
 
     Claims the events with ``FOR UPDATE SKIP LOCKED`` and moves their ``dispatched_at`` to
-    now, so two sweepers never send the same event twice in one round. Events dispatched
-    ``WORK_EVENT_MAX_DISPATCHES`` times are left alone (their ``last_error`` says why).
+    now, so two sweepers never send the same event twice in one round. A failed event
+    waits until its ``retry_at``; events dispatched ``WORK_EVENT_MAX_DISPATCHES`` times or
+    failed ``WORK_EVENT_MAX_ATTEMPTS`` times are left alone (``last_error`` says why).
     Returns the number of events re-dispatched.
     """
     if older_than is None:
@@ -128,12 +208,14 @@ def redispatch_stale_events(
     by_organization: dict[int, list[int]] = {}
     with scopes_disabled(), transaction.atomic():
         rows = list(
-            WorkEvent.objects.select_for_update(skip_locked=True)
+            WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 processed_at__isnull=True,
                 dispatched_at__lt=now - older_than,
                 dispatch_count__lt=settings.WORK_EVENT_MAX_DISPATCHES,
+                attempts__lt=settings.WORK_EVENT_MAX_ATTEMPTS,
             )
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
             .order_by("dispatched_at")
             .values_list("pk", "organization_id")[:limit]
         )

@@ -8,15 +8,20 @@ every error is listed (line and column) and nothing is written.
 import codecs
 import csv
 import io
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from tenancy.models import Organization, User
 
@@ -47,6 +52,8 @@ KNOWN_COLUMNS = (
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 MAX_LISTED_ERRORS = 1000
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
 
@@ -328,11 +335,13 @@ def progress_key(work_import_id: int) -> str:
 
 
 def import_progress(work_import: WorkImport) -> dict:
-    """Rows and percentage done of a running import (from the cache the job writes)."""
-    data = cache.get(progress_key(work_import.pk)) or {}
-    rows, done = data.get("rows", 0), data.get("bytes", 0)
+    """Rows and percentage done of an import. The status comes from the database; the
+    running job's progress from the cache, and without a cache (Redis down) the page
+    still answers, with the progress unknown."""
     if work_import.is_finished:
         return {"rows": work_import.rows, "percent": 100}
+    data = _quietly(cache.get, progress_key(work_import.pk)) or {}
+    rows, done = data.get("rows", 0), data.get("bytes", 0)
     percent = int(done * 100 / work_import.size) if work_import.size else 0
     return {"rows": rows, "percent": min(percent, 99)}
 
@@ -340,38 +349,86 @@ def import_progress(work_import: WorkImport) -> dict:
 def start_work_import(
     *,
     organization: Organization,
-    filename: str,
-    content: bytes,
+    upload: File,
+    filename: str | None = None,
     create_missing: bool = False,
     dry_run: bool = False,
     created_by: User | None = None,
 ) -> WorkImport:
-    """Store an uploaded CSV and enqueue the job that imports it (after commit)."""
+    """Record an uploaded CSV and enqueue the job that imports it (after commit).
+
+    Side effects: copies the upload to ``MEDIA_ROOT`` in chunks (a large upload Django
+    already spooled to a temporary file is moved, never read into memory) and saves the
+    :class:`WorkImport` row, queued; after commit enqueues :func:`run_work_import`. A
+    broker error is logged, not raised: the import stays queued and the sweeper
+    (:func:`redispatch_queued_imports`) sends it again. Raises :class:`ImportRefused` for
+    an empty or oversized file.
+    """
     limit = settings.WORK_IMPORT_MAX_UPLOAD_BYTES
-    if not content:
+    size = upload.size or 0
+    if not size:
         raise ImportRefused("The file is empty.")
-    if len(content) > limit:
+    if size > limit:
         raise ImportRefused(
-            f"The file is {len(content):,} bytes; uploads are limited to {limit:,} bytes. "
+            f"The file is {size:,} bytes; uploads are limited to {limit:,} bytes. "
             f"Use manage.py import_work_items for larger files."
         )
-    with transaction.atomic():
-        work_import = WorkImport.objects.create(
-            organization=organization, filename=filename[:255], content=content,
-            size=len(content), create_missing=create_missing, dry_run=dry_run,
-            created_by=created_by,
-        )
-        from ..tasks import run_work_import
-
-        transaction.on_commit(lambda: run_work_import.delay(
-            organization_id=organization.pk, work_import_id=work_import.pk
-        ))
+    work_import = WorkImport(
+        organization=organization, filename=(filename or upload.name or "upload.csv")[:255],
+        size=size, create_missing=create_missing, dry_run=dry_run, created_by=created_by,
+    )
+    work_import.file.save("upload.csv", upload, save=False)
+    try:
+        with transaction.atomic():
+            work_import.save()
+            transaction.on_commit(partial(dispatch_import, organization.pk, work_import.pk))
+    except BaseException:
+        work_import.file.delete(save=False)
+        raise
     return work_import
+
+
+def dispatch_import(organization_id: int, work_import_id: int) -> None:
+    """Enqueue an import's job; a broker error is logged, the sweeper sends it later."""
+    from ..tasks import run_work_import
+
+    try:
+        run_work_import.apply_async(
+            kwargs={"organization_id": organization_id, "work_import_id": work_import_id}
+        )
+    except Exception:
+        logger.warning("Could not enqueue work import %s; the sweeper will re-dispatch it.",
+                       work_import_id, exc_info=True)
+
+
+def redispatch_queued_imports(*, older_than: timedelta | None = None) -> int:
+    """Send again every import still queued since its last dispatch (all tenants): its
+    job never ran (the broker was down, or the message was lost). Running the job twice
+    is harmless (it claims only a queued import). Returns how many were re-sent."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.WORK_EVENT_REDISPATCH_AFTER_SECONDS)
+    now = timezone.now()
+    with scopes_disabled(), transaction.atomic():
+        rows = list(
+            WorkImport.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ImportStatus.QUEUED, dispatched_at__lt=now - older_than)
+            .order_by("dispatched_at").values_list("pk", "organization_id")
+        )
+        if not rows:
+            return 0
+        WorkImport.objects.filter(pk__in=[pk for pk, _org in rows]).update(
+            dispatched_at=now, dispatch_count=F("dispatch_count") + 1
+        )
+        for pk, organization_id in rows:
+            transaction.on_commit(partial(dispatch_import, organization_id, pk))
+    logger.info("Re-dispatched %d queued work imports.", len(rows))
+    return len(rows)
 
 
 def run_work_import(*, work_import_id: int) -> WorkImport | None:
     """Run a queued import (the Celery job). Safe to run twice: only a queued import is
-    claimed, by a conditional update. Writes status and counts when done."""
+    claimed, by a conditional update. Streams the stored file; writes status and counts
+    when done and deletes the file."""
     claimed = WorkImport.objects.filter(pk=work_import_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, started_at=timezone.now()
     )
@@ -381,26 +438,34 @@ def run_work_import(*, work_import_id: int) -> WorkImport | None:
     key = progress_key(work_import.pk)
 
     def progress(rows: int, done: int) -> None:
-        cache.set(key, {"rows": rows, "bytes": done}, timeout=24 * 3600)
+        _quietly(cache.set, key, {"rows": rows, "bytes": done}, timeout=24 * 3600)
 
     try:
-        result = import_work_items_csv(
-            organization=work_import.organization, stream=io.BytesIO(bytes(work_import.content)),
-            create_missing=work_import.create_missing, dry_run=work_import.dry_run,
-            progress=progress,
-        )
+        with work_import.file.open("rb") as stream:
+            result = import_work_items_csv(
+                organization=work_import.organization, stream=stream,
+                create_missing=work_import.create_missing, dry_run=work_import.dry_run,
+                progress=progress,
+            )
     except ImportFailed as failed:
         work_import.status = ImportStatus.FAILED
         work_import.errors = [error.as_dict() for error in failed.errors]
         work_import.error_count = failed.total
+    except FileNotFoundError:
+        logger.exception("The file of work import %s is missing", work_import.pk)
+        work_import.status = ImportStatus.FAILED
+        work_import.errors = [{"line": None, "column": None, "message": (
+            "The uploaded file is missing on the worker (web and workers must share "
+            "MEDIA_ROOT). Upload it again."
+        )}]
+        work_import.error_count = 1
     except Exception:
         # Leave no import "running" forever; the worker log has the traceback.
         work_import.status = ImportStatus.FAILED
         work_import.errors = [{"line": None, "column": None,
                                "message": "The import stopped on an unexpected error."}]
         work_import.error_count = 1
-        work_import.finished_at = timezone.now()
-        work_import.save()
+        _finish(work_import, key)
         raise
     else:
         work_import.status = ImportStatus.SUCCEEDED
@@ -408,8 +473,23 @@ def run_work_import(*, work_import_id: int) -> WorkImport | None:
         work_import.created_count = result.created
         work_import.updated_count = result.updated
         work_import.unchanged_count = result.unchanged
-    work_import.finished_at = timezone.now()
-    work_import.content = b""
-    work_import.save()
-    cache.delete(key)
+    _finish(work_import, key)
     return work_import
+
+
+def _finish(work_import: WorkImport, key: str) -> None:
+    work_import.finished_at = timezone.now()
+    if work_import.file:
+        work_import.file.delete(save=False)
+    work_import.save()
+    _quietly(cache.delete, key)
+
+
+def _quietly(operation, *args, **kwargs):
+    """A cache call for the progress bar, a nicety: without the cache (Redis down) the
+    import and its status page go on, with the progress unknown."""
+    try:
+        return operation(*args, **kwargs)
+    except Exception as error:
+        logger.warning("Import progress cache unavailable: %r", error)
+        return None
