@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from tenancy.models import TenantModel
+from tenancy.validation import LONG_TEXT, text_limit
 
 from .enums import OPEN_STATES, AssessmentState, Origin
 
@@ -65,7 +66,7 @@ class CoachingAssessment(FSMModelMixin, TenantModel):
         null=True, blank=True, validators=[MaxValueValidator(100)], help_text="0–100."
     )
     follow_up = models.BooleanField("follow-up needed", default=False)
-    comments = models.TextField(blank=True)
+    comments = models.TextField(blank=True, **text_limit(LONG_TEXT))
     due_date = models.DateField()
     cancel_reason = models.CharField(max_length=500, blank=True)
     courses = models.ManyToManyField(

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from tenancy.models import TenantModel
+from tenancy.validation import DOCUMENT_TEXT, LONG_TEXT, text_limit
 
 from .enums import (
     INTERNAL_SOURCES,
@@ -39,7 +40,7 @@ class LearningCatalog(TenantModel):
     """
 
     title = models.CharField(max_length=150)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **text_limit(LONG_TEXT))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -70,14 +71,15 @@ class CourseItem(TenantModel):
     """One piece of learning content: internal (link, article, free form) or external."""
 
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **text_limit(LONG_TEXT))
     source = models.CharField(max_length=20, choices=ContentSource.choices)
     provider = models.CharField(max_length=20, choices=Provider.choices, blank=True)
     url = models.URLField(
         "web address", max_length=500, blank=True, validators=[http_url_validator]
     )
     body = models.TextField(
-        blank=True, help_text="Sanitised HTML of an article or free-form course."
+        blank=True, help_text="Sanitised HTML of an article or free-form course.",
+        **text_limit(DOCUMENT_TEXT),
     )
     days_to_complete = models.PositiveSmallIntegerField(
         default=5, validators=[MinValueValidator(1), MaxValueValidator(365)]

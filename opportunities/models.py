@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from tenancy.models import TenantModel
+from tenancy.validation import LONG_TEXT, text_limit
 
 from .enums import CoachChoice, FiresOn, MatchOutcome
 
@@ -27,7 +28,7 @@ def default_condition() -> dict:
 
 class CoachingOpportunity(TenantModel):
     name = models.CharField(max_length=150)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **text_limit(LONG_TEXT))
     active = models.BooleanField(default=True)
     kinds = models.JSONField(
         default=list, blank=True,

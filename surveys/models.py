@@ -13,6 +13,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 
 from tenancy.models import TenantModel
+from tenancy.validation import LONG_TEXT, text_limit
 
 from .enums import Audience, QuestionKind, ResponseState
 
@@ -20,7 +21,8 @@ from .enums import Audience, QuestionKind, ResponseState
 class SurveyTemplate(TenantModel):
     name = models.CharField(max_length=150)
     description = models.TextField(
-        blank=True, help_text="Shown to respondents above the first question."
+        blank=True, help_text="Shown to respondents above the first question.",
+        **text_limit(LONG_TEXT),
     )
     audience = models.CharField(max_length=32, choices=Audience.choices)
     active = models.BooleanField(
@@ -171,7 +173,7 @@ class Answer(TenantModel):
     choice = models.ForeignKey(
         Choice, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
     )
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, **text_limit(5_000))  # as MAX_TEXT_ANSWER
     not_applicable = models.BooleanField(default=False)
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from .enums import MANAGER_ROLES, Role
+from .validation import LONG_TEXT, text_limit
 
 SLUG_RE = re.compile(r"^[a-z0-9-]+$")
 slug_validator = RegexValidator(
@@ -163,7 +164,7 @@ class Team(TenantModel):
     """An assignment group: the agents who work together and the people who coach them."""
 
     name = models.CharField(max_length=150)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **text_limit(LONG_TEXT))
     manager = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
     )
