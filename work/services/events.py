@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import Error, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy.background import enqueue
 from tenancy.models import Organization
 
 from .. import extensions
@@ -39,14 +40,10 @@ def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
     """Enqueue processing of the events (after commit). A broker error is logged, not
     raised: the write is committed and the sweeper will send the events again. Celery's
     settings bound the attempt to well under a second."""
-    from ..tasks import process_work_events
-
     for start in range(0, len(event_ids), DISPATCH_CHUNK):
         chunk = event_ids[start:start + DISPATCH_CHUNK]
         try:
-            process_work_events.apply_async(
-                kwargs={"organization_id": organization_id, "event_ids": chunk},
-            )
+            enqueue("work.process_events", organization_id=organization_id, event_ids=chunk)
         except Exception:
             logger.warning(
                 "Could not enqueue %d work events of organization %s; the sweeper will "
@@ -77,7 +74,11 @@ def process_work_events(*, organization: Organization, event_ids: list[int]) -> 
             except Exception as error:
                 # Its transaction rolled back (a value that cannot be read, say).
                 logger.exception("Work event %s could not be processed", event_id)
-                _record_failure(organization, event_id, [f"processing: {error!r}"])
+                try:
+                    _record_failure(organization, event_id, [f"processing: {error!r}"])
+                except Error:
+                    logger.exception("The failure of work event %s was not recorded; the "
+                                     "sweeper sends it again.", event_id)
     return processed
 
 
@@ -165,7 +166,7 @@ def _commits_without_waiting_for_the_disk():
     try:
         yield
     finally:
-        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+        with contextlib.suppress(Error), connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
 
 
