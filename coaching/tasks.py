@@ -1,35 +1,41 @@
-"""Thin Celery tasks for coaching; the work is in services."""
+"""Thin Celery tasks for coaching; the work is in services.
+
+Each beat entry fans out one per-tenant task per organization (``…_for``).
+"""
 
 from celery import shared_task
-from django_scopes import scopes_disabled
 
 from opportunities.services import prune_match_log
+from tenancy.background import TenantTask, for_each_organization
 from tenancy.models import Organization
-from tenancy.scoping import organization_scope
 
 from . import services
 
 
+@shared_task(base=TenantTask, name="coaching.expire_overdue_assessments_for")
+def expire_overdue_assessments_for(*, organization: Organization) -> int:
+    """Close as incomplete the organization's open assessments past their due date."""
+    return services.expire_overdue_assessments(organization=organization)
+
+
 @shared_task(name="coaching.expire_overdue_assessments")
 def expire_overdue_assessments() -> int:
-    """Close as incomplete the open assessments past their due date, in every tenant."""
-    with scopes_disabled():
-        organization_ids = list(Organization.objects.values_list("pk", flat=True))
-    expired = 0
-    for organization_id in organization_ids:
-        with organization_scope(organization_id) as organization:
-            if organization is not None:
-                expired += services.expire_overdue_assessments(organization=organization)
-    return expired
+    """Beat: one expiry task per organization."""
+    return for_each_organization(expire_overdue_assessments_for)
+
+
+@shared_task(base=TenantTask, name="coaching.prune_match_logs_for")
+def prune_match_logs_for(*, organization: Organization) -> int:
+    return prune_match_log(organization=organization)
 
 
 @shared_task(name="coaching.prune_match_logs")
 def prune_match_logs() -> int:
-    with scopes_disabled():
-        organization_ids = list(Organization.objects.values_list("pk", flat=True))
-    pruned = 0
-    for organization_id in organization_ids:
-        with organization_scope(organization_id) as organization:
-            if organization is not None:
-                pruned += prune_match_log(organization=organization)
-    return pruned
+    """Beat: one match-log pruning task per organization."""
+    return for_each_organization(prune_match_logs_for)
+
+
+__all__ = [
+    "expire_overdue_assessments", "expire_overdue_assessments_for", "prune_match_logs",
+    "prune_match_logs_for",
+]

@@ -90,6 +90,16 @@ def unscoped():
         yield
 
 
+@pytest.fixture
+def tasks_in_process(monkeypatch):
+    """Run enqueued Celery tasks at once, in this process (the mode without REDIS_URL),
+    even when the tests run with a broker: a beat task's fan-out is then observable."""
+    from config import celery_app
+
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
+    monkeypatch.setattr(celery_app.conf, "task_eager_propagates", True)
+
+
 class Tenant:
     """One organization with helpers to add members with roles and teams."""
 

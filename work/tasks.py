@@ -1,18 +1,21 @@
-"""Thin Celery tasks for the outbox and browser imports; the work is in services."""
+"""Thin Celery tasks for the outbox and browser imports; the work is in services.
+
+Services enqueue these by name (:func:`tenancy.background.enqueue`), so they never import
+this module. The two sweepers are platform-wide on purpose: one query finds the stale
+events and imports of every tenant, and each is re-sent to its tenant's task.
+"""
 
 from celery import shared_task
 
-from tenancy.scoping import organization_scope
+from tenancy.background import TenantTask
+from tenancy.models import Organization
 
 from . import services
 
 
-@shared_task(name="work.process_events")
-def process_work_events(*, organization_id: int, event_ids: list[int]) -> int:
-    with organization_scope(organization_id) as organization:
-        if organization is None:
-            return 0
-        return services.process_work_events(organization=organization, event_ids=event_ids)
+@shared_task(base=TenantTask, name="work.process_events")
+def process_work_events(*, organization: Organization, event_ids: list[int]) -> int:
+    return services.process_work_events(organization=organization, event_ids=event_ids)
 
 
 @shared_task(name="work.sweep_unprocessed_events")
@@ -25,13 +28,10 @@ def sweep_queued_imports() -> int:
     return services.redispatch_queued_imports()
 
 
-@shared_task(name="work.run_import")
-def run_work_import(*, organization_id: int, work_import_id: int) -> str | None:
-    with organization_scope(organization_id) as organization:
-        if organization is None:
-            return None
-        work_import = services.run_work_import(work_import_id=work_import_id)
-        return work_import.status if work_import else None
+@shared_task(base=TenantTask, name="work.run_import")
+def run_work_import(*, organization: Organization, work_import_id: int) -> str | None:
+    work_import = services.run_work_import(work_import_id=work_import_id)
+    return work_import.status if work_import else None
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from django_scopes import scope, scopes_disabled
 
 from coaching import services
 from coaching.models import CoachingAssessment
-from coaching.tasks import expire_overdue_assessments
+from coaching.tasks import expire_overdue_assessments, expire_overdue_assessments_for
 from skills.models import Skill, SkillChange, SkillLevel
 from skills.services import ensure_level_scale
 from tests.work.conftest import ApiClient, make_token
@@ -28,14 +28,25 @@ def test_expiry_closes_overdue_open_assessments_only(world):
     with world.tenant.scope():
         CoachingAssessment.objects.filter(pk=overdue.pk).update(
             due_date=timezone.localdate() - timedelta(days=1))
-    assert expire_overdue_assessments() == 1
-    assert expire_overdue_assessments() == 0
+    assert expire_overdue_assessments_for(organization_id=world.tenant.org.pk) == 1
+    assert expire_overdue_assessments_for(organization_id=world.tenant.org.pk) == 0
     with world.tenant.scope():
         states = dict(CoachingAssessment.objects.values_list("pk", "state"))
         log = list(CoachingAssessment.objects.get(pk=overdue.pk).transitions.values_list(
             "to_state", "actor_label"))
     assert states == {overdue.pk: "closed_incomplete", fresh.pk: "open"}
     assert log[-1] == ("closed_incomplete", "Coachdesk (due date passed)")
+
+
+def test_expiry_beat_task_runs_one_task_per_tenant(world, tenant_b, tasks_in_process):
+    overdue = open_for(world, world.agent)
+    with world.tenant.scope():
+        CoachingAssessment.objects.filter(pk=overdue.pk).update(
+            due_date=timezone.localdate() - timedelta(days=1))
+
+    assert expire_overdue_assessments() == 2  # alpha and beta
+    with world.tenant.scope():
+        assert CoachingAssessment.objects.get(pk=overdue.pk).state == "closed_incomplete"
 
 
 def test_manual_assessment_bad_input(world):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from learning.models import LearningTask
 from learning.services import assign_course, cancel_task, complete_task, send_learning_reminders
 from learning.tasks import send_learning_reminders as beat_task
+from learning.tasks import send_learning_reminders_for as tenant_task
 
 UTC = datetime.UTC
 # 09:00 in Alpha's timezone (UTC in the factories) on Wednesday 5 March 2025.
@@ -110,7 +111,8 @@ def test_a_moved_due_date_is_reminded_again(world, django_capture_on_commit_call
 
 
 def test_beat_task_runs_every_tenant_and_is_safe_to_repeat(world,
-                                                           django_capture_on_commit_callbacks):
+                                                           django_capture_on_commit_callbacks,
+                                                           tasks_in_process):
     today = timezone.localdate()
     with world.tenant.scope():
         make(world, world.article, world.agent, today - datetime.timedelta(days=1))
@@ -120,7 +122,10 @@ def test_beat_task_runs_every_tenant_and_is_safe_to_repeat(world,
     # The beat task uses the real clock: before 07:00 UTC it rightly sends nothing.
     expected = 2 if timezone.now().hour >= 7 else 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert beat_task.apply().get() == expected
-        assert beat_task.apply().get() == 0
+        # One task per organization (alpha, beta); each sends its tenant's reminder.
+        assert beat_task.apply().get() == 2
+        assert tenant_task(organization_id=world.tenant.org.pk) == 0
+        assert tenant_task(organization_id=world.other.org.pk) == 0
+        assert beat_task.apply().get() == 2
     assert sorted(m.to[0] for m in mail.outbox) == (
         ["abe@example.com", "bob@example.com"] if expected else [])

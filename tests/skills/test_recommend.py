@@ -374,9 +374,9 @@ def test_rebuild_task_enters_the_scope_and_skips_a_missing_organization(world):
     from skills.tasks import rebuild_recommendations as task
 
     items(world.tenant, world.agent, 10, prefix="FW", skills=["Firewall"])
-    assert task.run(organization_id=world.tenant.org.pk) == 1
-    assert task.run(organization_id=world.tenant.org.pk) == 0
-    assert task.run(organization_id=987654321) is None
+    assert task(organization_id=world.tenant.org.pk) == 1
+    assert task(organization_id=world.tenant.org.pk) == 0
+    assert task(organization_id=987654321) is None
 
 
 def test_recommendation_list_query_count_is_constant(world, login, django_assert_max_num_queries):

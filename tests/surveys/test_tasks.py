@@ -80,7 +80,8 @@ def test_expiry_at_the_due_date_only_touches_pending_overdue_surveys(world):
     assert expired.expired_at == now
 
 
-def test_beat_tasks_expire_and_remind_in_every_tenant(world, django_capture_on_commit_callbacks):
+def test_beat_tasks_expire_and_remind_in_every_tenant(world, django_capture_on_commit_callbacks,
+                                                      tasks_in_process):
     a = world.send(due_at=days(1))
     with world.other.scope():
         from surveys.services import dispatch_survey
@@ -95,10 +96,18 @@ def test_beat_tasks_expire_and_remind_in_every_tenant(world, django_capture_on_c
             dispatched_at=timezone.now() - timedelta(days=4))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.expire_overdue() == 1
-        assert tasks.send_reminders() == 1
+        # One task per organization (alpha, beta).
+        assert tasks.expire_overdue() == 2
+        assert tasks.send_reminders() == 2
 
     with world.tenant.scope():
         assert SurveyResponse.objects.get(pk=a.pk).state == ResponseState.EXPIRED
+    with world.other.scope():
+        assert SurveyResponse.objects.get(pk=b.pk).state == ResponseState.PENDING
     assert [m.to for m in mail.outbox] == [[world.outsider.email]]
     assert "/o/beta/surveys/responses/" in mail.outbox[0].body
+    # Each tenant's work was done once: running a tenant's task again finds nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.expire_overdue_for(organization_id=world.tenant.org.pk) == 0
+        assert tasks.send_reminders_for(organization_id=world.other.org.pk) == 0
+    assert len(mail.outbox) == 1

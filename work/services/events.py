@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy.background import enqueue
 from tenancy.models import Organization
 
 from .. import extensions
@@ -39,14 +40,10 @@ def dispatch_events(organization_id: int, event_ids: list[int]) -> None:
     """Enqueue processing of the events (after commit). A broker error is logged, not
     raised: the write is committed and the sweeper will send the events again. Celery's
     settings bound the attempt to well under a second."""
-    from ..tasks import process_work_events
-
     for start in range(0, len(event_ids), DISPATCH_CHUNK):
         chunk = event_ids[start:start + DISPATCH_CHUNK]
         try:
-            process_work_events.apply_async(
-                kwargs={"organization_id": organization_id, "event_ids": chunk},
-            )
+            enqueue("work.process_events", organization_id=organization_id, event_ids=chunk)
         except Exception:
             logger.warning(
                 "Could not enqueue %d work events of organization %s; the sweeper will "

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy.background import enqueue
 from tenancy.models import Organization, User
 
 from ..enums import ImportStatus
@@ -390,12 +391,9 @@ def start_work_import(
 
 def dispatch_import(organization_id: int, work_import_id: int) -> None:
     """Enqueue an import's job; a broker error is logged, the sweeper sends it later."""
-    from ..tasks import run_work_import
-
     try:
-        run_work_import.apply_async(
-            kwargs={"organization_id": organization_id, "work_import_id": work_import_id}
-        )
+        enqueue("work.run_import", organization_id=organization_id,
+                work_import_id=work_import_id)
     except Exception:
         logger.warning("Could not enqueue work import %s; the sweeper will re-dispatch it.",
                        work_import_id, exc_info=True)

@@ -31,6 +31,7 @@ from .. import extensions
 from ..enums import DONE_STATES, OPEN_STATES, EventType, WorkState
 from ..models import WorkEvent, WorkItem, WorkItemSkill
 from .cleaning import ITEM_FIELDS, USER_FIELDS, ItemError, clean_item
+from .events import dispatch_events
 
 MAX_BATCH = 1000
 
@@ -391,8 +392,6 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
     ], batch_size=MAX_BATCH)
     summary.event_ids = [event.pk for event in event_rows]
     if summary.event_ids:
-        from .events import dispatch_events
-
         transaction.on_commit(partial(dispatch_events, organization.pk, summary.event_ids))
     return summary
 
