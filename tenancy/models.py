@@ -5,6 +5,7 @@ django-scopes manager, so a query outside an active scope raises instead of leak
 of another tenant.
 """
 
+import hashlib
 import re
 import zoneinfo
 
@@ -293,6 +294,11 @@ class ApiToken(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash_key(raw: str) -> str:
+        """The digest stored for a raw key (``key_hash``); the key itself is never stored."""
+        return hashlib.sha256(raw.encode()).hexdigest()
 
     @property
     def is_active(self) -> bool:

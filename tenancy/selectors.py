@@ -79,12 +79,10 @@ def active_token_for(raw: str | None) -> ApiToken | None:
     """The unrevoked token with this raw key (looked up by digest, across tenants)."""
     if not raw:
         return None
-    from .services import hash_api_key
-
     with scopes_disabled():
         return (
             ApiToken.objects.select_related("organization")
-            .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
+            .filter(key_hash=ApiToken.hash_key(raw), revoked_at__isnull=True)
             .first()
         )
 

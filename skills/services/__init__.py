@@ -4,7 +4,14 @@
 """
 
 from ..errors import SkillError
-from .awards import Cause, award_skill, cause_of, lower_skill, set_skill_level
+from .awards import (
+    Cause,
+    award_skill,
+    cause_of,
+    lower_skill,
+    set_skill_level,
+    supersede_recommendations,
+)
 from .catalogue import (
     create_level,
     delete_level,
@@ -25,7 +32,6 @@ from .recommendations import (
     recommender_settings,
     reject_recommendation,
     reopen_recommendation,
-    supersede_recommendations,
     update_recommendations_for_item,
 )
 from .requirements import SkillCatalog, set_work_item_skills, sync_work_item_skills

@@ -11,9 +11,16 @@ from django_scopes import scopes_disabled
 
 from tenancy.models import Membership, User
 
-from ..enums import ChangeKind, Source
+from ..enums import ChangeKind, RecommendationState, RecommendationVerb, Source
 from ..errors import SkillError
-from ..models import Skill, SkillChange, SkillLevel, UserSkill
+from ..models import (
+    RecommendationActivity,
+    Skill,
+    SkillChange,
+    SkillLevel,
+    SkillRecommendation,
+    UserSkill,
+)
 
 # What caused a change: ("assessment", 42), ("learning_task", 7)… or a model instance.
 Cause = tuple[str, int] | models.Model | None
@@ -98,8 +105,6 @@ def award_skill(
             _record(user=user, skill=skill, kind=ChangeKind.ADDED, from_level=None,
                     to_level=level, source=source, actor=actor, cause=cause, note=note)
             # Held now, by whatever path: a pending recommendation of it has nothing to ask.
-            from .recommendations import supersede_recommendations
-
             supersede_recommendations(user=user, skill=skill)
             return held
     if level.rank <= held.level.rank:
@@ -110,6 +115,28 @@ def award_skill(
     _record(user=user, skill=skill, kind=ChangeKind.RAISED, from_level=previous, to_level=level,
             source=source, actor=actor, cause=cause, note=note)
     return held
+
+
+def supersede_recommendation(rec: SkillRecommendation, *, when) -> None:
+    """Close one pending recommendation: the agent now holds its skill. Logs the activity."""
+    rec.supersede(when=when)
+    rec.save()
+    RecommendationActivity.objects.create(
+        organization_id=rec.organization_id, recommendation=rec,
+        verb=RecommendationVerb.SUPERSEDED, note="The agent now holds the skill.",
+    )
+
+
+def supersede_recommendations(*, user: User, skill: Skill) -> int:
+    """Close the pending recommendation of ``skill`` for ``user`` (who now holds it).
+
+    Lives beside :func:`award_skill`, its caller: the recommender calls down to awards,
+    never the other way. Locks the pending rows."""
+    pending = list(SkillRecommendation.objects.select_for_update().filter(
+        user=user, skill=skill, state=RecommendationState.PENDING))
+    for rec in pending:
+        supersede_recommendation(rec, when=timezone.now())
+    return len(pending)
 
 
 @transaction.atomic

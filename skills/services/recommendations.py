@@ -43,7 +43,7 @@ from ..models import (
     WorkItemSkill,
 )
 from ..recommender import TextIndex, item_text, predict
-from .awards import award_skill
+from .awards import award_skill, supersede_recommendation
 from .catalogue import ensure_level_scale
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def apply_recommendation_rule(
     now = timezone.now()
     for (user_id, skill_id), rec in existing.items():
         if rec.is_pending and (user_id, skill_id) in held:
-            _supersede(rec, when=now)
+            supersede_recommendation(rec, when=now)
             report.superseded += 1
     for (user_id, skill_id), items in sorted(evidence.items()):
         skill = skills.get(skill_id)
@@ -355,21 +355,6 @@ def _notify_coaches(rec: SkillRecommendation) -> None:
     })
     subject = f"Skill recommendation: {rec.skill.name} for {agent}"
     transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
-
-
-def _supersede(rec: SkillRecommendation, *, when) -> None:
-    rec.supersede(when=when)
-    rec.save()
-    _log(rec, RecommendationVerb.SUPERSEDED, note="The agent now holds the skill.")
-
-
-def supersede_recommendations(*, user: User, skill: Skill) -> int:
-    """Close the pending recommendation of ``skill`` for ``user`` (who now holds it)."""
-    pending = list(SkillRecommendation.objects.select_for_update().filter(
-        user=user, skill=skill, state=RecommendationState.PENDING))
-    for rec in pending:
-        _supersede(rec, when=timezone.now())
-    return len(pending)
 
 
 def _locked(rec: SkillRecommendation, state: str) -> SkillRecommendation:

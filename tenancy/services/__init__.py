@@ -32,7 +32,7 @@ from .members import (
 )
 from .organizations import create_organization, set_up_organization, update_organization
 from .teams import delete_team, save_team, validate_team_name, validate_team_people
-from .tokens import API_TOKEN_PREFIX, create_api_token, hash_api_key, revoke_api_token
+from .tokens import API_TOKEN_PREFIX, create_api_token, revoke_api_token
 
 __all__ = [
     "API_TOKEN_PREFIX",
@@ -48,7 +48,6 @@ __all__ = [
     "create_organization",
     "delete_team",
     "grant_staff",
-    "hash_api_key",
     "invitation_link",
     "invite_member",
     "open_invitation",

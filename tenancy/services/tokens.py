@@ -1,6 +1,5 @@
 """API tokens: created with their raw key shown once, stored as a digest, revoked."""
 
-import hashlib
 import secrets
 
 from django.db import transaction
@@ -10,10 +9,6 @@ from ..models import ApiToken, Organization, User
 from .errors import TenancyError
 
 API_TOKEN_PREFIX = "cd_"
-
-
-def hash_api_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -27,7 +22,7 @@ def create_api_token(
     raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         organization=organization, name=name, created_by=created_by,
-        key_prefix=raw[:10], key_hash=hash_api_key(raw),
+        key_prefix=raw[:10], key_hash=ApiToken.hash_key(raw),
     )
     return token, raw
 
