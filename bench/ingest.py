@@ -106,7 +106,7 @@ def run_service(organization, teams, agents, total: int) -> float:
 def cleanup(organization, agents) -> None:
     """Drop the bench rows with plain DELETEs (the ORM's cascade would take minutes)."""
     with scopes_disabled(), transaction.atomic(), connection.cursor() as cursor:
-        for table in ("work_handlerrun", "work_workevent", "work_workitemskill", "work_workitem"):
+        for table in ("work_handlerrun", "work_workevent", "work_requestedskill", "work_workitem"):
             cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s",  # noqa: S608
                            [organization.pk])
         organization.delete()

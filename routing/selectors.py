@@ -110,7 +110,7 @@ def _requirements(item: WorkItem) -> list[RequiredSkill]:
     )
     linked_names = {r.skill.name.lower() for r in linked}
     unknown = sorted(
-        name for name in item.skill_requirements.values_list("skill_name", flat=True)
+        name for name in item.requested_skills.values_list("skill_name", flat=True)
         if " ".join(name.split()).lower() not in linked_names
     )
     if unknown:

@@ -1,5 +1,6 @@
 """Demo skills for ``seed_demo``: an IT service desk skill tree, levels for the demo agents,
-a pending self-review, and skills required by the demo work items (once they exist).
+a pending self-review, and recommendations from the demo work items (work's seeder runs
+first; ingest links the skills those items require).
 
 Idempotent: awarding what is held changes nothing, and existing skills are found by name.
 """
@@ -16,7 +17,6 @@ from .services import (
     rebuild_recommendations,
     request_skill_review,
     save_skill,
-    sync_work_item_skills,
 )
 
 # (parent, category, type, description, children)
@@ -80,7 +80,6 @@ def seed_skills(organization, people, stdout) -> None:
                               "the tickets and the customer's thank-you e-mail.",
             )
     if apps.is_installed("work"):
-        sync_work_item_skills(organization=organization, create_missing=True)
         # Agents who keep resolving work needing skills they lack get recommendations now.
         report = rebuild_recommendations(organization=organization)
         if stdout is not None:

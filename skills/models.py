@@ -159,10 +159,12 @@ class SkillChange(TenantModel):
 
 
 class WorkItemSkill(TenantModel):
-    """A skill a work item requires, optionally at a minimum level of the scale.
+    """A skill a work item requires, optionally at a minimum level of the scale: the
+    resolved form of ``work.RequestedSkill`` (the names as the source sent them).
 
-    Owned here (work sits below skills and never imports it); ingest fills it through
-    :func:`skills.services.set_work_item_skills`.
+    Owned here (work sits below skills and never imports it); its one writer is
+    :meth:`skills.services.SkillCatalog.replace_requirements`, which work's ingest calls in
+    its transaction.
     """
 
     work_item = models.ForeignKey(

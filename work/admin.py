@@ -11,7 +11,7 @@ from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
 from tenancy.models import Organization
 
 from . import services
-from .models import HandlerRun, WorkEvent, WorkImport, WorkItem, WorkItemSkill
+from .models import HandlerRun, RequestedSkill, WorkEvent, WorkImport, WorkItem
 
 
 class ReadOnlyMixin:
@@ -22,8 +22,8 @@ class ReadOnlyMixin:
         return False
 
 
-class WorkItemSkillInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):
-    model = WorkItemSkill
+class RequestedSkillInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):
+    model = RequestedSkill
     fields = ["skill_name", "minimum_level"]
     extra = 0
 
@@ -35,7 +35,7 @@ class WorkItemAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "state", "escalated", "sla_breached"]
     search_fields = ["external_id", "number", "short_description"]
     list_select_related = ["team", "assigned_to"]
-    inlines = [WorkItemSkillInline]
+    inlines = [RequestedSkillInline]
     date_hierarchy = "opened_at"
 
 

@@ -195,7 +195,7 @@ def _item_out(item: WorkItem, predicted: dict[int, list[dict]] | None = None) ->
         "resolved_by": item.resolved_by.username if item.resolved_by else None,
         "skills": [
             {"name": s.skill_name, "minimum_level": s.minimum_level}
-            for s in item.skill_requirements.all()
+            for s in item.requested_skills.all()
         ],
     }
 

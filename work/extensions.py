@@ -16,10 +16,11 @@
   recorded on the run and retried later — the event itself stays.
 
 * :data:`skill_catalog` — work items name the skills they required. Work keeps the names
-  as the source sent them (``WorkItemSkill``: change detection, history). The skills app
+  as the source sent them (``RequestedSkill``: change detection, history). The skills app
   registers one catalogue: ingest asks it which names are unknown (an error, or created
   with ``create_missing``) and hands it the requirements to link to real skills, inside
-  the ingest transaction. Without a catalogue any name is accepted as it is.
+  the ingest transaction — the only writer of the resolved requirements
+  (``skills.WorkItemSkill``). Without a catalogue any name is accepted as it is.
 
 * :data:`predicted_skills` — one provider ``fn(item_ids) -> {item_id: [{"skill", "score"}]}``
   the work-item API adds to each item (the recommender's predictions).

@@ -93,19 +93,19 @@ class WorkItem(TenantModel):
         return self.number or self.external_id
 
 
-class WorkItemSkill(TenantModel):
-    """A skill the work item required, with an optional minimum level.
+class RequestedSkill(TenantModel):
+    """A skill the source system said the work item requires, as it was sent.
 
-    Keyed by the skill's *name* as the source system sends it, because the skills app sits
-    above ``work`` in the layering and ``work`` may never reference it. The skills app owns
-    ``Skill`` and resolves ``skill_name`` against its catalogue within the same
-    organization (case-insensitively); it plugs catalogue checks into ingest through
-    :data:`work.extensions.skill_catalog`. ``minimum_level`` is the rank on the tenant's
-    level scale, or empty when any level will do.
+    Keyed by the skill's *name*, because the skills app sits above ``work`` in the layering
+    and ``work`` may never reference it; ingest compares these rows to record changes, and
+    the API returns them. The resolved requirement (a catalogue skill and a minimum level)
+    is the skills app's ``skills.WorkItemSkill``, written by the catalogue that app plugs
+    into ingest through :data:`work.extensions.skill_catalog`. ``minimum_level`` is the
+    rank on the tenant's level scale, or empty when any level will do.
     """
 
     work_item = models.ForeignKey(
-        WorkItem, on_delete=models.CASCADE, related_name="skill_requirements"
+        WorkItem, on_delete=models.CASCADE, related_name="requested_skills"
     )
     skill_name = models.CharField(max_length=150)
     minimum_level = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -114,11 +114,11 @@ class WorkItemSkill(TenantModel):
         ordering = ["skill_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["work_item", "skill_name"], name="workitemskill_unique_skill"
+                fields=["work_item", "skill_name"], name="requestedskill_unique_skill"
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "skill_name"], name="workitemskill_org_skill"),
+            models.Index(fields=["organization", "skill_name"], name="requestedskill_org_skill"),
         ]
 
     def __str__(self) -> str:

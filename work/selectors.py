@@ -21,7 +21,7 @@ def work_items_for_api(
     items = (
         WorkItem.objects.filter(organization=organization)
         .select_related("team", "assigned_to", "resolved_by")
-        .prefetch_related("skill_requirements")
+        .prefetch_related("requested_skills")
         .order_by("updated_at", "id")
     )
     if updated_since is not None:
@@ -71,7 +71,7 @@ def work_item_detail(organization: Organization, pk: int) -> WorkItem:
         WorkItem.objects.filter(organization=organization)
         .select_related("team", "assigned_to", "resolved_by")
         .prefetch_related(
-            "skill_requirements",
+            "requested_skills",
             Prefetch(
                 "events",
                 queryset=WorkEvent.objects.order_by("-occurred_at", "-id").prefetch_related(

@@ -34,7 +34,7 @@ from .recommendations import (
     reopen_recommendation,
     update_recommendations_for_item,
 )
-from .requirements import SkillCatalog, set_work_item_skills, sync_work_item_skills
+from .requirements import SkillCatalog
 from .reviews import (
     approve_skill_review,
     reject_skill_review,
@@ -70,8 +70,6 @@ __all__ = [
     "reject_skill_review",
     "request_skill_review",
     "save_skill",
-    "set_work_item_skills",
-    "sync_work_item_skills",
     "set_skill_level",
     "update_level",
     "validate_skill",

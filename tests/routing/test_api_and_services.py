@@ -7,7 +7,7 @@ from routing.models import RoutingDecision
 from routing.services import RoutingError, set_routing_settings
 from skills.services import save_skill
 from tests.work.conftest import ApiClient, make_token
-from work.models import WorkEvent, WorkItem, WorkItemSkill
+from work.models import RequestedSkill, WorkEvent, WorkItem
 
 VPN_ITEM = {"external_id": "INC1", "kind": "incident", "team": "Desk",
             "skills": [{"name": "VPN", "minimum_level": 2}]}
@@ -108,8 +108,8 @@ def test_retired_or_unknown_skill_is_a_clear_error(rw):
         save_skill(organization=rw.tenant.org, skill=rw.vpn, name="VPN", active=True)
         item = _item(rw)
         # A name the catalogue never linked (e.g. written before the catalogue existed).
-        WorkItemSkill.objects.create(organization=rw.tenant.org, work_item=item,
-                                     skill_name="Telepathy")
+        RequestedSkill.objects.create(organization=rw.tenant.org, work_item=item,
+                                      skill_name="Telepathy")
     response = rw.route("INC1")
     assert response.status_code == 422
     assert response.json()["detail"].startswith(

@@ -11,8 +11,9 @@ from django_scopes import scopes_disabled
 
 from skills.enums import Source
 from skills.models import Skill, SkillLevel, SkillReview, UserSkill
-from skills.services import award_skill, request_skill_review, set_work_item_skills
+from skills.services import award_skill, request_skill_review
 from work.models import WorkItem
+from work.services import upsert_work_items
 
 
 def status(login, client, user, url, method="get", data=None):
@@ -75,9 +76,11 @@ def test_overview_figures_on_known_data(world, login):
             _work_item(world.tenant.org, 3, now - timedelta(days=200), now - timedelta(days=199)),
             _work_item(world.tenant.org, 4, now - timedelta(hours=5), None),  # open
         ]
-        for item in items:
-            set_work_item_skills(work_item=item, requirements=[("firewall", "Advanced")],
-                                 create_missing=False)
+        # Through ingest, the one writer of requirements ("Advanced" is rank 3).
+        upsert_work_items(organization=world.tenant.org, items=[
+            {"external_id": item.external_id, "skills": [{"name": "firewall", "minimum_level": 3}]}
+            for item in items
+        ])
         _work_item(world.tenant.org, 5, now - timedelta(days=1), now)  # other skill: none
     response = login(world.coach).get(world.tenant.url(f"skills/catalogue/{world.firewall.pk}/"))
     o = response.context["o"]
@@ -103,28 +106,6 @@ def test_overview_of_networking_shows_its_subtree(world, login):
     response = login(world.skill_admin).get(
         world.tenant.url(f"skills/catalogue/{world.networking.pk}/"))
     assert [n.skill.name for n in response.context["o"].subtree] == ["Firewall", "Router"]
-
-
-def test_set_work_item_skills_replaces_and_validates(world):
-    now = timezone.now()
-    with world.tenant.scope():
-        item = _work_item(world.tenant.org, 9, now, None)
-        set_work_item_skills(work_item=item, create_missing=False,
-                             requirements=[("Firewall", None), ("Router", "Expert")])
-        rows = set_work_item_skills(work_item=item, requirements=[("Router", None),
-                                                                  ("IPv6", "Novice")],
-                                    create_missing=True)
-        assert [(r.skill.name, r.minimum_level.name if r.minimum_level else None)
-                for r in rows] == [("Router", None), ("IPv6", "Novice")]
-        from skills.services import SkillError
-
-        with pytest.raises(SkillError, match="No skill is named “BGP”"):
-            set_work_item_skills(work_item=item, requirements=[("BGP", None)],
-                                 create_missing=False)
-        with pytest.raises(SkillError, match="“Guru” is not a level"):
-            set_work_item_skills(work_item=item, requirements=[("Router", "Guru")],
-                                 create_missing=False)
-        assert item.required_skills.count() == 2
 
 
 def test_skill_admin_creates_a_skill_and_a_cycle_is_refused(world, login):

@@ -3,7 +3,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from skills.models import WorkItemSkill
+from skills.models import Skill, WorkItemSkill
 from skills.services import ensure_level_scale, save_skill
 from work import services as work_services
 from work.models import WorkItem
@@ -68,3 +68,33 @@ def test_ingest_with_create_missing_adds_the_skill_to_the_catalogue(tenant_a, te
     with scopes_disabled():
         assert sorted(WorkItemSkill.objects.values_list("skill__organization__slug", flat=True)) \
             == ["alpha"]
+
+
+def test_ingest_replaces_requirements_and_a_refused_batch_keeps_them(tenant_a):
+    with tenant_a.scope():
+        ensure_level_scale(organization=tenant_a.org)
+        save_skill(organization=tenant_a.org, name="Firewall")
+        save_skill(organization=tenant_a.org, name="Router")
+    upsert(tenant_a, {"external_id": "INC9", "kind": "incident",
+                      "skills": ["Firewall", {"name": "Router", "minimum_level": 4}]})
+    assert requirements(tenant_a, "INC9") == [("Firewall", None), ("Router", "Expert")]
+
+    upsert(tenant_a, {"external_id": "INC9",
+                      "skills": ["Router", {"name": "IPv6", "minimum_level": 1}]},
+           create_missing=True)
+    assert requirements(tenant_a, "INC9") == [("IPv6", "Novice"), ("Router", None)]
+
+    with pytest.raises(work_services.WorkItemsInvalid) as excinfo:
+        upsert(tenant_a, {"external_id": "INC9", "skills": ["BGP"]})
+    assert [e.as_dict() for e in excinfo.value.errors] == [
+        {"index": 0, "field": "skills", "message": "Unknown skill: BGP."}
+    ]
+    with pytest.raises(work_services.WorkItemsInvalid) as excinfo:
+        upsert(tenant_a, {"external_id": "INC9",
+                          "skills": [{"name": "Router", "minimum_level": "Guru"}]})
+    assert [e.as_dict() for e in excinfo.value.errors] == [
+        {"index": 0, "field": "skills", "message": "Expected a whole number."}
+    ]
+    assert requirements(tenant_a, "INC9") == [("IPv6", "Novice"), ("Router", None)]
+    with tenant_a.scope():
+        assert Skill.objects.filter(name="BGP").exists() is False

@@ -6,7 +6,7 @@ from django_scopes import scopes_disabled
 
 from tenancy.models import Membership, Team
 from work import extensions
-from work.models import WorkEvent, WorkItem, WorkItemSkill
+from work.models import RequestedSkill, WorkEvent, WorkItem
 
 HEADER = ("external_id,kind,number,short_description,state,priority,assignment_group,"
           "assigned_to,opened_at,escalated,skills,region\n")
@@ -63,7 +63,7 @@ def test_import_creates_and_updates_with_summary(tenant_a, tmp_path):
     with tenant_a.scope():
         one = WorkItem.objects.select_related("team", "assigned_to").get(external_id="INC1")
         two = WorkItem.objects.get(external_id="INC2")
-        skills = sorted(WorkItemSkill.objects.values_list("skill_name", flat=True))
+        skills = sorted(RequestedSkill.objects.values_list("skill_name", flat=True))
     assert (one.team.name, one.assigned_to.username, one.escalated, one.priority) == (
         "Service Desk", "ana", True, 2
     )

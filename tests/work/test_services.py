@@ -7,7 +7,7 @@ import pytest
 from tenancy.models import Membership
 from work import extensions, services
 from work.enums import EventType
-from work.models import WorkEvent, WorkItem, WorkItemSkill
+from work.models import RequestedSkill, WorkEvent, WorkItem
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ def test_upsert_creates_item_with_created_event(tenant_a):
         assert item.assigned_to == agent
         assert item.state == "new"
         assert item.organization == tenant_a.org
-        assert list(item.skill_requirements.values_list("skill_name", "minimum_level")) == [
+        assert list(item.requested_skills.values_list("skill_name", "minimum_level")) == [
             ("DNS", 2), ("VPN", None)
         ]
         event = WorkEvent.objects.get()
@@ -199,7 +199,7 @@ def test_upsert_replaces_skills_and_records_the_change(tenant_a):
     upsert(tenant_a, {"external_id": "S1", "skills": [{"name": "VPN", "minimum_level": 3}]})
     upsert(tenant_a, {"external_id": "S1", "number": "INC9"})  # skills absent: kept
     with tenant_a.scope():
-        rows = list(WorkItemSkill.objects.values_list("skill_name", "minimum_level"))
+        rows = list(RequestedSkill.objects.values_list("skill_name", "minimum_level"))
         last_two = list(WorkEvent.objects.order_by("id").values_list("changes", flat=True))[1:]
     assert rows == [("VPN", 3)]
     assert last_two == [{"skills": [["DNS", "VPN"], ["VPN (≥3)"]]}, {"number": ["", "INC9"]}]
@@ -264,6 +264,6 @@ def test_upsert_asks_the_skill_catalogue(tenant_a):
         item_id = WorkItem.objects.get(external_id="K1").pk
     assert catalog.replaced == [{item_id: [("Kerberos", None), ("vpn", None)]}]
     with tenant_a.scope():
-        assert list(WorkItemSkill.objects.values_list("skill_name", flat=True)) == [
+        assert list(RequestedSkill.objects.values_list("skill_name", flat=True)) == [
             "Kerberos", "vpn"
         ]

@@ -29,7 +29,7 @@ from tenancy.services import add_member, create_account, save_team
 
 from .. import extensions
 from ..enums import DONE_STATES, OPEN_STATES, EventType, WorkState
-from ..models import WorkEvent, WorkItem, WorkItemSkill
+from ..models import RequestedSkill, WorkEvent, WorkItem
 from .cleaning import ITEM_FIELDS, USER_FIELDS, ItemError, clean_item
 from .events import dispatch_events
 
@@ -324,7 +324,7 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         if "skills" in d and d["external_id"] in plan.existing
     ]
     if skill_item_ids:
-        rows = WorkItemSkill.objects.filter(
+        rows = RequestedSkill.objects.filter(
             organization=organization, work_item_id__in=skill_item_ids
         ).values_list("work_item_id", "skill_name", "minimum_level")
         for item_id, name, level in rows:
@@ -372,12 +372,12 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         updated_keys = {id(item) for item in updates}
         replaced = [by_id[key].pk for key in skill_rows if key in updated_keys]
         if replaced:
-            WorkItemSkill.objects.filter(
+            RequestedSkill.objects.filter(
                 organization=organization, work_item_id__in=replaced
             ).delete()
-        WorkItemSkill.objects.bulk_create([
-            WorkItemSkill(organization=organization, work_item=by_id[key], skill_name=name,
-                          minimum_level=level)
+        RequestedSkill.objects.bulk_create([
+            RequestedSkill(organization=organization, work_item=by_id[key], skill_name=name,
+                           minimum_level=level)
             for key, pairs in skill_rows.items() for name, level in pairs
         ], batch_size=MAX_BATCH)
         catalog = extensions.skill_catalog.one()
