@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from tenancy.models import Team, TenantModel
+from tenancy.validation import DOCUMENT_TEXT, text_limit
 
 from .enums import EventType, ImportStatus, WorkKind, WorkState
 
@@ -24,7 +25,7 @@ class WorkItem(TenantModel):
     external_id = models.CharField("external ID", max_length=200)
     number = models.CharField(max_length=64, blank=True)
     short_description = models.CharField(max_length=500, blank=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **text_limit(DOCUMENT_TEXT))
     state = models.CharField(max_length=16, choices=WorkState.choices, default=WorkState.NEW)
     priority = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)],

@@ -2,7 +2,10 @@
 justification stretched the coach's page; it is refused with a message next to the field."""
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
 
 from skills.models import SkillReview
 
@@ -48,3 +51,17 @@ def test_the_model_bounds_the_text_too(world, field, limit):
         review.clean_fields(exclude=["state"])  # the FSM field may not be set directly
     assert refused.value.message_dict[field] == [
         f"At most {limit:,} characters (this has {limit + 1})."]
+
+
+def test_every_free_text_field_of_the_apps_has_a_maximum_length():
+    apps_of_ours = {"tenancy", "work", "skills", "learning", "surveys", "opportunities",
+                    "routing", "coaching"}
+    unbounded = [
+        f"{model._meta.label}.{field.name}"
+        for model in django_apps.get_models() if model._meta.app_label in apps_of_ours
+        for field in model._meta.get_fields()
+        if isinstance(field, models.TextField) and field.editable and (
+            field.max_length is None
+            or not any(isinstance(v, MaxLengthValidator) for v in field.validators))
+    ]
+    assert unbounded == []
