@@ -7,7 +7,7 @@ token of one organization can never read or write another's rows.
 
 from functools import wraps
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.http import HttpRequest
 from django_scopes import scope
 from ninja import NinjaAPI
@@ -17,6 +17,7 @@ from ninja.security import HttpBearer
 from pydantic import BaseModel
 
 from tenancy.api_types import Parser, field_errors
+from tenancy.errors import DomainError
 from tenancy.models import ApiToken
 from tenancy.selectors import active_token_for
 from tenancy.throttling import (
@@ -107,6 +108,18 @@ def request_invalid(request, exc):
          "errors": field_errors(exc.errors)},
         status=422,
     )
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc):
+    """A service refused (every app's error is a ``DomainError``): 422 with the same body
+    as a refused request, the service's sentence as ``detail`` and, when the error names
+    a field, that field in ``errors``."""
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {exc.field: [exc.message]}
+    problems = [{"index": None, "field": field, "message": message}
+                for field, messages in by_field.items() if field not in (None, NON_FIELD_ERRORS)
+                for message in messages]
+    return api.create_response(request, {"detail": exc.message, "errors": problems}, status=422)
 
 
 @api.exception_handler(TooManyBadTokens)

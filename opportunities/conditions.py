@@ -32,6 +32,8 @@ from django.db.models.fields.json import KT
 from django.db.models.lookups import Contains, Exact, IContains
 from django.utils.dateparse import parse_datetime
 
+from tenancy.errors import DomainError
+
 ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_DEPTH = 10
 MAX_NODES = 200
@@ -64,7 +66,7 @@ OPERATOR_LABELS = {
 }
 
 
-class ConditionError(ValueError):
+class ConditionError(DomainError):
     """A condition is invalid; ``str(error)`` names the part, e.g. ``all[1]: …``."""
 
 

@@ -17,6 +17,7 @@ from learning.models import CourseItem
 from skills.models import Skill, SkillLevel
 from surveys.enums import Audience
 from surveys.models import SurveyTemplate
+from tenancy.errors import ImportRefused
 from tenancy.models import Membership, Organization
 
 from .enums import CoachChoice, FiresOn
@@ -28,14 +29,6 @@ KNOWN_KEYS = frozenset({
     "suppress_days", "sample_rate", "exempt_first_days", "coach", "virtual_coach", "skills",
     "courses", "coach_survey", "trainee_survey",
 })
-
-
-class ImportRefused(Exception):
-    """The file was refused; nothing changed. ``message`` names the entry and the part."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass

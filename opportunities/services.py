@@ -8,6 +8,7 @@ between is corrected).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from learning.models import CourseItem
 from skills.models import Skill, SkillLevel
 from surveys.enums import Audience
 from surveys.models import SurveyTemplate
+from tenancy.errors import DomainError, same_tenant
 from tenancy.models import Membership, Organization, User
 from work.enums import WorkKind
 
@@ -36,13 +38,8 @@ from .selectors import forget_active_opportunities
 MATCH_LOG_KEEP = 200
 
 
-class OpportunityError(Exception):
+class OpportunityError(DomainError):
     """An opportunity cannot be saved as given; ``message`` says why, for a person."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        self.message = message
-        self.field = field
-        super().__init__(message)
 
 
 @dataclass
@@ -125,9 +122,8 @@ def _check(organization: Organization, data: OpportunityData,
             raise OpportunityError(f"{label} must be a whole number from {low} to {high}.")
     seen = set()
     for skill, level in data.skills:
-        if skill.organization_id != organization.pk or level.organization_id != organization.pk:
-            raise OpportunityError("Skills and levels must belong to this organization.",
-                                   field="skills")
+        same_tenant(organization, skill, level, error=partial(OpportunityError, field="skills"),
+                    message="Skills and levels must belong to this organization.")
         if skill.pk in seen:
             raise OpportunityError(f"The skill “{skill.name}” is listed twice.", field="skills")
         seen.add(skill.pk)
@@ -179,8 +175,8 @@ def save_opportunity(
 
     Side effects: forgets the tenant's cached active opportunities.
     """
-    if opportunity is not None and opportunity.organization_id != organization.pk:
-        raise OpportunityError("This opportunity belongs to another organization.")
+    same_tenant(organization, opportunity, error=OpportunityError,
+                message="This opportunity belongs to another organization.")
     _check(organization, data, opportunity)
     now = timezone.now()
     if opportunity is None:

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from tenancy.errors import add_service_error
 from tenancy.views import org_permission_required, org_url
 
 from . import conditions, selectors, services
@@ -144,10 +145,8 @@ def _edit(request, opportunity: CoachingOpportunity | None):
                 except services.OpportunityError as error:
                     if error.field == "condition":
                         condition_error = _friendly(error.message, builder)
-                    elif error.field in form.fields:
-                        form.add_error(error.field, error.message)
                     else:
-                        form.add_error(None, error.message)
+                        add_service_error(form, error)
                 else:
                     messages.success(request, f"Opportunity “{saved.name}” saved.")
                     return redirect(org_url(request, "opportunities:detail", pk=saved.pk))

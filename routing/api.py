@@ -57,6 +57,4 @@ def route_work_item(request, external_id: text(200, min_length=1),
         ranking = selectors.rank_candidates(organization=organization, item=item)
     except services.RoutingConflict as conflict:
         return Status(409, {"detail": conflict.message})
-    except services.RoutingError as error:
-        return Status(422, {"detail": error.message, "errors": []})
     return Status(200, {"candidates": ranking.as_json()})

@@ -1,9 +1,8 @@
-class RoutingError(Exception):
-    """A routing request that cannot be carried out; the message is for the user."""
+from tenancy.errors import DomainError
 
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+
+class RoutingError(DomainError):
+    """A routing request that cannot be carried out; the message is for the user."""
 
 
 class RoutingConflict(RoutingError):

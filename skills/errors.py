@@ -1,7 +1,7 @@
 """The domain error every skills service raises; its message is fit to show a user."""
 
-from django.core.exceptions import ValidationError
+from tenancy.errors import DomainError
 
 
-class SkillError(ValidationError):
+class SkillError(DomainError):
     """A skills rule was broken. ``.message`` says what and how to fix it."""

@@ -108,15 +108,6 @@ class InvitationSignupForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
-def add_service_error(form: forms.Form, error) -> None:
-    """Show a service's error next to the field it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
 class MemberRolesForm(BootstrapMixin, forms.Form):
     roles = RolesField()
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_scopes import scope
 
 from . import navigation, selectors, services
+from .errors import add_service_error
 from .forms import (
     ApiTokenForm,
     InvitationSignupForm,
@@ -21,7 +22,6 @@ from .forms import (
     MemberRolesForm,
     OrganizationSettingsForm,
     TeamForm,
-    add_service_error,
 )
 from .middleware import CURRENT_ORG_SESSION_KEY
 from .models import ApiToken, Invitation, Membership, Team

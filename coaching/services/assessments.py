@@ -21,6 +21,7 @@ from skills.models import Skill, SkillLevel
 from skills.services import award_skill
 from surveys.enums import Audience
 from surveys.models import SurveyResponse, SurveyTemplate
+from tenancy.errors import same_tenant
 from tenancy.models import Membership, Organization, User
 from tenancy.rules import is_coach_of
 from work.models import WorkItem
@@ -211,8 +212,8 @@ def open_manual_assessment(
         raise AssessmentError("You can open assessments only for agents of the teams you coach.")
     if not Membership.objects.filter(organization=organization, user=trainee).exists():
         raise AssessmentError(f"{trainee} is not a member of this organization.")
-    if work_item is not None and work_item.organization_id != organization.pk:
-        raise AssessmentError("The work item belongs to another organization.")
+    same_tenant(organization, work_item, error=AssessmentError,
+                message="The work item belongs to another organization.")
     if isinstance(due_in_days, bool) or not 1 <= int(due_in_days) <= MAX_DUE_DAYS:
         raise AssessmentError(f"The due date is 1 to {MAX_DUE_DAYS} days away.")
     with transaction.atomic():
@@ -264,9 +265,8 @@ def add_assessment_skill(
 ) -> AssessmentSkill:
     """Add (or change the level of) a skill to award on completion. Locks the row."""
     locked = _editable(assessment.pk)
-    if skill.organization_id != locked.organization_id or \
-            level.organization_id != locked.organization_id:
-        raise AssessmentError("Skills and levels must belong to this organization.")
+    same_tenant(locked, skill, level, error=AssessmentError,
+                message="Skills and levels must belong to this organization.")
     if not skill.active:
         raise AssessmentError(f"“{skill.name}” is retired and can no longer be awarded.")
     row, created = AssessmentSkill.objects.get_or_create(
@@ -294,9 +294,8 @@ def set_assessment_courses(
     (:func:`learning.selectors.assignable_courses`). Locks the row."""
     locked = _editable(assessment.pk)
     wanted = list(dict.fromkeys(courses))
-    foreign = [c for c in wanted if c.organization_id != locked.organization_id]
-    if foreign:
-        raise AssessmentError("Courses must belong to this organization.")
+    same_tenant(locked, *wanted, error=AssessmentError,
+                message="Courses must belong to this organization.")
     current = set(AssessmentCourse.objects.filter(assessment=locked)
                   .values_list("course_id", flat=True))
     added = [c for c in wanted if c.pk not in current]
@@ -361,8 +360,8 @@ def set_assessment_surveys(
         if current_id in sent:
             raise AssessmentError(f"The {label} was already sent; it cannot be changed.")
         if template is not None:
-            if template.organization_id != locked.organization_id:
-                raise AssessmentError("Surveys must belong to this organization.")
+            same_tenant(locked, template, error=AssessmentError,
+                        message="Surveys must belong to this organization.")
             if template.audience != audience:
                 raise AssessmentError(
                     f"“{template.name}” is a {template.get_audience_display().lower()} "

@@ -28,6 +28,7 @@ from learning.services import LearningError, assign_courses
 from surveys.enums import Audience
 from surveys.models import SurveyResponse, SurveyTemplate
 from surveys.services import SurveyError, dispatch_survey
+from tenancy.errors import same_tenant
 from tenancy.models import User
 
 from ..models import AssessmentLearningTask, AssessmentSurvey, CoachingAssessment
@@ -37,9 +38,8 @@ logger = logging.getLogger(__name__)
 
 
 def _require_same_tenant(assessment: CoachingAssessment, rows: Iterable, what: str) -> None:
-    if any(row.organization_id != assessment.organization_id for row in rows):
-        raise AssessmentError(f"{what} of another organization cannot belong to this "
-                              "assessment.")
+    same_tenant(assessment, *rows, error=AssessmentError,
+                message=f"{what} of another organization cannot belong to this assessment.")
 
 
 def assign_assessment_training(assessment: CoachingAssessment) -> list[LearningTask]:

@@ -1,9 +1,7 @@
 """The domain error of the coaching services."""
 
+from tenancy.errors import DomainError
 
-class AssessmentError(Exception):
+
+class AssessmentError(DomainError):
     """An assessment action is not possible; ``message`` says why, for a person."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)

@@ -21,6 +21,7 @@ from opportunities.fields import event_changes, event_values, work_item_fields
 from opportunities.models import OpportunityMatch
 from opportunities.selectors import ActiveOpportunity, active_opportunities
 from opportunities.services import record_match
+from tenancy.errors import same_tenant
 from tenancy.models import Membership, Organization, Team, TeamMember, User
 from work.models import WorkEvent, WorkItem
 
@@ -140,8 +141,8 @@ def _handle_match(event: WorkEvent, item: WorkItem,
 
 def _link_match(assessment: CoachingAssessment, match: OpportunityMatch) -> None:
     """Record the match-log line that opened the assessment (same tenant only)."""
-    if match.organization_id != assessment.organization_id:
-        raise AssessmentError("A match of another organization cannot open this assessment.")
+    same_tenant(assessment, match, error=AssessmentError,
+                message="A match of another organization cannot open this assessment.")
     assessment.opportunity_match = match
     assessment.save(update_fields=["opportunity_match"])
 

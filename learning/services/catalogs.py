@@ -22,7 +22,7 @@ def validate_catalog_title(*, organization: Organization, title: str,
                            catalog: LearningCatalog | None = None) -> None:
     if _title_taken(organization, title, catalog):
         raise LearningError(f"A catalog called “{title.strip()}” already exists; "
-                            "choose another title.", code="title")
+                            "choose another title.", field="title")
 
 
 @transaction.atomic
@@ -51,7 +51,7 @@ def save_catalog(
             catalog.save()
     except IntegrityError:
         raise LearningError(f"A catalog called “{title.strip()}” already exists; "
-                            "choose another title.", code="title") from None
+                            "choose another title.", field="title") from None
     wanted = {t.pk for t in teams}
     CatalogTeam.objects.filter(catalog=catalog).exclude(team_id__in=wanted).delete()
     present = set(CatalogTeam.objects.filter(catalog=catalog).values_list("team_id", flat=True))

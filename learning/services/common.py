@@ -6,17 +6,17 @@ from django.conf import settings
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from tenancy.errors import same_tenant
 from tenancy.models import Membership, Organization, User
 
 from ..errors import LearningError
 
 
 def require_same_tenant(organization: Organization, rows: Iterable, *, what: str) -> None:
-    foreign = [str(r) for r in rows if r is not None and r.organization_id != organization.pk]
-    if foreign:
-        raise LearningError(
-            f"{what} must belong to {organization.name}: {', '.join(sorted(foreign))}."
-        )
+    same_tenant(organization, *rows, error=LearningError, message=lambda foreign: (
+        f"{what} must belong to {organization.name}: "
+        f"{', '.join(sorted(str(row) for row in foreign))}."
+    ))
 
 
 def require_members(organization: Organization, users: Iterable[User], *, what: str) -> None:

@@ -21,23 +21,23 @@ def _check_content(*, source: str, provider: str, url: str, body: str) -> tuple[
     source = ContentSource(source)
     if source in SOURCES_WITH_URL:
         if not url:
-            raise LearningError("Enter the course's web address.", code="url")
+            raise LearningError("Enter the course's web address.", field="url")
         try:
             http_url_validator(url)
         except ValidationError:
             raise LearningError("Enter a web address starting with http:// or https:// "
-                                "(other kinds of links are refused).", code="url") from None
+                                "(other kinds of links are refused).", field="url") from None
     else:
         url = ""
     if source == ContentSource.EXTERNAL:
         if provider not in Provider.values:
-            raise LearningError("Choose the provider of an external course.", code="provider")
+            raise LearningError("Choose the provider of an external course.", field="provider")
     else:
         provider = ""
     if source in SOURCES_WITH_BODY:
         body = clean_html(body)
         if source == ContentSource.ARTICLE and not body:
-            raise LearningError("Write the article's text.", code="body")
+            raise LearningError("Write the article's text.", field="body")
     else:
         body = ""
     return provider, url, body
@@ -69,7 +69,7 @@ def save_course_item(
     """
     if not 1 <= int(days_to_complete) <= 365:
         raise LearningError("Days to complete must be between 1 and 365.",
-                            code="days_to_complete")
+                            field="days_to_complete")
     provider, url, body = _check_content(source=source, provider=provider, url=url.strip(),
                                          body=body)
     catalogs = list(catalogs) if catalogs is not None else None
@@ -81,7 +81,7 @@ def save_course_item(
         names = [s.name for s, _ in skills]
         doubled = sorted({n for n in names if names.count(n) > 1})
         if doubled:
-            raise LearningError(f"Give each skill once: {', '.join(doubled)}.", code="skills")
+            raise LearningError(f"Give each skill once: {', '.join(doubled)}.", field="skills")
     if course is None:
         course = CourseItem(organization=organization, created_by=created_by)
     course.title, course.description, course.source = title.strip(), description, source

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tenancy.enums import WEEKDAYS
+from tenancy.errors import add_service_error
 
 from .. import selectors, services
 from ..due_dates import excludes_weekends
@@ -62,7 +63,7 @@ def catalog_edit(request, pk: int | None = None):
                 owner=catalog.owner if catalog else request.user, **form.cleaned_data,
             )
         except services.LearningError as error:
-            form.add_error("title" if error.code == "title" else None, error.message)
+            add_service_error(form, error)
         else:
             messages.success(request, f"Catalog “{catalog.title}” saved.")
             return redirect(org_url(request, "learning:catalog_detail", pk=catalog.pk))
@@ -159,8 +160,7 @@ def course_edit(request, pk: int | None = None, external: bool = False):
                 skills=formset.grants(), **data,
             )
         except services.LearningError as error:
-            field = error.code if error.code in form.fields else None
-            form.add_error(field, error.message)
+            add_service_error(form, error)
         else:
             messages.success(request, f"Course “{course.title}” saved.")
             return redirect(org_url(request, "learning:course_detail", pk=course.pk))

@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy.errors import same_tenant
 from tenancy.models import Membership, User
 
 from ..enums import ChangeKind, RecommendationState, RecommendationVerb, Source
@@ -37,11 +38,10 @@ def cause_of(cause: Cause) -> tuple[str, int | None]:
 
 
 def _check_same_tenant(*, user: User, skill: Skill, level: SkillLevel | None) -> None:
-    if level is not None and level.organization_id != skill.organization_id:
-        raise SkillError(
-            f"The level “{level.name}” belongs to another organization's scale; "
-            "choose a level of this organization."
-        )
+    same_tenant(skill, level, error=SkillError, message=lambda _: (
+        f"The level “{level.name}” belongs to another organization's scale; "
+        "choose a level of this organization."
+    ))
     with scopes_disabled():
         is_member = Membership.objects.filter(
             organization_id=skill.organization_id, user_id=user.pk

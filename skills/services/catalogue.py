@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Max
 
+from tenancy.errors import same_tenant
 from tenancy.models import Organization
 
 from ..enums import DEFAULT_LEVELS, SkillType
@@ -116,8 +117,8 @@ def _required_at(level: SkillLevel) -> bool:
 def _check_parent(skill: Skill | None, parent: Skill | None, organization: Organization) -> None:
     if parent is None:
         return
-    if parent.organization_id != organization.pk:
-        raise SkillError("The parent skill belongs to another organization.")
+    same_tenant(organization, parent, error=SkillError,
+                message="The parent skill belongs to another organization.")
     if skill is None or skill.pk is None:
         return
     seen: set[int] = set()
@@ -141,8 +142,9 @@ def validate_skill(
     name = " ".join(name.split())
     if not name:
         raise SkillError("A skill needs a name.")
-    if skill is not None and skill.pk and skill.organization_id != organization.pk:
-        raise SkillError("This skill belongs to another organization.")
+    if skill is not None and skill.pk:
+        same_tenant(organization, skill, error=SkillError,
+                    message="This skill belongs to another organization.")
     clash = Skill.objects.filter(organization=organization, name__iexact=name)
     if skill is not None and skill.pk:
         clash = clash.exclude(pk=skill.pk)

@@ -1,9 +1,9 @@
 """Domain errors of the surveys app; every message is fit to show a user."""
 
-from django.core.exceptions import ValidationError
+from tenancy.errors import DomainError
 
 
-class SurveyError(ValidationError):
+class SurveyError(DomainError):
     """A survey rule was broken; ``message`` says what and what to do instead."""
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Max
 
+from tenancy.errors import same_tenant
 from tenancy.models import Organization
 
 from ..enums import Audience, QuestionKind
@@ -50,8 +51,9 @@ def save_template(
         )
     if template is None:
         template = SurveyTemplate(organization=organization)
-    elif template.organization_id != organization.pk:
-        raise SurveyError("That survey belongs to another organization.")
+    else:
+        same_tenant(organization, template, error=SurveyError,
+                    message="That survey belongs to another organization.")
     template.name = name
     template.audience = audience
     template.description = description.strip()

@@ -1,11 +1,11 @@
 """The error every tenancy service raises when a rule is broken."""
 
-from django.core.exceptions import ValidationError
+from ..errors import DomainError
 
 
-class TenancyError(ValidationError):
+class TenancyError(DomainError):
     """A rule of tenancy was broken; the message is fit to show a user.
 
-    Raised with a dict (``{"username": [...]}``) when the problem belongs to a field, so a
-    form can show it next to that field.
+    Raised with ``field=`` when the problem belongs to a field, or with a dict
+    (``{"username": [...]}``) for several fields at once, so a form can show it next to them.
     """

@@ -40,7 +40,7 @@ def _normalize(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise TenancyError({"email": ["Enter a valid e-mail address."]}) from None
+        raise TenancyError("Enter a valid e-mail address.", field="email") from None
     return email
 
 
@@ -82,8 +82,8 @@ def invite_member(
     email = _normalize(email)
     cleaned_roles = _clean_roles(roles, missing="Choose at least one role.")
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
-        raise TenancyError({"email": [f"{email} already belongs to a member of "
-                                      f"{organization.name}."]})
+        raise TenancyError(f"{email} already belongs to a member of {organization.name}.",
+                           field="email")
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .filter(organization=organization, email=email, accepted_at__isnull=True,

@@ -115,7 +115,7 @@ def test_save_course_item_refuses_a_non_http_url(world, url):
         with pytest.raises(LearningError) as error:
             save_course_item(organization=world.tenant.org, title="Bad link",
                              source=ContentSource.EXTERNAL, provider=Provider.OTHER, url=url)
-        assert error.value.code == "url"
+        assert error.value.field == "url"
 
 
 def test_save_course_item_external_needs_a_provider_and_keeps_no_body(world):

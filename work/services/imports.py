@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tenancy.background import enqueue
+from tenancy.errors import ImportRefused
 from tenancy.models import Organization, User
 
 from ..enums import ImportStatus
@@ -325,10 +326,6 @@ def _add(result: ImportResult, summary: UpsertSummary) -> None:
 
 
 # --- the browser upload, run as a Celery job ---------------------------------------------
-
-
-class ImportRefused(Exception):
-    """The upload cannot be queued (too large, empty); the message is fit for a user."""
 
 
 def progress_key(work_import_id: int) -> str:
