@@ -21,16 +21,11 @@ def coaches_trainee(user, assessment) -> bool:
     return assessment is not None and is_coach_of(user, assessment.trainee)
 
 
-@rules.predicate
-def is_trainee(user, assessment) -> bool:
-    return assessment is not None and assessment.trainee_id == user.pk
-
-
 can_act_on = is_org_admin | (is_coach & (is_assigned_coach | coaches_trainee))
 
 rules.add_perm("coaching.view_overview", is_org_admin | is_coach)
 rules.add_perm("coaching.view_assessment_list", is_org_admin | is_coach)
 rules.add_perm("coaching.view_own_assessments", is_member)
 rules.add_perm("coaching.act_on_assessment", can_act_on)
-rules.add_perm("coaching.view_assessment", can_act_on | is_trainee)
-rules.add_perm("coaching.open_assessment_for", is_org_admin | (is_coach & is_coach_of))
+# Who sees which assessment is ``coaching.selectors.visible_assessments``.
+rules.add_perm("coaching.open_assessment_for", is_org_admin | is_coach_of)

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from learning.models import LearningTask
 from surveys.models import SurveyResponse
-from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
-from tenancy.selectors import membership_for
+from tenancy.models import Membership, Organization, TeamMember, User
+from tenancy.selectors import coachable_agents, membership_for, sees_everything
 
 from .enums import AssessmentState
 from .models import (
@@ -24,41 +24,35 @@ from .models import (
 )
 
 
-def _coached_agents(user: User):
-    """Ids of agents in the teams the user manages or co-manages (a subquery)."""
-    teams = Team.objects.filter(
-        Q(manager=user) | Q(pk__in=TeamManager.objects.filter(user=user).values("team_id"))
-    ).values("pk")
-    return TeamMember.objects.filter(team_id__in=teams).values("user_id")
+def _coached_by(organization: Organization, user: User) -> Q:
+    """Assessments a coach works on: those they are the coach of and those of the agents
+    they may coach (nothing without the coach role)."""
+    membership = membership_for(user, organization)
+    if membership is None or not membership.is_coach:
+        return Q(pk__in=[])
+    return Q(coach=user) | Q(trainee_id__in=coachable_agents(organization, user))
 
 
 def visible_assessments(*, organization: Organization, user: User) -> QuerySet:
     """Assessments the user may open: all for org admins; for coaches theirs and their
-    teams' agents'; for everyone their own."""
+    teams' agents'; for every member their own."""
     qs = CoachingAssessment.objects.filter(organization=organization)
-    membership = membership_for(user, organization)
-    if membership is None:
+    if membership_for(user, organization) is None:
         return qs.none()
-    if membership.is_org_admin:
+    if sees_everything(organization, user):
         return qs
-    if membership.is_coach:
-        return qs.filter(Q(coach=user) | Q(trainee_id__in=_coached_agents(user)) |
-                         Q(trainee=user))
-    return qs.filter(trainee=user)
+    return qs.filter(_coached_by(organization, user) | Q(trainee=user))
 
 
 def managed_assessments(*, organization: Organization, user: User) -> QuerySet:
     """What the manager workspace lists: every assessment for org admins; for coaches
     theirs and their teams' (not their own as a trainee)."""
     qs = CoachingAssessment.objects.filter(organization=organization)
-    membership = membership_for(user, organization)
-    if membership is None:
+    if membership_for(user, organization) is None:
         return qs.none()
-    if membership.is_org_admin:
+    if sees_everything(organization, user):
         return qs
-    if membership.is_coach:
-        return qs.filter(Q(coach=user) | Q(trainee_id__in=_coached_agents(user)))
-    return qs.none()
+    return qs.filter(_coached_by(organization, user))
 
 
 @dataclass
@@ -78,7 +72,7 @@ def assessment_list(*, organization: Organization, user: User,
     if filters.scope == "mine":
         qs = qs.filter(coach=user)
     elif filters.scope == "team":
-        qs = qs.filter(trainee_id__in=_coached_agents(user))
+        qs = qs.filter(trainee_id__in=coachable_agents(organization, user))
     if filters.trainee:
         qs = qs.filter(trainee__username=filters.trainee)
     if filters.opportunity:
@@ -202,12 +196,12 @@ def assessment_surveys(assessment: CoachingAssessment, *, viewer: User) -> list[
 
 
 def coachable_members(*, organization: Organization, user: User) -> QuerySet[User]:
-    """Members the user may open an assessment for."""
-    membership = membership_for(user, organization)
+    """Members the user may open an assessment for (``coaching.open_assessment_for``)."""
     members = User.objects.filter(memberships__organization=organization)
-    if membership is not None and membership.is_org_admin:
+    if sees_everything(organization, user):
         return members.order_by("username")
-    return members.filter(pk__in=_coached_agents(user)).exclude(pk=user.pk).order_by("username")
+    return (members.filter(pk__in=coachable_agents(organization, user)).exclude(pk=user.pk)
+            .order_by("username"))
 
 
 def assessment_api_list(*, organization: Organization) -> QuerySet:

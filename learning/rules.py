@@ -30,7 +30,7 @@ def is_open_task(user, task) -> bool:
     return task is not None and task.is_open
 
 
-can_oversee_task = is_content_owner | (is_coach & is_coach_of_task_agent)
+can_oversee_task = is_content_owner | is_coach_of_task_agent
 
 rules.add_perm("learning.view_learning_workspace", is_content_owner | is_coach)
 rules.add_perm("learning.view_team_tasks", is_content_owner | is_coach)
@@ -38,6 +38,7 @@ rules.add_perm("learning.assign_courses", is_content_owner | is_coach)
 rules.add_perm("learning.manage_content", is_content_owner)
 rules.add_perm("learning.manage_settings", is_org_admin)
 rules.add_perm("learning.view_my_learning", is_member)
-rules.add_perm("learning.view_task", is_own_task | can_oversee_task)
-rules.add_perm("learning.work_on_task", is_own_task & is_open_task)
+# Who sees which task is ``learning.selectors.visible_learning_tasks``. Only the assignee
+# starts and completes a task; whether it is still open is the service's check.
+rules.add_perm("learning.work_on_task", is_own_task)
 rules.add_perm("learning.cancel_task", can_oversee_task & is_open_task)

@@ -9,43 +9,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from skills.extensions import OverviewItem, OverviewSection
-from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
-from tenancy.rules import is_learning_admin, is_org_admin
+from tenancy.enums import Role
+from tenancy.models import Membership, Organization, Team, TeamMember, User
+from tenancy.selectors import coachable_agents, sees_everything, teams_coached_by
 
 from .due_dates import due_status, today_for
 from .enums import OPEN_STATES, DueStatus, TaskState
 from .models import CatalogCourse, CourseItem, CourseSkill, LearningCatalog, LearningTask
 
-
-def sees_everything(user: User, organization: Organization) -> bool:
-    """Learning admins and org admins see every task, catalog and course of the tenant."""
-    return is_learning_admin(user, organization) or is_org_admin(user, organization)
-
-
 # --- people --------------------------------------------------------------------------
-
-
-def coached_team_ids(user: User) -> QuerySet:
-    return Team.objects.filter(
-        Q(manager=user) | Q(pk__in=TeamManager.objects.filter(user=user).values("team_id"))
-    ).values("pk")
 
 
 def teams_for_assigning(organization: Organization, user: User) -> QuerySet[Team]:
     teams = Team.objects.filter(organization=organization)
-    if not sees_everything(user, organization):
-        teams = teams.filter(pk__in=coached_team_ids(user))
+    if not sees_everything(organization, user, Role.LEARNING_ADMIN):
+        teams = teams_coached_by(organization, user)
     return teams.order_by("name")
 
 
 def assignable_people(organization: Organization, user: User) -> QuerySet[User]:
-    """Agents the user may give training to: their teams' members, or every agent for
+    """Agents the user may give training to: the agents they may coach, or every agent for
     learning and org admins."""
     agents = Membership.objects.filter(organization=organization, is_agent=True).values("user_id")
     people = User.objects.filter(pk__in=agents)
-    if not sees_everything(user, organization):
-        members = TeamMember.objects.filter(team_id__in=coached_team_ids(user)).values("user_id")
-        people = people.filter(pk__in=members)
+    if not sees_everything(organization, user, Role.LEARNING_ADMIN):
+        people = people.filter(pk__in=coachable_agents(organization, user))
     return people.order_by("first_name", "last_name", "username")
 
 
@@ -63,9 +51,9 @@ def catalogs_for(organization: Organization, user: User) -> QuerySet[LearningCat
     """Catalogs the user sees: all for learning/org admins; otherwise those without
     applicable teams and those of teams the user coaches or belongs to."""
     catalogs = LearningCatalog.objects.filter(organization=organization)
-    if not sees_everything(user, organization):
+    if not sees_everything(organization, user, Role.LEARNING_ADMIN):
         mine = Team.objects.filter(
-            Q(pk__in=coached_team_ids(user))
+            Q(pk__in=teams_coached_by(organization, user).values("pk"))
             | Q(pk__in=TeamMember.objects.filter(user=user).values("team_id"))
         ).values("pk")
         catalogs = catalogs.filter(
@@ -123,7 +111,7 @@ def course_detail(organization: Organization, pk: int) -> CourseItem | None:
 def assignable_courses(organization: Organization, user: User) -> QuerySet[CourseItem]:
     """Active courses on catalogs the user sees (every active course for admins)."""
     courses = CourseItem.objects.filter(organization=organization, active=True)
-    if not sees_everything(user, organization):
+    if not sees_everything(organization, user, Role.LEARNING_ADMIN):
         courses = courses.filter(
             pk__in=CatalogCourse.objects.filter(
                 catalog__in=catalogs_for(organization, user)).values("course_id")
@@ -159,13 +147,22 @@ class TaskFilters:
     overdue: bool = False
 
 
+def visible_learning_tasks(*, organization: Organization, user: User) -> QuerySet[LearningTask]:
+    """Tasks the user may open: every task for learning and org admins; otherwise their
+    own and those of the agents they may coach."""
+    tasks = _task_base().filter(organization=organization)
+    if sees_everything(organization, user, Role.LEARNING_ADMIN):
+        return tasks
+    return tasks.filter(Q(assigned_to=user)
+                        | Q(assigned_to_id__in=coachable_agents(organization, user)))
+
+
 def team_tasks(organization: Organization, viewer: User, filters: TaskFilters,
                *, today: datetime.date) -> QuerySet[LearningTask]:
-    """Tasks of the agents in the viewer's teams (every task for learning/org admins)."""
+    """Tasks of the agents the viewer may coach (every task for learning/org admins)."""
     tasks = _task_base().filter(organization=organization)
-    if not sees_everything(viewer, organization):
-        members = TeamMember.objects.filter(team_id__in=coached_team_ids(viewer)).values("user_id")
-        tasks = tasks.filter(assigned_to__in=members)
+    if not sees_everything(organization, viewer, Role.LEARNING_ADMIN):
+        tasks = tasks.filter(assigned_to_id__in=coachable_agents(organization, viewer))
     if filters.state in TaskState.values:
         tasks = tasks.filter(state=filters.state)
     if filters.agent:
@@ -192,8 +189,10 @@ def my_tasks(organization: Organization, user: User) -> QuerySet[LearningTask]:
     )
 
 
-def task_for(organization: Organization, pk: int) -> LearningTask | None:
-    return (_task_base().filter(organization=organization, pk=pk)
+def task_for(tasks: QuerySet[LearningTask], pk: int) -> LearningTask | None:
+    """Task ``pk`` if it is among ``tasks`` (a ``visible_learning_tasks`` or ``my_tasks``
+    query), with its course's skills; None otherwise."""
+    return (tasks.filter(pk=pk)
             .prefetch_related(Prefetch("course_item__granted_skills",
                                        queryset=CourseSkill.objects.select_related(
                                            "skill", "level").order_by("skill__name")))
@@ -260,7 +259,7 @@ __all__ = [
     "catalog_detail", "catalog_list", "catalogs_for", "course_detail", "course_list",
     "decorate", "local_today", "members_of_teams", "my_tasks", "skill_overview_courses",
     "skill_overview_pending_users", "state_counts", "task_for", "team_tasks",
-    "teams_for_assigning",
+    "teams_for_assigning", "visible_learning_tasks",
 ]
 
 

@@ -3,16 +3,16 @@
 import rules
 
 from tenancy.rules import is_coach, is_org_admin
+from tenancy.selectors import teams_coached_by
 from work.models import WorkItem
 
 
 @rules.predicate
 def coaches_item_team(user, item) -> bool:
     """The user manages (or co-manages) the item's team."""
-    if not isinstance(item, WorkItem) or item.team is None:
+    if not isinstance(item, WorkItem) or item.team_id is None:
         return False
-    team = item.team
-    return team.manager_id == user.pk or team.manager_links.filter(user=user).exists()
+    return teams_coached_by(item.organization, user).filter(pk=item.team_id).exists()
 
 
 rules.add_perm("routing.view_team_load", is_coach | is_org_admin)

@@ -8,13 +8,14 @@ runs a constant number of queries whatever the number of agents, skills or open 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import CharField, Count, Max, Q, QuerySet
+from django.db.models import CharField, Count, Max, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from skills.models import UserSkill
 from skills.models import WorkItemSkill as RequiredSkill
 from tenancy.models import Membership, Organization, Team, TeamMember, User
+from tenancy.selectors import sees_everything, teams_coached_by
 from work.enums import OPEN_STATES, WorkKind
 from work.models import WorkEvent, WorkItem
 
@@ -245,11 +246,13 @@ class TeamLoad:
     agents: list[AgentLoad]
 
 
-def teams_for_load(organization: Organization, viewer: User, *, sees_all: bool) -> QuerySet[Team]:
-    teams = Team.objects.filter(organization=organization).select_related("manager")
-    if not sees_all:
-        teams = teams.filter(Q(manager=viewer) | Q(manager_links__user=viewer)).distinct()
-    return teams.order_by("name")
+def teams_for_load(organization: Organization, viewer: User) -> QuerySet[Team]:
+    """The teams whose load the viewer sees: every team for org admins, otherwise the
+    teams they coach."""
+    teams = Team.objects.filter(organization=organization)
+    if not sees_everything(organization, viewer):
+        teams = teams_coached_by(organization, viewer)
+    return teams.select_related("manager").order_by("name")
 
 
 def team_load(organization: Organization, teams: list[Team]) -> list[TeamLoad]:

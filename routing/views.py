@@ -51,11 +51,10 @@ def assign(request, pk: int):
 @org_permission_required("routing.view_team_load")
 def team_load(request):
     organization = request.organization
-    sees_all = request.user.has_perm("routing.manage_settings", organization)
-    teams = list(selectors.teams_for_load(organization, request.user, sees_all=sees_all))
+    teams = list(selectors.teams_for_load(organization, request.user))
     settings = selectors.routing_settings(organization)
     context = {"loads": selectors.team_load(organization, teams), "settings": settings,
-               "can_configure": sees_all}
+               "can_configure": request.user.has_perm("routing.manage_settings", organization)}
     return render(request, "routing/team_load.html", context)
 
 

@@ -15,7 +15,6 @@ from tenancy.rules import (
     is_coach_of,
     is_member,
     is_org_admin,
-    is_self,
     is_skill_admin,
 )
 
@@ -57,10 +56,10 @@ def is_rejected_recommendation(user, rec) -> bool:
     return rec is not None and rec.state == "rejected"
 
 
-can_edit_skills_of = is_skill_owner | (is_coach & is_coach_of)
-# The coach role AND the team relation: a manager whose coach role was removed decides
-# nothing, even while still recorded as a team's manager.
-can_decide_review = ((is_coach & is_coach_of_review_agent) | is_org_admin) & ~is_own_review
+# ``is_coach_of`` is the coach role AND the team relation: a manager whose coach role was
+# removed edits and decides nothing, even while still recorded as a team's manager.
+can_edit_skills_of = is_skill_owner | is_coach_of
+can_decide_review = (is_coach_of_review_agent | is_org_admin) & ~is_own_review
 
 rules.add_perm("skills.view_skills_workspace", is_skill_owner | is_coach)
 rules.add_perm("skills.view_matrix", is_skill_owner | is_coach)
@@ -68,7 +67,6 @@ rules.add_perm("skills.view_overview", is_skill_owner | is_coach)
 rules.add_perm("skills.manage_catalogue", is_skill_owner)
 rules.add_perm("skills.import_user_skills", is_skill_owner)
 rules.add_perm("skills.edit_user_skills", can_edit_skills_of)
-rules.add_perm("skills.view_user_skills", is_self | can_edit_skills_of)
 rules.add_perm("skills.view_my_skills", is_member)
 rules.add_perm("skills.request_review", is_agent)
 rules.add_perm("skills.list_reviews", is_coach | is_org_admin)
@@ -78,7 +76,7 @@ rules.add_perm("skills.withdraw_review", is_own_review & is_open_review)
 
 # Recommendations go to the agent's coaches; org admins may decide any and reopen rejections.
 can_decide_recommendation = (
-    ((is_coach & is_coach_of_recommended_agent) | is_org_admin) & ~is_own_recommendation
+    (is_coach_of_recommended_agent | is_org_admin) & ~is_own_recommendation
 )
 rules.add_perm("skills.list_recommendations", is_coach | is_org_admin | is_skill_admin)
 rules.add_perm("skills.view_recommendation", can_decide_recommendation | is_skill_owner)

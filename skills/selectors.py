@@ -9,7 +9,9 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember, User
+from tenancy.enums import Role
+from tenancy.models import Membership, Organization, Team, TeamMember, User
+from tenancy.selectors import coachable_agents, sees_everything, teams_coached_by
 from work.models import WorkItem
 
 from . import extensions
@@ -71,24 +73,6 @@ def flatten_forest(roots: list[TreeNode], depth: int = 0) -> list[tuple[int, Ski
     return rows
 
 
-def teams_coached_by(user: User) -> QuerySet[Team]:
-    return (
-        Team.objects.filter(Q(manager=user) | Q(pk__in=TeamManager.objects.filter(user=user)
-                                                .values("team_id")))
-        .order_by("name")
-    )
-
-
-def coaches_of(user: User) -> list[User]:
-    """Managers and additional managers of the teams ``user`` belongs to (not the user)."""
-    team_ids = TeamMember.objects.filter(user=user).values("team_id")
-    return list(
-        User.objects.filter(
-            Q(managed_teams__in=team_ids) | Q(team_manager_links__team_id__in=team_ids)
-        ).exclude(pk=user.pk).distinct().order_by("username")
-    )
-
-
 # ---------------------------------------------------------------- skill matrix
 
 
@@ -121,7 +105,6 @@ class Matrix:
 def matrix(
     *,
     organization: Organization,
-    viewer_sees_all: bool,
     viewer: User,
     team_id: int | None = None,
     user_id: int | None = None,
@@ -131,14 +114,15 @@ def matrix(
 ) -> Matrix | None:
     """Agents × skills with their levels, in seven queries plus one per registered marker.
 
-    ``viewer_sees_all`` (skill and org admins) may look at the whole tenant or any team;
-    other viewers (coaches) only at a team they coach, the first one by default. Returns
-    None when ``team_id`` is not a team the viewer may see.
+    Skill and org admins may look at the whole tenant or any team; other viewers (coaches)
+    only at a team they coach, the first one by default. Returns None when ``team_id`` is
+    not a team the viewer may see.
     """
-    teams_qs = Team.objects.filter(organization=organization).order_by("name")
+    viewer_sees_all = sees_everything(organization, viewer, Role.SKILL_ADMIN)
+    teams_qs = Team.objects.filter(organization=organization)
     if not viewer_sees_all:
-        teams_qs = teams_coached_by(viewer)
-    teams = list(teams_qs)
+        teams_qs = teams_coached_by(organization, viewer)
+    teams = list(teams_qs.order_by("name"))
     team = None
     if team_id is not None:
         team = next((t for t in teams if t.pk == team_id), None)
@@ -209,17 +193,26 @@ def matrix_cell(*, organization: Organization, user: User, skill: Skill) -> User
     )
 
 
-def agent_editable_by(*, organization: Organization, viewer: User, user_id: int,
-                      sees_all: bool) -> User | None:
-    """The member ``user_id`` if the viewer may edit their skills, else None (→ 404)."""
+def _member(organization: Organization, user_id: int) -> User | None:
     with scopes_disabled():
         is_member = Membership.objects.filter(organization=organization, user_id=user_id).exists()
-    if not is_member:
-        return None
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        return None
-    if sees_all or viewer.has_perm("skills.edit_user_skills", user):
+    return User.objects.filter(pk=user_id).first() if is_member else None
+
+
+def agent_editable_by(*, organization: Organization, viewer: User, user_id: int) -> User | None:
+    """The member ``user_id`` if the viewer may edit their skills, else None (→ 404)."""
+    user = _member(organization, user_id)
+    if user is not None and viewer.has_perm("skills.edit_user_skills", user):
+        return user
+    return None
+
+
+def person_visible_to(*, organization: Organization, viewer: User, user_id: int) -> User | None:
+    """The member ``user_id`` if the viewer may look at their skills page, else None (→ 404):
+    themselves, the agents they may coach and, for skill and org admins, everyone."""
+    user = _member(organization, user_id)
+    if user is not None and (viewer.has_perm("tenancy.view_coaching_of", user)
+                             or sees_everything(organization, viewer, Role.SKILL_ADMIN)):
         return user
     return None
 
@@ -377,18 +370,22 @@ def reviews_of(user: User) -> QuerySet[SkillReview]:
     )
 
 
-def reviews_for_decider(*, organization: Organization, viewer: User, sees_all: bool,
-                        state: str = ReviewState.REQUESTED) -> QuerySet[SkillReview]:
-    """Reviews the viewer may decide: agents of the teams they coach (all for org admins)."""
-    qs = SkillReview.objects.filter(organization=organization).select_related(
-        "user", "skill", "level", "held_level", "decided_by"
-    ).exclude(user=viewer)
-    if state:
-        qs = qs.filter(state=state)
-    if sees_all:
+def visible_reviews(*, organization: Organization, user: User) -> QuerySet[SkillReview]:
+    """Reviews the user may see (``skills.view_review``): every one for org admins,
+    otherwise their own and those of the agents they may coach."""
+    qs = SkillReview.objects.filter(organization=organization)
+    if sees_everything(organization, user):
         return qs
-    team_ids = teams_coached_by(viewer).values("pk")
-    return qs.filter(user__in=TeamMember.objects.filter(team_id__in=team_ids).values("user_id"))
+    return qs.filter(Q(user=user) | Q(user_id__in=coachable_agents(organization, user)))
+
+
+def reviews_for_decider(*, organization: Organization, viewer: User,
+                        state: str = ReviewState.REQUESTED) -> QuerySet[SkillReview]:
+    """The reviews a coach or org admin decides (never their own), in ``state`` when
+    given."""
+    qs = visible_reviews(organization=organization, user=viewer).exclude(user=viewer)
+    qs = qs.select_related("user", "skill", "level", "held_level", "decided_by")
+    return qs.filter(state=state) if state else qs
 
 
 def review_options(user: User, organization: Organization) -> tuple[list[Skill], dict]:
@@ -452,16 +449,24 @@ def recommendations(*, organization: Organization, state: str = "",
     return queryset.order_by("-created_at", "-id")
 
 
-def recommendations_for_decider(*, organization: Organization, viewer: User, sees_all: bool,
+def visible_recommendations(*, organization: Organization,
+                            user: User) -> QuerySet[SkillRecommendation]:
+    """Recommendations the user sees: every one for skill and org admins; for coaches those
+    about the agents they may coach (never about themselves)."""
+    queryset = SkillRecommendation.objects.filter(organization=organization)
+    if sees_everything(organization, user, Role.SKILL_ADMIN):
+        return queryset
+    return queryset.filter(user_id__in=coachable_agents(organization, user)).exclude(user=user)
+
+
+def recommendations_for_decider(*, organization: Organization, viewer: User,
                                 state: str = "") -> QuerySet[SkillRecommendation]:
-    """What a coach decides (the agents of the teams they coach); everything for admins."""
-    queryset = recommendations(organization=organization, state=state)
-    if not sees_all:
-        team_ids = teams_coached_by(viewer).values("pk")
-        queryset = queryset.filter(
-            user__in=TeamMember.objects.filter(team_id__in=team_ids).values("user_id")
-        ).exclude(user=viewer)
-    return queryset
+    """What a coach decides from (:func:`visible_recommendations`), newest first."""
+    queryset = visible_recommendations(organization=organization, user=viewer).select_related(
+        "user", "skill", "decided_by", "organization")
+    if state:
+        queryset = queryset.filter(state=state)
+    return queryset.order_by("-created_at", "-id")
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """Permission predicates for roles and coaching relationships.
 
 Predicates read the current organization from the object they are given when it has one
-(``obj.organization``) and otherwise from the organization the middleware activated
-(``user._current_organization``). Team queries run inside the active tenant scope.
+(``obj.organization``), otherwise from the organization the middleware activated
+(``user._current_organization``), otherwise from the active tenant scope (services and
+tasks). Who coaches whom is :func:`tenancy.selectors.coachable_agents`; the predicates here
+only ask it.
 """
 
 import rules
+from django_scopes import get_scope
 
 from .enums import Role
-from .models import Organization, TeamManager, TeamMember
-from .selectors import membership_for
+from .models import Organization
+from .selectors import coachable_agents, membership_for
 
 
 def _organization_of(user, obj) -> Organization | None:
@@ -18,7 +21,11 @@ def _organization_of(user, obj) -> Organization | None:
     organization = getattr(obj, "organization", None)
     if isinstance(organization, Organization):
         return organization
-    return getattr(user, "_current_organization", None)
+    current = getattr(user, "_current_organization", None)
+    if current is not None:
+        return current
+    scoped = get_scope().get("organization")
+    return scoped if isinstance(scoped, Organization) else None
 
 
 def has_role(role: str):
@@ -54,14 +61,14 @@ def is_self(user, other) -> bool:
 
 @rules.predicate
 def is_coach_of(user, agent) -> bool:
-    """The user manages (or additionally manages) a team the agent belongs to."""
+    """The user may coach the agent: they hold the coach role and manage (or additionally
+    manage) a team the agent belongs to, in the current organization."""
     if agent is None or not user.is_authenticated:
         return False
-    agent_teams = TeamMember.objects.filter(user=agent).values("team_id")
-    return (
-        TeamMember.objects.filter(team__manager=user, user=agent).exists()
-        or TeamManager.objects.filter(user=user, team_id__in=agent_teams).exists()
-    )
+    organization = _organization_of(user, agent)
+    if organization is None:
+        return False
+    return coachable_agents(organization, user).filter(user_id=agent.pk).exists()
 
 
 is_manager = is_org_admin | is_coach | is_qa_analyst | is_skill_admin | is_learning_admin
@@ -69,4 +76,4 @@ is_manager = is_org_admin | is_coach | is_qa_analyst | is_skill_admin | is_learn
 rules.add_perm("tenancy.view_manager_workspace", is_manager)
 rules.add_perm("tenancy.view_agent_workspace", is_member)
 rules.add_perm("tenancy.manage_organization", is_org_admin)
-rules.add_perm("tenancy.view_coaching_of", is_self | (is_coach & is_coach_of) | is_org_admin)
+rules.add_perm("tenancy.view_coaching_of", is_self | is_coach_of | is_org_admin)

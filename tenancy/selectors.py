@@ -3,7 +3,17 @@
 from django.db.models import Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
-from .models import ApiToken, Invitation, Membership, Organization, Team, TeamMember, User
+from .enums import Role
+from .models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    Team,
+    TeamManager,
+    TeamMember,
+    User,
+)
 
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
@@ -60,9 +70,54 @@ def teams_for_settings(organization: Organization) -> QuerySet[Team]:
     )
 
 
-def teams_coached_by(user: User) -> QuerySet[Team]:
-    """Teams the user manages or co-manages, in the active scope."""
-    return Team.objects.filter(Q(manager=user) | Q(manager_links__user=user)).distinct()
+# --- who may see whom -----------------------------------------------------------------
+# The coaching relation is written here and nowhere else: rules (``tenancy.rules.is_coach_of``)
+# and every app's ``visible_…`` selectors ask these functions.
+
+
+def sees_everything(organization: Organization, user: User, *owner_roles: str) -> bool:
+    """Whether the user sees every row of a kind in the organization rather than their
+    teams' rows: org admins always, and members holding one of the kind's owner roles
+    (``Role.SKILL_ADMIN`` for skills, ``Role.LEARNING_ADMIN`` for learning)."""
+    membership = membership_for(user, organization)
+    return membership is not None and membership.has_role(Role.ORG_ADMIN, *owner_roles)
+
+
+def teams_coached_by(organization: Organization, user: User) -> QuerySet[Team]:
+    """Teams the user manages or co-manages in the organization (each once), as recorded.
+
+    Whether that lets them act on the teams' agents is :func:`coachable_agents`."""
+    co_managed = TeamManager.objects.filter(organization=organization, user=user)
+    return Team.objects.filter(organization=organization).filter(
+        Q(manager=user) | Q(pk__in=co_managed.values("team_id"))
+    )
+
+
+def coachable_agents(organization: Organization, user: User) -> QuerySet:
+    """The agents this user may coach in the organization, as a subquery of user ids (use
+    it as ``user_id__in=…``): the members of the teams they manage or co-manage, provided
+    they hold the coach role. A manager whose coach role was removed coaches nobody.
+
+    Costs no query of its own (the membership is cached per request)."""
+    membership = membership_for(user, organization)
+    members = TeamMember.objects.filter(organization=organization)
+    if membership is None or not membership.is_coach:
+        return members.none().values("user_id")
+    return members.filter(
+        team_id__in=teams_coached_by(organization, user).values("pk")
+    ).values("user_id")
+
+
+def coaches_of(organization: Organization, agent: User) -> QuerySet[User]:
+    """Managers and additional managers of the teams the agent belongs to (not the agent
+    themselves): the other side of :func:`teams_coached_by`."""
+    team_ids = TeamMember.objects.filter(organization=organization, user=agent).values("team_id")
+    co_managers = TeamManager.objects.filter(organization=organization, team_id__in=team_ids)
+    return (
+        User.objects.filter(Q(managed_teams__in=team_ids)
+                            | Q(pk__in=co_managers.values("user_id")))
+        .exclude(pk=agent.pk).distinct().order_by("username")
+    )
 
 
 def team_with_members(team_id: int) -> Team:

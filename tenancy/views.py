@@ -72,15 +72,13 @@ def overview(request):
     organization = request.organization
     members = list(selectors.organization_members(organization))
     teams = list(selectors.teams_for_settings(organization))
+    mine = set(selectors.teams_coached_by(organization, request.user).values_list("pk", flat=True))
     context = {
         "member_count": len(members),
         "agent_count": sum(1 for m in members if m.is_agent),
         "coach_count": sum(1 for m in members if m.is_coach),
         "teams": teams,
-        "my_teams": [
-            t for t in teams
-            if t.manager_id == request.user.pk or request.user in t.additional_managers.all()
-        ],
+        "my_teams": [t for t in teams if t.pk in mine],
     }
     return render(request, "tenancy/overview.html", context)
 

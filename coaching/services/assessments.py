@@ -23,7 +23,6 @@ from surveys.enums import Audience
 from surveys.models import SurveyResponse, SurveyTemplate
 from tenancy.errors import same_tenant
 from tenancy.models import Membership, Organization, User
-from tenancy.rules import is_coach_of
 from work.models import WorkItem
 
 from ..enums import OPEN_STATES, AssessmentState, Origin
@@ -204,11 +203,9 @@ def open_manual_assessment(
     comments: str = "",
 ) -> CoachingAssessment:
     """A coach opens an assessment for one of their agents (optionally about a work
-    item). Org admins may open one for any member. No virtual coach is ever attached."""
-    actor_membership = Membership.objects.filter(organization=organization, user=actor).first()
-    if actor_membership is None or not (
-        actor_membership.is_org_admin or (actor_membership.is_coach and is_coach_of(actor, trainee))
-    ):
+    item). Org admins may open one for any member (``coaching.open_assessment_for``). No
+    virtual coach is ever attached."""
+    if not actor.has_perm("coaching.open_assessment_for", trainee):
         raise AssessmentError("You can open assessments only for agents of the teams you coach.")
     if not Membership.objects.filter(organization=organization, user=trainee).exists():
         raise AssessmentError(f"{trainee} is not a member of this organization.")

@@ -159,7 +159,7 @@ def _refuse_closed(task: LearningTask, doing: str) -> None:
 def start_task(*, task: LearningTask, actor: User) -> LearningTask:
     """Mark a task started. Only its assignee works on it. Locks the task row."""
     locked = _locked(task)
-    if locked.assigned_to_id != actor.pk:
+    if not actor.has_perm("learning.work_on_task", locked):
         raise LearningError("Only the person the task is assigned to can start it.")
     _refuse_closed(locked, "started")
     if locked.state == TaskState.ASSIGNED:
@@ -175,7 +175,7 @@ def complete_task(*, task: LearningTask, actor: User) -> LearningTask:
     are skipped. Refuses a cancelled or completed task. Locks the task row, so the skills
     are awarded once."""
     locked = _locked(task)
-    if locked.assigned_to_id != actor.pk:
+    if not actor.has_perm("learning.work_on_task", locked):
         raise LearningError("Only the person the task is assigned to can complete it.")
     _refuse_closed(locked, "completed")
     now = timezone.now()
@@ -194,10 +194,12 @@ def complete_task(*, task: LearningTask, actor: User) -> LearningTask:
 
 @transaction.atomic
 def cancel_task(*, task: LearningTask, actor: User) -> LearningTask:
-    """Cancel an open task (a coach or learning admin decides; views check who).
-    Locks the task row."""
+    """Cancel an open task (``learning.cancel_task``: the agent's coach, a learning admin
+    or an org admin). Locks the task row."""
     locked = _locked(task)
     _refuse_closed(locked, "cancelled")
+    if not actor.has_perm("learning.cancel_task", locked):
+        raise LearningError("Only the agent's coach or a learning admin cancels a task.")
     locked.cancel(by=actor, when=timezone.now())
     locked.save()
     return locked

@@ -96,16 +96,19 @@ def my_learning(request):
 
 
 def _visible_task(request, pk: int):
-    task = selectors.task_for(request.organization, pk)
-    if task is None or not request.user.has_perm("learning.view_task", task):
+    """A task the user may see (404 otherwise, never 403)."""
+    visible = selectors.visible_learning_tasks(organization=request.organization,
+                                               user=request.user)
+    task = selectors.task_for(visible, pk)
+    if task is None:
         raise Http404("No such learning task.")
     return task
 
 
 def _own_task(request, pk: int):
     """The user's own task; anyone else's is 404, as if it did not exist."""
-    task = selectors.task_for(request.organization, pk)
-    if task is None or task.assigned_to_id != request.user.pk:
+    task = selectors.task_for(selectors.my_tasks(request.organization, request.user), pk)
+    if task is None:
         raise Http404("No such learning task.")
     return task
 

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenancy.models import Organization, User
+from tenancy.selectors import coaches_of
 from work.enums import DONE_STATES
 from work.models import WorkItem
 
@@ -343,10 +344,8 @@ def recommendation_link(rec: SkillRecommendation) -> str:
 
 
 def _notify_coaches(rec: SkillRecommendation) -> None:
-    from ..selectors import coaches_of
-
     agent = User.objects.get(pk=rec.user_id)
-    recipients = [c.email for c in coaches_of(agent) if c.email]
+    recipients = [c.email for c in coaches_of(rec.organization, agent) if c.email]
     if not recipients:
         return
     body = render_to_string("skills/email/recommendation_created.txt", {

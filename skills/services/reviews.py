@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenancy.models import User
+from tenancy.selectors import coaches_of
 
 from ..enums import ReviewState, Source
 from ..errors import SkillError
@@ -44,8 +45,6 @@ def request_skill_review(
 
     E-mails the coaches of the user's teams after commit.
     """
-    from ..selectors import coaches_of
-
     if requested_by.pk != user.pk:
         raise SkillError("You can only ask for a review of your own skills.")
     _check_same_tenant(user=user, skill=skill, level=level)
@@ -66,7 +65,7 @@ def request_skill_review(
         held_level=held.level if held else None, justification=justification,
     )
     organization = skill.organization
-    coaches = coaches_of(user)
+    coaches = coaches_of(organization, user)
     _mail_after_commit(
         f"Skill review: {user} asks for {skill.name} ({level.name})",
         "skills/email/review_requested.txt",

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..forms import LevelForm, SkillForm
 from ..models import Skill, SkillLevel
-from .common import org_permission_required, org_url, sees_all
+from .common import org_permission_required, org_url
 
 
 @org_permission_required("skills.view_overview")
@@ -21,7 +21,7 @@ def catalogue(request):
         "show": show,
         "total": len(skills),
         "retired": sum(1 for s in skills if not s.active),
-        "can_edit": sees_all(request),
+        "can_edit": request.user.has_perm("skills.manage_catalogue", request.organization),
     }
     return render(request, "skills/catalogue.html", context)
 

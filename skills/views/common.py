@@ -4,12 +4,7 @@ from django.http import Http404
 
 from tenancy.views import org_permission_required, org_url
 
-__all__ = ["org_permission_required", "org_url", "parse_int", "sees_all"]
-
-
-def sees_all(request) -> bool:
-    """Skill admins and org admins see every agent's skills; coaches only their teams'."""
-    return request.user.has_perm("skills.manage_catalogue", request.organization)
+__all__ = ["org_permission_required", "org_url", "parse_int"]
 
 
 def parse_int(value, *, strict: bool = False) -> int | None:

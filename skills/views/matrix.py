@@ -8,19 +8,21 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from tenancy.enums import Role
+from tenancy.selectors import sees_everything
+
 from .. import selectors, services
 from ..forms import CellForm, MatrixFilterForm
 from ..models import Skill
-from .common import org_permission_required, org_url, parse_int, sees_all
+from .common import org_permission_required, org_url, parse_int
 
 
 @org_permission_required("skills.view_matrix")
 def matrix(request):
-    all_visible = sees_all(request)
+    all_visible = sees_everything(request.organization, request.user, Role.SKILL_ADMIN)
     data = selectors.matrix(
         organization=request.organization,
         viewer=request.user,
-        viewer_sees_all=all_visible,
         team_id=parse_int(request.GET.get("team")),
         user_id=parse_int(request.GET.get("user")),
         skill_type=request.GET.get("skill_type", ""),
@@ -86,7 +88,6 @@ def _cells_html(data, cell_base: str, query: str) -> list[str]:
 def _cell_target(request, user_id: int, skill_id: int):
     user = selectors.agent_editable_by(
         organization=request.organization, viewer=request.user, user_id=user_id,
-        sees_all=sees_all(request),
     )
     if user is None:
         raise Http404("No such person in your teams.")

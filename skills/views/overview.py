@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, render
 
 from .. import extensions, selectors
 from ..models import Skill
-from .common import org_permission_required, sees_all
+from .common import org_permission_required
 
 PERIODS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last 12 months"), (0, "All time")]
 
@@ -25,6 +25,6 @@ def skill_overview(request, pk: int):
         "periods": PERIODS,
         "period": days,
         "sections": extensions.overview_sections(request, skill),
-        "can_edit": sees_all(request),
+        "can_edit": request.user.has_perm("skills.manage_catalogue", request.organization),
     }
     return render(request, "skills/overview.html", context)

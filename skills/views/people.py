@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 
 from .. import extensions, selectors, services
 from ..forms import ReviewRequestForm
-from .common import org_permission_required, org_url, sees_all
+from .common import org_permission_required, org_url
 
 
 def _history_rows(request, changes):
@@ -56,9 +56,8 @@ def my_skills(request):
 
 @org_permission_required("skills.view_matrix")
 def person_skills(request, user_id: int):
-    person = selectors.agent_editable_by(
+    person = selectors.person_visible_to(
         organization=request.organization, viewer=request.user, user_id=user_id,
-        sees_all=sees_all(request),
     )
     if person is None:
         raise Http404("No such person in your teams.")

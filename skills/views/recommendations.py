@@ -29,7 +29,6 @@ def recommendation_list(request):
         state = RecommendationState.PENDING
     recs = selectors.recommendations_for_decider(
         organization=request.organization, viewer=request.user,
-        sees_all=request.user.has_perm("skills.manage_catalogue", request.organization),
         state="" if state == "all" else state,
     )
     return render(request, "skills/recommendation_list.html", {

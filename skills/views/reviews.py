@@ -34,7 +34,7 @@ def review_list(request):
         state = ReviewState.REQUESTED
     reviews = selectors.reviews_for_decider(
         organization=request.organization, viewer=request.user,
-        sees_all=request.membership.is_org_admin, state="" if state == "all" else state,
+        state="" if state == "all" else state,
     )
     return render(request, "skills/review_list.html", {
         "reviews": reviews, "state": state, "states": ReviewState.choices,
