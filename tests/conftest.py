@@ -5,16 +5,9 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django_scopes import scope, scopes_disabled
+from django_scopes import scopes_disabled
 
-from tests.factories import (
-    PASSWORD,
-    MembershipFactory,
-    OrganizationFactory,
-    TeamFactory,
-    TeamMemberFactory,
-    UserFactory,
-)
+from tests.factories import PASSWORD, Tenant
 
 
 def pytest_report_header(config):
@@ -100,49 +93,14 @@ def tasks_in_process(monkeypatch):
     monkeypatch.setattr(celery_app.conf, "task_eager_propagates", True)
 
 
-class Tenant:
-    """One organization with helpers to add members with roles and teams."""
-
-    def __init__(self, slug: str):
-        with scopes_disabled():
-            self.org = OrganizationFactory(slug=slug, name=slug.title())
-
-    def member(self, *roles: str, username: str | None = None, **user_fields):
-        with scopes_disabled():
-            kwargs = {"username": username} if username else {}
-            user = UserFactory(**kwargs, **user_fields)
-            membership = MembershipFactory(organization=self.org, user=user)
-            membership.set_roles(roles or ["agent"])
-            membership.save()
-        return user
-
-    def team(self, name: str | None = None, *, manager=None, members=(), co_managers=()):
-        from tenancy.models import TeamManager
-
-        with scopes_disabled():
-            kwargs = {"name": name} if name else {}
-            team = TeamFactory(organization=self.org, manager=manager, **kwargs)
-            for user in members:
-                TeamMemberFactory(team=team, user=user)
-            for user in co_managers:
-                TeamManager.objects.create(organization=self.org, team=team, user=user)
-        return team
-
-    def scope(self):
-        return scope(organization=self.org)
-
-    def url(self, path: str = "") -> str:
-        return f"/o/{self.org.slug}/{path}"
-
-
 @pytest.fixture
 def tenant_a(db):
-    return Tenant("alpha")
+    return Tenant(slug="alpha")
 
 
 @pytest.fixture
 def tenant_b(db):
-    return Tenant("beta")
+    return Tenant(slug="beta")
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ RECORDS = [RoutingDecision, WorkEvent, WorkItem, WorkImport, OpportunityMatch, S
 
 @pytest.fixture
 def admins(tenant_a, tenant_b):
-    org_admin = tenant_a.member("org_admin", username="ada", is_staff=True)
-    superuser = tenant_b.member("org_admin", username="root", is_staff=True,
+    org_admin = tenant_a.member(roles=["org_admin"], username="ada", is_staff=True)
+    superuser = tenant_b.member(roles=["org_admin"], username="root", is_staff=True,
                                 is_superuser=True)
     return {"org_admin": org_admin, "superuser": superuser}
 

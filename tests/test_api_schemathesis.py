@@ -50,10 +50,10 @@ CONFIG = schemathesis.Config.from_dict({
 @pytest.fixture
 def api_world(tenant_a):
     """A tenant with a team, skills, work items, a learning task, and an API token."""
-    coach = tenant_a.member("coach", username="cora")
-    ann = tenant_a.member("agent", username="ann", email="ann@example.com")
-    ben = tenant_a.member("agent", username="ben")
-    tenant_a.team("Service desk", manager=coach, members=[ann, ben])
+    coach = tenant_a.member(roles=["coach"], username="cora")
+    ann = tenant_a.member(roles=["agent"], username="ann", email="ann@example.com")
+    ben = tenant_a.member(roles=["agent"], username="ben")
+    tenant_a.team(name="Service desk", manager=coach, members=[ann, ben])
     with tenant_a.scope():
         org = tenant_a.org
         levels = ensure_level_scale(organization=org)

@@ -19,9 +19,10 @@ SCREENSHOTS = Path("/tmp/screens")
 @pytest.fixture
 def desk(tenant_a):
     """A coach and an agent of one team; created before the browser starts."""
-    coach = tenant_a.member("coach", username="carla", first_name="Carla", last_name="Coach")
-    agent = tenant_a.member("agent", username="arno", first_name="Arno", last_name="Agent")
-    tenant_a.team("Service Desk", manager=coach, members=[agent])
+    coach = tenant_a.member(roles=["coach"], username="carla", first_name="Carla",
+                            last_name="Coach")
+    agent = tenant_a.member(roles=["agent"], username="arno", first_name="Arno", last_name="Agent")
+    tenant_a.team(name="Service Desk", manager=coach, members=[agent])
     return tenant_a
 
 

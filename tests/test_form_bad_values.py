@@ -28,11 +28,11 @@ RANGE = "is out of range: use a date from 1970-01-01 to 2100-12-31."
 
 @pytest.fixture
 def desk(tenant_a, tenant_b):
-    admin_user = tenant_a.member("org_admin", username="ada", is_staff=True)
-    coach = tenant_a.member("coach", username="carl")
-    agent = tenant_a.member("agent", username="abe")
-    tenant_a.team("Service Desk", manager=coach, members=[agent])
-    outsider = tenant_b.member("org_admin", username="bob", is_staff=True)
+    admin_user = tenant_a.member(roles=["org_admin"], username="ada", is_staff=True)
+    coach = tenant_a.member(roles=["coach"], username="carl")
+    agent = tenant_a.member(roles=["agent"], username="abe")
+    tenant_a.team(name="Service Desk", manager=coach, members=[agent])
+    outsider = tenant_b.member(roles=["org_admin"], username="bob", is_staff=True)
     return {"admin": admin_user, "coach": coach, "agent": agent, "outsider": outsider}
 
 

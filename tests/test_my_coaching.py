@@ -11,10 +11,10 @@ from surveys.services import dispatch_survey, save_template
 
 
 def test_my_coaching_cards_show_the_agents_own_learning_surveys_and_skills(tenant_a, login):
-    coach = tenant_a.member("coach")
-    agent = tenant_a.member("agent")
-    other = tenant_a.member("agent")
-    tenant_a.team("Desk", manager=coach, members=[agent, other])
+    coach = tenant_a.member(roles=["coach"])
+    agent = tenant_a.member(roles=["agent"])
+    other = tenant_a.member(roles=["agent"])
+    tenant_a.team(name="Desk", manager=coach, members=[agent, other])
     today = timezone.localdate()
     with tenant_a.scope():
         org = tenant_a.org
@@ -54,7 +54,7 @@ def test_my_coaching_cards_show_the_agents_own_learning_surveys_and_skills(tenan
 
 
 def test_my_coaching_cards_of_an_agent_with_nothing_yet(tenant_a, login):
-    agent = tenant_a.member("agent")
+    agent = tenant_a.member(roles=["agent"])
 
     response = login(agent).get(tenant_a.url("me/"))
 

@@ -1,4 +1,5 @@
-"""Fixtures for coaching tests: a tenant with a coached team, opportunities and work."""
+"""Fixtures for coaching tests: the common world of one tenant, with helpers to add
+opportunities, courses, surveys and work."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,23 +10,16 @@ from django_scopes import scopes_disabled
 
 from opportunities.services import OpportunityData, save_opportunity
 from tenancy.models import Membership
+from tests.factories import World, make_world
 from work.services import process_work_events, upsert_work_items
 
 
-@dataclass
-class World:
-    tenant: object
-    admin: object
-    coach: object
-    co_coach: object
-    other_coach: object
-    agent: object
-    agent2: object
-    outsider: object  # agent in another team, coached by other_coach
-    team: object
-    other_team: object
+@dataclass(kw_only=True)
+class CoachingWorld(World):
+    """The common cast of tenant A: ``coach`` manages ``team`` (``agent``, ``agent2``) with
+    ``co_coach``; ``coach2`` manages ``team2`` (``agent3``, an agent outside the coach's team)."""
 
-    def opportunity(self, name="Reassigned three times", condition=None, **kwargs):
+    def opportunity(self, name="Reassigned three times", *, condition=None, **kwargs):
         condition = condition or {"field": "reassignment_count", "op": "gte", "value": 3}
         kwargs.setdefault("fires_on", "any")
         with self.tenant.scope():
@@ -52,7 +46,7 @@ class World:
                 skills=list(skills),
             )
 
-    def survey(self, name="Coach review", audience="coach_about_trainee", *, tenant=None):
+    def survey(self, name="Coach review", *, audience="coach_about_trainee", tenant=None):
         """A survey template: a 1–5 rating (weight 2), a yes/no and an optional text."""
         from surveys.services import save_question, save_template
 
@@ -75,20 +69,14 @@ class World:
 
 @pytest.fixture
 def world(tenant_a):
-    admin = tenant_a.member("org_admin", username="admin")
-    coach = tenant_a.member("coach", username="coach")
-    co_coach = tenant_a.member("coach", username="cocoach")
-    other_coach = tenant_a.member("coach", username="othercoach")
-    agent = tenant_a.member("agent", username="agent")
-    agent2 = tenant_a.member("agent", username="agent2")
-    outsider = tenant_a.member("agent", username="outsider")
-    team = tenant_a.team("Service Desk", manager=coach, members=[agent, agent2],
-                         co_managers=[co_coach])
-    other_team = tenant_a.team("Network", manager=other_coach, members=[outsider])
+    base = make_world(
+        tenant=tenant_a, admin="admin", coach="coach", co_coach="cocoach", coach2="othercoach",
+        agent="agent", agent2="agent2", agent3="outsider",
+        team="Service Desk", team2="Network",
+    )
     # Everyone joined long ago unless a test says otherwise (exemption).
     with scopes_disabled():
         Membership.objects.filter(organization=tenant_a.org).update(
             joined_at=timezone.now() - timedelta(days=365)
         )
-    return World(tenant_a, admin, coach, co_coach, other_coach, agent, agent2, outsider,
-                 team, other_team)
+    return CoachingWorld(**base.as_kwargs())

@@ -59,7 +59,7 @@ def learning_scene(world):
         firewall = Skill.objects.create(organization=world.tenant.org, name="Firewall")
     world.firewall_course = world.course("Firewall basics", catalog_teams=[world.team], days=5,
                                          skills=[(firewall, levels["Intermediate"])])
-    world.course("Not for this team", catalog_teams=[world.other_team])
+    world.course("Not for this team", catalog_teams=[world.team2])
     from coaching import services
 
     with world.tenant.scope():

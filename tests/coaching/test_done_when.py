@@ -29,9 +29,9 @@ OPPORTUNITIES = [
 def test_imported_opportunity_opens_one_assessment_per_crossing_agent_and_event(
     client, tenant_a, start_worker, tmp_path  # noqa: F811
 ):
-    coach = tenant_a.member("coach", username="coach")
-    agents = [tenant_a.member("agent", username=f"agent{i}") for i in range(4)]
-    tenant_a.team("Desk", manager=coach, members=agents)
+    coach = tenant_a.member(roles=["coach"], username="coach")
+    agents = [tenant_a.member(roles=["agent"], username=f"agent{i}") for i in range(4)]
+    tenant_a.team(name="Desk", manager=coach, members=agents)
     with scopes_disabled():
         from datetime import timedelta
 
@@ -44,7 +44,7 @@ def test_imported_opportunity_opens_one_assessment_per_crossing_agent_and_event(
     path.write_text(json.dumps(OPPORTUNITIES))
     call_command("import_opportunities", "--org", tenant_a.org.slug, str(path))
 
-    api = ApiClient(client, make_token(tenant_a))
+    api = ApiClient(client=client, token=make_token(tenant=tenant_a))
     start_worker()
     created = [{"external_id": f"INC{i}", "kind": "incident", "team": "Desk",
                 "assigned_to": f"agent{i}", "reassignment_count": i} for i in range(4)]

@@ -2,7 +2,7 @@
 tasks and sends the surveys (the virtual coach too), the coach survey's score becomes the
 rating, the coach's choices are checked, and nothing crosses tenants.
 
-Scores by hand (``World.survey``): "Quality" 1–5 with weight 2, "Followed the procedure?"
+Scores by hand (``CoachingWorld.survey``): "Quality" 1–5 with weight 2, "Followed the procedure?"
 yes/no with weight 1, "Notes" free text (left out of the score).
 """
 
@@ -185,10 +185,10 @@ def test_coaching_links_show_on_the_learning_and_opportunity_pages_and_in_the_ap
     detail = login(world.admin).get(world.tenant.url(f"opportunities/{opportunity.pk}/"))
     assert f'<a href="{assessment_url}">Assessment opened</a>' in detail.content.decode()
 
-    body = ApiClient(client, make_token(world.tenant)).get(f"assessments/{assessment.pk}").json()
-    assert (body["learning_task_ids"], body["survey_response_ids"]) == ([task.pk],
-                                                                       [response.pk])
-    assert ApiClient(client, make_token(tenant_b)).get(
+    api = ApiClient(client=client, token=make_token(tenant=world.tenant))
+    body = api.get(f"assessments/{assessment.pk}").json()
+    assert (body["learning_task_ids"], body["survey_response_ids"]) == ([task.pk], [response.pk])
+    assert ApiClient(client=client, token=make_token(tenant=tenant_b)).get(
         f"assessments/{assessment.pk}").status_code == 404
 
 
@@ -388,7 +388,7 @@ def test_cross_tenant_courses_and_templates_are_refused(kit, login):
 
 def test_training_offers_only_courses_the_coach_may_assign(kit, login):
     world = kit
-    world.course("Network deep dive", catalog_teams=[world.other_team])
+    world.course("Network deep dive", catalog_teams=[world.team2])
     world.course("Uncatalogued")
     assessment = open_for(world)
     page = login(world.coach).get(world.tenant.url(f"coaching/assessments/{assessment.pk}/"))
@@ -467,9 +467,9 @@ def test_assessment_page_shows_tasks_and_surveys_and_the_coach_takes_the_survey(
     # another team does not see the assessment at all.
     assert login(world.agent).post(url + "surveys/coach/").status_code == 403
     client.logout()
-    assert login(world.other_coach).post(url + "surveys/coach/").status_code == 404
+    assert login(world.coach2).post(url + "surveys/coach/").status_code == 404
     client.logout()
-    stranger = tenant_b.member("org_admin", username="stranger")
+    stranger = tenant_b.member(roles=["org_admin"], username="stranger")
     assert login(stranger).post(
         f"/o/{tenant_b.org.slug}/coaching/assessments/{assessment.pk}/surveys/coach/"
     ).status_code == 404

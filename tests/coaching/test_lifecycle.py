@@ -53,7 +53,7 @@ def test_manual_assessment_bad_input(world):
     with world.tenant.scope(), pytest.raises(services.AssessmentError,
                                              match="only for agents of the teams you coach"):
         services.open_manual_assessment(organization=world.tenant.org, actor=world.coach,
-                                        trainee=world.outsider)
+                                        trainee=world.agent3)
     with pytest.raises(services.AssessmentError, match="1 to 365 days"):
         open_for(world, world.agent, due_in_days=0)
 
@@ -80,10 +80,10 @@ def test_closed_assessment_refuses_edits(world):
 def test_two_coaches_completing_at_once_award_once(tenant_a):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
-    coach = tenant_a.member("coach", username="c1")
-    co = tenant_a.member("coach", username="c2")
-    agent = tenant_a.member("agent", username="a1")
-    tenant_a.team("Desk", manager=coach, members=[agent], co_managers=[co])
+    coach = tenant_a.member(roles=["coach"], username="c1")
+    co = tenant_a.member(roles=["coach"], username="c2")
+    agent = tenant_a.member(roles=["agent"], username="a1")
+    tenant_a.team(name="Desk", manager=coach, members=[agent], co_managers=[co])
     with tenant_a.scope():
         ensure_level_scale(organization=tenant_a.org)
         level = SkillLevel.objects.order_by("rank").first()
@@ -127,7 +127,7 @@ def test_api_lists_filters_pages_and_isolates_tenants(world, client, tenant_b):
     third = open_for(world, world.agent)
     with world.tenant.scope():
         services.start_assessment(assessment=third, actor=world.coach)
-    api = ApiClient(client, make_token(world.tenant))
+    api = ApiClient(client=client, token=make_token(tenant=world.tenant))
     body = api.get("assessments", {"limit": 2}).json()
     assert [a["id"] for a in body["items"]] == [third.pk, third.pk - 1]
     rest = api.get("assessments", {"limit": 2, "cursor": body["next_cursor"]}).json()
@@ -143,7 +143,7 @@ def test_api_lists_filters_pages_and_isolates_tenants(world, client, tenant_b):
         "work_item": None, "rating": None}
     assert api.get("assessments", {"state": "done"}).status_code == 422
     assert api.get("assessments", {"cursor": "!!"}).status_code == 400
-    other = ApiClient(client, make_token(tenant_b))
+    other = ApiClient(client=client, token=make_token(tenant=tenant_b))
     assert other.get(f"assessments/{first.pk}").status_code == 404
     assert other.get("assessments").json() == {"items": [], "next_cursor": None}
-    assert ApiClient(client, None).get("assessments").status_code == 401
+    assert ApiClient(client=client, token=None).get("assessments").status_code == 401

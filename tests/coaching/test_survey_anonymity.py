@@ -101,7 +101,7 @@ def test_coachs_own_survey_still_sets_the_rating_and_shows_its_score(
 
 
 def test_another_tenants_admin_gets_404_for_the_assessment(world, answered, login, tenant_b):
-    stranger = tenant_b.member("org_admin", username="stranger")
+    stranger = tenant_b.member(roles=["org_admin"], username="stranger")
 
     assert login(stranger).get(
         world.tenant.url(f"coaching/assessments/{answered.pk}/")).status_code == 404

@@ -142,7 +142,7 @@ def test_agents_in_their_first_days_are_exempt(world):
 
 
 def test_named_coach_and_round_robin(world):
-    world.opportunity(name="Named", coach_choice="named", named_coach=world.other_coach,
+    world.opportunity(name="Named", coach_choice="named", named_coach=world.coach2,
                       condition={"field": "priority", "op": "eq", "value": 1})
     world.opportunity(name="Rotating", coach_choice="round_robin",
                       condition={"field": "priority", "op": "eq", "value": 2})

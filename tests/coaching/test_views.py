@@ -30,7 +30,7 @@ def test_manager_pages_permission_matrix(world, tenant_b, client, login, page):
     client.logout()
     assert login(world.agent).get(world.tenant.url(page)).status_code == 403
     client.logout()
-    stranger = tenant_b.member("coach", "org_admin", username="stranger")
+    stranger = tenant_b.member(roles=["coach", "org_admin"], username="stranger")
     assert login(stranger).get(world.tenant.url(page)).status_code == 404
 
 
@@ -49,9 +49,9 @@ def test_assessment_page_matrix(world, tenant_b, client, login):
     # Another agent of the same team, a coach of another team: 404.
     assert login(world.agent2).get(url).status_code == 404
     client.logout()
-    assert login(world.other_coach).get(url).status_code == 404
+    assert login(world.coach2).get(url).status_code == 404
     client.logout()
-    stranger = tenant_b.member("coach", "org_admin", username="stranger")
+    stranger = tenant_b.member(roles=["coach", "org_admin"], username="stranger")
     assert login(stranger).get(url).status_code == 404
     client.logout()
     with tenant_b.scope():
@@ -100,17 +100,17 @@ def test_cancel_needs_a_reason_and_bad_rating_is_refused(world, login):
 
 
 def test_coach_cannot_act_on_or_open_for_an_agent_outside_their_teams(world, login):
-    theirs = open_for(world, world.outsider, coach=world.other_coach)
+    theirs = open_for(world, world.agent3, coach=world.coach2)
     client = login(world.coach)
     base = world.tenant.url(f"coaching/assessments/{theirs.pk}/")
     assert client.post(base + "start/").status_code == 404
     assert client.post(base + "details/", {"rating": "5"}).status_code == 404
     assert state_of(world, theirs) == AssessmentState.OPEN
     url = world.tenant.url("coaching/assessments/new/")
-    assert client.get(url, {"agent": world.outsider.pk}).status_code == 404
-    assert client.post(url, {"trainee": world.outsider.pk, "due_in_days": 7}).status_code == 404
+    assert client.get(url, {"agent": world.agent3.pk}).status_code == 404
+    assert client.post(url, {"trainee": world.agent3.pk, "due_in_days": 7}).status_code == 404
     with world.tenant.scope():
-        assert CoachingAssessment.objects.filter(trainee=world.outsider).count() == 1
+        assert CoachingAssessment.objects.filter(trainee=world.agent3).count() == 1
 
 
 def test_coach_opens_a_manual_assessment_for_a_work_item(world, login):
@@ -161,7 +161,7 @@ def test_list_and_overview_query_counts_stay_constant(world, login,
 
 def test_cross_tenant_ids_do_not_leak(world, tenant_b, login):
     assessment = open_for(world, world.agent)
-    admin_b = tenant_b.member("org_admin", "coach", username="adminb")
+    admin_b = tenant_b.member(roles=["org_admin", "coach"], username="adminb")
     client = login(admin_b)
     base = f"/o/{tenant_b.org.slug}/coaching/assessments/{assessment.pk}/"
     assert client.get(base).status_code == 404

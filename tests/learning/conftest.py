@@ -9,24 +9,16 @@ from learning.models import CourseItem, LearningCatalog
 from learning.services import save_catalog, save_course_item
 from skills.models import Skill, SkillLevel
 from skills.services import ensure_level_scale, save_skill
-from tenancy.models import Team, User
+from tenancy.models import User
+from tests.factories import World, make_world
 
 
-@dataclass
-class LearningWorld:
-    tenant: object
-    other: object
-    admin: User  # org admin
+@dataclass(kw_only=True)
+class LearningWorld(World):
+    """The common cast in two tenants (``outsider`` holds every role in the other one) with
+    a learning admin, the level scale, two skills, a catalog per team and two courses."""
+
     learning_admin: User
-    coach: User  # manages `team`
-    co_coach: User  # additional manager of `team`
-    coach2: User  # manages `team2`
-    agent: User  # in `team`
-    agent2: User  # in `team`
-    agent3: User  # in `team2`
-    outsider: User  # every role in the other tenant
-    team: Team
-    team2: Team
     levels: list[SkillLevel]
     vpn: Skill
     empathy: Skill
@@ -42,20 +34,18 @@ class LearningWorld:
 
 @pytest.fixture
 def world(tenant_a, tenant_b):
-    admin = tenant_a.member("org_admin", username="ada")
-    learning_admin = tenant_a.member("learning_admin", username="lars")
-    coach = tenant_a.member("coach", username="carl")
-    co_coach = tenant_a.member("coach", username="cora")
-    coach2 = tenant_a.member("coach", username="cleo")
-    agent = tenant_a.member("agent", username="abe", first_name="Abe", last_name="Ames")
-    agent2 = tenant_a.member("agent", username="amy", first_name="Amy", last_name="Adler")
-    agent3 = tenant_a.member("agent", username="ann", first_name="Ann", last_name="Arden")
-    outsider = tenant_b.member("org_admin", "coach", "agent", "learning_admin", username="bob",
-                               first_name="Bob", last_name="Brown")
-    team = tenant_a.team("Service Desk", manager=coach, members=[agent, agent2],
-                         co_managers=[co_coach])
-    team2 = tenant_a.team("Network Operations", manager=coach2, members=[agent3])
-    other_team = tenant_b.team("Billing", manager=outsider, members=[outsider])
+    base = make_world(
+        tenant=tenant_a, other=tenant_b, admin="ada",
+        staff={"learning_admin": (["learning_admin"], "lars")},
+        coach="carl", co_coach="cora", coach2="cleo",
+        agent={"username": "abe", "first_name": "Abe", "last_name": "Ames"},
+        agent2={"username": "amy", "first_name": "Amy", "last_name": "Adler"},
+        agent3={"username": "ann", "first_name": "Ann", "last_name": "Arden"},
+        outsider={"username": "bob", "first_name": "Bob", "last_name": "Brown"},
+        outsider_roles=["org_admin", "coach", "agent", "learning_admin"],
+        team="Service Desk", team2="Network Operations", other_team="Billing",
+    )
+    learning_admin, team, team2 = base.staff["learning_admin"], base.team, base.team2
     with tenant_a.scope():
         levels = ensure_level_scale(organization=tenant_a.org)
         vpn = save_skill(organization=tenant_a.org, name="VPN", category="Infrastructure")
@@ -78,11 +68,13 @@ def world(tenant_a, tenant_b):
         )
     with tenant_b.scope():
         other_catalog = save_catalog(organization=tenant_b.org, title="Billing",
-                                     teams=[other_team])
+                                     teams=[base.other_team])
         other_course = save_course_item(
             organization=tenant_b.org, title="Billing basics", source=ContentSource.FREE_FORM,
             body="<p>Invoices.</p>", catalogs=[other_catalog],
         )
-    return LearningWorld(tenant_a, tenant_b, admin, learning_admin, coach, co_coach, coach2,
-                         agent, agent2, agent3, outsider, team, team2, levels, vpn, empathy,
-                         catalog, catalog2, article, external, other_course)
+    return LearningWorld(
+        **base.as_kwargs(), learning_admin=learning_admin, levels=levels, vpn=vpn,
+        empathy=empathy, catalog=catalog, catalog2=catalog2, article=article, external=external,
+        other_course=other_course,
+    )

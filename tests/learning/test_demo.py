@@ -9,8 +9,8 @@ from tenancy.demo import DemoPeople
 
 
 def test_seed_learning_covers_every_state_and_is_idempotent(world, tenant_a):
-    agents = [tenant_a.member("agent", username=f"demo-agent-{i}") for i in range(6)]
-    desk = tenant_a.team("Customer Care", manager=world.coach, members=agents)
+    agents = [tenant_a.member(roles=["agent"], username=f"demo-agent-{i}") for i in range(6)]
+    desk = tenant_a.team(name="Customer Care", manager=world.coach, members=agents)
     people = DemoPeople(world.admin, [world.coach], None, None, world.learning_admin, agents,
                         [desk])
     with tenant_a.scope():

@@ -117,7 +117,7 @@ def test_python_evaluation_and_q_agree(world, condition, rows):
 
     validate(condition, FIELDS)
     org = world.tenant.org
-    teams = {"Service Desk": world.team, "Network": world.other_team}
+    teams = {"Service Desk": world.team, "Network": world.team2}
     users = {"agent": world.agent, "agent2": world.agent2}
     with world.tenant.scope(), transaction.atomic():
         created = []

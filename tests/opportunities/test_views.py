@@ -27,13 +27,13 @@ def test_pages_are_for_org_admins(world, tenant_b, client, login, page):
     client.logout()
     assert login(world.agent).get(world.tenant.url(page)).status_code == 403
     client.logout()
-    stranger = tenant_b.member("org_admin", username="stranger")
+    stranger = tenant_b.member(roles=["org_admin"], username="stranger")
     assert login(stranger).get(world.tenant.url(page)).status_code == 404
 
 
 def test_detail_of_another_tenant_is_404(world, tenant_b, login):
     opportunity = world.opportunity()
-    admin_b = tenant_b.member("org_admin", username="adminb")
+    admin_b = tenant_b.member(roles=["org_admin"], username="adminb")
     client = login(admin_b)
     assert client.get(f"/o/{tenant_b.org.slug}/opportunities/{opportunity.pk}/").status_code == 404
     assert client.post(f"/o/{tenant_b.org.slug}/opportunities/{opportunity.pk}/delete/"

@@ -33,8 +33,8 @@ def _decisions(rw):
 
 
 def test_assign_true_assigns_top_qualified_through_the_write_path(rw):
-    rw.give("ben", rw.vpn, "Advanced")
-    rw.give("dan", rw.vpn, "Intermediate")
+    rw.give(username="ben", skill=rw.vpn, level="Advanced")
+    rw.give(username="dan", skill=rw.vpn, level="Intermediate")
     rw.push(VPN_ITEM)
     body = rw.route("INC1", assign=True).json()
     assert body["assigned_to"] == "ben"
@@ -52,7 +52,7 @@ def test_assign_true_assigns_top_qualified_through_the_write_path(rw):
 
 
 def test_nobody_qualifies_flags_or_takes_best_partial_per_setting(rw):
-    rw.give("cid", rw.vpn, "Novice")
+    rw.give(username="cid", skill=rw.vpn, level="Novice")
     rw.push(VPN_ITEM)
     body = rw.route("INC1", assign=True).json()
     assert (body["assigned_to"], body["outcome"]) == (None, "flagged")
@@ -78,9 +78,9 @@ def test_capacity_of_zero_or_less_and_unknown_choices_are_refused(rw):
 
 
 def test_other_tenant_item_is_404_and_nothing_is_assigned(rw, client, tenant_b):
-    rw.give("ben", rw.vpn, "Expert")
+    rw.give(username="ben", skill=rw.vpn, level="Expert")
     rw.push(VPN_ITEM)
-    other = ApiClient(client, make_token(tenant_b))
+    other = ApiClient(client=client, token=make_token(tenant=tenant_b))
     response = other.post("work-items/INC1/route", {"assign": True})
     assert response.status_code == 404
     assert response.json() == {"detail": "No work item with external_id “INC1”."}
@@ -88,7 +88,7 @@ def test_other_tenant_item_is_404_and_nothing_is_assigned(rw, client, tenant_b):
 
 
 def test_closed_item_is_a_conflict(rw):
-    rw.give("ben", rw.vpn, "Expert")
+    rw.give(username="ben", skill=rw.vpn, level="Expert")
     rw.push({**VPN_ITEM, "state": "closed"})
     response = rw.route("INC1", assign=True)
     assert response.status_code == 409
@@ -97,7 +97,7 @@ def test_closed_item_is_a_conflict(rw):
 
 
 def test_retired_or_unknown_skill_is_a_clear_error(rw):
-    rw.give("ben", rw.vpn, "Expert")
+    rw.give(username="ben", skill=rw.vpn, level="Expert")
     rw.push(VPN_ITEM)
     with rw.tenant.scope():
         save_skill(organization=rw.tenant.org, skill=rw.vpn, name="VPN", active=False)
@@ -118,7 +118,7 @@ def test_retired_or_unknown_skill_is_a_clear_error(rw):
 
 
 def test_auto_assign_routes_new_and_reopened_unassigned_items_only_when_on(rw):
-    rw.give("dan", rw.vpn, "Expert")
+    rw.give(username="dan", skill=rw.vpn, level="Expert")
     rw.push(VPN_ITEM)
     assert _item(rw).assigned_to is None  # off by default
     _settings(rw, auto_assign=True)

@@ -42,7 +42,7 @@ def test_browser_learning_completion_makes_the_agent_first_for_the_next_route(
         task = assign_course(course_item=course, assignee=rw.agents["dan"],
                              assigned_by=rw.coach, notify=False)
         item_pk = WorkItem.objects.get(external_id="INC1").pk
-    api = ApiClient(client, make_token(rw.tenant))
+    api = ApiClient(client=client, token=make_token(tenant=rw.tenant))
     before = api.post("work-items/INC1/route").json()["candidates"]
     assert not any(c["qualified"] for c in before)
 

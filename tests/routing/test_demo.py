@@ -7,9 +7,9 @@ from work.models import WorkItem
 
 
 def test_seed_routing_prefers_skilled_agents_and_is_idempotent(rw):
-    rw.give("ann", rw.vpn, "Expert")
-    rw.give("ben", rw.vpn, "Novice")
-    rw.give("cid", rw.printing, "Advanced")
+    rw.give(username="ann", skill=rw.vpn, level="Expert")
+    rw.give(username="ben", skill=rw.vpn, level="Novice")
+    rw.give(username="cid", skill=rw.printing, level="Advanced")
     people = DemoPeople(rw.admin, [rw.coach], None, None, None, list(rw.agents.values()),
                         [rw.team])
     with rw.tenant.scope():

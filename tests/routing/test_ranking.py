@@ -12,15 +12,17 @@ NEEDS_BOTH = {"external_id": "INC1", "kind": "incident", "team": "Desk",
 
 def _setup_holdings(rw):
     # Minimums: VPN Intermediate (rank 2), Printing any level (rank 1).
-    rw.give("ann", rw.vpn, "Expert")          # +2
-    rw.give("ann", rw.printing, "Novice")     # +0  → score 2.0
-    rw.give("ben", rw.vpn, "Intermediate")    # +0
-    rw.give("ben", rw.printing, "Advanced")   # +2  → score 2.0
-    rw.give("cid", rw.vpn, "Novice")          # 1 short, Printing missing (1) → -2.0
-    rw.give("dan", rw.vpn, "Advanced")        # +1
-    rw.give("dan", rw.printing, "Novice")     # → 1.0, never assigned
-    rw.give("eve", rw.vpn, "Advanced")
-    rw.give("eve", rw.printing, "Novice")     # → 1.0, assigned before (now resolved)
+    rw.give(username="ann", skill=rw.vpn, level="Expert")          # +2
+    rw.give(username="ann", skill=rw.printing, level="Novice")     # +0  → score 2.0
+    rw.give(username="ben", skill=rw.vpn, level="Intermediate")    # +0
+    rw.give(username="ben", skill=rw.printing, level="Advanced")   # +2  → score 2.0
+    rw.give(username="cid", skill=rw.vpn,
+            level="Novice")          # 1 short, Printing missing (1) → -2.0
+    rw.give(username="dan", skill=rw.vpn, level="Advanced")        # +1
+    rw.give(username="dan", skill=rw.printing, level="Novice")     # → 1.0, never assigned
+    rw.give(username="eve", skill=rw.vpn, level="Advanced")
+    rw.give(username="eve", skill=rw.printing,
+            level="Novice")     # → 1.0, assigned before (now resolved)
 
 
 def test_ranking_orders_by_match_then_free_capacity_then_longest_since_assignment(rw):
@@ -58,7 +60,7 @@ def test_ranking_orders_by_match_then_free_capacity_then_longest_since_assignmen
 def test_agent_at_capacity_is_not_qualified(rw):
     from routing.services import set_routing_settings
 
-    rw.give("ann", rw.vpn, "Expert")
+    rw.give(username="ann", skill=rw.vpn, level="Expert")
     with rw.tenant.scope():
         set_routing_settings(organization=rw.tenant.org, auto_assign=False,
                              when_nobody_qualifies="flag", pool="team", max_open=5,
@@ -94,7 +96,7 @@ def test_ranking_runs_in_constant_queries_whatever_the_team_size(rw, tenant_a):
         return len(ctx.captured_queries), len(ranking.candidates)
 
     small = count()
-    more = [tenant_a.member("agent", username=f"extra{i}") for i in range(20)]
+    more = [tenant_a.member(roles=["agent"], username=f"extra{i}") for i in range(20)]
     rw.agents.update({u.username: u for u in more})
     with rw.tenant.scope():
         from tenancy.models import TeamMember
@@ -102,7 +104,7 @@ def test_ranking_runs_in_constant_queries_whatever_the_team_size(rw, tenant_a):
         TeamMember.objects.bulk_create([TeamMember(organization=rw.tenant.org, team=rw.team,
                                                    user=u) for u in more])
     for user in more[:10]:
-        rw.give(user.username, rw.vpn, "Expert")
+        rw.give(username=user.username, skill=rw.vpn, level="Expert")
     large = count()
     assert small == (6, 5)
     assert large == (6, 25)

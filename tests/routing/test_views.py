@@ -11,7 +11,7 @@ ITEM = {"external_id": "INC1", "kind": "incident", "team": "Desk",
 
 @pytest.fixture
 def item(rw):
-    rw.give("ben", rw.vpn, "Advanced")
+    rw.give(username="ben", skill=rw.vpn, level="Advanced")
     rw.push(ITEM, {"external_id": "LOAD", "kind": "incident", "team": "Desk",
                    "assigned_to": "ann"})
     with rw.tenant.scope():
@@ -31,9 +31,9 @@ def test_work_item_page_shows_suggested_agents_with_reasons_and_assign_for_the_c
 def test_suggestions_without_assign_for_another_teams_coach_and_none_for_qa(
     rw, item, login, tenant_a
 ):
-    page = login(rw.other_coach).get(rw.tenant.url(f"work/{item.pk}/")).content.decode()
+    page = login(rw.coach2).get(rw.tenant.url(f"work/{item.pk}/")).content.decode()
     assert "Suggested agents" in page and "Assign to ben" not in page
-    qa = tenant_a.member("qa_analyst", username="quinn")
+    qa = tenant_a.member(roles=["qa_analyst"], username="quinn")
     page = login(qa).get(rw.tenant.url(f"work/{item.pk}/")).content.decode()
     assert "Suggested agents" not in page
 
@@ -41,8 +41,8 @@ def test_suggestions_without_assign_for_another_teams_coach_and_none_for_qa(
 def test_assign_permission_matrix(rw, item, login, tenant_b):
     url = rw.tenant.url(f"routing/items/{item.pk}/assign/")
     assert login(rw.agents["ann"]).post(url, {"agent": "ben"}).status_code == 403
-    assert login(rw.other_coach).post(url, {"agent": "ben"}).status_code == 404
-    outsider = tenant_b.member("org_admin", "coach", username="bob")
+    assert login(rw.coach2).post(url, {"agent": "ben"}).status_code == 404
+    outsider = tenant_b.member(roles=["org_admin", "coach"], username="bob")
     assert login(outsider).post(url, {"agent": "ben"}).status_code == 404
     with rw.tenant.scope():
         assert RoutingDecision.objects.count() == 0
@@ -71,14 +71,14 @@ def test_team_load_permission_matrix_and_counts(rw, item, login, tenant_b):
     assert "incident: 1" in body
     assert login(rw.admin).get(url).content.decode().count("<h2") == 2
     assert login(rw.agents["ann"]).get(url).status_code == 403
-    outsider = tenant_b.member("org_admin", username="bob")
+    outsider = tenant_b.member(roles=["org_admin"], username="bob")
     assert login(outsider).get(url).status_code == 404
 
 
 def test_settings_form_saves_and_refuses_zero_capacity(rw, login, tenant_b):
     url = rw.tenant.url("routing/settings/")
     assert login(rw.coach).get(url).status_code == 403
-    outsider = tenant_b.member("org_admin", username="bob")
+    outsider = tenant_b.member(roles=["org_admin"], username="bob")
     assert login(outsider).get(url).status_code == 404
     client = login(rw.admin)
     data = {"auto_assign": "on", "when_nobody_qualifies": "best_partial", "pool": "team",

@@ -6,24 +6,16 @@ import pytest
 
 from skills.models import Skill, SkillLevel
 from skills.services import ensure_level_scale, save_skill
-from tenancy.models import Team, User
+from tenancy.models import User
+from tests.factories import World, make_world
 
 
-@dataclass
-class SkillsWorld:
-    tenant: object
-    other: object
-    admin: User  # org admin
+@dataclass(kw_only=True)
+class SkillsWorld(World):
+    """The common cast in two tenants (``outsider`` holds every role in the other one) with
+    a skill admin, the level scale of both tenants and a small catalogue."""
+
     skill_admin: User
-    coach: User  # manages `team`
-    co_coach: User  # additional manager of `team`
-    coach2: User  # manages `team2`
-    agent: User  # in `team`
-    agent2: User  # in `team`
-    agent3: User  # in `team2`
-    outsider: User  # org admin, coach and agent of the other tenant
-    team: Team
-    team2: Team
     levels: list[SkillLevel]
     other_levels: list[SkillLevel]
     networking: Skill
@@ -38,20 +30,17 @@ class SkillsWorld:
 
 @pytest.fixture
 def world(tenant_a, tenant_b):
-    admin = tenant_a.member("org_admin", username="ada")
-    skill_admin = tenant_a.member("skill_admin", username="sade")
-    coach = tenant_a.member("coach", username="carl")
-    co_coach = tenant_a.member("coach", username="cora")
-    coach2 = tenant_a.member("coach", username="cleo")
-    agent = tenant_a.member("agent", username="abe", first_name="Abe", last_name="Ames")
-    agent2 = tenant_a.member("agent", username="amy", first_name="Amy", last_name="Adler")
-    agent3 = tenant_a.member("agent", username="ann", first_name="Ann", last_name="Arden")
-    outsider = tenant_b.member("org_admin", "coach", "agent", "skill_admin", username="bob",
-                              first_name="Bob", last_name="Brown")
-    team = tenant_a.team("Service Desk", manager=coach, members=[agent, agent2],
-                         co_managers=[co_coach])
-    team2 = tenant_a.team("Network Operations", manager=coach2, members=[agent3])
-    tenant_b.team("Billing", manager=outsider, members=[outsider])
+    base = make_world(
+        tenant=tenant_a, other=tenant_b, admin="ada",
+        staff={"skill_admin": (["skill_admin"], "sade")},
+        coach="carl", co_coach="cora", coach2="cleo",
+        agent={"username": "abe", "first_name": "Abe", "last_name": "Ames"},
+        agent2={"username": "amy", "first_name": "Amy", "last_name": "Adler"},
+        agent3={"username": "ann", "first_name": "Ann", "last_name": "Arden"},
+        outsider={"username": "bob", "first_name": "Bob", "last_name": "Brown"},
+        outsider_roles=["org_admin", "coach", "agent", "skill_admin"],
+        team="Service Desk", team2="Network Operations", other_team="Billing",
+    )
     with tenant_a.scope():
         levels = ensure_level_scale(organization=tenant_a.org)
         networking = save_skill(organization=tenant_a.org, name="Networking",
@@ -65,6 +54,8 @@ def world(tenant_a, tenant_b):
     with tenant_b.scope():
         other_levels = ensure_level_scale(organization=tenant_b.org)
         other_skill = save_skill(organization=tenant_b.org, name="Firewall")
-    return SkillsWorld(tenant_a, tenant_b, admin, skill_admin, coach, co_coach, coach2, agent,
-                       agent2, agent3, outsider, team, team2, levels, other_levels, networking,
-                       firewall, router, empathy, other_skill)
+    return SkillsWorld(
+        **base.as_kwargs(), skill_admin=base.staff["skill_admin"], levels=levels,
+        other_levels=other_levels, networking=networking, firewall=firewall, router=router,
+        empathy=empathy, other_skill=other_skill,
+    )

@@ -15,19 +15,15 @@ from surveys.enums import Audience, QuestionKind
 from surveys.models import Question, SurveyResponse, SurveyTemplate
 from surveys.services import dispatch_survey, save_question, save_template
 from tenancy.models import User
+from tests.factories import World, make_world
 
 
-@dataclass
-class SurveysWorld:
-    tenant: object
-    other: object
-    admin: User
+@dataclass(kw_only=True)
+class SurveysWorld(World):
+    """The common cast in two tenants (``outsider`` holds every role in the other one; ``agent2``
+    is in both teams) with a QA analyst, a coach survey and a trainee survey."""
+
     qa: User
-    coach: User
-    coach2: User
-    agent: User
-    agent2: User
-    outsider: User  # every role in the other tenant
     coach_survey: SurveyTemplate
     trainee_survey: SurveyTemplate
     q_rating: Question
@@ -51,7 +47,16 @@ class SurveysWorld:
             )
 
 
-def build_coach_survey(organization, name="Coach review"):
+@dataclass(kw_only=True)
+class CoachSurvey:
+    template: SurveyTemplate
+    rating: Question
+    yes: Question
+    choice: Question
+    text: Question
+
+
+def build_coach_survey(*, organization, name: str = "Coach review") -> CoachSurvey:
     template = save_template(organization=organization, name=name,
                              audience=Audience.COACH_ABOUT_TRAINEE)
     q_rating = save_question(template=template, text="Diagnosis quality", kind=QuestionKind.RATING,
@@ -63,22 +68,23 @@ def build_coach_survey(organization, name="Coach review"):
                              choices=[("Fully", 100), ("Partly", 40), ("Not at all", 0)])
     q_text = save_question(template=template, text="What next?", kind=QuestionKind.TEXT,
                            required=False)
-    return template, q_rating, q_yes, q_choice, q_text
+    return CoachSurvey(template=template, rating=q_rating, yes=q_yes, choice=q_choice,
+                       text=q_text)
 
 
 @pytest.fixture
 def world(tenant_a, tenant_b):
-    admin = tenant_a.member("org_admin", username="ada")
-    qa = tenant_a.member("qa_analyst", username="quinn")
-    coach = tenant_a.member("coach", username="carl", first_name="Carl", last_name="Coach")
-    coach2 = tenant_a.member("coach", username="cleo", first_name="Cleo", last_name="Coach")
-    agent = tenant_a.member("agent", username="abe", first_name="Abe", last_name="Ames")
-    agent2 = tenant_a.member("agent", username="amy", first_name="Amy", last_name="Adler")
-    outsider = tenant_b.member("org_admin", "coach", "agent", "qa_analyst", username="bob")
-    tenant_a.team("Service Desk", manager=coach, members=[agent, agent2])
-    tenant_a.team("Network", manager=coach2, members=[agent2])
+    base = make_world(
+        tenant=tenant_a, other=tenant_b, admin="ada", staff={"qa": (["qa_analyst"], "quinn")},
+        coach={"username": "carl", "first_name": "Carl", "last_name": "Coach"},
+        coach2={"username": "cleo", "first_name": "Cleo", "last_name": "Coach"},
+        agent={"username": "abe", "first_name": "Abe", "last_name": "Ames"},
+        agent2={"username": "amy", "first_name": "Amy", "last_name": "Adler"},
+        outsider="bob", outsider_roles=["org_admin", "coach", "agent", "qa_analyst"],
+        team="Service Desk", team2="Network", team2_members=["agent2"],
+    )
     with tenant_a.scope():
-        coach_survey, q_rating, q_yes, q_choice, q_text = build_coach_survey(tenant_a.org)
+        coach = build_coach_survey(organization=tenant_a.org)
         trainee_survey = save_template(organization=tenant_a.org, name="Coaching feedback",
                                        audience=Audience.TRAINEE_ABOUT_COACH)
         t_rating = save_question(template=trainee_survey, text="Useful?",
@@ -87,11 +93,12 @@ def world(tenant_a, tenant_b):
         t_text = save_question(template=trainee_survey, text="Anything else?",
                                kind=QuestionKind.TEXT, required=False)
     with tenant_b.scope():
-        other_survey = build_coach_survey(tenant_b.org, name="Other review")[0]
+        other_survey = build_coach_survey(organization=tenant_b.org, name="Other review").template
     return SurveysWorld(
-        tenant_a, tenant_b, admin, qa, coach, coach2, agent, agent2, outsider,
-        coach_survey, trainee_survey, q_rating, q_yes, q_choice, q_text,
-        t_rating, t_yes, t_text, other_survey,
+        **base.as_kwargs(), qa=base.staff["qa"], coach_survey=coach.template,
+        trainee_survey=trainee_survey, q_rating=coach.rating, q_yes=coach.yes,
+        q_choice=coach.choice, q_text=coach.text, t_rating=t_rating, t_yes=t_yes,
+        t_text=t_text, other_survey=other_survey,
     )
 
 

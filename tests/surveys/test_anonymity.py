@@ -40,7 +40,7 @@ def _trainee_answers(world, respondent, *, rating="4", yes="yes", text="", coach
 
 
 def _agents(world, n, prefix="trainee"):
-    return [world.tenant.member("agent", username=f"{prefix}{i}") for i in range(n)]
+    return [world.tenant.member(roles=["agent"], username=f"{prefix}{i}") for i in range(n)]
 
 
 def _results(client, world):
@@ -217,7 +217,7 @@ def test_admin_lists_trainee_answers_only_when_not_sent_anonymously(world, clien
     assert client.get(f"/admin/surveys/surveyresponse/{hidden.pk}/change/").status_code == 302
     assert client.get(f"/admin/surveys/surveyresponse/{shown.pk}/change/").status_code == 200
 
-    superuser = world.tenant.member("agent", username="root", is_staff=True,
+    superuser = world.tenant.member(roles=["agent"], username="root", is_staff=True,
                                     is_superuser=True)
     client.force_login(superuser)
     listed = client.get("/admin/surveys/surveyresponse/").context["cl"].result_list

@@ -40,12 +40,15 @@ def test_browser_coach_and_trainee_answer_surveys_and_effectiveness_counts_it(
 ):
     from playwright.sync_api import expect
 
-    admin = tenant_a.member("org_admin", username="ada", first_name="Ada", last_name="Quinn")
-    coach = tenant_a.member("coach", username="carla", first_name="Carla", last_name="Coach")
-    agent = tenant_a.member("agent", username="arno", first_name="Arno", last_name="Agent")
-    tenant_a.team("Service Desk", manager=coach, members=[agent])
+    admin = tenant_a.member(roles=["org_admin"], username="ada", first_name="Ada",
+                            last_name="Quinn")
+    coach = tenant_a.member(roles=["coach"], username="carla", first_name="Carla",
+                            last_name="Coach")
+    agent = tenant_a.member(roles=["agent"], username="arno", first_name="Arno", last_name="Agent")
+    tenant_a.team(name="Service Desk", manager=coach, members=[agent])
     with tenant_a.scope():
-        coach_survey = build_coach_survey(tenant_a.org, name="Coaching review")[0]
+        coach_survey = build_coach_survey(organization=tenant_a.org,
+                                          name="Coaching review").template
         trainee_survey = save_template(
             organization=tenant_a.org, name="How was your coaching?",
             audience=Audience.TRAINEE_ABOUT_COACH,

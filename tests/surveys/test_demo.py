@@ -7,10 +7,10 @@ from tenancy.demo import DemoPeople
 
 
 def test_seed_surveys_sends_and_answers_a_share_and_is_idempotent(tenant_a):
-    admin = tenant_a.member("org_admin", username="demo-admin")
-    coach = tenant_a.member("coach", username="demo-coach")
-    agents = [tenant_a.member("agent", username=f"demo-agent-{i}") for i in range(5)]
-    team = tenant_a.team("Service Desk", manager=coach, members=agents)
+    admin = tenant_a.member(roles=["org_admin"], username="demo-admin")
+    coach = tenant_a.member(roles=["coach"], username="demo-coach")
+    agents = [tenant_a.member(roles=["agent"], username=f"demo-agent-{i}") for i in range(5)]
+    team = tenant_a.team(name="Service Desk", manager=coach, members=agents)
     people = DemoPeople(admin, [coach], None, None, None, agents, [team])
 
     with tenant_a.scope():

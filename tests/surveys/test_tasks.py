@@ -86,7 +86,7 @@ def test_beat_tasks_expire_and_remind_in_every_tenant(world, django_capture_on_c
     with world.other.scope():
         from surveys.services import dispatch_survey
 
-        b_agent = world.other.member("agent", username="bea")
+        b_agent = world.other.member(roles=["agent"], username="bea")
         b = dispatch_survey(template=world.other_survey, respondent=world.outsider,
                             subject=b_agent, notify=False)
     with world.tenant.scope():

@@ -338,7 +338,7 @@ def test_results_show_distribution_chart_and_table(world, login):
 
 
 def test_coach_effectiveness_averages_trainee_scores_per_coach_and_opportunity(world, login):
-    ann = world.tenant.member("agent", username="ann")
+    ann = world.tenant.member(roles=["agent"], username="ann")
     for respondent, coach, rating, yes, label in (
         (world.agent, world.coach, "5", "yes", "Reopened incidents"),   # 100
         (world.agent2, world.coach, "3", "no", "SLA breaches"),          # (50 + 0) / 2 = 25
@@ -379,7 +379,7 @@ def test_coach_effectiveness_averages_trainee_scores_per_coach_and_opportunity(w
 
 def _grow(world, n):
     for i in range(n):
-        agent = world.tenant.member("agent", username=f"extra{n}-{i}")
+        agent = world.tenant.member(roles=["agent"], username=f"extra{n}-{i}")
         response = world.send(world.trainee_survey, respondent=agent, subject=world.coach,
                               opportunity_label=f"Opp {i}")
         _complete(world, response, **{str(world.t_rating.pk): "4", str(world.t_yes.pk): "yes",

@@ -22,9 +22,10 @@ NEW_PASSWORD = "attacker-chosen-pass-42"
 
 @pytest.fixture
 def desks(tenant_a, tenant_b):
-    admin_a = tenant_a.member("org_admin", username="ada", is_staff=True)
-    agent_a = tenant_a.member("agent", username="abe")
-    bob = tenant_b.member("org_admin", username="bob", email="bob@beta.example", is_staff=True)
+    admin_a = tenant_a.member(roles=["org_admin"], username="ada", is_staff=True)
+    agent_a = tenant_a.member(roles=["agent"], username="abe")
+    bob = tenant_b.member(roles=["org_admin"], username="bob", email="bob@beta.example",
+                          is_staff=True)
     return {"admin_a": admin_a, "agent_a": agent_a, "bob": bob}
 
 

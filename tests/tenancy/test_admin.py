@@ -10,14 +10,14 @@ from tests.factories import UserFactory
 
 @pytest.fixture
 def two_desks(tenant_a, tenant_b):
-    admin_a = tenant_a.member("org_admin", username="ada", is_staff=True)
-    coach_a = tenant_a.member("coach", username="carl")
-    agent_a = tenant_a.member("agent", username="abe")
-    admin_b = tenant_b.member("org_admin", username="bea", is_staff=True)
-    coach_b = tenant_b.member("coach", username="bob")
-    agent_b = tenant_b.member("agent", username="bill")
-    team_a = tenant_a.team("Service Desk", manager=coach_a, members=[agent_a])
-    team_b = tenant_b.team("Billing", manager=coach_b, members=[agent_b])
+    admin_a = tenant_a.member(roles=["org_admin"], username="ada", is_staff=True)
+    coach_a = tenant_a.member(roles=["coach"], username="carl")
+    agent_a = tenant_a.member(roles=["agent"], username="abe")
+    admin_b = tenant_b.member(roles=["org_admin"], username="bea", is_staff=True)
+    coach_b = tenant_b.member(roles=["coach"], username="bob")
+    agent_b = tenant_b.member(roles=["agent"], username="bill")
+    team_a = tenant_a.team(name="Service Desk", manager=coach_a, members=[agent_a])
+    team_b = tenant_b.team(name="Billing", manager=coach_b, members=[agent_b])
     with tenant_a.scope():
         token_a, _ = create_api_token(organization=tenant_a.org, name="Alpha sync")
     with tenant_b.scope():
@@ -253,7 +253,7 @@ def test_admin_user_change_of_member_edits_only_permitted_fields(two_desks, clie
 
 
 def test_admin_is_closed_to_staff_without_an_admin_membership(tenant_a, client):
-    coach = tenant_a.member("coach", is_staff=True)
+    coach = tenant_a.member(roles=["coach"], is_staff=True)
     client.force_login(coach)
 
     response = client.get("/admin/tenancy/team/")
@@ -394,7 +394,7 @@ def test_admin_membership_delete_removes_team_memberships_and_managerships(
     two_desks, tenant_a, client
 ):
     coach, agent = two_desks["coach_a"], two_desks["agent_a"]
-    night = tenant_a.team("Night Shift", members=[agent], co_managers=[coach])
+    night = tenant_a.team(name="Night Shift", members=[agent], co_managers=[coach])
     client.force_login(two_desks["admin_a"])
 
     for user in (coach, agent):
@@ -447,7 +447,7 @@ def test_admin_membership_offers_no_bulk_delete(two_desks, client):
 def test_admin_membership_dropping_the_coach_role_ends_team_management(two_desks, tenant_a,
                                                                        client):
     coach = two_desks["coach_a"]
-    night = tenant_a.team("Night Shift", co_managers=[coach])
+    night = tenant_a.team(name="Night Shift", co_managers=[coach])
     client.force_login(two_desks["admin_a"])
 
     response = client.post(f"/admin/tenancy/membership/{_membership(coach).pk}/change/",

@@ -29,12 +29,12 @@ def _forget_seen():
 
 @pytest.fixture
 def three_tenants(tenant_a, tenant_b):
-    from tests.conftest import Tenant
+    from tests.factories import Tenant
 
-    tenant_c = Tenant("gamma")
-    tenant_a.team("Service Desk")
-    tenant_b.team("Billing")
-    tenant_c.team("Network")
+    tenant_c = Tenant(slug="gamma")
+    tenant_a.team(name="Service Desk")
+    tenant_b.team(name="Billing")
+    tenant_c.team(name="Network")
     return tenant_a, tenant_b, tenant_c
 
 

@@ -23,8 +23,8 @@ def test_browser_admin_invites_and_the_invitee_joins_from_the_link(live_server, 
                                                                    browser):
     from playwright.sync_api import expect
 
-    tenant_a.member("org_admin", username="ada", first_name="Ada", last_name="Quinn")
-    tenant_a.member("agent", username="abe", first_name="Abe", last_name="Ames")
+    tenant_a.member(roles=["org_admin"], username="ada", first_name="Ada", last_name="Quinn")
+    tenant_a.member(roles=["agent"], username="abe", first_name="Abe", last_name="Ames")
     mail.outbox.clear()
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})

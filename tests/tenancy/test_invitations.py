@@ -17,7 +17,8 @@ from tests.factories import PASSWORD
 def invited(tenant_a, tenant_b, django_capture_on_commit_callbacks, settings):
     """Tenant A's admin invites zoe@example.com as coach and agent; returns (invitation,
     the path of the link in the e-mail)."""
-    admin = tenant_a.member("org_admin", username="ada", first_name="Ada", last_name="Quinn")
+    admin = tenant_a.member(roles=["org_admin"], username="ada", first_name="Ada",
+                            last_name="Quinn")
     with tenant_a.scope(), django_capture_on_commit_callbacks(execute=True):
         invitation = invite_member(organization=tenant_a.org, email="zoe@example.com",
                                    roles=["coach", "agent"], invited_by=admin)
@@ -36,7 +37,7 @@ def test_invitation_accept_signed_in_with_the_invited_address_joins_with_the_rol
     invited, tenant_a, tenant_b, client
 ):
     invitation, path = invited
-    zoe = tenant_b.member("agent", username="zoe", email="Zoe@Example.com")
+    zoe = tenant_b.member(roles=["agent"], username="zoe", email="Zoe@Example.com")
     client.force_login(zoe)
 
     page = client.get(path)
@@ -52,7 +53,7 @@ def test_invitation_accept_signed_in_with_the_invited_address_joins_with_the_rol
 
 def test_invitation_link_used_twice_is_refused(invited, tenant_b, client):
     _invitation, path = invited
-    client.force_login(tenant_b.member("agent", username="zoe", email="zoe@example.com"))
+    client.force_login(tenant_b.member(roles=["agent"], username="zoe", email="zoe@example.com"))
     client.post(path)
 
     response = client.get(path)
@@ -63,7 +64,7 @@ def test_invitation_link_used_twice_is_refused(invited, tenant_b, client):
 
 def test_invitation_signed_out_offers_sign_in_and_comes_back_after_it(invited, tenant_b, client):
     _invitation, path = invited
-    zoe = tenant_b.member("agent", username="zoe", email="zoe@example.com")
+    zoe = tenant_b.member(roles=["agent"], username="zoe", email="zoe@example.com")
 
     page = client.get(path)
     signed_in = client.post(page.context["login_url"].split("?")[0], {
@@ -128,7 +129,7 @@ def test_invitation_signup_when_an_account_uses_the_address_asks_to_sign_in(
     invited, tenant_b, client
 ):
     _invitation, path = invited
-    tenant_b.member("agent", username="zoe-b", email="zoe@example.com")
+    tenant_b.member(roles=["agent"], username="zoe-b", email="zoe@example.com")
 
     response = client.post(path, {"username": "zoe2", "password": "a-long-passphrase-9",
                                   "password_again": "a-long-passphrase-9"})
@@ -143,7 +144,7 @@ def test_invitation_for_another_address_than_the_signed_in_users_is_refused(
     invited, tenant_b, client
 ):
     _invitation, path = invited
-    bob = tenant_b.member("org_admin", username="bob", email="bob@example.com")
+    bob = tenant_b.member(roles=["org_admin"], username="bob", email="bob@example.com")
     client.force_login(bob)
 
     page = client.get(path)
@@ -187,7 +188,7 @@ def test_invitation_past_its_expiry_is_refused(invited, tenant_b, client):
         Invitation.objects.filter(pk=invitation.pk).update(
             expires_at=invitation.sent_at - INVITATION_VALID_FOR
         )
-    zoe = tenant_b.member("agent", username="zoe", email="zoe@example.com")
+    zoe = tenant_b.member(roles=["agent"], username="zoe", email="zoe@example.com")
     client.force_login(zoe)
 
     page = client.get(path)

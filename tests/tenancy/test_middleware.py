@@ -2,11 +2,11 @@
 
 import re
 
-from tests.conftest import Tenant
+from tests.factories import Tenant
 
 
 def test_tenant_url_unknown_organization_returns_404(tenant_a, login):
-    client = login(tenant_a.member("coach"))
+    client = login(tenant_a.member(roles=["coach"]))
 
     response = client.get("/o/no-such-org/manage/")
 
@@ -14,7 +14,7 @@ def test_tenant_url_unknown_organization_returns_404(tenant_a, login):
 
 
 def test_tenant_url_non_member_returns_404(tenant_a, tenant_b, login):
-    client = login(tenant_b.member("org_admin", "coach"))
+    client = login(tenant_b.member(roles=["org_admin", "coach"]))
 
     response = client.get(tenant_a.url("manage/"))
 
@@ -36,7 +36,7 @@ def test_tenant_url_anonymous_unknown_organization_gets_the_same_login_redirect(
 
 
 def test_tenant_url_member_returns_200_with_organization_on_request(tenant_a, login):
-    client = login(tenant_a.member("coach"))
+    client = login(tenant_a.member(roles=["coach"]))
 
     response = client.get(tenant_a.url("manage/"))
 
@@ -46,18 +46,18 @@ def test_tenant_url_member_returns_200_with_organization_on_request(tenant_a, lo
 
 
 def test_workspace_root_sends_each_role_to_its_first_workspace_page(tenant_a, client):
-    client.force_login(tenant_a.member("coach"))
+    client.force_login(tenant_a.member(roles=["coach"]))
     assert client.get(tenant_a.url())["Location"] == "/o/alpha/coaching/"
 
-    client.force_login(tenant_a.member("skill_admin"))
+    client.force_login(tenant_a.member(roles=["skill_admin"]))
     assert client.get(tenant_a.url())["Location"] == "/o/alpha/skills/"
 
-    client.force_login(tenant_a.member("agent"))
+    client.force_login(tenant_a.member(roles=["agent"]))
     assert client.get(tenant_a.url())["Location"] == "/o/alpha/me/"
 
 
 def test_home_redirects_to_the_organization_used_last(tenant_a, tenant_b, client):
-    user = tenant_a.member("agent")
+    user = tenant_a.member(roles=["agent"])
     with tenant_b.scope():
         from tests.factories import MembershipFactory
 
@@ -70,9 +70,9 @@ def test_home_redirects_to_the_organization_used_last(tenant_a, tenant_b, client
 
 
 def test_org_switcher_lists_exactly_the_users_organizations(tenant_a, tenant_b, client):
-    tenant_c = Tenant("gamma")
-    tenant_c.member("org_admin")
-    user = tenant_a.member("coach")
+    tenant_c = Tenant(slug="gamma")
+    tenant_c.member(roles=["org_admin"])
+    user = tenant_a.member(roles=["coach"])
     with tenant_b.scope():
         from tests.factories import MembershipFactory
 
@@ -94,7 +94,7 @@ def test_org_switcher_lists_exactly_the_users_organizations(tenant_a, tenant_b, 
 
 
 def test_org_switcher_is_hidden_for_a_user_of_one_organization(tenant_a, login):
-    client = login(tenant_a.member("coach"))
+    client = login(tenant_a.member(roles=["coach"]))
 
     response = client.get(tenant_a.url("manage/"))
 

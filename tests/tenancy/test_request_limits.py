@@ -90,7 +90,7 @@ def _import(client, tenant, size):
 
 
 def test_signed_in_people_may_upload_up_to_the_import_limit(tenant_a, login, small_limits):
-    client = login(tenant_a.member("org_admin"))
+    client = login(tenant_a.member(roles=["org_admin"]))
 
     accepted = _import(client, tenant_a, 2 * MIB)
     refused = _import(client, tenant_a, 5 * MIB)
@@ -102,7 +102,7 @@ def test_signed_in_people_may_upload_up_to_the_import_limit(tenant_a, login, sma
 
 
 def test_a_big_form_without_a_file_is_400_even_signed_in(tenant_a, login, small_limits):
-    client = login(tenant_a.member("org_admin"))
+    client = login(tenant_a.member(roles=["org_admin"]))
 
     response = client.post(tenant_a.url("settings/"), {"name": "x" * (2 * MIB)})
 

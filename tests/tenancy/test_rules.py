@@ -9,21 +9,22 @@ from tenancy.rules import is_coach, is_coach_of, is_org_admin, is_self
 @pytest.fixture
 def desk(tenant_a):
     """Tenant A: one team managed by a coach and co-managed by another, with one agent."""
-    coach = tenant_a.member("coach")
-    co_coach = tenant_a.member("coach")
-    other_coach = tenant_a.member("coach")
-    agent = tenant_a.member("agent")
-    other_agent = tenant_a.member("agent")
-    team = tenant_a.team("Service Desk", manager=coach, members=[agent], co_managers=[co_coach])
-    tenant_a.team("Network", manager=other_coach, members=[other_agent])
+    coach = tenant_a.member(roles=["coach"])
+    co_coach = tenant_a.member(roles=["coach"])
+    other_coach = tenant_a.member(roles=["coach"])
+    agent = tenant_a.member(roles=["agent"])
+    other_agent = tenant_a.member(roles=["agent"])
+    team = tenant_a.team(name="Service Desk", manager=coach, members=[agent],
+                         co_managers=[co_coach])
+    tenant_a.team(name="Network", manager=other_coach, members=[other_agent])
     return {"coach": coach, "co_coach": co_coach, "other_coach": other_coach,
             "agent": agent, "other_agent": other_agent, "team": team}
 
 
 def test_is_org_admin_true_only_for_org_admins_of_that_organization(tenant_a, tenant_b):
-    admin_a = tenant_a.member("org_admin")
-    coach_a = tenant_a.member("coach")
-    admin_b = tenant_b.member("org_admin")
+    admin_a = tenant_a.member(roles=["org_admin"])
+    coach_a = tenant_a.member(roles=["coach"])
+    admin_b = tenant_b.member(roles=["org_admin"])
 
     assert is_org_admin(admin_a, tenant_a.org) is True
     assert is_org_admin(coach_a, tenant_a.org) is False
@@ -32,9 +33,9 @@ def test_is_org_admin_true_only_for_org_admins_of_that_organization(tenant_a, te
 
 
 def test_is_coach_reads_the_role_of_the_membership(tenant_a, tenant_b):
-    coach = tenant_a.member("coach", "agent")
-    agent = tenant_a.member("agent")
-    coach_b = tenant_b.member("coach")
+    coach = tenant_a.member(roles=["coach", "agent"])
+    agent = tenant_a.member(roles=["agent"])
+    coach_b = tenant_b.member(roles=["coach"])
 
     assert is_coach(coach, tenant_a.org) is True
     assert is_coach(agent, tenant_a.org) is False
@@ -42,7 +43,7 @@ def test_is_coach_reads_the_role_of_the_membership(tenant_a, tenant_b):
 
 
 def test_is_coach_falls_back_to_the_current_organization(tenant_a):
-    coach = tenant_a.member("coach")
+    coach = tenant_a.member(roles=["coach"])
     assert is_coach(coach) is False
 
     coach._current_organization = tenant_a.org
@@ -51,9 +52,9 @@ def test_is_coach_falls_back_to_the_current_organization(tenant_a):
 
 
 def test_role_predicate_reads_organization_from_a_tenant_object(tenant_a, tenant_b):
-    admin_a = tenant_a.member("org_admin")
-    team_a = tenant_a.team("Service Desk")
-    team_b = tenant_b.team("Billing")
+    admin_a = tenant_a.member(roles=["org_admin"])
+    team_a = tenant_a.team(name="Service Desk")
+    team_b = tenant_b.team(name="Billing")
 
     assert is_org_admin(admin_a, team_a) is True
     assert is_org_admin(admin_a, team_b) is False
@@ -85,9 +86,9 @@ def test_is_coach_of_false_for_coach_in_another_tenant(tenant_a, tenant_b, desk)
     """The agent also works for tenant B, where coach_b manages them; not so in A."""
     from tests.factories import MembershipFactory
 
-    coach_b = tenant_b.member("coach")
+    coach_b = tenant_b.member(roles=["coach"])
     MembershipFactory(organization=tenant_b.org, user=desk["agent"], is_agent=True)
-    tenant_b.team("Billing", manager=coach_b, members=[desk["agent"]])
+    tenant_b.team(name="Billing", manager=coach_b, members=[desk["agent"]])
 
     with tenant_a.scope():
         assert is_coach_of(coach_b, desk["agent"]) is False
@@ -98,8 +99,8 @@ def test_is_coach_of_false_for_coach_in_another_tenant(tenant_a, tenant_b, desk)
 
 
 def test_is_self_true_only_for_the_same_user(tenant_a):
-    agent = tenant_a.member("agent")
-    other = tenant_a.member("agent")
+    agent = tenant_a.member(roles=["agent"])
+    other = tenant_a.member(roles=["agent"])
 
     assert is_self(agent, agent) is True
     assert is_self(agent, other) is False
@@ -107,7 +108,7 @@ def test_is_self_true_only_for_the_same_user(tenant_a):
 
 
 def test_view_coaching_of_permission_combines_self_coach_and_admin(tenant_a, desk):
-    admin = tenant_a.member("org_admin")
+    admin = tenant_a.member(roles=["org_admin"])
     for user in (admin, desk["coach"], desk["other_coach"], desk["agent"], desk["other_agent"]):
         user._current_organization = tenant_a.org
 

@@ -18,24 +18,26 @@ def test_tenant_models_all_use_a_scoped_default_manager(db):
 
 
 def test_unscoped_query_on_team_raises_scope_error(tenant_a):
-    tenant_a.team("Service Desk")
+    tenant_a.team(name="Service Desk")
 
     with pytest.raises(ScopeError):
         Team.objects.filter(name="Service Desk").exists()
 
 
 def test_unscoped_count_on_membership_raises_scope_error(tenant_a):
-    tenant_a.member("agent")
+    tenant_a.member(roles=["agent"])
 
     with pytest.raises(ScopeError):
         Membership.objects.count()
 
 
 def test_scoped_query_sees_only_its_tenant(tenant_a, tenant_b):
-    coach_a = tenant_a.member("coach")
-    coach_b = tenant_b.member("coach")
-    team_a = tenant_a.team("Service Desk", manager=coach_a, members=[tenant_a.member("agent")])
-    team_b = tenant_b.team("Billing", manager=coach_b, members=[tenant_b.member("agent")])
+    coach_a = tenant_a.member(roles=["coach"])
+    coach_b = tenant_b.member(roles=["coach"])
+    team_a = tenant_a.team(name="Service Desk", manager=coach_a,
+                           members=[tenant_a.member(roles=["agent"])])
+    team_b = tenant_b.team(name="Billing", manager=coach_b,
+                           members=[tenant_b.member(roles=["agent"])])
 
     with tenant_a.scope():
         assert list(Team.objects.all()) == [team_a]
@@ -49,7 +51,7 @@ def test_scoped_query_sees_only_its_tenant(tenant_a, tenant_b):
 
 
 def test_organization_scope_accepts_an_id_and_yields_none_when_gone(tenant_a):
-    team = tenant_a.team("Service Desk")
+    team = tenant_a.team(name="Service Desk")
 
     with organization_scope(tenant_a.org.pk) as organization:
         assert organization == tenant_a.org

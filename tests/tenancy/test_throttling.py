@@ -30,10 +30,10 @@ def _signed_in(client) -> bool:
 @pytest.fixture
 def people(tenant_a, tenant_b):
     return {
-        "agent": tenant_a.member("agent", username="abe"),
-        "admin": tenant_a.member("org_admin", username="ada", is_staff=True),
-        "outsider": tenant_b.member("agent", username="bill"),
-        "other_admin": tenant_b.member("org_admin", username="bea", is_staff=True),
+        "agent": tenant_a.member(roles=["agent"], username="abe"),
+        "admin": tenant_a.member(roles=["org_admin"], username="ada", is_staff=True),
+        "outsider": tenant_b.member(roles=["agent"], username="bill"),
+        "other_admin": tenant_b.member(roles=["org_admin"], username="bea", is_staff=True),
     }
 
 
@@ -136,7 +136,7 @@ def test_org_admin_sees_and_unlocks_only_their_members(people, client):
 def test_superuser_sees_every_attempt_and_agents_none(people, client, tenant_a):
     _lock("abe")
     _lock("nobody-at-all")
-    root = tenant_a.member("agent", username="root", is_staff=True, is_superuser=True)
+    root = tenant_a.member(roles=["agent"], username="root", is_staff=True, is_superuser=True)
     client.force_login(root)
     assert sorted(a.username for a in client.get(
         "/admin/axes/accessattempt/").context["cl"].result_list) == ["abe", "nobody-at-all"]

@@ -21,18 +21,14 @@ from tenancy.models import (
 )
 from tenancy.selectors import active_token_for
 from tenancy.services import TenancyError, create_api_token, invite_member, save_team
+from tests.factories import World, make_world
 
 
-@dataclass
-class World:
-    admin: User
-    coach: User
-    co_coach: User
-    agent: User
-    agent2: User
-    outsider: User  # org admin and coach of tenant B
-    outsider_team: Team
-    team: Team
+@dataclass(kw_only=True)
+class TenancyWorld(World):
+    """The common cast in two tenants: ``team`` holds ``agent`` only (``agent2`` is in no
+    team); ``outsider`` is org admin, coach and agent of tenant B and manages ``other_team``."""
+
     token: ApiToken
     agent_membership: Membership
     newcomer: User  # has an account, belongs to no organization
@@ -41,25 +37,22 @@ class World:
 
 @pytest.fixture
 def world(tenant_a, tenant_b):
-    admin = tenant_a.member("org_admin", username="ada")
-    coach = tenant_a.member("coach", username="carl")
-    co_coach = tenant_a.member("coach", username="cora")
-    agent = tenant_a.member("agent", username="abe")
-    agent2 = tenant_a.member("agent", username="amy")
-    outsider = tenant_b.member("org_admin", "coach", "agent", username="bob")
-    team = tenant_a.team("Service Desk", manager=coach, members=[agent], co_managers=[co_coach])
-    outsider_team = tenant_b.team("Billing", manager=outsider, members=[outsider])
+    base = make_world(
+        tenant=tenant_a, other=tenant_b, admin="ada", coach="carl", co_coach="cora",
+        agent="abe", agent2="amy", outsider="bob",
+        team="Service Desk", team_members=["agent"], other_team="Billing",
+    )
     with tenant_a.scope():
         token, _raw = create_api_token(organization=tenant_a.org, name="ServiceNow sync")
     with scopes_disabled():
-        agent_membership = Membership.objects.get(organization=tenant_a.org, user=agent)
+        agent_membership = Membership.objects.get(organization=tenant_a.org, user=base.agent)
     newcomer = User.objects.create_user("nina", "nina@example.com", "x")
     with tenant_a.scope():
         invitation = invite_member(organization=tenant_a.org, email="zoe@example.com",
-                                   roles=["agent"], invited_by=admin)
+                                   roles=["agent"], invited_by=base.admin)
     mail.outbox.clear()
-    return World(admin, coach, co_coach, agent, agent2, outsider, outsider_team, team, token,
-                 agent_membership, newcomer, invitation)
+    return TenancyWorld(**base.as_kwargs(), token=token, agent_membership=agent_membership,
+                        newcomer=newcomer, invitation=invitation)
 
 
 def snapshot():
@@ -196,7 +189,7 @@ def test_overview_counts_members_agents_coaches_and_lists_my_teams(world, tenant
 
 
 def test_my_coaching_lists_only_the_agents_teams(world, tenant_a, client):
-    tenant_a.team("Network", members=[world.agent2])
+    tenant_a.team(name="Network", members=[world.agent2])
     client.force_login(world.agent)
 
     response = client.get(tenant_a.url("me/"))
@@ -597,7 +590,7 @@ def test_team_delete_post_deletes_team_and_its_links(world, tenant_a, client):
     with scopes_disabled():
         assert not Team.objects.filter(pk=world.team.pk).exists()
         assert TeamMember.objects.filter(team_id=world.team.pk).count() == 0
-        assert Team.objects.filter(pk=world.outsider_team.pk).exists()
+        assert Team.objects.filter(pk=world.other_team.pk).exists()
 
 
 def test_team_create_duplicate_name_is_a_form_error_and_changes_nothing(world, tenant_a, client):

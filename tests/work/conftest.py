@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 from tenancy.services import create_api_token
 
 
-def make_token(tenant, name: str = "ITSM feed") -> str:
+def make_token(*, tenant, name: str = "ITSM feed") -> str:
     with scopes_disabled():
         _token, raw = create_api_token(organization=tenant.org, name=name)
     return raw
@@ -17,7 +17,7 @@ def make_token(tenant, name: str = "ITSM feed") -> str:
 class ApiClient:
     """The Django test client with a bearer token and JSON bodies."""
 
-    def __init__(self, client, token: str | None):
+    def __init__(self, *, client, token: str | None):
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -32,17 +32,17 @@ class ApiClient:
 
 @pytest.fixture
 def token_a(tenant_a):
-    return make_token(tenant_a)
+    return make_token(tenant=tenant_a)
 
 
 @pytest.fixture
 def api_a(client, token_a):
-    return ApiClient(client, token_a)
+    return ApiClient(client=client, token=token_a)
 
 
 @pytest.fixture
 def api_b(client, tenant_b):
-    return ApiClient(client, make_token(tenant_b))
+    return ApiClient(client=client, token=make_token(tenant=tenant_b))
 
 
 @pytest.fixture(autouse=True)

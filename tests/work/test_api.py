@@ -38,8 +38,8 @@ def test_post_one_item_creates_it_in_the_tokens_organization(api_a, tenant_a):
 
 
 def test_post_list_upserts_with_merge_semantics(api_a, tenant_a):
-    agent = tenant_a.member("agent", username="ana", email="ana@example.com")
-    tenant_a.team("Service Desk", members=[agent])
+    agent = tenant_a.member(roles=["agent"], username="ana", email="ana@example.com")
+    tenant_a.team(name="Service Desk", members=[agent])
     with tenant_a.scope():
         save_skill(organization=tenant_a.org, name="Billing")
     api_a.post("work-items", ITEM)
@@ -63,8 +63,8 @@ def test_post_list_upserts_with_merge_semantics(api_a, tenant_a):
 
 
 def test_get_one_item_returns_its_fields(api_a, tenant_a):
-    agent = tenant_a.member("agent", username="ana")
-    tenant_a.team("Desk", members=[agent])
+    agent = tenant_a.member(roles=["agent"], username="ana")
+    tenant_a.team(name="Desk", members=[agent])
     with tenant_a.scope():
         save_skill(organization=tenant_a.org, name="VPN")
     api_a.post("work-items", {**ITEM, "team": "Desk", "assigned_to": "ana",
@@ -156,10 +156,10 @@ def test_missing_or_wrong_token_is_401(client, tenant_a, headers):
 
 
 def test_revoked_token_is_401(client, tenant_a):
-    raw = make_token(tenant_a)
+    raw = make_token(tenant=tenant_a)
     with scopes_disabled():
         revoke_api_token(token=ApiToken.objects.get())
-    response = ApiClient(client, raw).post("work-items", ITEM)
+    response = ApiClient(client=client, token=raw).post("work-items", ITEM)
     assert response.status_code == 401
     assert snapshot() == ([], 0)
 
@@ -261,7 +261,7 @@ def test_duplicate_external_id_in_one_batch_is_422(api_a):
 
 
 def test_username_of_another_tenant_is_422(api_a, tenant_b):
-    tenant_b.member("agent", username="bob", email="bob@beta.example")
+    tenant_b.member(roles=["agent"], username="bob", email="bob@beta.example")
     response = api_a.post("work-items", [{**ITEM, "assigned_to": "bob"},
                                          {"external_id": "B", "kind": "call",
                                           "resolved_by": "bob@beta.example"}])

@@ -52,8 +52,8 @@ def state():
 
 
 def test_import_creates_and_updates_with_summary(tenant_a, tmp_path):
-    agent = tenant_a.member("agent", username="ana")
-    tenant_a.team("Service Desk", members=[agent])
+    agent = tenant_a.member(roles=["agent"], username="ana")
+    tenant_a.team(name="Service Desk", members=[agent])
     path = write(tmp_path, HEADER
                  + "INC1,incident,INC0001,VPN down,in_progress,2,Service Desk,ana,"
                    "2025-03-01T09:30:00Z,yes,VPN;DNS,EU\n"

@@ -7,7 +7,7 @@ from work.services import upsert_work_item
 
 
 def test_registered_item_panel_is_rendered_and_an_empty_one_is_skipped(tenant_a, login):
-    admin = tenant_a.member("org_admin")
+    admin = tenant_a.member(roles=["org_admin"])
     with tenant_a.scope():
         item = upsert_work_item(organization=tenant_a.org,
                                 data={"external_id": "INC9", "kind": "incident"})

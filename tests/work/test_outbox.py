@@ -121,10 +121,10 @@ def test_builtin_handler_is_registered():
 def test_demo_seed_creates_varied_items_once(tenant_a):
     from tenancy.demo import DemoPeople
 
-    coach = tenant_a.member("coach")
-    agents = [tenant_a.member("agent") for _ in range(4)]
-    teams = [tenant_a.team("Service Desk", manager=coach, members=agents[:2]),
-             tenant_a.team("Customer Care", manager=coach, members=agents[2:])]
+    coach = tenant_a.member(roles=["coach"])
+    agents = [tenant_a.member(roles=["agent"]) for _ in range(4)]
+    teams = [tenant_a.team(name="Service Desk", manager=coach, members=agents[:2]),
+             tenant_a.team(name="Customer Care", manager=coach, members=agents[2:])]
     people = DemoPeople(coach, [coach], None, None, None, agents, teams)
     with extensions.skill_catalog.replaced(), tenant_a.scope():
         seed_work_items(tenant_a.org, people)
@@ -291,7 +291,7 @@ def test_admin_shows_failing_events_and_retries_them(
         services.process_work_events(organization=tenant_b.org, event_ids=[bad_b])
     with scopes_disabled():
         WorkEvent.objects.filter(pk=ok_a).update(processed_at=timezone.now(), attempts=1)
-    client.force_login(tenant_a.member("org_admin", is_staff=True))
+    client.force_login(tenant_a.member(roles=["org_admin"], is_staff=True))
 
     page = client.get("/admin/work/workevent/", {"processing": "given_up"})
     assert page.status_code == 200

@@ -128,7 +128,7 @@ def test_csv_import_names_the_line_and_column_of_each_poison_value(tenant_a, tmp
     ("9999-12-31", "9999-12-31 is out of range: use a date from 1970-01-01 to 2100-12-31."),
 ])
 def test_list_filter_out_of_range_date_is_shown_as_an_error(tenant_a, login, value, message):
-    manager = tenant_a.member("org_admin")
+    manager = tenant_a.member(roles=["org_admin"])
     response = login(manager).get(tenant_a.url("work/"), {"opened_to": value})
     assert response.status_code == 200
     assert response.context["form"].errors == {"opened_to": [message]}

@@ -30,8 +30,8 @@ def errors_of(excinfo):
 
 
 def test_upsert_creates_item_with_created_event(tenant_a):
-    agent = tenant_a.member("agent", username="ana")
-    team = tenant_a.team("Service Desk", members=[agent])
+    agent = tenant_a.member(roles=["agent"], username="ana")
+    team = tenant_a.team(name="Service Desk", members=[agent])
     summary = upsert(tenant_a, {
         "external_id": "INC1", "kind": "incident", "number": "INC0001",
         "short_description": "VPN down", "priority": 2, "team": "service desk",
@@ -92,10 +92,10 @@ def test_upsert_same_values_is_unchanged_without_event(tenant_a):
 
 
 def test_upsert_counts_reassignment_when_assignee_or_team_changes(tenant_a):
-    ana = tenant_a.member("agent", username="ana")
-    bob = tenant_a.member("agent", username="bob", email="Bob@Example.com")
-    tenant_a.team("Desk")
-    tenant_a.team("Network")
+    ana = tenant_a.member(roles=["agent"], username="ana")
+    bob = tenant_a.member(roles=["agent"], username="bob", email="Bob@Example.com")
+    tenant_a.team(name="Desk")
+    tenant_a.team(name="Network")
     upsert(tenant_a, {"external_id": "I1", "kind": "incident", "assigned_to": "ana"})
     upsert(tenant_a, {"external_id": "I1", "assigned_to": "bob@example.com", "team": "Desk"})
     upsert(tenant_a, {"external_id": "I1", "team": "Network"})
@@ -128,7 +128,7 @@ def test_upsert_counts_reopen_and_types_events(tenant_a):
 
 
 def test_upsert_refuses_whole_batch_with_errors_per_index_and_field(tenant_a, tenant_b):
-    tenant_b.member("agent", username="outsider")
+    tenant_b.member(roles=["agent"], username="outsider")
     upsert(tenant_a, {"external_id": "KEEP", "kind": "call", "priority": 4})
     with pytest.raises(services.WorkItemsInvalid) as excinfo:
         upsert(
@@ -176,7 +176,7 @@ def test_upsert_refuses_more_than_a_thousand_items(tenant_a):
 
 
 def test_upsert_create_missing_makes_teams_agents_and_keeps_outsiders_out(tenant_a, tenant_b):
-    tenant_b.member("agent", username="outsider")
+    tenant_b.member(roles=["agent"], username="outsider")
     upsert(tenant_a, {"external_id": "M1", "kind": "case", "team": "New Team",
                       "assigned_to": "newbie"}, create_missing=True)
     with tenant_a.scope():

@@ -37,25 +37,25 @@ def seed(tenant, count: int, **fields):
 def test_work_pages_permission_matrix(login, client, tenant_a, tenant_b, page):
     item = seed(tenant_a, 1)[0]
     url = tenant_a.url(page.format(pk=item.pk))
-    coach = tenant_a.member("coach")
+    coach = tenant_a.member(roles=["coach"])
     assert login(coach).get(url).status_code == 200
     client.logout()
-    agent = tenant_a.member("agent")
+    agent = tenant_a.member(roles=["agent"])
     assert login(agent).get(url).status_code == 403
     client.logout()
-    outsider = tenant_b.member("org_admin")
+    outsider = tenant_b.member(roles=["org_admin"])
     assert login(outsider).get(url).status_code == 404
 
 
 def test_work_item_of_another_tenant_is_404(login, tenant_a, tenant_b):
     item_b = seed(tenant_b, 1)[0]
-    coach = tenant_a.member("coach")
+    coach = tenant_a.member(roles=["coach"])
     assert login(coach).get(tenant_a.url(f"work/{item_b.pk}/")).status_code == 404
 
 
 @pytest.mark.parametrize("page", ["work/import/", "work/import/{pk}/"])
 def test_import_pages_permission_matrix(login, client, tenant_a, tenant_b, page):
-    admin = tenant_a.member("org_admin")
+    admin = tenant_a.member(roles=["org_admin"])
     with tenant_a.scope():
         work_import = services.start_work_import(
             organization=tenant_a.org, upload=ContentFile(b"external_id\n", name="a.csv"),
@@ -64,10 +64,10 @@ def test_import_pages_permission_matrix(login, client, tenant_a, tenant_b, page)
     url = tenant_a.url(page.format(pk=work_import.pk))
     assert login(admin).get(url).status_code == 200
     client.logout()
-    coach = tenant_a.member("coach")
+    coach = tenant_a.member(roles=["coach"])
     assert login(coach).get(url).status_code == 403
     client.logout()
-    outsider = tenant_b.member("org_admin")
+    outsider = tenant_b.member(roles=["org_admin"])
     assert login(outsider).get(url).status_code == 404
 
 
@@ -75,9 +75,9 @@ def test_import_pages_permission_matrix(login, client, tenant_a, tenant_b, page)
 
 
 def test_work_list_query_count_is_constant(login, tenant_a, django_assert_num_queries):
-    coach = tenant_a.member("coach")
-    agent = tenant_a.member("agent", username="ana")
-    tenant_a.team("Desk", members=[agent])
+    coach = tenant_a.member(roles=["coach"])
+    agent = tenant_a.member(roles=["agent"], username="ana")
+    tenant_a.team(name="Desk", members=[agent])
     seed(tenant_a, 3, team="Desk", assigned_to="ana")
     client = login(coach)
     url = tenant_a.url("work/")
@@ -91,10 +91,10 @@ def test_work_list_query_count_is_constant(login, tenant_a, django_assert_num_qu
 
 
 def test_work_list_filters_and_search(login, tenant_a):
-    coach = tenant_a.member("coach")
-    ana = tenant_a.member("agent", username="ana")
-    bob = tenant_a.member("agent", username="bob")
-    desk = tenant_a.team("Desk", members=[ana, bob])
+    coach = tenant_a.member(roles=["coach"])
+    ana = tenant_a.member(roles=["agent"], username="ana")
+    bob = tenant_a.member(roles=["agent"], username="bob")
+    desk = tenant_a.team(name="Desk", members=[ana, bob])
     with tenant_a.scope():
         services.upsert_work_items(organization=tenant_a.org, items=[
             {"external_id": "A", "kind": "incident", "state": "resolved", "team": "Desk",
@@ -123,7 +123,7 @@ def test_work_list_filters_and_search(login, tenant_a):
 
 
 def test_work_list_htmx_returns_only_the_results(login, tenant_a):
-    coach = tenant_a.member("coach")
+    coach = tenant_a.member(roles=["coach"])
     seed(tenant_a, 2)
     response = login(coach).get(tenant_a.url("work/"), {"kind": "incident"},
                                 headers={"HX-Request": "true", "HX-Target": "work-results"})
@@ -134,7 +134,7 @@ def test_work_list_htmx_returns_only_the_results(login, tenant_a):
 
 
 def test_work_detail_shows_fields_skills_and_history(login, tenant_a):
-    coach = tenant_a.member("coach")
+    coach = tenant_a.member(roles=["coach"])
     with tenant_a.scope():
         save_skill(organization=tenant_a.org, name="Exchange")
         services.upsert_work_items(organization=tenant_a.org, items=[
@@ -163,7 +163,7 @@ def upload(client, tenant, content: bytes, **extra):
 def test_upload_queues_job_that_imports_all_or_nothing(
     login, tenant_a, django_capture_on_commit_callbacks
 ):
-    admin = tenant_a.member("org_admin")
+    admin = tenant_a.member(roles=["org_admin"])
     client = login(admin)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(client, tenant_a, b"external_id,kind\nI1,incident\nI2,chat\n")
@@ -188,7 +188,7 @@ def test_upload_is_stored_on_disk_first_and_deleted_when_imported(
 ):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # Django spools this upload to a temp file
     content = b"external_id,kind\n" + b"".join(b"I%d,incident\n" % i for i in range(2000))
-    client = login(tenant_a.member("org_admin"))
+    client = login(tenant_a.member(roles=["org_admin"]))
     with django_capture_on_commit_callbacks(execute=False):
         upload(client, tenant_a, content)
     with tenant_a.scope():
@@ -234,7 +234,7 @@ def test_start_work_import_copies_a_big_upload_in_chunks(tenant_a, tmp_path):
 def test_import_status_page_reads_the_database_when_the_cache_is_down(
     login, tenant_a, settings, django_capture_on_commit_callbacks
 ):
-    client = login(tenant_a.member("org_admin"))
+    client = login(tenant_a.member(roles=["org_admin"]))
     with django_capture_on_commit_callbacks(execute=False):
         response = upload(client, tenant_a, b"external_id,kind\nI1,incident\n")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -253,7 +253,7 @@ def test_import_status_page_reads_the_database_when_the_cache_is_down(
 
 
 def test_upload_with_errors_lists_them_and_writes_nothing(login, tenant_a):
-    admin = tenant_a.member("org_admin")
+    admin = tenant_a.member(roles=["org_admin"])
     client = login(admin)
     upload(client, tenant_a, b"external_id,kind,opened_at\nI1,incident,soon\nI2,fax,\n")
     with tenant_a.scope():
@@ -276,7 +276,7 @@ def test_upload_with_errors_lists_them_and_writes_nothing(login, tenant_a):
 
 
 def test_upload_refuses_empty_and_oversized_files(login, tenant_a, settings):
-    admin = tenant_a.member("org_admin")
+    admin = tenant_a.member(roles=["org_admin"])
     client = login(admin)
     settings.WORK_IMPORT_MAX_UPLOAD_BYTES = 10
     response = upload(client, tenant_a, b"external_id,kind\nI1,incident\n")

@@ -155,9 +155,9 @@ def _batch(prefix: str, count: int, **fields) -> list[dict]:
 
 
 def test_api_batch_is_processed_once_by_a_real_worker(client, tenant_a, start_worker, tmp_path):
-    agent = tenant_a.member("agent", username="ana")
-    tenant_a.team("Desk", members=[agent])
-    api = ApiClient(client, make_token(tenant_a))
+    agent = tenant_a.member(roles=["agent"], username="ana")
+    tenant_a.team(name="Desk", members=[agent])
+    api = ApiClient(client=client, token=make_token(tenant=tenant_a))
     start_worker()
 
     assert api.post("work-items", _batch("INC", 40, team="Desk")).json() == {
@@ -192,7 +192,7 @@ def test_api_batch_is_processed_once_by_a_real_worker(client, tenant_a, start_wo
 def test_sweeper_processes_events_written_while_the_broker_was_down(
     client, tenant_a, start_worker, broker_down, tmp_path, caplog
 ):
-    api = ApiClient(client, make_token(tenant_a))
+    api = ApiClient(client=client, token=make_token(tenant=tenant_a))
     down, up = broker_down
     down()
     assert api.post("work-items", _batch("CASE", 25, kind="case")).json() == {
@@ -233,16 +233,16 @@ def test_concurrent_batches_and_a_worker_do_not_deadlock(
 ):
     """30 batches of 100 items arrive at once while a worker runs the trigger pipeline on
     the same agents: every batch is accepted and every event is processed exactly once."""
-    coach = tenant_a.member("coach", username="coach")
-    agents = [tenant_a.member("agent", username=f"agent{i}") for i in range(10)]
-    tenant_a.team("Desk", manager=coach, members=agents)
+    coach = tenant_a.member(roles=["coach"], username="coach")
+    agents = [tenant_a.member(roles=["agent"], username=f"agent{i}") for i in range(10)]
+    tenant_a.team(name="Desk", manager=coach, members=agents)
     with tenant_a.scope():
         for name, suppress_days in (("Every change", 0), ("Once a week", 7)):
             save_opportunity(organization=tenant_a.org, data=OpportunityData(
                 name=name, fires_on="any", suppress_days=suppress_days,
                 condition={"field": "reassignment_count", "op": "gte", "value": 0},
             ))
-    token = make_token(tenant_a)
+    token = make_token(tenant=tenant_a)
     url = f"{live_server.url}/api/v1/work-items"
     # A shared pool of items every batch also updates, so batches and the worker meet on
     # the same items, agents and memberships.
@@ -284,8 +284,8 @@ def test_broker_outage_answers_fast_and_the_sweepers_finish_the_work_later(
     """Redis is unreachable (broker and cache): API writes and a CSV upload are recorded
     and answered at once, the import's page says it is queued; once Redis is back a worker
     with beat processes the events and runs the import."""
-    admin = tenant_a.member("org_admin")
-    api = ApiClient(client, make_token(tenant_a))
+    admin = tenant_a.member(roles=["org_admin"])
+    api = ApiClient(client=client, token=make_token(tenant=tenant_a))
     down, up = broker_down
     caches = settings.CACHES
     down()
