@@ -3,16 +3,33 @@
 from django import forms
 from django.contrib import admin
 
-from tenancy.admin_mixins import TenantAdminMixin
+from tenancy.admin_mixins import ServiceAdminMixin, TenantAdminMixin
 
 from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill
-from .services import validate_skill
+from .services import create_level, delete_level, save_skill, update_level, validate_skill
 
 
 @admin.register(SkillLevel)
-class SkillLevelAdmin(TenantAdminMixin, admin.ModelAdmin):
+class SkillLevelAdmin(ServiceAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Levels are added at the top of the scale and renamed or deleted through the
+    catalogue services (a level in use is not deleted); the order changes on the scale
+    page."""
+
     list_display = ["name", "rank", "description"]
     ordering = ["rank"]
+    fields = ["name", "rank", "description"]
+    readonly_fields = ["rank"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            update_level(level=obj, name=obj.name, description=obj.description)
+        else:
+            created = create_level(organization=obj.organization, name=obj.name,
+                                   description=obj.description)
+            obj.pk, obj.rank, obj._state.adding = created.pk, created.rank, False
+
+    def delete_model(self, request, obj):
+        delete_level(level=obj)
 
 
 class SkillAdminForm(forms.ModelForm):
@@ -31,7 +48,10 @@ class SkillAdminForm(forms.ModelForm):
 
 
 @admin.register(Skill)
-class SkillAdmin(TenantAdminMixin, admin.ModelAdmin):
+class SkillAdmin(ServiceAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Saved through ``save_skill``. Not deleted here (holdings, history and requirements
+    refer to a skill): deactivate it instead."""
+
     form = SkillAdminForm
     list_display = ["name", "parent", "category", "skill_type", "active"]
     list_filter = ["skill_type", "active"]
@@ -42,6 +62,19 @@ class SkillAdmin(TenantAdminMixin, admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.organization_for_new = getattr(request, "organization", None)
         return form
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = save_skill(
+            organization=obj.organization, skill=obj if change else None, name=data["name"],
+            description=data.get("description", ""), category=data.get("category", ""),
+            skill_type=data["skill_type"], parent=data.get("parent"),
+            active=data.get("active", False),
+        )
+        obj.pk, obj._state.adding = saved.pk, False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(UserSkill)

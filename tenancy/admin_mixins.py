@@ -10,9 +10,11 @@ widget, lookup or hand-edited URL that reaches a scoped manager stays inside the
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.http import HttpResponseRedirect
 
+from .errors import DomainError
 from .models import Organization, TenantModel, User
 from .validation import bounded_formfield
 
@@ -143,6 +145,37 @@ class RecordAdminMixin:
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ServiceAdminMixin:
+    """For admins whose save_model/save_related/delete_model call services.
+
+    A service's refusal (a :class:`DomainError`) is shown as an error message and the
+    page is shown again (a redirect to it): the admin's transaction is rolled back, so
+    nothing is saved. A bulk delete deletes each row through ``delete_model`` and names
+    the rows refused. Put it before :class:`TenantAdminMixin`.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            try:
+                self.delete_model(request, obj)
+            except DomainError as error:
+                self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
 
 
 class TenantInlineMixin(TenantAdminMixin):

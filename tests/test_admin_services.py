@@ -1,0 +1,157 @@
+"""The Django admin writes through the services (issue 13, item 3).
+
+Each converted admin's change has the service's effect; a change the service refuses shows
+its message and changes nothing (no 500); admins without a service are read-only (403).
+"""
+
+import pytest
+from django_scopes import scopes_disabled
+
+from skills.enums import Source
+from skills.models import Skill, SkillLevel
+from skills.services import award_skill, create_level, save_skill
+
+
+@pytest.fixture
+def desk(tenant_a, tenant_b, client):
+    admin_a = tenant_a.member(roles=["org_admin"], username="ada", is_staff=True)
+    agent_a = tenant_a.member(roles=["agent"], username="abe")
+    tenant_b.member(roles=["org_admin"], username="bea", is_staff=True)
+    client.force_login(admin_a)
+    return {"a": tenant_a, "b": tenant_b, "admin": admin_a, "agent": agent_a}
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+# --- skills ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def levels(desk):
+    with desk["a"].scope():
+        low = create_level(organization=desk["a"].org, name="Novice")
+        high = create_level(organization=desk["a"].org, name="Expert")
+    return low, high
+
+
+def test_level_added_through_the_admin_goes_on_top_of_the_scale(desk, levels, client):
+    response = client.post("/admin/skills/skilllevel/add/",
+                           {"name": "Master", "description": "Teaches others"})
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert list(SkillLevel.objects.filter(organization=desk["a"].org)
+                    .values_list("name", "rank", "description")) == [
+            ("Novice", 1, ""), ("Expert", 2, ""), ("Master", 3, "Teaches others")]
+
+
+def test_level_in_use_is_not_deleted(desk, levels, client):
+    low, _ = levels
+    with desk["a"].scope():
+        skill = save_skill(organization=desk["a"].org, name="Refunds")
+        award_skill(user=desk["agent"], skill=skill, level=low, source=Source.MANUAL,
+                    actor=desk["admin"])
+
+    response = client.post(f"/admin/skills/skilllevel/{low.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 200
+    assert response.context["title"] == "Cannot delete skill level"
+    with scopes_disabled():
+        assert list(SkillLevel.objects.filter(organization=desk["a"].org)
+                    .values_list("name", flat=True)) == ["Novice", "Expert"]
+
+
+def test_the_last_level_is_not_deleted_and_the_admin_says_why(desk, client):
+    with desk["a"].scope():
+        only = create_level(organization=desk["a"].org, name="Novice")
+
+    response = client.post(f"/admin/skills/skilllevel/{only.pk}/delete/", {"post": "yes"},
+                           follow=True)
+
+    assert response.status_code == 200
+    assert _messages(response) == ["The scale needs at least one level."]
+    with scopes_disabled():
+        assert list(SkillLevel.objects.filter(organization=desk["a"].org)
+                    .values_list("name", "rank")) == [("Novice", 1)]
+
+
+def test_bulk_delete_goes_through_the_service_level_by_level(desk, levels, client):
+    low, high = levels
+    with desk["a"].scope():
+        top = create_level(organization=desk["a"].org, name="Master")
+
+    response = client.post("/admin/skills/skilllevel/", {
+        "action": "delete_selected", "_selected_action": [low.pk, high.pk, top.pk],
+        "post": "yes",
+    }, follow=True)
+
+    assert response.status_code == 200
+    assert "Master: The scale needs at least one level." in _messages(response)
+    with scopes_disabled():
+        assert list(SkillLevel.objects.filter(organization=desk["a"].org)
+                    .values_list("name", "rank")) == [("Master", 1)]
+
+
+def _skill_post(name, *, parent="", active=True):
+    data = {"name": name, "description": "", "category": " Billing ",
+            "skill_type": "technical", "parent": parent}
+    if active:
+        data["active"] = "on"
+    return data
+
+
+def test_skill_saved_through_the_admin_is_normalized_by_the_service(desk, client):
+    response = client.post("/admin/skills/skill/add/", _skill_post("  Refund   handling "))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert list(Skill.objects.filter(organization=desk["a"].org)
+                    .values_list("name", "category", "active")) == [
+            ("Refund handling", "Billing", True)]
+
+
+def test_skill_with_a_duplicate_name_or_a_cycle_is_refused(desk, client):
+    with desk["a"].scope():
+        parent = save_skill(organization=desk["a"].org, name="Billing")
+        child = save_skill(organization=desk["a"].org, name="Refunds", parent=parent)
+
+    duplicate = client.post("/admin/skills/skill/add/", _skill_post("billing"))
+    cycle = client.post(f"/admin/skills/skill/{parent.pk}/change/",
+                        _skill_post("Billing", parent=child.pk))
+
+    assert duplicate.status_code == 200
+    assert duplicate.context["adminform"].form.non_field_errors() == [
+        "A skill named “billing” already exists.", "A skill with this name already exists."]
+    assert cycle.status_code == 200
+    assert cycle.context["adminform"].form.non_field_errors() == [
+        "“Refunds” is below “Billing” in the hierarchy, so it cannot be its parent "
+        "(that would make a cycle)."]
+    with scopes_disabled():
+        assert list(Skill.objects.filter(organization=desk["a"].org).order_by("name")
+                    .values_list("name", "parent__name")) == [
+            ("Billing", None), ("Refunds", "Billing")]
+
+
+def test_skill_of_another_tenant_is_not_a_parent_choice(desk, client):
+    with desk["b"].scope():
+        foreign = save_skill(organization=desk["b"].org, name="Billing")
+
+    response = client.post("/admin/skills/skill/add/", _skill_post("Refunds",
+                                                                   parent=foreign.pk))
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["parent"]
+    with scopes_disabled():
+        assert not Skill.objects.filter(organization=desk["a"].org).exists()
+
+
+def test_skills_are_not_deleted_in_the_admin(desk, client):
+    with desk["a"].scope():
+        skill = save_skill(organization=desk["a"].org, name="Refunds")
+
+    assert client.post(f"/admin/skills/skill/{skill.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    with scopes_disabled():
+        assert Skill.objects.filter(pk=skill.pk).exists()
