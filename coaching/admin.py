@@ -1,4 +1,5 @@
-"""Tenant-scoped admin for assessments: read-mostly (the lifecycle moves through services)."""
+"""Tenant-scoped admin for assessments: read-only (the lifecycle, its skills, courses and
+what completing created move through the coaching services and pages only)."""
 
 from django.contrib import admin
 
@@ -74,3 +75,9 @@ class CoachingAssessmentAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request, *args):
         return False  # assessments open through opportunities or the coaching pages
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the assessment page and its services change it (state, skills, rating)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no service deletes an assessment: its history and awards refer to it

@@ -46,7 +46,7 @@ class AnswerInline(TenantInlineMixin, admin.TabularInline):
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(TenantAdminMixin, admin.ModelAdmin):
-    """Read-mostly: answers and state change only through the survey pages and services.
+    """Read-only: answers and state change only through the survey pages and services.
 
     Trainee surveys sent anonymously are not listed to anyone, superusers included: the
     trainee was promised nobody reads them with their name (``surveys.rules``).
@@ -60,6 +60,12 @@ class SurveyResponseAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request, *args):
         return False  # a response is sent by dispatch_survey (e-mail, anonymity), not typed in
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its answers feed the scores and reports; no service deletes one
 
     def get_queryset(self, request):
         return shown_individually(super().get_queryset(request), trainee_answers=True)

@@ -7,9 +7,13 @@ its message and changes nothing (no 500); admins without a service are read-only
 import pytest
 from django_scopes import scopes_disabled
 
+from coaching.models import CoachingAssessment
+from coaching.services import open_manual_assessment
 from skills.enums import Source
 from skills.models import Skill, SkillLevel
 from skills.services import award_skill, create_level, save_skill
+from surveys.models import SurveyResponse
+from surveys.services import dispatch_survey, save_template
 
 
 @pytest.fixture
@@ -155,3 +159,39 @@ def test_skills_are_not_deleted_in_the_admin(desk, client):
                        {"post": "yes"}).status_code == 403
     with scopes_disabled():
         assert Skill.objects.filter(pk=skill.pk).exists()
+
+
+# --- read-only: assessments and sent surveys --------------------------------------------
+
+
+def test_assessments_are_read_only_in_the_admin(desk, client):
+    with desk["a"].scope():
+        assessment = open_manual_assessment(organization=desk["a"].org, actor=desk["admin"],
+                                            trainee=desk["agent"])
+    url = f"/admin/coaching/coachingassessment/{assessment.pk}/"
+
+    assert client.get(f"{url}change/").status_code == 200
+    assert client.post(f"{url}change/", {"rating": "5", "due_date": "2030-01-01"}
+                       ).status_code == 403
+    assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    assert client.post("/admin/coaching/coachingassessment/add/", {}).status_code == 403
+    with scopes_disabled():
+        assert list(CoachingAssessment.objects.values_list("pk", "state", "rating")) == [
+            (assessment.pk, assessment.state, None)]
+
+
+def test_sent_surveys_are_read_only_in_the_admin(desk, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+        response = dispatch_survey(template=template, respondent=desk["agent"], subject=None,
+                                   notify=False)
+    url = f"/admin/surveys/surveyresponse/{response.pk}/"
+
+    assert client.get(f"{url}change/").status_code == 200
+    assert client.post(f"{url}change/", {"context_label": "Edited"}).status_code == 403
+    assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    assert client.post("/admin/surveys/surveyresponse/add/", {}).status_code == 403
+    with scopes_disabled():
+        assert list(SurveyResponse.objects.values_list("pk", "state", "context_label")) == [
+            (response.pk, "pending", "")]
