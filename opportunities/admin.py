@@ -1,10 +1,18 @@
-"""Tenant-scoped admin for opportunities: the condition is validated like everywhere else."""
+"""Tenant-scoped admin for opportunities: saved and deleted through the opportunity
+services (the same checks as the opportunity pages and imports)."""
 
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import construct_change_message
 
-from tenancy.admin_mixins import RecordAdminMixin, TenantAdminMixin, TenantInlineMixin
+from tenancy.admin_mixins import (
+    RecordAdminMixin,
+    ServiceAdminMixin,
+    TenantAdminMixin,
+    TenantInlineMixin,
+    kept_rows,
+)
 
 from . import conditions
 from .fields import work_item_fields
@@ -15,7 +23,7 @@ from .models import (
     OpportunitySkill,
     VirtualCoach,
 )
-from .selectors import forget_active_opportunities
+from .services import OpportunityData, delete_opportunity, save_opportunity
 
 ADMIN_FIELDS = [
     "name", "description", "active", "kinds", "fires_on", "condition", "coach_choice",
@@ -78,7 +86,7 @@ class VirtualCoachInline(TenantInlineMixin, admin.StackedInline):
 
 
 @admin.register(CoachingOpportunity)
-class CoachingOpportunityAdmin(TenantAdminMixin, admin.ModelAdmin):
+class CoachingOpportunityAdmin(ServiceAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     form = OpportunityAdminForm
     fields = ADMIN_FIELDS
     list_display = ["name", "active", "fires_on", "coach_choice", "sample_rate"]
@@ -87,13 +95,29 @@ class CoachingOpportunityAdmin(TenantAdminMixin, admin.ModelAdmin):
     inlines = [OpportunitySkillInline, OpportunityCourseInline, VirtualCoachInline]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        forget_active_opportunities(obj.organization_id)
+        """Saved with its skills, courses and virtual coach in :meth:`save_related`."""
+
+    def save_related(self, request, form, formsets, change):
+        data = form.cleaned_data
+        virtual = kept_rows(formsets, VirtualCoach)
+        saved = save_opportunity(
+            organization=form.instance.organization,
+            opportunity=form.instance if change else None,
+            data=OpportunityData(
+                **{name: data[name] for name in ADMIN_FIELDS if name in data},
+                skills=[(row["skill"], row["level"])
+                        for row in kept_rows(formsets, OpportunitySkill)],
+                courses=[row["course"] for row in kept_rows(formsets, OpportunityCourse)],
+                virtual_coach_name=virtual[0]["name"] if virtual else "",
+            ),
+        )
+        form.instance.pk, form.instance._state.adding = saved.pk, False
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return construct_change_message(form, [], add)
 
     def delete_model(self, request, obj):
-        organization_id = obj.organization_id
-        super().delete_model(request, obj)
-        forget_active_opportunities(organization_id)
+        delete_opportunity(opportunity=obj)
 
 
 @admin.register(OpportunityMatch)

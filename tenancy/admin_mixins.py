@@ -178,6 +178,18 @@ class ServiceAdminMixin:
                 self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
 
 
+def kept_rows(formsets, model) -> list[dict]:
+    """The cleaned rows of ``model``'s inline that are filled in and not marked deleted:
+    what a ``save_related`` hands to a service instead of saving the formset."""
+    return [
+        form.cleaned_data
+        for formset in formsets if formset.model is model
+        for form in formset.forms
+        if form.has_changed() or form.instance.pk
+        if form.cleaned_data and not formset._should_delete_form(form)
+    ]
+
+
 class TenantInlineMixin(TenantAdminMixin):
     """Mixin for inlines of tenant-owned rows inside a tenant-owned parent."""
 

@@ -9,6 +9,8 @@ from django_scopes import scopes_disabled
 
 from coaching.models import CoachingAssessment
 from coaching.services import open_manual_assessment
+from opportunities.models import CoachingOpportunity, OpportunitySkill, VirtualCoach
+from opportunities.services import OpportunityData, save_opportunity
 from skills.enums import Source
 from skills.models import Skill, SkillLevel
 from skills.services import award_skill, create_level, save_skill
@@ -195,3 +197,80 @@ def test_sent_surveys_are_read_only_in_the_admin(desk, client):
     with scopes_disabled():
         assert list(SurveyResponse.objects.values_list("pk", "state", "context_label")) == [
             (response.pk, "pending", "")]
+
+
+# --- opportunities -----------------------------------------------------------------------
+
+
+def _inline(prefix, rows=(), initial=0):
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def _opportunity_post(name, *, coach_choice="team_manager", named_coach="", skills=(),
+                      virtual=()):
+    return {
+        "name": name, "description": "", "active": "on", "kinds": '["incident"]',
+        "fires_on": "resolve",
+        "condition": '{"field": "escalated", "op": "eq", "value": true}',
+        "coach_choice": coach_choice, "named_coach": named_coach, "due_in_days": "7",
+        "suppress_days": "0", "sample_rate": "100", "exempt_first_days": "0",
+        "coach_survey": "", "trainee_survey": "",
+        **_inline("skill_awards", skills), **_inline("course_links"),
+        **_inline("virtual_coach", virtual),
+    }
+
+
+def test_opportunity_added_through_the_admin_is_saved_by_the_service(desk, levels, client):
+    low, _ = levels
+    with desk["a"].scope():
+        skill = save_skill(organization=desk["a"].org, name="Refunds")
+
+    response = client.post("/admin/opportunities/coachingopportunity/add/", _opportunity_post(
+        "  Escalations ", skills=[{"skill": skill.pk, "level": low.pk}],
+        virtual=[{"name": "Escalation bot"}]))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        opportunity = CoachingOpportunity.objects.get(organization=desk["a"].org)
+        assert (opportunity.name, opportunity.kinds, opportunity.fires_on) == (
+            "Escalations", ["incident"], "resolve")
+        assert list(OpportunitySkill.objects.filter(opportunity=opportunity)
+                    .values_list("skill__name", "level__name")) == [("Refunds", "Novice")]
+        assert list(VirtualCoach.objects.filter(opportunity=opportunity)
+                    .values_list("organization_id", "name")) == [
+            (desk["a"].org.pk, "Escalation bot")]
+
+
+def test_opportunity_the_service_refuses_shows_its_message_and_changes_nothing(desk, client):
+    with desk["a"].scope():
+        opportunity = save_opportunity(organization=desk["a"].org, data=OpportunityData(
+            name="Escalations", condition={"field": "escalated", "op": "eq", "value": True}))
+
+    response = client.post(
+        f"/admin/opportunities/coachingopportunity/{opportunity.pk}/change/",
+        _opportunity_post("Renamed", coach_choice="named", named_coach=desk["agent"].pk),
+        follow=True)
+
+    assert response.status_code == 200
+    assert _messages(response) == [
+        "The named coach must be a member of this organization with the coach role."]
+    with scopes_disabled():
+        assert list(CoachingOpportunity.objects.values_list("name", "coach_choice")) == [
+            ("Escalations", "team_manager")]
+
+
+def test_opportunity_deleted_through_the_admin(desk, client):
+    with desk["a"].scope():
+        opportunity = save_opportunity(organization=desk["a"].org, data=OpportunityData(
+            name="Escalations", condition={"field": "escalated", "op": "eq", "value": True}))
+
+    response = client.post(
+        f"/admin/opportunities/coachingopportunity/{opportunity.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert not CoachingOpportunity.objects.exists()
