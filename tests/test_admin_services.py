@@ -9,6 +9,8 @@ from django_scopes import scopes_disabled
 
 from coaching.models import CoachingAssessment
 from coaching.services import open_manual_assessment
+from learning.models import CatalogCourse, CourseItem, CourseSkill, LearningCatalog
+from learning.services import add_course_to_catalog, save_catalog, save_course_item
 from opportunities.models import CoachingOpportunity, OpportunitySkill, VirtualCoach
 from opportunities.services import OpportunityData, save_opportunity
 from skills.enums import Source
@@ -274,3 +276,103 @@ def test_opportunity_deleted_through_the_admin(desk, client):
     assert response.status_code == 302
     with scopes_disabled():
         assert not CoachingOpportunity.objects.exists()
+
+
+# --- learning ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shelf(desk):
+    team = desk["a"].team(name="Service Desk", members=[desk["agent"]])
+    with desk["a"].scope():
+        vpn = save_course_item(organization=desk["a"].org, title="VPN basics",
+                               source="free_form")
+        empathy = save_course_item(organization=desk["a"].org, title="Empathy",
+                                   source="free_form")
+        catalog = save_catalog(organization=desk["a"].org, title="Onboarding")
+    return {"team": team, "vpn": vpn, "empathy": empathy, "catalog": catalog}
+
+
+def _catalog_post(title, *, teams=(), courses=(), initial_courses=0):
+    return {"title": title, "description": "", "owner": "",
+            **_inline("team_links", [{"team": t} for t in teams]),
+            **_inline("course_links", courses, initial=initial_courses)}
+
+
+def test_catalog_saved_through_the_admin_with_its_teams_and_courses(desk, shelf, client):
+    catalog = shelf["catalog"]
+    with desk["a"].scope():
+        add_course_to_catalog(catalog=catalog, courses=[shelf["vpn"]])
+        link = CatalogCourse.objects.get(catalog=catalog)
+
+    response = client.post(
+        f"/admin/learning/learningcatalog/{catalog.pk}/change/",
+        _catalog_post(" Onboarding 2027 ", teams=[shelf["team"].pk], initial_courses=1,
+                      courses=[{"id": link.pk, "course": shelf["vpn"].pk, "DELETE": "on"},
+                               {"course": shelf["empathy"].pk}]))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        catalog.refresh_from_db()
+        assert catalog.title == "Onboarding 2027"
+        assert list(catalog.team_links.values_list("team__name", flat=True)) == [
+            "Service Desk"]
+        assert list(catalog.course_links.values_list("course__title", flat=True)) == [
+            "Empathy"]
+
+
+def test_catalog_with_a_taken_title_is_refused(desk, shelf, client):
+    response = client.post("/admin/learning/learningcatalog/add/", _catalog_post("onboarding"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "__all__": ["A catalog with this title already exists."]}
+    with scopes_disabled():
+        assert list(LearningCatalog.objects.values_list("title", flat=True)) == ["Onboarding"]
+
+
+def _course_post(title, *, source="free_form", url="", skills=()):
+    return {"title": title, "description": "", "source": source, "provider": "", "url": url,
+            "days_to_complete": "5", "estimated_minutes": "", "active": "on",
+            **_inline("granted_skills", skills)}
+
+
+def test_course_added_through_the_admin_is_saved_by_the_service(desk, levels, client):
+    low, _ = levels
+    with desk["a"].scope():
+        skill = save_skill(organization=desk["a"].org, name="Refunds")
+
+    response = client.post("/admin/learning/courseitem/add/", _course_post(
+        " Refund policy ", source="url", url="https://kb.example.com/refunds",
+        skills=[{"skill": skill.pk, "level": low.pk}]))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        course = CourseItem.objects.get()
+        assert (course.title, course.url, course.created_by) == (
+            "Refund policy", "https://kb.example.com/refunds", desk["admin"])
+        assert list(CourseSkill.objects.filter(course=course)
+                    .values_list("organization_id", "skill__name", "level__name")) == [
+            (desk["a"].org.pk, "Refunds", "Novice")]
+
+
+def test_course_the_service_refuses_shows_its_message_and_changes_nothing(desk, shelf, client):
+    vpn = shelf["vpn"]
+
+    response = client.post(f"/admin/learning/courseitem/{vpn.pk}/change/",
+                           _course_post("VPN article", source="article"), follow=True)
+
+    assert response.status_code == 200
+    assert _messages(response) == ["Write the article's text."]
+    with scopes_disabled():
+        vpn.refresh_from_db()
+        assert (vpn.title, vpn.source) == ("VPN basics", "free_form")
+
+
+def test_catalogs_and_courses_are_not_deleted_in_the_admin(desk, shelf, client):
+    assert client.post(f"/admin/learning/learningcatalog/{shelf['catalog'].pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/learning/courseitem/{shelf['vpn'].pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    with scopes_disabled():
+        assert (LearningCatalog.objects.count(), CourseItem.objects.count()) == (1, 2)
