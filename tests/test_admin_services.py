@@ -16,8 +16,8 @@ from opportunities.services import OpportunityData, save_opportunity
 from skills.enums import Source
 from skills.models import Skill, SkillLevel
 from skills.services import award_skill, create_level, save_skill
-from surveys.models import SurveyResponse
-from surveys.services import dispatch_survey, save_template
+from surveys.models import Question, SurveyResponse, SurveyTemplate
+from surveys.services import dispatch_survey, save_question, save_template
 
 
 @pytest.fixture
@@ -376,3 +376,113 @@ def test_catalogs_and_courses_are_not_deleted_in_the_admin(desk, shelf, client):
                        {"post": "yes"}).status_code == 403
     with scopes_disabled():
         assert (LearningCatalog.objects.count(), CourseItem.objects.count()) == (1, 2)
+
+
+# --- surveys -----------------------------------------------------------------------------
+
+
+def _template_post(name, *, audience="general", questions=()):
+    return {"name": name, "description": "", "audience": audience, "active": "on",
+            **_inline("questions", questions)}
+
+
+def test_template_added_through_the_admin_is_saved_by_the_services(desk, client):
+    response = client.post("/admin/surveys/surveytemplate/add/", _template_post(
+        " Feedback ", questions=[
+            {"text": " How clear was it? ", "kind": "rating", "scale_min": "1",
+             "scale_max": "5", "weight": "2", "required": "on"},
+            {"text": "Anything else?", "kind": "text", "scale_min": "1", "scale_max": "5",
+             "weight": "3"},
+        ]))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        template = SurveyTemplate.objects.get()
+        assert (template.organization_id, template.name) == (desk["a"].org.pk, "Feedback")
+        assert list(template.questions.order_by("order").values_list(
+            "order", "text", "kind", "weight", "required")) == [
+            (0, "How clear was it?", "rating", 2, True), (1, "Anything else?", "text", 1, False)]
+
+
+def test_sent_template_keeps_its_audience_and_the_admin_says_why(desk, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+        dispatch_survey(template=template, respondent=desk["agent"], subject=None,
+                        notify=False)
+
+    response = client.post(f"/admin/surveys/surveytemplate/{template.pk}/change/",
+                           _template_post("Renamed", audience="coach_about_trainee"),
+                           follow=True)
+
+    assert response.status_code == 200
+    assert _messages(response) == [
+        "This survey has already been sent, so its audience can no longer change; "
+        "create a new survey for the other audience."]
+    with scopes_disabled():
+        assert list(SurveyTemplate.objects.values_list("name", "audience")) == [
+            ("Feedback", "general")]
+
+
+def _question_post(template, text, *, kind="choice", choices=()):
+    return {"template": template.pk, "text": text, "help_text": "", "kind": kind,
+            "scale_min": "1", "scale_max": "5", "min_label": "", "max_label": "",
+            "weight": "1", "required": "on", **_inline("choices", choices)}
+
+
+def test_question_added_through_the_admin_gets_its_options_from_the_service(desk, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+
+    response = client.post("/admin/surveys/question/add/", _question_post(
+        template, "Which channel?", choices=[{"label": " Phone ", "score": "10"},
+                                             {"label": "Chat", "score": "20"}]))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        question = Question.objects.get()
+        assert (question.template_id, question.order, question.text) == (
+            template.pk, 0, "Which channel?")
+        assert list(question.choices.order_by("order").values_list(
+            "organization_id", "label", "score", "order")) == [
+            (desk["a"].org.pk, "Phone", 10, 0), (desk["a"].org.pk, "Chat", 20, 1)]
+
+
+def test_question_the_service_refuses_shows_its_message_and_saves_nothing(desk, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+
+    response = client.post("/admin/surveys/question/add/", _question_post(
+        template, "Which channel?", choices=[{"label": "Phone", "score": "10"}]), follow=True)
+
+    assert response.status_code == 200
+    assert _messages(response) == ["A single-choice question needs at least two options."]
+    with scopes_disabled():
+        assert not Question.objects.exists()
+
+
+def test_question_deleted_through_the_admin_renumbers_the_rest(desk, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+        first = save_question(template=template, text="First?", kind="yes_no")
+        save_question(template=template, text="Second?", kind="yes_no")
+
+    response = client.post(f"/admin/surveys/question/{first.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert list(Question.objects.values_list("text", "order")) == [("Second?", 0)]
+
+
+def test_templates_are_not_deleted_in_the_admin(desk, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+
+    assert client.post(f"/admin/surveys/surveytemplate/{template.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    with scopes_disabled():
+        assert SurveyTemplate.objects.count() == 1
