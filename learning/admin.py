@@ -126,3 +126,9 @@ class LearningTaskAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a task's lifecycle (and its assessment link) moves through services

@@ -91,6 +91,9 @@ class UserSkillAdmin(TenantAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # lowering or removing a skill goes through the services (history)
+
 
 @admin.register(SkillChange)
 class SkillChangeAdmin(TenantAdminMixin, admin.ModelAdmin):
@@ -117,4 +120,10 @@ class SkillReviewAdmin(TenantAdminMixin, admin.ModelAdmin):
                        "decided_by", "decided_at", "decision_comment"]
 
     def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided on the review page (skills.services.reviews)
+
+    def has_delete_permission(self, request, obj=None):
         return False

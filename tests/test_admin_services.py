@@ -9,12 +9,23 @@ from django_scopes import scopes_disabled
 
 from coaching.models import CoachingAssessment
 from coaching.services import open_manual_assessment
-from learning.models import CatalogCourse, CourseItem, CourseSkill, LearningCatalog
-from learning.services import add_course_to_catalog, save_catalog, save_course_item
+from learning.models import (
+    CatalogCourse,
+    CourseItem,
+    CourseSkill,
+    LearningCatalog,
+    LearningTask,
+)
+from learning.services import (
+    add_course_to_catalog,
+    assign_course,
+    save_catalog,
+    save_course_item,
+)
 from opportunities.models import CoachingOpportunity, OpportunitySkill, VirtualCoach
 from opportunities.services import OpportunityData, save_opportunity
 from skills.enums import Source
-from skills.models import Skill, SkillLevel
+from skills.models import Skill, SkillLevel, UserSkill
 from skills.services import award_skill, create_level, save_skill
 from surveys.models import Question, SurveyResponse, SurveyTemplate
 from surveys.services import dispatch_survey, save_question, save_template
@@ -486,3 +497,33 @@ def test_templates_are_not_deleted_in_the_admin(desk, client):
                        {"post": "yes"}).status_code == 403
     with scopes_disabled():
         assert SurveyTemplate.objects.count() == 1
+
+
+# --- read-only records: holdings, self-reviews, learning tasks -----------------------------
+
+
+def test_holdings_are_not_deleted_in_the_admin(desk, levels, client):
+    low, _ = levels
+    with desk["a"].scope():
+        skill = save_skill(organization=desk["a"].org, name="Refunds")
+        holding = award_skill(user=desk["agent"], skill=skill, level=low,
+                              source=Source.MANUAL, actor=desk["admin"])
+
+    assert client.post(f"/admin/skills/userskill/{holding.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    with scopes_disabled():
+        assert list(UserSkill.objects.values_list("skill__name", "level__name")) == [
+            ("Refunds", "Novice")]
+
+
+def test_learning_tasks_are_read_only_in_the_admin(desk, shelf, client):
+    with desk["a"].scope():
+        task = assign_course(course_item=shelf["vpn"], assignee=desk["agent"],
+                             assigned_by=desk["admin"], notify=False)
+    url = f"/admin/learning/learningtask/{task.pk}/"
+
+    assert client.get(f"{url}change/").status_code == 200
+    assert client.post(f"{url}change/", {}).status_code == 403
+    assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    with scopes_disabled():
+        assert list(LearningTask.objects.values_list("pk", "state")) == [(task.pk, task.state)]
