@@ -9,9 +9,15 @@ The middleware also runs the whole admin request inside the admin's tenant scope
 widget, lookup or hand-edited URL that reaches a scoped manager stays inside the tenant.
 """
 
+from dataclasses import replace
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from .errors import DomainError
@@ -152,8 +158,8 @@ class ServiceAdminMixin:
 
     A service's refusal (a :class:`DomainError`) is shown as an error message and the
     page is shown again (a redirect to it): the admin's transaction is rolled back, so
-    nothing is saved. A bulk delete deletes each row through ``delete_model`` and names
-    the rows refused. Put it before :class:`TenantAdminMixin`.
+    nothing is saved. The bulk delete action deletes each row through ``delete_model``
+    and names the rows refused. Put it before :class:`TenantAdminMixin`.
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -170,12 +176,40 @@ class ServiceAdminMixin:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            try:
-                self.delete_model(request, obj)
-            except DomainError as error:
-                self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = replace(actions["delete_selected"],
+                                                 func=_delete_through_services)
+        return actions
+
+
+def _delete_through_services(modeladmin, request, queryset):
+    """Django's bulk delete, but row by row through ``delete_model`` (the service): the
+    confirmation and protected-rows pages stay Django's; a refused row stays, is named in
+    an error message, and is not logged as deleted."""
+    if not request.POST.get("post"):
+        return delete_selected(modeladmin, request, queryset)
+    _, _, perms_needed, protected = modeladmin.get_deleted_objects(queryset, request)
+    if protected:
+        return delete_selected(modeladmin, request, queryset)
+    if perms_needed:
+        raise PermissionDenied
+    rows, deleted = list(queryset), 0
+    for obj in rows:
+        try:
+            with transaction.atomic():
+                modeladmin.log_deletions(request, [obj])
+                modeladmin.delete_model(request, obj)
+        except DomainError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            deleted += 1
+    if deleted:
+        modeladmin.message_user(request, f"Deleted {deleted} of {len(rows)} "
+                                         f"{modeladmin.opts.verbose_name_plural}.",
+                                messages.SUCCESS)
+    return None
 
 
 def kept_rows(formsets, model) -> list[dict]:

@@ -5,6 +5,7 @@ its message and changes nothing (no 500); admins without a service are read-only
 """
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django_scopes import scopes_disabled
 
 from coaching.models import CoachingAssessment
@@ -107,10 +108,13 @@ def test_bulk_delete_goes_through_the_service_level_by_level(desk, levels, clien
     }, follow=True)
 
     assert response.status_code == 200
-    assert "Master: The scale needs at least one level." in _messages(response)
+    assert _messages(response) == ["Master: The scale needs at least one level.",
+                                   "Deleted 2 of 3 skill levels."]
     with scopes_disabled():
         assert list(SkillLevel.objects.filter(organization=desk["a"].org)
                     .values_list("name", "rank")) == [("Master", 1)]
+        assert sorted(LogEntry.objects.filter(action_flag=DELETION)
+                      .values_list("object_repr", flat=True)) == ["Expert", "Novice"]
 
 
 def _skill_post(name, *, parent="", active=True):
