@@ -531,3 +531,24 @@ def test_learning_tasks_are_read_only_in_the_admin(desk, shelf, client):
     assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
     with scopes_disabled():
         assert list(LearningTask.objects.values_list("pk", "state")) == [(task.pk, task.state)]
+
+
+@pytest.mark.parametrize("path", [
+    "skills/skilllevel", "skills/skill", "learning/learningcatalog", "learning/courseitem",
+    "surveys/surveytemplate", "surveys/question", "opportunities/coachingopportunity",
+])
+def test_converted_admins_show_their_add_and_list_pages(desk, client, path):
+    assert client.get(f"/admin/{path}/add/").status_code == 200
+    assert client.get(f"/admin/{path}/").status_code == 200
+
+
+def test_converted_admins_show_their_change_pages(desk, shelf, client):
+    with desk["a"].scope():
+        template = save_template(organization=desk["a"].org, name="Feedback",
+                                 audience="general")
+        question = save_question(template=template, text="Which channel?", kind="choice",
+                                 choices=[("Phone", 10), ("Chat", 20)])
+    for url in (f"surveys/surveytemplate/{template.pk}", f"surveys/question/{question.pk}",
+                f"learning/learningcatalog/{shelf['catalog'].pk}",
+                f"learning/courseitem/{shelf['vpn'].pk}"):
+        assert client.get(f"/admin/{url}/change/").status_code == 200, url
