@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
-from .errors import DomainError
+from .errors import DomainError, add_service_error
 from .models import Organization, TenantModel, User
 from .validation import bounded_formfield
 
@@ -156,18 +156,36 @@ class RecordAdminMixin:
 class ServiceAdminMixin:
     """For admins whose save_model/save_related/delete_model call services.
 
-    A service's refusal (a :class:`DomainError`) is shown as an error message and the
-    page is shown again (a redirect to it): the admin's transaction is rolled back, so
-    nothing is saved. The bulk delete action deletes each row through ``delete_model``
-    and names the rows refused. Put it before :class:`TenantAdminMixin`.
+    A service's refusal (a :class:`DomainError`) rolls the admin's transaction back, so
+    nothing is saved, and the form is shown again with what the user typed and the
+    refusal next to its field (or above the form). A refused delete is an error message.
+    The bulk delete action deletes each row through ``delete_model`` and names the rows
+    refused. Put it before :class:`TenantAdminMixin`.
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            # The first pass rolled back. Validate the same POST again with the refusal as a
+            # form error: Django then renders the bound form and saves nothing.
+            request._service_refusal = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned_data = super().clean()
+                add_service_error(self, refusal)
+                return cleaned_data
+
+        RefusedForm.__name__ = form_class.__name__
+        return RefusedForm
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
