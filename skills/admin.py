@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from tenancy.admin_mixins import ServiceAdminMixin, TenantAdminMixin
+from tenancy.admin_mixins import RecordAdminMixin, ServiceAdminMixin, TenantAdminMixin
 
 from .models import Skill, SkillChange, SkillLevel, SkillReview, UserSkill
 from .services import create_level, delete_level, save_skill, update_level, validate_skill
@@ -96,20 +96,13 @@ class UserSkillAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SkillChange)
-class SkillChangeAdmin(TenantAdminMixin, admin.ModelAdmin):
+class SkillChangeAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "skill", "kind", "from_level", "to_level", "source",
                     "actor"]
     list_filter = ["kind", "source"]
     search_fields = ["user__username", "skill__name"]
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    records_deletable = False
 
 
 @admin.register(SkillReview)

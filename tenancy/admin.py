@@ -19,7 +19,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from . import services
-from .admin_mixins import TenantAdminMixin, TenantInlineMixin, _admin_org, _is_superuser
+from .admin_mixins import (
+    RecordAdminMixin,
+    TenantAdminMixin,
+    TenantInlineMixin,
+    _admin_org,
+    _is_superuser,
+)
 from .enums import Role
 from .models import (
     ApiToken,
@@ -398,7 +404,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(TenantAdminMixin, admin.ModelAdmin):
+class InvitationAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     """Invitations are sent from the members page (the link goes only to the invitee);
     here they can be inspected and withdrawn."""
 
@@ -411,14 +417,7 @@ class InvitationAdmin(TenantAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     actions = ["withdraw"]
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    records_deletable = False
 
     @admin.action(description="Withdraw selected invitations")
     def withdraw(self, request, queryset):
@@ -430,7 +429,7 @@ class InvitationAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(TenantAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     """Tokens are created with the command or the settings page (the key is shown once);
     here they can be inspected and revoked."""
 
@@ -440,14 +439,7 @@ class ApiTokenAdmin(TenantAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    records_deletable = False
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):

@@ -144,13 +144,20 @@ class TenantAdminMixin:
 
 class RecordAdminMixin:
     """For records only services write (decisions, events, handler runs, logs): the admin
-    shows them, never adds or edits one. Put it before :class:`TenantAdminMixin`."""
+    shows them, never adds or edits one, and deletes one only where ``records_deletable``
+    (histories and credentials are never deleted here). Put it before
+    :class:`TenantAdminMixin`."""
+
+    records_deletable = True
 
     def has_add_permission(self, request, *args):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.records_deletable and super().has_delete_permission(request, obj)
 
 
 class ServiceAdminMixin:

@@ -7,29 +7,21 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Q
 
-from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
+from tenancy.admin_mixins import RecordAdminMixin, TenantAdminMixin, TenantInlineMixin
 from tenancy.models import Organization
 
 from . import services
 from .models import HandlerRun, RequestedSkill, WorkEvent, WorkImport, WorkItem
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class RequestedSkillInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):
+class RequestedSkillInline(RecordAdminMixin, TenantInlineMixin, admin.TabularInline):
     model = RequestedSkill
     fields = ["skill_name", "minimum_level"]
     extra = 0
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
+class WorkItemAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["external_id", "number", "kind", "state", "priority", "team", "assigned_to",
                     "opened_at"]
     list_filter = ["kind", "state", "escalated", "sla_breached"]
@@ -39,7 +31,7 @@ class WorkItemAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     date_hierarchy = "opened_at"
 
 
-class HandlerRunInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):
+class HandlerRunInline(RecordAdminMixin, TenantInlineMixin, admin.TabularInline):
     model = HandlerRun
     fields = ["handler", "ran_at"]
     extra = 0
@@ -69,7 +61,7 @@ class ProcessingFilter(admin.SimpleListFilter):
 
 
 @admin.register(WorkEvent)
-class WorkEventAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
+class WorkEventAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["id", "work_item", "type", "occurred_at", "processing", "attempts",
                     "retry_at", "dispatch_count"]
     list_filter = [ProcessingFilter, "type"]
@@ -104,7 +96,7 @@ class WorkEventAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WorkImport)
-class WorkImportAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
+class WorkImportAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["filename", "status", "created_by", "created_at", "created_count",
                     "updated_count", "error_count"]
     list_filter = ["status"]
