@@ -27,6 +27,17 @@ OPEN_STATES = frozenset({WorkState.NEW, WorkState.IN_PROGRESS, WorkState.ON_HOLD
 DONE_STATES = frozenset({WorkState.RESOLVED, WorkState.CLOSED})
 
 
+class Speaker(models.TextChoices):
+    """Who said a turn of an interaction's transcript."""
+
+    AGENT = "agent", "Agent"
+    CUSTOMER = "customer", "Customer"
+    SYSTEM = "system", "System"
+
+
+INTERACTION_KINDS = frozenset({WorkKind.CALL, WorkKind.CHAT, WorkKind.EMAIL})
+
+
 class EventType(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"

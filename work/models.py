@@ -54,6 +54,11 @@ class WorkItem(TenantModel):
     sla_breached = models.BooleanField("SLA breached", default=False)
     handle_time_seconds = models.PositiveIntegerField(null=True, blank=True)
     channel = models.CharField(max_length=50, blank=True)
+    queue = models.CharField(max_length=100, blank=True, help_text="Contact-center queue.")
+    topic = models.CharField(
+        "topic / intent", max_length=200, blank=True,
+        help_text="What the customer contacted us about.",
+    )
     sentiment = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(1)],
         help_text="−1 (negative) … 1 (positive).",
@@ -83,6 +88,8 @@ class WorkItem(TenantModel):
             models.Index(fields=["organization", "kind", "state"], name="workitem_org_kind_state"),
             models.Index(fields=["organization", "assigned_to"], name="workitem_org_assignee"),
             models.Index(fields=["organization", "team"], name="workitem_org_team"),
+            models.Index(fields=["organization", "queue"], name="workitem_org_queue",
+                         condition=~models.Q(queue="")),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +133,32 @@ class RequestedSkill(TenantModel):
         if self.minimum_level is None:
             return self.skill_name
         return f"{self.skill_name} (level ≥ {self.minimum_level})"
+
+
+class Transcript(TenantModel):
+    """What was said in an interaction (a call, chat or e-mail), turn by turn.
+
+    ``turns`` is the list the API takes and returns: ``{"speaker": "agent" | "customer" |
+    "system", "text": "…", "at": <seconds from the start, optional>}``, in the order they
+    were said; a turn's index in the list is how evaluations cite it as evidence. Kept out
+    of ``WorkItem`` so lists of work never load it. Written only by ingest
+    (:mod:`work.services`), in the transaction of the item's change.
+    """
+
+    work_item = models.OneToOneField(
+        WorkItem, on_delete=models.CASCADE, related_name="transcript"
+    )
+    turns = models.JSONField(default=list)
+    turn_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "updated_at"], name="transcript_org_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transcript of {self.work_item_id} ({self.turn_count} turns)"
 
 
 class WorkEvent(TenantModel):

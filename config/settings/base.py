@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "skills",
     "learning",
     "surveys",
+    "quality",
     "opportunities",
     "routing",
     "coaching",

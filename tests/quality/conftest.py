@@ -1,0 +1,86 @@
+"""The quality tests' world: a tenant with a QA analyst, a coach of a team of two agents, an
+agent of another team, another tenant; and factories for scorecards and interactions."""
+
+from dataclasses import dataclass
+from datetime import UTC as utc
+from datetime import datetime, timedelta
+
+import pytest
+from django_scopes import scopes_disabled
+
+from quality.enums import AnswerType
+from quality.models import Attribute, Scorecard
+from tests.factories import Tenant, World, make_world
+from work.enums import WorkKind, WorkState
+from work.models import Transcript, WorkItem
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=utc)  # a Monday
+
+# The six behaviours of the demo scorecard, as (key, section, name, weight, critical, auto).
+SIX = [
+    ("greeting", "Opening", "Greeting", 10, False,
+     {"rule": "agent_says", "phrases": ["thank you for calling", "thanks for contacting"],
+      "within_first_turns": 2}),
+    ("empathy", "Conversation", "Empathy", 20, False,
+     {"rule": "agent_says", "phrases": ["sorry", "understand"]}),
+    ("compliance", "Compliance", "Compliance", 20, True,
+     {"rule": "agent_never_says", "phrases": ["guarantee", "your password is"]}),
+    ("product-knowledge", "Conversation", "Product knowledge", 20, False, None),
+    ("communication", "Conversation", "Communication", 15, False,
+     {"rule": "handle_time_at_most", "seconds": 600}),
+    ("etiquette", "Closing", "Etiquette", 15, False,
+     {"rule": "agent_says", "phrases": ["anything else"], "within_last_turns": 3}),
+]
+
+
+def make_scorecard(org, *, name="Customer care", key="customer-care", default=True,
+                   attributes=SIX, version=1, queue="") -> Scorecard:
+    """A current scorecard with yes/no attributes ``(key, section, name, weight, critical,
+    auto)``; a 6th tuple item ``("scale", N)`` makes a scale attribute."""
+    with scopes_disabled():
+        card = Scorecard.objects.create(organization=org, key=key, name=name, version=version,
+                                        is_default=default, queue=queue)
+        for position, spec in enumerate(attributes):
+            attr_key, section, attr_name, weight, critical, auto = spec[:6]
+            answer = spec[6] if len(spec) > 6 else None
+            Attribute.objects.create(
+                organization=org, scorecard=card, key=attr_key, section=section,
+                name=attr_name, position=position, weight=weight, critical=critical, auto=auto,
+                answer_type=AnswerType.SCALE if answer else AnswerType.YES_NO,
+                scale_max=answer[1] if answer else None,
+            )
+    return card
+
+
+def make_interaction(org, *, agent, external_id, turns=(), kind=WorkKind.CHAT,
+                     opened_at=T0, queue="", handle_time=None, team=None) -> WorkItem:
+    """A resolved interaction of ``agent`` with a transcript of ``(speaker, text)`` turns."""
+    with scopes_disabled():
+        item = WorkItem.objects.create(
+            organization=org, kind=kind, external_id=external_id, state=WorkState.RESOLVED,
+            assigned_to=agent, resolved_by=agent, opened_at=opened_at, queue=queue,
+            resolved_at=opened_at + timedelta(minutes=10), handle_time_seconds=handle_time,
+            team=team,
+        )
+        if turns:
+            Transcript.objects.create(
+                organization=org, work_item=item, turn_count=len(turns),
+                turns=[{"speaker": s, "text": t, "at": 10 * i} for i, (s, t) in enumerate(turns)],
+            )
+    return item
+
+
+@dataclass(kw_only=True)
+class QualityWorld(World):
+    qa: object = None
+
+
+@pytest.fixture
+def world(db) -> QualityWorld:
+    base = make_world(
+        tenant=Tenant(slug="acme"), other=Tenant(slug="globex"), admin="ada", coach="carl",
+        agent="alice", agent2="bob", agent3="dora", coach2="cleo", outsider="olga",
+        team="Care", team2="Billing", other_team="Elsewhere",
+        staff={"qa": (["qa_analyst"], "quinn")},
+    )
+    return QualityWorld(**base.as_kwargs(), qa=base.staff["qa"])
