@@ -16,6 +16,7 @@ tenant_patterns = [
     path("opportunities/", include("opportunities.urls")),
     path("skills/", include("skills.urls")),
     path("surveys/", include("surveys.urls")),
+    path("quality/", include("quality.urls")),
     path("work/", include("work.urls")),
     path("learning/", include("learning.urls")),
     path("routing/", include("routing.urls")),

@@ -1,0 +1,1 @@
+"""The quality pages, one module per area (scorecards, audits, dashboards)."""
