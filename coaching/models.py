@@ -20,6 +20,7 @@ learning tasks and survey responses a completion created (:class:`AssessmentLear
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -256,3 +257,256 @@ class AssessmentTransition(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state}"
+
+
+# --- Coaching from quality: marks, groups, coaching assignments (issue 15) --------------
+#
+# A QA user *marks* an agent for coaching on one or more areas (scorecard attribute keys)
+# from an evaluation; marks wait in the "Marked for coaching" workspace, alone or gathered
+# in a *group*; an individual assignment is created from an agent's marks, from an
+# evaluation, or — one per agent — by dispatching a group. An assignment keeps which group
+# it came from (``origin_group``) for supervisors only; nothing shown to the agent reads it.
+
+
+class MarkState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ASSIGNED = "assigned", "Assigned"
+    REMOVED = "removed", "Removed"
+
+
+class AssignmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Yet to start"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+# The same state reads differently for the agent, who is invited to begin.
+AGENT_STATUS_LABELS = {
+    AssignmentStatus.NOT_STARTED: "Start coaching",
+    AssignmentStatus.IN_PROGRESS: "In progress",
+    AssignmentStatus.COMPLETED: "Completed",
+}
+
+
+class CoachingGroup(TenantModel):
+    """Agents gathered for one bulk dispatch. ``sent_at`` set: dispatched (then read-only).
+    Names are unique (case-insensitively) among the tenant's groups not yet sent."""
+
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True, **text_limit(LONG_TEXT))
+    areas = models.JSONField(
+        default=list, blank=True,
+        help_text="Shared coaching areas: [{key, name}] of scorecard attributes.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "organization", condition=models.Q(sent_at__isnull=True),
+                name="coachinggroup_unsent_name",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "sent_at"], name="coachinggroup_org_sent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None
+
+
+class CoachingGroupAgent(TenantModel):
+    group = models.ForeignKey(CoachingGroup, on_delete=models.CASCADE, related_name="members")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "agent"], name="coachinggroupagent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} in group {self.group_id}"
+
+
+class CoachingAssignment(FSMModelMixin, TenantModel):
+    """One agent's coaching assignment. Status (FSM, ``protected``) follows the agent's
+    reviews: ``not_started → in_progress`` at the first reviewed item, ``→ completed`` once
+    every interaction and best-response example is reviewed
+    (:mod:`coaching.services.assignments` locks the row and moves it)."""
+
+    name = models.CharField(max_length=150)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coaching_assignments"
+    )
+    assigner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_date = models.DateField()
+    follow_up_date = models.DateField()
+    strengths = models.TextField(blank=True, **text_limit(LONG_TEXT))
+    improvements = models.TextField("areas to improve", blank=True, **text_limit(LONG_TEXT))
+    action_plan = models.JSONField(default=list, blank=True, help_text="Steps, in order.")
+    status = FSMField(
+        max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.NOT_STARTED,
+        protected=True,
+    )
+    # For supervisors only (list filters, drill-down); never shown or serialized to agents.
+    origin_group = models.ForeignKey(
+        CoachingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(follow_up_date__gte=models.F("assigned_date")),
+                name="coachingassignment_follow_up_after_assigned",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "agent", "status"],
+                         name="coachingassign_org_agent"),
+            models.Index(fields=["organization", "status", "follow_up_date"],
+                         name="coachingassign_org_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.agent_id})"
+
+    @property
+    def agent_status_label(self) -> str:
+        return AGENT_STATUS_LABELS[self.status]
+
+    @transition(field=status, source=AssignmentStatus.NOT_STARTED,
+                target=AssignmentStatus.IN_PROGRESS)
+    def start(self) -> None:
+        self.started_at = timezone.now()
+
+    @transition(field=status, source=[AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS],
+                target=AssignmentStatus.COMPLETED)
+    def complete(self) -> None:
+        now = timezone.now()
+        self.started_at = self.started_at or now
+        self.completed_at = now
+
+
+class AssignmentArea(TenantModel):
+    """A coaching area of an assignment: a scorecard attribute's stable key and its name."""
+
+    assignment = models.ForeignKey(CoachingAssignment, on_delete=models.CASCADE,
+                                   related_name="areas")
+    attribute_key = models.SlugField(max_length=100)
+    attribute_name = models.CharField(max_length=150)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "attribute_key"],
+                                    name="assignmentarea_once"),
+        ]
+        indexes = [models.Index(fields=["organization", "attribute_key"],
+                                name="assignmentarea_org_key")]
+
+    def __str__(self) -> str:
+        return self.attribute_name
+
+
+class AssignmentInteraction(TenantModel):
+    """An interaction marked for coaching in an assignment, with the evaluation it was
+    marked from and when the agent reviewed it."""
+
+    assignment = models.ForeignKey(CoachingAssignment, on_delete=models.CASCADE,
+                                   related_name="interaction_links")
+    interaction = models.ForeignKey("work.WorkItem", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey("quality.Evaluation", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    area_names = models.CharField(max_length=500, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "interaction"],
+                                    name="assignmentinteraction_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Interaction {self.interaction_id} of assignment {self.assignment_id}"
+
+
+class AssignmentExample(TenantModel):
+    """A best-response example (a bookmarked interaction) attached to an assignment."""
+
+    assignment = models.ForeignKey(CoachingAssignment, on_delete=models.CASCADE,
+                                   related_name="example_links")
+    best_response = models.ForeignKey("quality.BestResponse", on_delete=models.CASCADE,
+                                      related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "best_response"],
+                                    name="assignmentexample_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Example {self.best_response_id} of assignment {self.assignment_id}"
+
+
+class CoachingMark(TenantModel):
+    """One agent marked for coaching in one area, by one user, from one interaction.
+
+    One ACTIVE mark per (marker, agent, area): a partial unique constraint. ``group``: the
+    coaching group it waits in (else it is an individual candidate); ``assignment``: what
+    it became."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="coaching_marks")
+    attribute_key = models.SlugField(max_length=100)
+    attribute_name = models.CharField(max_length=150)
+    interaction = models.ForeignKey("work.WorkItem", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey("quality.Evaluation", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    state = models.CharField(max_length=10, choices=MarkState.choices, default=MarkState.ACTIVE)
+    group = models.ForeignKey(CoachingGroup, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="marks")
+    assignment = models.ForeignKey(CoachingAssignment, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["marked_by", "agent", "attribute_key"],
+                condition=models.Q(state="active"), name="coachingmark_one_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "state", "agent"],
+                                name="coachingmark_org_state")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} marked for {self.attribute_name}"
