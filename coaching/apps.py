@@ -49,3 +49,32 @@ class CoachingConfig(AppConfig):
         summary_cards.register("coaching",
                                SummaryCard(order=10, card=selectors.my_assessments_summary))
         demo_seeders.register("coaching", seed_coaching)
+
+        # Coaching from quality (marks, groups, coaching assignments).
+        from quality.extensions import dashboard_cards, evaluation_actions
+
+        from . import views_assignments
+        from .demo import seed_quality_coaching
+
+        navigation_entries.register("coaching:assignment_list", NavEntry(
+            "manager", "Coaching assignments", "coaching:assignment_list",
+            "coaching.manage_coaching_assignments", order=12,
+            match=("coaching:assignment", "coaching:group_assignment"),
+        ))
+        navigation_entries.register("coaching:marked", NavEntry(
+            "manager", "Marked for coaching", "coaching:marked",
+            "coaching.manage_coaching_assignments", order=13,
+            match=("coaching:mark", "coaching:group_", "coaching:assign_from_marks"),
+        ))
+        navigation_entries.register("coaching:my_assignments", NavEntry(
+            "agent", "My coaching assignments", "coaching:my_assignments",
+            "coaching.view_own_coaching_assignments", order=11,
+            match=("coaching:my_assignment",),
+        ))
+        summary_cards.register("coaching_assignments", SummaryCard(
+            order=11, card=views_assignments.my_assignments_summary))
+        evaluation_actions.register("coaching.mark_for_coaching",
+                                    views_assignments.evaluation_actions)
+        dashboard_cards.register("coaching.agents_in_coaching",
+                                 views_assignments.agents_in_coaching_card)
+        demo_seeders.register("coaching_quality", seed_quality_coaching)

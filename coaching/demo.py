@@ -158,3 +158,87 @@ def seed_coaching(organization, people, stdout) -> None:
     if stdout is not None:
         stdout.write(f"  coaching: {opened} assessments from opportunities in "
                      f"{organization.slug}\n")
+
+
+# --- coaching from quality: marks, groups, coaching assignments (issue 15) -------------
+
+
+def seed_quality_coaching(organization, people, stdout) -> None:
+    """Marks, two groups (one with conversations, one empty), a dispatched group and
+    individual assignments in every status, built from the quality demo's audits. Skips
+    quietly when there are no audits (the quality demo did not run) or it ran before."""
+    from datetime import timedelta
+
+    from quality.enums import EvaluationKind
+    from quality.models import Evaluation
+
+    from .models import (
+        AssignmentStatus,
+        CoachingAssignment,
+        CoachingGroup,
+        CoachingMark,
+    )
+    from .services.assignments import create_assignment_from_evaluation, review_item
+    from .services.marks import (
+        CoachingError,
+        add_agents_to_group,
+        create_group,
+        dispatch_group,
+        mark_for_coaching,
+    )
+
+    qa = people.qa_analyst or people.org_admin
+    if qa is None or CoachingMark.objects.filter(organization=organization).exists():
+        return
+    audits = list(Evaluation.objects.filter(
+        organization=organization, kind=EvaluationKind.MANUAL, agent__isnull=False,
+        submitted_at__isnull=False).select_related("scorecard", "agent", "interaction")
+        .prefetch_related("scorecard__attributes").order_by("id"))
+    one_per_agent = list({e.agent_id: e for e in reversed(audits)}.values())
+    if len(one_per_agent) < 6:
+        return
+    follow_up = timezone.localdate() + timedelta(days=14)
+    try:
+        marked = []
+        for evaluation in one_per_agent[:6]:
+            keys = [a.key for a in evaluation.scorecard.attributes.all()][:2]
+            mark_for_coaching(evaluation=evaluation, area_keys=keys, marked_by=qa)
+            marked.append(evaluation)
+        sent = create_group(organization=organization, name="Empathy refresher",
+                            description="Agents whose audits asked for more empathy.",
+                            created_by=qa)
+        add_agents_to_group(group=sent, agents=[e.agent for e in marked[:2]], actor=qa)
+        dispatch_group(group_id=sent.pk, actor=qa, follow_up_date=follow_up,
+                       strengths="Friendly openings.", improvements="Acknowledge the problem.",
+                       action_plan=["Listen back the marked calls", "Use the examples"])
+        waiting = create_group(organization=organization, name="Closing skills",
+                               description="Agents to coach on closing.", created_by=qa)
+        add_agents_to_group(group=waiting, agents=[marked[2].agent], actor=qa)
+        create_group(organization=organization, name="New joiners (empty)", created_by=qa)
+        # Individual assignments in every status, from further audits.
+        for status, evaluation in zip(
+                [AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS,
+                 AssignmentStatus.COMPLETED], one_per_agent[6:9], strict=False):
+            keys = [a.key for a in evaluation.scorecard.attributes.all()][:1]
+            assignment = create_assignment_from_evaluation(
+                evaluation=evaluation, assigner=qa, name=f"Coaching: {evaluation.agent}",
+                area_keys=keys, follow_up_date=follow_up, strengths="Clear explanations.",
+                improvements="Confirm the customer's need.", action_plan=["Review the call"])
+            if status != AssignmentStatus.NOT_STARTED:
+                links = list(assignment.interaction_links.all()) + list(
+                    assignment.example_links.all())
+                if status == AssignmentStatus.IN_PROGRESS and len(links) > 1:
+                    links = links[:1]
+                for link in links:
+                    kind = "interaction" if hasattr(link, "interaction_id") else "example"
+                    review_item(assignment_id=assignment.pk, kind=kind, link_id=link.pk,
+                                agent=evaluation.agent)
+    except CoachingError as error:  # demo data that does not fit: say so, keep the rest
+        if stdout is not None:
+            stdout.write(f"  coaching assignments: skipped ({error.message})\n")
+        return
+    if stdout is not None:
+        count = CoachingAssignment.objects.filter(organization=organization).count()
+        groups = CoachingGroup.objects.filter(organization=organization).count()
+        stdout.write(f"  coaching assignments: {count} assignments, {groups} groups in "
+                     f"{organization.slug}\n")

@@ -29,3 +29,12 @@ rules.add_perm("coaching.view_own_assessments", is_member)
 rules.add_perm("coaching.act_on_assessment", can_act_on)
 # Who sees which assessment is ``coaching.selectors.visible_assessments``.
 rules.add_perm("coaching.open_assessment_for", is_org_admin | is_coach_of)
+
+# --- Coaching from quality (marks, groups, coaching assignments) ------------------------
+# QA analysts and org admins work with every agent; coaches with the agents they coach.
+# Which agents and assignments a user reaches is decided by coaching.selectors_assignments.
+from tenancy.rules import is_qa_analyst  # noqa: E402
+
+rules.add_perm("coaching.manage_coaching_assignments", is_org_admin | is_qa_analyst | is_coach)
+rules.add_perm("coaching.assign_coaching_to", is_org_admin | is_qa_analyst | is_coach_of)
+rules.add_perm("coaching.view_own_coaching_assignments", is_member)

@@ -39,3 +39,22 @@ __all__ = [
     "expire_overdue_assessments", "expire_overdue_assessments_for", "prune_match_logs",
     "prune_match_logs_for",
 ]
+
+
+# --- coaching assignments: the follow-up reminder (issue 15) ---------------------------
+
+
+@shared_task(base=TenantTask, name="coaching.send_assignment_reminders_for")
+def send_assignment_reminders_for(*, organization: Organization) -> int:
+    from .services.assignments import send_follow_up_reminders
+
+    return send_follow_up_reminders(organization=organization)
+
+
+@shared_task(name="coaching.send_assignment_reminders")
+def send_assignment_reminders() -> int:
+    """Beat: one reminder task per organization (each assignment is reminded once)."""
+    return for_each_organization(send_assignment_reminders_for)
+
+
+__all__ += ["send_assignment_reminders", "send_assignment_reminders_for"]

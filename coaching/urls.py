@@ -1,8 +1,33 @@
 from django.urls import path
 
-from . import views
+from . import views, views_assignments
 
 app_name = "coaching"
+
+va = views_assignments
+views_assignments_urls = [
+    path("marked/", va.marked, name="marked"),
+    path("marked/evaluations/<int:evaluation_id>/mark/", va.mark, name="mark"),
+    path("marked/marks/<int:pk>/remove/", va.mark_remove, name="mark_remove"),
+    path("marked/agents/<int:agent_id>/assign/", va.assign_from_marks, name="assign_from_marks"),
+    path("marked/groups/new/", va.group_create, name="group_create"),
+    path("marked/groups/check-name/", va.group_name_check, name="group_name_check"),
+    path("marked/groups/agents/", va.group_add_agents, name="group_add_agents"),
+    path("marked/groups/<int:pk>/dispatch/", va.group_dispatch, name="group_dispatch"),
+    path("assignments/", va.assignment_list, name="assignment_list"),
+    path("assignments/new/evaluations/<int:evaluation_id>/", va.assignment_from_evaluation,
+         name="assignment_from_evaluation"),
+    path("assignments/groups/<int:pk>/", va.group_assignment_agents,
+         name="group_assignment_agents"),
+    path("assignments/<int:pk>/", va.assignment_detail, name="assignment_detail"),
+    path("assignments/<int:pk>/agents/", va.assignment_agents, name="assignment_agents"),
+    path("assignments/<int:pk>/evaluations/<int:evaluation_id>/", va.assignment_evaluation,
+         name="assignment_evaluation"),
+    path("me/assignments/", va.my_assignments, name="my_assignments"),
+    path("me/assignments/<int:pk>/", va.my_assignment, name="my_assignment"),
+    path("me/assignments/<int:pk>/review/<slug:kind>/<int:link_id>/", va.review,
+         name="assignment_review"),
+]
 
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -19,4 +44,5 @@ urlpatterns = [
          name="take_survey"),
     path("assessments/<int:pk>/<slug:action>/", views.assessment_action, name="action"),
     path("me/", views.my_assessments, name="mine"),
+    *views_assignments_urls,
 ]
