@@ -236,6 +236,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "coaching.prune_match_logs",
         "schedule": 86400.0,
     },
+    # Coaching assignments: remind the agent before the follow-up date, once each.
+    "coaching-send-assignment-reminders": {
+        "task": "coaching.send_assignment_reminders",
+        "schedule": 3600.0,
+    },
     "work-sweep-unprocessed-events": {
         "task": "work.sweep_unprocessed_events",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
