@@ -80,3 +80,223 @@ def visible_evaluations(organization: Organization, user: User) -> QuerySet[Eval
     own = Q(agent=user, state=EvaluationState.RELEASED)
     return base.filter(own | Q(agent__in=coachable_agents(organization, user))
                        | Q(evaluator=user))
+
+
+# --- audits, interactions and allocation (the audit screen, My audit queue) ------------
+
+
+def sees_all_audits(organization: Organization, user: User) -> bool:
+    """Org admins and QA analysts audit (and correct audits of) every agent."""
+    return sees_everything(organization, user, Role.QA_ANALYST)
+
+
+def may_audit_agent(organization: Organization, user: User, agent: User | None) -> bool:
+    """Whether ``user`` may audit ``agent``'s interactions: the audit permission, and for
+    a coach only the agents of the teams they coach."""
+    if agent is None or not user.has_perm("quality.audit", organization):
+        return False
+    if sees_all_audits(organization, user):
+        return True
+    return coachable_agents(organization, user).filter(user_id=agent.pk).exists()
+
+
+def auditable_interactions(organization: Organization, user: User):
+    """Calls, chats and e-mails ``user`` may open and audit (whose agent they may audit)."""
+    from work.enums import INTERACTION_KINDS
+    from work.models import WorkItem
+
+    base = WorkItem.objects.filter(organization=organization, kind__in=INTERACTION_KINDS)
+    if not user.has_perm("quality.audit", organization):
+        return base.none()
+    if sees_all_audits(organization, user):
+        return base
+    agents = coachable_agents(organization, user)
+    return base.filter(Q(resolved_by__in=agents)
+                       | Q(resolved_by__isnull=True, assigned_to__in=agents))
+
+
+@dataclass(frozen=True)
+class InteractionFilters:
+    agent: int | None = None
+    queue: str = ""
+    date_from: object = None  # a date (in the organization's time zone), inclusive
+    date_to: object = None
+    has_audit: str = ""  # "", "yes" or "no"
+
+
+def _latest_total(kind: str, *, counted_only: bool):
+    from django.db.models import OuterRef, Subquery
+
+    qs = Evaluation.objects.filter(interaction=OuterRef("pk"), kind=kind,
+                                   total__isnull=False)
+    if counted_only:
+        qs = qs.filter(state__in=(EvaluationState.SUBMITTED, EvaluationState.RELEASED))
+    return Subquery(qs.order_by("-created_at", "-id").values("total")[:1])
+
+
+def interaction_list(organization: Organization, user: User,
+                     filters: InteractionFilters = InteractionFilters()):
+    """The interactions list: newest first, with the agent, the latest automatic score and
+    the latest submitted audit score (two subqueries, so one query per page)."""
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import Exists, OuterRef
+
+    qs = auditable_interactions(organization, user)
+    if filters.agent:
+        qs = qs.filter(Q(resolved_by_id=filters.agent)
+                       | Q(resolved_by__isnull=True, assigned_to_id=filters.agent))
+    if filters.queue:
+        qs = qs.filter(queue=filters.queue)
+    tz = organization.tzinfo
+    if filters.date_from:
+        qs = qs.filter(opened_at__gte=datetime.combine(filters.date_from, time.min, tz))
+    if filters.date_to:
+        qs = qs.filter(opened_at__lt=datetime.combine(filters.date_to + timedelta(days=1),
+                                                      time.min, tz))
+    audited = Exists(Evaluation.objects.filter(
+        interaction=OuterRef("pk"), kind=EvaluationKind.MANUAL,
+        state__in=(EvaluationState.SUBMITTED, EvaluationState.RELEASED)))
+    if filters.has_audit == "yes":
+        qs = qs.filter(audited)
+    elif filters.has_audit == "no":
+        qs = qs.filter(~audited)
+    return (qs.select_related("resolved_by", "assigned_to")
+            .annotate(auto_score=_latest_total(EvaluationKind.AUTO, counted_only=False),
+                      audit_score=_latest_total(EvaluationKind.MANUAL, counted_only=True))
+            .order_by("-opened_at", "-id"))
+
+
+def audit_filter_choices(organization: Organization, user: User) -> tuple[list, list[str]]:
+    """The agents (``(id, name)``) and queues the interactions filter offers."""
+    from tenancy.models import Membership
+
+    members = Membership.objects.filter(organization=organization, is_agent=True)
+    if not sees_all_audits(organization, user):
+        members = members.filter(user_id__in=coachable_agents(organization, user))
+    agents = [(m.user_id, m.user.get_full_name() or m.user.username)
+              for m in members.select_related("user").order_by("user__username")]
+    queues = list(auditable_interactions(organization, user).exclude(queue="")
+                  .order_by("queue").values_list("queue", flat=True).distinct())
+    return agents, queues
+
+
+def interaction_detail(organization: Organization, user: User, pk: int):
+    """One interaction the user may audit, with its transcript, or ``DoesNotExist``."""
+    return (auditable_interactions(organization, user)
+            .select_related("resolved_by", "assigned_to", "transcript", "team").get(pk=pk))
+
+
+def interaction_evaluations(organization: Organization, user: User, interaction):
+    return (visible_evaluations(organization, user).filter(interaction=interaction)
+            .order_by("kind", "-created_at"))
+
+
+def best_responses_of(interaction):
+    from .models import BestResponse
+
+    return (BestResponse.objects.filter(organization_id=interaction.organization_id,
+                                        interaction=interaction)
+            .select_related("created_by").order_by("attribute_name"))
+
+
+def auto_evaluation_of(interaction, scorecard: Scorecard) -> Evaluation | None:
+    """The automatic evaluation of the interaction against this scorecard version (else the
+    latest automatic one), with its answers."""
+    autos = (Evaluation.objects.filter(organization_id=interaction.organization_id,
+                                       interaction=interaction, kind=EvaluationKind.AUTO)
+             .prefetch_related("answers__attribute"))
+    return (autos.filter(scorecard=scorecard).first()
+            or autos.order_by("-created_at", "-id").first())
+
+
+def verified_attribute_keys(organization: Organization, scorecard_key: str) -> set[str]:
+    """The attributes of a scorecard whose automatic answers have reached the tenant's
+    agreement bar with human audits (see quality.models.AttributeAgreement)."""
+    from .models import AttributeAgreement
+
+    return set(AttributeAgreement.objects.filter(
+        organization=organization, scorecard_key=scorecard_key, verified=True,
+    ).values_list("attribute_key", flat=True))
+
+
+def evaluation_history(evaluation: Evaluation):
+    return evaluation.changes.select_related("actor").order_by("at", "id")
+
+
+def audit_queue(organization: Organization, user: User):
+    """The user's allocated audits not done yet, oldest interaction first."""
+    from .models import AuditAssignment
+
+    return (AuditAssignment.objects.filter(organization=organization, evaluator=user,
+                                           completed_at__isnull=True)
+            .select_related("interaction", "agent")
+            .annotate(auto_score=_latest_total_for_assignment())
+            .order_by("interaction__opened_at", "id"))
+
+
+def _latest_total_for_assignment():
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(Evaluation.objects.filter(
+        interaction=OuterRef("interaction_id"), kind=EvaluationKind.AUTO, total__isnull=False,
+    ).order_by("-created_at", "-id").values("total")[:1])
+
+
+@dataclass(frozen=True)
+class AllocationStatus:
+    week: object
+    assigned: int
+    completed: int
+    agents: int
+    evaluators: int
+    mine_open: int
+
+
+def allocation_status(organization: Organization, user: User, week) -> AllocationStatus:
+    """What the allocation gave out for the week starting ``week`` (a Monday)."""
+    from django.db.models import Count
+
+    from .models import AuditAssignment
+
+    rows = AuditAssignment.objects.filter(organization=organization, week=week)
+    totals = rows.aggregate(
+        assigned=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)),
+        agents=Count("agent", distinct=True), evaluators=Count("evaluator", distinct=True),
+        mine_open=Count("id", filter=Q(evaluator=user, completed_at__isnull=True)),
+    )
+    return AllocationStatus(week=week, **totals)
+
+
+def my_quality_summary(request) -> dict | None:
+    """The "My quality" card of the agent's My coaching page: their score over the last
+    30 days with its interval and n, or "too few reviews to act"."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    organization, user = request.organization, request.user
+    if not user.has_perm("quality.view_own_quality", organization):
+        return None
+    cards = dashboard_scorecards(organization)
+    if not cards:
+        return None
+    board = leaderboard(organization, scorecard=cards[0], days=30, agents=[user.pk],
+                        today=timezone.localdate(timezone=organization.tzinfo))
+    row = board.rows[0] if board.rows else None
+    score = None
+    if row is not None:
+        score = row.current.auto if row.current.auto.has_value else row.current.audit
+    if score is None or not score.has_value:
+        value, caption = "—", "no reviews in the last 30 days"
+    elif not score.enough:
+        value, caption = "—", f"too few reviews to act (n {score.n})"
+    else:
+        value = f"{score.value:.0f}"
+        interval = (f"95 % interval {score.low:.0f}–{score.high:.0f}, " if score.has_interval
+                    else "")
+        caption = f"{interval}n {score.n}, last 30 days"
+    return {
+        "title": "Quality score", "value": value, "caption": caption,
+        "url": reverse("quality:my_quality", kwargs={"org_slug": organization.slug}),
+        "tone": None,
+    }

@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "skills.rebuild_all_recommendations",
         "schedule": 86400.0,
     },
+    # Quality: release delayed audits every 5 minutes; allocate last week's audits daily
+    # (idempotent: only the first run of a week allocates).
+    "quality-release-due-audits": {"task": "quality.release_due_audits", "schedule": 300.0},
+    "quality-allocate-audits": {"task": "quality.allocate_audits", "schedule": 86400.0},
 }
 
 SESSION_COOKIE_HTTPONLY = True
