@@ -116,3 +116,118 @@ def get_assessment(request, assessment_id: Id):
     if row is None:
         return Status(404, {"detail": "No assessment with this id in your organization."})
     return Status(200, _out(row))
+
+
+# --- coaching assignments (issue 15): GET /api/v1/coaching-assignments ------------------
+# A tenant token reads every assignment of its organization. The origin group is never
+# serialized (agents must not learn a group existed); ``origin`` says individual or group
+# only as a filter for supervisors' integrations.
+
+assignments_router = Router()
+AssignmentStatusValue = Literal["not_started", "in_progress", "completed"]
+
+
+class AssignmentItemOut(Schema):
+    id: int
+    interaction: str = Field(description="The work item's external_id.")
+    area_names: str
+    reviewed_at: datetime | None
+
+
+class AssignmentExampleOut(Schema):
+    id: int
+    interaction: str
+    area: str
+    reviewed_at: datetime | None
+
+
+class CoachingAssignmentOut(Schema):
+    id: int
+    name: str
+    agent: str
+    assigner: str | None
+    status: str
+    areas: list[str] = Field(description="Attribute keys of the coaching areas.")
+    assigned_date: date
+    follow_up_date: date
+    strengths: str
+    improvements: str
+    action_plan: list[str]
+    interactions: list[AssignmentItemOut]
+    examples: list[AssignmentExampleOut]
+
+
+class CoachingAssignmentPage(Schema):
+    items: list[CoachingAssignmentOut]
+
+
+class CoachingAssignmentFilters(Schema):
+    origin: Literal["individual", "group"] | None = None
+    status: list[AssignmentStatusValue] = Field(default_factory=list)
+    area: list[text(100)] = Field(default_factory=list, description="Attribute keys (any).")
+    agent: text(150) | None = Field(None, description="Username of the agent.")
+    limit: int = Field(PAGE_SIZE, ge=1, le=500)
+
+
+def _assignment_out(a) -> dict:
+    return {
+        "id": a.pk, "name": a.name, "agent": a.agent.username,
+        "assigner": a.assigner.username if a.assigner else None, "status": a.status,
+        "areas": [area.attribute_key for area in a.areas.all()],
+        "assigned_date": a.assigned_date, "follow_up_date": a.follow_up_date,
+        "strengths": a.strengths, "improvements": a.improvements,
+        "action_plan": list(a.action_plan or []),
+        "interactions": [{"id": link.pk, "interaction": link.interaction.external_id,
+                          "area_names": link.area_names, "reviewed_at": link.reviewed_at}
+                         for link in a.interaction_links.all()],
+        "examples": [{"id": ex.pk, "interaction": ex.best_response.interaction.external_id,
+                      "area": ex.best_response.attribute_key, "reviewed_at": ex.reviewed_at}
+                     for ex in a.example_links.all()],
+    }
+
+
+def _assignments_qs(organization):
+    from django.db.models import Prefetch
+
+    from .models import AssignmentExample, AssignmentInteraction, CoachingAssignment
+
+    return (CoachingAssignment.objects.filter(organization=organization)
+            .select_related("agent", "assigner")
+            .prefetch_related(
+                "areas",
+                Prefetch("interaction_links",
+                         queryset=AssignmentInteraction.objects.select_related("interaction")),
+                Prefetch("example_links", queryset=AssignmentExample.objects.select_related(
+                    "best_response__interaction"))))
+
+
+@assignments_router.get("", response={200: CoachingAssignmentPage},
+                        summary="List coaching assignments (newest first)")
+def list_coaching_assignments(request, filters: Query[CoachingAssignmentFilters]):
+    """Filter by origin (individual / group), statuses, areas (any) and agent."""
+    from .models import AssignmentArea
+
+    qs = _assignments_qs(request.auth.organization)
+    if filters.origin == "individual":
+        qs = qs.filter(origin_group__isnull=True)
+    elif filters.origin == "group":
+        qs = qs.filter(origin_group__isnull=False)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.area:
+        qs = qs.filter(pk__in=AssignmentArea.objects.filter(
+            attribute_key__in=filters.area).values("assignment_id"))
+    if filters.agent:
+        qs = qs.filter(agent__username=filters.agent)
+    rows = list(qs.order_by("-id")[: filters.limit])
+    return Status(200, {"items": [_assignment_out(a) for a in rows]})
+
+
+@assignments_router.get("/{assignment_id}", response={200: CoachingAssignmentOut, **errors(404)},
+                        summary="Read one coaching assignment")
+def get_coaching_assignment(request, assignment_id: Id):
+    row = _assignments_qs(request.auth.organization).filter(pk=assignment_id).first()
+    if row is None:
+        return Status(404, {"detail": "No coaching assignment with this id in your "
+                                      "organization."})
+    return Status(200, _assignment_out(row))

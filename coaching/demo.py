@@ -208,7 +208,7 @@ def seed_quality_coaching(organization, people, stdout) -> None:
                             description="Agents whose audits asked for more empathy.",
                             created_by=qa)
         add_agents_to_group(group=sent, agents=[e.agent for e in marked[:2]], actor=qa)
-        dispatch_group(group_id=sent.pk, actor=qa, follow_up_date=follow_up,
+        dispatch_group(group_id=sent.pk, actor=qa, follow_up_date=follow_up, name="Empathy",
                        strengths="Friendly openings.", improvements="Acknowledge the problem.",
                        action_plan=["Listen back the marked calls", "Use the examples"])
         waiting = create_group(organization=organization, name="Closing skills",

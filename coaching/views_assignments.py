@@ -283,7 +283,7 @@ def group_dispatch(request, pk: int):
         raise Http404("This group was already dispatched.")
     group = next(g for g in sel.pending_groups(request.organization, request.user)
                  if g.pk == group.pk)
-    form = AssignmentForm(request.POST or None, initial={"name": group.name})
+    form = AssignmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             created = mark_services.dispatch_group(

@@ -148,11 +148,12 @@ def add_agents_to_group(*, group: CoachingGroup, agents: list[User],
 
 
 @transaction.atomic
-def dispatch_group(*, group_id: int, actor: User, follow_up_date: date, name: str = "",
+def dispatch_group(*, group_id: int, actor: User, follow_up_date: date, name: str,
                    strengths: str = "", improvements: str = "",
                    action_plan: list[str] = ()) -> list:
     """Create one individual assignment per agent of the group from their marks in it, and
-    mark the group sent — all or nothing. Locks the group row first."""
+    mark the group sent — all or nothing. Locks the group row first. ``name`` is the
+    assignments' own (the agents see it; the group's name stays with supervisors)."""
     from .assignments import create_assignment
 
     group = _locked_group(group_id)
@@ -172,7 +173,7 @@ def dispatch_group(*, group_id: int, actor: User, follow_up_date: date, name: st
             (m.attribute_key, m.attribute_name) for m in agent_marks]
         created.append(create_assignment(
             organization=group.organization, agent=agent_marks[0].agent, assigner=actor,
-            name=name or group.name, areas=areas, marks=agent_marks,
+            name=name, areas=areas, marks=agent_marks,
             follow_up_date=follow_up_date, strengths=strengths, improvements=improvements,
             action_plan=action_plan, origin_group=group,
         ))
