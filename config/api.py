@@ -154,6 +154,9 @@ def _add_routers() -> None:
     # Before work's router: its "/{path:external_id}" would otherwise swallow ".../route".
     api.add_router("/work-items", routing_router, tags=["Routing"])
     api.add_router("/work-items", work_router, tags=["Work items"])
+    from work.api import interactions_router
+
+    api.add_router("/interactions", interactions_router, tags=["Interactions"])
     from surveys.api import router as surveys_router
 
     api.add_router("/survey-responses", surveys_router, tags=["Surveys"])
@@ -163,6 +166,9 @@ def _add_routers() -> None:
     from coaching.api import router as coaching_router
 
     api.add_router("/assessments", coaching_router, tags=["Coaching assessments"])
+    from coaching.api import assignments_router
+
+    api.add_router("/coaching-assignments", assignments_router, tags=["Coaching assignments"])
     from skills.api import router as skills_router
 
     api.add_router("/", skills_router)
