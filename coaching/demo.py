@@ -178,12 +178,15 @@ def seed_quality_coaching(organization, people, stdout) -> None:
         CoachingGroup,
         CoachingMark,
     )
-    from .services.assignments import create_assignment_from_evaluation, review_item
+    from .services.assignments import (
+        create_assignment_from_evaluation,
+        dispatch_group,
+        review_item,
+    )
     from .services.marks import (
         CoachingError,
         add_agents_to_group,
         create_group,
-        dispatch_group,
         mark_for_coaching,
     )
 

@@ -286,7 +286,7 @@ def group_dispatch(request, pk: int):
     form = AssignmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = mark_services.dispatch_group(
+            created = assignment_services.dispatch_group(
                 group_id=group.pk, actor=request.user, **form.content())
         except DomainError as error:
             add_service_error(form, error)

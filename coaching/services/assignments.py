@@ -6,6 +6,10 @@ Creating one e-mails the agent a direct link after commit. A review locks the as
 row, marks the item reviewed and moves the status in the same transaction:
 ``not_started → in_progress`` at the first reviewed item, ``→ completed`` once every
 interaction and best-response example is reviewed. The e-mails never mention a group.
+
+Dispatching a group locks the group row (``SELECT … FOR UPDATE``): two QA users
+dispatching the same group at once — the second waits, sees it sent and is refused;
+exactly one dispatch.
 """
 
 from collections.abc import Iterable
@@ -21,6 +25,7 @@ from django.utils import timezone
 
 from quality.models import BestResponse, Evaluation
 from quality.services.evaluations import agent_of
+from tenancy.errors import same_tenant
 from tenancy.models import Organization, User
 
 from ..models import (
@@ -33,7 +38,7 @@ from ..models import (
     CoachingMark,
     MarkState,
 )
-from .marks import CoachingError, check_may_coach
+from .marks import CoachingError, check_may_coach, locked_group, refuse_sent
 
 EXAMPLES_PER_AREA = 3
 REMINDER_DAYS_BEFORE = 1
@@ -246,3 +251,37 @@ def send_follow_up_reminders(*, organization: Organization, today: date | None =
                             f"{assignment.name}")
                 sent += 1
     return sent
+
+
+@transaction.atomic
+def dispatch_group(*, group_id: int, actor: User, follow_up_date: date, name: str,
+                   strengths: str = "", improvements: str = "",
+                   action_plan: list[str] = ()) -> list:
+    """Create one individual assignment per agent of the group from their marks in it, and
+    mark the group sent — all or nothing. Locks the group row first. ``name`` is the
+    assignments' own (the agents see it; the group's name stays with supervisors)."""
+    group = locked_group(group_id)
+    refuse_sent(group)
+    marks = list(group.marks.filter(state=MarkState.ACTIVE)
+                 .select_related("agent", "interaction", "evaluation").order_by("id"))
+    if not marks:
+        raise CoachingError(f"“{group.name}” has no marked conversations; add agents with "
+                            "marks before assigning coaching.")
+    by_agent: dict[int, list[CoachingMark]] = {}
+    for mark in marks:
+        by_agent.setdefault(mark.agent_id, []).append(mark)
+    created = []
+    for agent_marks in by_agent.values():
+        same_tenant(group, agent_marks[0], message="The marks belong to another organization.")
+        areas = [(a["key"], a["name"]) for a in group.areas] or [
+            (m.attribute_key, m.attribute_name) for m in agent_marks]
+        created.append(create_assignment(
+            organization=group.organization, agent=agent_marks[0].agent, assigner=actor,
+            name=name, areas=areas, marks=agent_marks,
+            follow_up_date=follow_up_date, strengths=strengths, improvements=improvements,
+            action_plan=action_plan, origin_group=group,
+        ))
+    group.sent_at = timezone.now()
+    group.sent_by = actor
+    group.save(update_fields=["sent_at", "sent_by"])
+    return created

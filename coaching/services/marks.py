@@ -1,17 +1,13 @@
 """Marks for coaching and coaching groups: mark an agent from an evaluation, remove a
-mark, gather agents in a group, dispatch a group as one individual assignment per agent.
-
-Dispatch locks the group row (``SELECT … FOR UPDATE``): two QA users dispatching the same
-group at once — the second waits, sees it sent and is refused; exactly one dispatch.
+mark, gather agents in a group. (Dispatching a group is
+:func:`coaching.services.assignments.dispatch_group`.)
 """
 
-from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from quality.models import Evaluation
-from tenancy.errors import DomainError, same_tenant
+from tenancy.errors import DomainError
 from tenancy.models import Membership, Organization, User
 
 from ..models import CoachingGroup, CoachingGroupAgent, CoachingMark, MarkState
@@ -115,11 +111,11 @@ def create_group(*, organization: Organization, name: str, description: str = ""
         raise CoachingError(_taken_message(name), field="name") from None
 
 
-def _locked_group(group_id: int) -> CoachingGroup:
+def locked_group(group_id: int) -> CoachingGroup:
     return CoachingGroup.objects.select_for_update().get(pk=group_id)
 
 
-def _refuse_sent(group: CoachingGroup) -> None:
+def refuse_sent(group: CoachingGroup) -> None:
     if group.sent_at is not None:
         raise CoachingError(
             f"“{group.name}” was already dispatched on {group.sent_at:%d %b %Y}; nothing "
@@ -130,8 +126,8 @@ def _refuse_sent(group: CoachingGroup) -> None:
 def add_agents_to_group(*, group: CoachingGroup, agents: list[User],
                         actor: User) -> CoachingGroup:
     """Move the agents' waiting (ungrouped, active) marks into the group."""
-    group = _locked_group(group.pk)
-    _refuse_sent(group)
+    group = locked_group(group.pk)
+    refuse_sent(group)
     if not agents:
         raise CoachingError("Choose at least one agent.", field="agents")
     for agent in agents:
@@ -145,39 +141,3 @@ def add_agents_to_group(*, group: CoachingGroup, agents: list[User],
                                                  agent=agent)
         marks.update(group=group)
     return group
-
-
-@transaction.atomic
-def dispatch_group(*, group_id: int, actor: User, follow_up_date: date, name: str,
-                   strengths: str = "", improvements: str = "",
-                   action_plan: list[str] = ()) -> list:
-    """Create one individual assignment per agent of the group from their marks in it, and
-    mark the group sent — all or nothing. Locks the group row first. ``name`` is the
-    assignments' own (the agents see it; the group's name stays with supervisors)."""
-    from .assignments import create_assignment
-
-    group = _locked_group(group_id)
-    _refuse_sent(group)
-    marks = list(group.marks.filter(state=MarkState.ACTIVE)
-                 .select_related("agent", "interaction", "evaluation").order_by("id"))
-    if not marks:
-        raise CoachingError(f"“{group.name}” has no marked conversations; add agents with "
-                            "marks before assigning coaching.")
-    by_agent: dict[int, list[CoachingMark]] = {}
-    for mark in marks:
-        by_agent.setdefault(mark.agent_id, []).append(mark)
-    created = []
-    for agent_marks in by_agent.values():
-        same_tenant(group, agent_marks[0], message="The marks belong to another organization.")
-        areas = [(a["key"], a["name"]) for a in group.areas] or [
-            (m.attribute_key, m.attribute_name) for m in agent_marks]
-        created.append(create_assignment(
-            organization=group.organization, agent=agent_marks[0].agent, assigner=actor,
-            name=name, areas=areas, marks=agent_marks,
-            follow_up_date=follow_up_date, strengths=strengths, improvements=improvements,
-            action_plan=action_plan, origin_group=group,
-        ))
-    group.sent_at = timezone.now()
-    group.sent_by = actor
-    group.save(update_fields=["sent_at", "sent_by"])
-    return created

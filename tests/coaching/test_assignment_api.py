@@ -4,11 +4,10 @@ group fields anywhere."""
 import pytest
 from django_scopes import scopes_disabled
 
-from coaching.services.assignments import create_assignment_from_evaluation
+from coaching.services.assignments import create_assignment_from_evaluation, dispatch_group
 from coaching.services.marks import (
     add_agents_to_group,
     create_group,
-    dispatch_group,
     mark_for_coaching,
 )
 from tenancy.services import create_api_token

@@ -10,11 +10,10 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from coaching.models import CoachingAssignment, CoachingGroup, CoachingMark
-from coaching.services.assignments import create_assignment_from_evaluation
+from coaching.services.assignments import create_assignment_from_evaluation, dispatch_group
 from coaching.services.marks import (
     add_agents_to_group,
     create_group,
-    dispatch_group,
     mark_for_coaching,
 )
 

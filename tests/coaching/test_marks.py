@@ -15,11 +15,11 @@ from coaching.models import (
     MarkState,
 )
 from coaching.selectors_assignments import individual_candidates, pending_groups
+from coaching.services.assignments import dispatch_group
 from coaching.services.marks import (
     CoachingError,
     add_agents_to_group,
     create_group,
-    dispatch_group,
     mark_for_coaching,
     remove_mark,
 )
