@@ -7,5 +7,18 @@ class QualityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tenancy.extensions import NavEntry, SummaryCard, navigation_entries, summary_cards
+
         from . import handlers  # noqa: F401  (registers quality.autoscore on work events)
         from . import rules  # noqa: F401  (registers the permissions)
+        from .selectors import my_quality_summary
+
+        navigation_entries.register("quality:leaderboard", NavEntry(
+            "manager", "Quality", "quality:leaderboard", "quality.view_dashboards", order=20,
+            match=("quality:leaderboard",),
+        ))
+        navigation_entries.register("quality:my_quality", NavEntry(
+            "agent", "My quality", "quality:my_quality", "quality.view_own_quality", order=15,
+            match=("quality:my_quality",),
+        ))
+        summary_cards.register("quality", SummaryCard(order=15, card=my_quality_summary))

@@ -1,6 +1,7 @@
 """Reads of the quality app: the tenant's quality settings, scorecards and evaluations as a
 user may see them. (Pages add their own selectors below; visibility lives here.)"""
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -9,7 +10,7 @@ from tenancy.enums import Role
 from tenancy.models import Organization, User
 from tenancy.selectors import coachable_agents, sees_everything
 
-from .enums import EvaluationKind, EvaluationState
+from .enums import TOTAL_KEY, EvaluationKind, EvaluationState
 from .models import Evaluation, Scorecard
 
 
@@ -80,6 +81,251 @@ def visible_evaluations(organization: Organization, user: User) -> QuerySet[Eval
     own = Q(agent=user, state=EvaluationState.RELEASED)
     return base.filter(own | Q(agent__in=coachable_agents(organization, user))
                        | Q(evaluator=user))
+
+
+# --- dashboards: the leaderboard and "My quality" (read only ScoreRollup) ---------------
+
+LEADERBOARD_PERIODS = (7, 30, 90)
+AUTO_SCORE_FORMULA = (
+    "The automatic score is the mean of automatic totals when every attribute's scorer is "
+    "verified; otherwise it is 100 × Σ w·p / Σ w over the verified attributes, where p is "
+    "the mean points of an attribute's verified automatic answers and w its weight on the "
+    "current scorecard (a failed critical attribute then lowers its own p only)."
+)
+
+
+@dataclass
+class _Sums:
+    n: float = 0
+    s: float = 0.0
+    ss: float = 0.0
+    failures: float = 0
+
+    def add(self, n, s, ss, failures) -> None:
+        self.n += n or 0
+        self.s += s or 0.0
+        self.ss += ss or 0.0
+        self.failures += failures or 0
+
+
+@dataclass(frozen=True)
+class AttributeState:
+    """An attribute of the scorecard as the dashboard shows it: whether a verified scorer
+    answers it automatically, and the agreement of its best scorer (κ, pairs)."""
+
+    key: str
+    name: str
+    weight: int
+    scale: bool
+    automatic: bool
+    verified: bool
+    verified_scorers: frozenset
+    kappa: float | None
+    pairs: int
+
+
+@dataclass
+class ScoreBlock:
+    """The numbers of one agent (or of everyone shown) over one period."""
+
+    interactions: int
+    auto: object  # stats.Estimate
+    auto_from_attributes: bool
+    audit: object
+    attributes: list  # [(AttributeState, Estimate, source "auto"/"audit"/"")]
+
+
+@dataclass
+class LeaderRow:
+    agent: User
+    current: ScoreBlock
+    previous: ScoreBlock
+    trend: float | None  # current − previous score, when both have enough n
+    trend_of: str  # "auto" or "audit"
+
+
+@dataclass
+class Leaderboard:
+    scorecard: Scorecard | None
+    attributes: list
+    rows: list
+    overall: ScoreBlock | None
+    weeks: list  # [{"week": date, "auto": Estimate, "audit": Estimate}]
+    start: object
+    end: object
+    min_reviews: int
+    formula: str = AUTO_SCORE_FORMULA
+
+
+def attribute_states(organization: Organization, scorecard: Scorecard) -> list[AttributeState]:
+    """The scorecard's attributes with their verification (one query for agreements;
+    attributes come prefetched or in one query)."""
+    from .models import AttributeAgreement
+
+    agreements = list(AttributeAgreement.objects.filter(
+        organization=organization, scorecard_key=scorecard.key))
+    result = []
+    for attribute in scorecard.attributes.all():
+        mine = [a for a in agreements if a.attribute_key == attribute.key]
+        verified = frozenset(a.scorer for a in mine if a.verified)
+        best = max(mine, key=lambda a: (a.verified, a.kappa if a.kappa is not None else -2,
+                                        a.pairs), default=None)
+        result.append(AttributeState(
+            key=attribute.key, name=attribute.name, weight=attribute.weight,
+            scale=attribute.answer_type == "scale", automatic=bool(attribute.auto) or bool(mine),
+            verified=bool(verified), verified_scorers=verified,
+            kappa=best.kappa if best else None, pairs=best.pairs if best else 0,
+        ))
+    return result
+
+
+def _score_block(sums: dict, attributes: list[AttributeState], minimum: int) -> ScoreBlock:
+    """One :class:`ScoreBlock` from ``{(kind, attribute_key, scorer): _Sums}``."""
+    from . import stats
+
+    def pooled(kind: str, key: str, scorers=None) -> _Sums:
+        total = _Sums()
+        for (k, attr, scorer), row in sums.items():
+            if k == kind and attr == key and (scorers is None or scorer in scorers):
+                total.add(row.n, row.s, row.ss, row.failures)
+        return total
+
+    auto_total = pooled(EvaluationKind.AUTO, TOTAL_KEY)
+    audit_total = pooled(EvaluationKind.MANUAL, TOTAL_KEY)
+    by_key = {a.key: a for a in attributes}
+    unverified_used = any(
+        k == EvaluationKind.AUTO and attr != TOTAL_KEY and row.n
+        and (attr not in by_key or scorer not in by_key[attr].verified_scorers)
+        for (k, attr, scorer), row in sums.items()
+    )
+    cells, parts = [], []
+    for attribute in attributes:
+        auto = pooled(EvaluationKind.AUTO, attribute.key, attribute.verified_scorers)
+        manual = pooled(EvaluationKind.MANUAL, attribute.key)
+        if auto.n:
+            parts.append((attribute.weight, auto.n, auto.s, auto.ss))
+        chosen, source = (auto, "auto") if auto.n else (manual, "audit" if manual.n else "")
+        if attribute.scale:
+            estimate = stats.scaled(stats.mean_interval(chosen.n, chosen.s, chosen.ss),
+                                    n=chosen.n, minimum=minimum, factor=100)
+        else:
+            estimate = stats.scaled(stats.wilson_interval(chosen.s, chosen.n), n=chosen.n,
+                                    minimum=minimum, factor=100, rate=True)
+        cells.append((attribute, estimate, source))
+    if unverified_used:
+        used_n = min((n for _, n, _, _ in parts), default=0)
+        auto = stats.scaled(stats.weighted_mean_interval(parts), n=used_n, minimum=minimum,
+                            factor=100)
+    else:
+        auto = stats.scaled(stats.mean_interval(auto_total.n, auto_total.s, auto_total.ss),
+                            n=auto_total.n, minimum=minimum)
+    audit = stats.scaled(stats.mean_interval(audit_total.n, audit_total.s, audit_total.ss),
+                         n=audit_total.n, minimum=minimum)
+    return ScoreBlock(interactions=int(auto_total.n), auto=auto,
+                      auto_from_attributes=unverified_used, audit=audit, attributes=cells)
+
+
+def _rollup_sums(rows, *, by: str) -> dict:
+    grouped: dict = defaultdict(lambda: defaultdict(_Sums))
+    for row in rows:
+        grouped[row[by]][(row["kind"], row["attribute_key"], row["scorer"])].add(
+            row["sn"], row["st"], row["sq"], row["sf"])
+    return grouped
+
+
+def leaderboard(
+    organization: Organization, *, scorecard: Scorecard | None, today, days: int,
+    agents: QuerySet | None, extra_agents: QuerySet | None = None,
+) -> Leaderboard:
+    """Per agent: auto-scored interactions, the verified-only automatic score, the audit
+    score and per-attribute means over the last ``days`` days up to ``today``, with the
+    previous period for the trend; and the same numbers for everyone shown, per week.
+
+    ``agents``: a subquery of the user ids that may be shown (``None``: everyone);
+    ``extra_agents``: ids listed even without reviews (a team's members). Reads only
+    :class:`ScoreRollup`; a constant number of queries whatever the number of agents.
+    """
+    from datetime import timedelta
+
+    from django.db.models import BooleanField, Case, Sum, Value, When
+
+    from .enums import COUNTED_KINDS
+    from .models import ScoreRollup
+
+    minimum = quality_settings(organization).min_reviews
+    start = today - timedelta(days=days - 1)
+    previous_start = start - timedelta(days=days)
+    if scorecard is None:
+        return Leaderboard(None, [], [], None, [], start, today, minimum)
+    attributes = attribute_states(organization, scorecard)
+    base = ScoreRollup.objects.filter(
+        organization=organization, scorecard_key=scorecard.key, kind__in=COUNTED_KINDS,
+        day__gte=previous_start, day__lte=today,
+    )
+    if agents is not None:
+        base = base.filter(agent_id__in=agents)
+    sums = {"sn": Sum("n"), "st": Sum("total"), "sq": Sum("total_sq"), "sf": Sum("failures")}
+    per_agent = list(
+        base.annotate(current=Case(When(day__gte=start, then=Value(True)), default=Value(False),
+                                   output_field=BooleanField()))
+        .values("agent_id", "current", "kind", "attribute_key", "scorer")
+        .annotate(**sums).order_by()
+    )
+    per_day = list(base.filter(day__gte=start)
+                   .values("day", "kind", "attribute_key", "scorer").annotate(**sums).order_by())
+
+    current = _rollup_sums([r for r in per_agent if r["current"]], by="agent_id")
+    previous = _rollup_sums([r for r in per_agent if not r["current"]], by="agent_id")
+    ids = set(current) | set(previous)
+    people = Q(pk__in=ids)
+    if extra_agents is not None:
+        people |= Q(pk__in=extra_agents)
+    users = User.objects.filter(people).order_by("username")
+    rows = []
+    for user in users:
+        now_block = _score_block(current.get(user.pk, {}), attributes, minimum)
+        then_block = _score_block(previous.get(user.pk, {}), attributes, minimum)
+        trend_of = "auto" if now_block.auto.has_value or then_block.auto.has_value else "audit"
+        a, b = getattr(now_block, trend_of), getattr(then_block, trend_of)
+        trend = a.value - b.value if a.enough and b.enough else None
+        rows.append(LeaderRow(user, now_block, then_block, trend, trend_of))
+    rows.sort(key=lambda r: (not r.current.auto.enough,
+                             -(r.current.auto.value or 0) if r.current.auto.enough else 0,
+                             r.agent.username))
+
+    everyone: dict = defaultdict(_Sums)
+    for agent_sums in current.values():
+        for key, row in agent_sums.items():
+            everyone[key].add(row.n, row.s, row.ss, row.failures)
+    overall = _score_block(everyone, attributes, minimum)
+
+    weekly: dict = defaultdict(lambda: defaultdict(_Sums))
+    for row in per_day:
+        monday = row["day"] - timedelta(days=row["day"].weekday())
+        weekly[monday][(row["kind"], row["attribute_key"], row["scorer"])].add(
+            row["sn"], row["st"], row["sq"], row["sf"])
+    weeks = []
+    monday = start - timedelta(days=start.weekday())
+    while monday <= today:
+        block = _score_block(weekly.get(monday, {}), attributes, minimum)
+        weeks.append({"week": monday, "auto": block.auto, "audit": block.audit})
+        monday += timedelta(days=7)
+    return Leaderboard(scorecard, attributes, rows, overall, weeks, start, today, minimum)
+
+
+def dashboard_scorecards(organization: Organization) -> list[Scorecard]:
+    """The current scorecards a dashboard can show, default first, with attributes."""
+    return sorted(current_scorecards(organization),
+                  key=lambda c: (not c.is_default, c.queue, c.name))
+
+
+def released_evaluations_of(organization: Organization, agent: User) -> QuerySet[Evaluation]:
+    """An agent's own released audits, newest first (what "My quality" lists)."""
+    return (Evaluation.objects.filter(organization=organization, agent=agent,
+                                      kind=EvaluationKind.MANUAL,
+                                      state=EvaluationState.RELEASED)
+            .select_related("interaction", "scorecard", "evaluator")
+            .order_by("-released_at", "-id"))
 
 
 # --- audits, interactions and allocation (the audit screen, My audit queue) ------------
