@@ -546,3 +546,27 @@ def my_quality_summary(request) -> dict | None:
         "url": reverse("quality:my_quality", kwargs={"org_slug": organization.slug}),
         "tone": None,
     }
+
+
+# --- automatic scoring: which scorer answers each attribute, and is it verified ----------
+
+
+def attribute_status(organization: Organization) -> dict[tuple[str, str], dict]:
+    """``{(scorecard key, attribute key): {"scorer", "pairs", "agreement", "kappa",
+    "verified"}}`` for the best scorer of each attribute measured against audits: a
+    verified one with the highest κ, else the one with the highest κ (then most pairs).
+    Attributes without any pair are absent ("not measured yet")."""
+    from .models import AttributeAgreement
+
+    rows = (AttributeAgreement.objects.filter(organization=organization)
+            .values("scorecard_key", "attribute_key", "scorer", "pairs", "agreement",
+                    "kappa", "verified"))
+    best: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        key = (row.pop("scorecard_key"), row.pop("attribute_key"))
+        rank = (row["verified"], row["kappa"] if row["kappa"] is not None else -2.0,
+                row["pairs"], row["scorer"])
+        current = best.get(key)
+        if current is None or rank > current[0]:
+            best[key] = (rank, row)
+    return {key: row for key, (_rank, row) in best.items()}
