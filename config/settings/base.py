@@ -249,6 +249,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "work.sweep_queued_imports",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
     },
+    # Quality: agreement of automatic scorers with audits, and the learned scorers, nightly.
+    "quality-refresh-agreement": {"task": "quality.refresh_agreement", "schedule": 86400.0},
+    "quality-train-learned-scorers": {
+        "task": "quality.train_learned_scorers",
+        "schedule": 86400.0,
+    },
     # Learning reminders (due tomorrow, overdue): hourly, each sent once per due date.
     "learning-send-reminders": {"task": "learning.send_reminders", "schedule": 3600.0},
     # Skill recommendations: refit every tenant's index and recount from scratch, daily.
