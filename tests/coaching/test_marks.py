@@ -169,9 +169,10 @@ def test_dispatching_an_empty_group_is_refused_and_writes_nothing(aw):
         assert (group.sent_at, CoachingAssignment.objects.count()) == (None, 0)
 
 
-def test_dispatch_creates_one_individual_assignment_per_agent_and_sends_the_group(aw):
+def test_dispatch_creates_one_individual_assignment_per_agent_and_sends_the_group(
+        aw, django_capture_on_commit_callbacks):
     group = _marked_group(aw, aw.agent, aw.agent2)
-    with aw.tenant.scope():
+    with aw.tenant.scope(), django_capture_on_commit_callbacks(execute=True):
         created = dispatch_group(group_id=group.pk, **NAME, actor=aw.qa, follow_up_date=follow_up(),
                                  strengths="Warm", improvements="Listen",
                                  action_plan=["Replay the call", ""])
