@@ -22,3 +22,11 @@ class QualityConfig(AppConfig):
             match=("quality:my_quality",),
         ))
         summary_cards.register("quality", SummaryCard(order=15, card=my_quality_summary))
+
+        # Scorecards (and the quality settings linked from them): org admins, QA analysts.
+        from tenancy.extensions import NavEntry, navigation_entries
+
+        navigation_entries.register("quality:scorecard_list", NavEntry(
+            "manager", "Scorecards", "quality:scorecard_list", "quality.manage_scorecards",
+            order=25, match=("quality:scorecard", "quality:settings"),
+        ))

@@ -10,3 +10,19 @@ urlpatterns: list = [
     path("leaderboard/", dashboards.leaderboard, name="leaderboard"),
     path("me/", dashboards.my_quality, name="my_quality"),
 ]
+
+# Scorecards and the quality settings (org admins and QA analysts).
+from .views import scorecards  # noqa: E402
+from .views import settings as settings_views  # noqa: E402
+
+urlpatterns += [
+    path("scorecards/", scorecards.scorecard_list, name="scorecard_list"),
+    path("scorecards/new/", scorecards.scorecard_edit, name="scorecard_create"),
+    path("scorecards/export/", scorecards.scorecards_export, name="scorecards_export"),
+    path("scorecards/<int:pk>/", scorecards.scorecard_detail, name="scorecard_detail"),
+    path("scorecards/<int:pk>/edit/", scorecards.scorecard_edit, name="scorecard_edit"),
+    path("scorecards/<int:pk>/export/", scorecards.scorecard_export, name="scorecard_export"),
+    path("scorecards/<int:pk>/archive/", scorecards.scorecard_archive,
+         name="scorecard_archive"),
+    path("settings/", settings_views.settings_view, name="settings"),
+]

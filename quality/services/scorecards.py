@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from tenancy.errors import ImportRefused
@@ -487,3 +489,38 @@ def import_scorecards(*, organization: Organization, entries: Any,
                 raise ImportRefused(f"{label}: {error.message}") from None
     return summary
 
+
+
+# --- reads for the scorecard pages (they belong with the writes' rules of what a
+# version is; quality.selectors holds the reads shared across areas) ---------------------
+
+
+def scorecards_for_list(organization: Organization):
+    """The latest version of every scorecard (current ones, then archived), with
+    ``attribute_count``, ``evaluation_count`` (over all its versions) and ``archived`` —
+    a constant number of queries."""
+    newer = Scorecard.objects.filter(organization=organization, key=OuterRef("key"),
+                                     version__gt=OuterRef("version"))
+    evaluations = (Evaluation.objects.filter(organization=organization,
+                                             scorecard__key=OuterRef("key"))
+                   .order_by().values("organization").annotate(n=Count("pk")).values("n"))
+    attributes = (Attribute.objects.filter(scorecard=OuterRef("pk")).order_by()
+                  .values("scorecard").annotate(n=Count("pk")).values("n"))
+    return (Scorecard.objects.filter(organization=organization)
+            .exclude(Exists(newer))
+            .annotate(attribute_count=Coalesce(Subquery(attributes), 0),
+                      evaluation_count=Coalesce(Subquery(evaluations), 0))
+            .order_by("-is_current", "name", "pk"))
+
+
+def versions_of(scorecard: Scorecard):
+    """Every version of ``scorecard``'s key, newest first, with ``evaluation_count``."""
+    return (Scorecard.objects.filter(organization_id=scorecard.organization_id,
+                                     key=scorecard.key)
+            .annotate(evaluation_count=Count("evaluations"))
+            .select_related("created_by").order_by("-version"))
+
+
+def latest_version(scorecard: Scorecard) -> Scorecard:
+    return (Scorecard.objects.filter(organization_id=scorecard.organization_id,
+                                     key=scorecard.key).order_by("-version").first())

@@ -1,0 +1,42 @@
+"""The quality settings page: release of audits, the verification bar, the minimum n to
+act on, audit allocation and the outside scorer (its API key is write-only)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from tenancy.errors import DomainError, add_service_error
+from tenancy.views import org_permission_required, org_url
+
+from ..forms import QualitySettingsForm
+from ..selectors import quality_settings
+from ..services.settings import update_quality_settings
+
+
+@org_permission_required("quality.manage_settings")
+def settings_view(request):
+    current = quality_settings(request.organization)
+    initial = {
+        "release_mode": current.release_mode,
+        "release_delay_hours": current.release_delay_hours,
+        "verify_min_kappa": current.verify_min_kappa,
+        "verify_min_pairs": current.verify_min_pairs,
+        "min_reviews": current.min_reviews,
+        "learned_min_answers": current.learned_min_answers,
+        "audits_per_agent_week": current.audits_per_agent_week,
+        "audits_per_evaluator_day": current.audits_per_evaluator_day,
+        "provider_enabled": current.provider.enabled,
+        "provider_url": current.provider.url,
+        "provider_model": current.provider.model,
+        "provider_timeout_seconds": current.provider.timeout_seconds,
+    }
+    form = QualitySettingsForm(request.POST or None, initial=initial,
+                               has_api_key=bool(current.provider.api_key))
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_quality_settings(organization=request.organization, **form.cleaned_data)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Quality settings saved.")
+            return redirect(org_url(request, "quality:settings"))
+    return render(request, "quality/settings.html", {"form": form})
