@@ -169,6 +169,10 @@ def _add_routers() -> None:
     from coaching.api import assignments_router
 
     api.add_router("/coaching-assignments", assignments_router, tags=["Coaching assignments"])
+    from quality.api import evaluations_router, scorecards_router
+
+    api.add_router("/scorecards", scorecards_router, tags=["Quality"])
+    api.add_router("/evaluations", evaluations_router, tags=["Quality"])
     from skills.api import router as skills_router
 
     api.add_router("/", skills_router)
