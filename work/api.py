@@ -1,7 +1,9 @@
-"""HTTP API for work items: batch upsert, read one, list changes with a cursor.
+"""HTTP API for work items: batch upsert, read one, list changes with a cursor; and an
+interaction's transcript.
 
-Mounted at ``/api/v1/work-items`` by :mod:`config.api`, which authenticates the token and
-runs every operation inside the token's organization scope.
+``router`` is mounted at ``/api/v1/work-items`` and ``interactions_router`` at
+``/api/v1/interactions`` by :mod:`config.api`, which authenticates the token and runs
+every operation inside the token's organization scope.
 """
 
 import base64
@@ -35,10 +37,12 @@ from tenancy.validation import (
 )
 
 from . import extensions, selectors, services
-from .enums import WorkKind, WorkState
-from .models import WorkItem
+from .enums import INTERACTION_KINDS, Speaker, WorkKind, WorkState
+from .models import Transcript, WorkItem
+from .services.transcripts import MAX_TURN_TEXT, MAX_TURNS
 
 router = Router()
+interactions_router = Router()
 
 Kind = Literal[tuple(WorkKind.values)]
 State = Literal[tuple(WorkState.values)]
@@ -60,6 +64,21 @@ SkillIn = Annotated[
     Annotated[SkillRequirementIn, Tag("object")] | Annotated[text(150, min_length=1), Tag("name")],
     Discriminator(lambda value: "name" if isinstance(value, str) else "object"),
 ]
+
+
+TurnText = text(MAX_TURN_TEXT, min_length=1)
+
+
+class Turn(Body):
+    """One turn of a transcript, in the order it was said."""
+
+    speaker: Literal[tuple(Speaker.values)]
+    text: TurnText = Field(description="What was said or written; not blank.")
+    at: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="Seconds from the start of the interaction; need not grow from turn "
+                    "to turn. Left out when unknown.",
+    )
 
 
 class WorkItemIn(Schema):
@@ -93,7 +112,14 @@ class WorkItemIn(Schema):
     sla_breached: bool | None = None
     handle_time_seconds: int | None = Field(None, ge=0, le=INT_MAX)
     channel: text(50) | None = None
+    queue: text(100) | None = Field(None, description="Contact-center queue.")
+    topic: text(200) | None = Field(None, description="Topic or intent of the contact.")
     sentiment: float | None = Field(None, ge=-1, le=1, allow_inf_nan=False)
+    transcript: list[Turn] | None = Field(
+        None, max_length=MAX_TURNS,
+        description="Calls, chats and e-mails only: the conversation turn by turn; "
+                    "replaces the stored transcript, [] or null removes it.",
+    )
     attributes: JsonObject | None = Field(
         None, description="Other fields of the source; merged key by key, null drops a key."
     )
@@ -132,6 +158,8 @@ class WorkItemOut(Schema):
     sla_breached: bool
     handle_time_seconds: int | None
     channel: str
+    queue: str
+    topic: str
     sentiment: float | None
     attributes: dict[str, object]
     skills: list[SkillRequirement]
@@ -187,7 +215,8 @@ def _item_out(item: WorkItem, predicted: dict[int, list[dict]] | None = None) ->
             "external_id", "kind", "number", "short_description", "description", "state",
             "priority", "category", "subcategory", "opened_at", "resolved_at", "closed_at",
             "reassignment_count", "reopen_count", "escalated", "sla_breached",
-            "handle_time_seconds", "channel", "sentiment", "attributes", "created_at",
+            "handle_time_seconds", "channel", "queue", "topic", "sentiment", "attributes",
+            "created_at",
             "updated_at",
         )},
         "team": item.team.name if item.team else None,
@@ -251,10 +280,17 @@ def upsert_work_items(request):
         if not isinstance(raw, dict):
             errors.append(services.ItemError(index, None, "Each work item is a JSON object."))
             continue
+        # The service checks the turns, with the messages the CSV and JSON-lines imports
+        # give too (e.g. "transcript[3].speaker"); the schema above documents them.
+        fields = {name: value for name, value in raw.items() if name != "transcript"}
         try:
-            items.append(WorkItemIn.model_validate(raw).model_dump(exclude_unset=True))
+            item = WorkItemIn.model_validate(fields).model_dump(exclude_unset=True)
         except pydantic.ValidationError as error:
             errors.extend(_pydantic_errors(index, error))
+            continue
+        if "transcript" in raw:
+            item["transcript"] = raw["transcript"]
+        items.append(item)
     if errors:
         return _invalid(errors)
     try:
@@ -318,3 +354,43 @@ def get_work_item(request, external_id: text(200, min_length=1)):
     if item is None:
         return Status(404, {"detail": f"No work item with external_id “{external_id}”."})
     return Status(200, _item_out(item))
+
+
+# --- interactions ---------------------------------------------------------------------------
+
+
+class TurnOut(Schema):
+    speaker: str = Field(description="agent, customer or system.")
+    text: str
+    at: float | None = Field(
+        None, description="Seconds from the start; left out when the source did not say.")
+
+
+@interactions_router.get(
+    "/{path:external_id}/transcript", response={200: list[TurnOut], **errors(404)},
+    summary="Read an interaction's transcript", exclude_none=True,
+)
+def get_transcript(request, external_id: text(200, min_length=1)):
+    """The turns of a call, chat or e-mail, as they were sent (a turn's position in the
+    list is the turn number evaluations cite as evidence). 404 when there is no such
+    work item, it is not an interaction, or it has no transcript; ``detail`` says which."""
+    organization = request.auth.organization
+    item = WorkItem.objects.filter(organization=organization, external_id=external_id).only(
+        "pk", "kind").first()
+    if item is None:
+        return Status(404, {"detail": f"No work item with external_id “{external_id}”."})
+    if item.kind not in INTERACTION_KINDS:
+        return Status(404, {"detail": (
+            f"“{external_id}” is {_article(item)} {item.get_kind_display().lower()}, not an "
+            f"interaction; only calls, chats and e-mails have a transcript."
+        )})
+    turns = Transcript.objects.filter(organization=organization, work_item=item).values_list(
+        "turns", flat=True).first()
+    if turns is None:
+        return Status(404, {"detail": f"The {item.get_kind_display().lower()} “{external_id}” "
+                                      f"has no transcript."})
+    return Status(200, turns)
+
+
+def _article(item: WorkItem) -> str:
+    return "an" if item.get_kind_display()[0].lower() in "aeiou" else "a"

@@ -50,7 +50,8 @@ class WorkFilterForm(forms.Form):
 class WorkImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8, first line naming the columns; external_id is required.",
+        help_text="UTF-8, first line naming the columns; external_id is required. "
+                  "Interactions may carry queue, topic and a transcript (a JSON cell).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv", "class": "form-control"}),
     )
     create_missing = forms.BooleanField(

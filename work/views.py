@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from tenancy.views import org_permission_required, org_url
 
 from . import extensions, selectors, services
+from .enums import INTERACTION_KINDS
 from .forms import WorkFilterForm, WorkImportForm
-from .models import WorkImport, WorkItem
+from .models import Transcript, WorkImport, WorkItem
 
 PAGE_SIZE = 50
 
@@ -39,7 +40,29 @@ def work_detail(request, pk: int):
     except WorkItem.DoesNotExist:
         raise Http404("No such work item.") from None
     panels = extensions.item_panels(request, item)
-    return render(request, "work/work_detail.html", {"item": item, "panels": panels})
+    context = {"item": item, "panels": panels, "turns": _turns(item),
+               "interaction_kinds": sorted(INTERACTION_KINDS)}
+    return render(request, "work/work_detail.html", context)
+
+
+def _turns(item: WorkItem) -> list[dict]:
+    """The transcript's turns for display: number (from 1), speaker, text, and the
+    offset as m:ss (or h:mm:ss) when the source sent one."""
+    try:
+        transcript = item.transcript
+    except Transcript.DoesNotExist:
+        return []
+    return [{"number": number, "speaker": turn["speaker"], "text": turn["text"],
+             "at": _offset(turn.get("at")), "seconds": turn.get("at")}
+            for number, turn in enumerate(transcript.turns, start=1)]
+
+
+def _offset(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @org_permission_required("work.import_work_items")

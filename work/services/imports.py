@@ -2,12 +2,14 @@
 
 The file is streamed in chunks of 1,000 rows through :func:`upsert_work_items`, all inside
 one transaction: the first bad row turns the rest of the file into a check-only pass, so
-every error is listed (line and column) and nothing is written.
+every error is listed (line and column) and nothing is written. An interaction's
+``transcript`` is a JSON cell (the list of turns the API takes).
 """
 
 import codecs
 import csv
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -43,14 +45,19 @@ COLUMN_FIELDS = {"assignment_group": "team"}
 FIELD_COLUMNS = {v: k for k, v in COLUMN_FIELDS.items()}
 TEXT_COLUMNS = {
     "external_id", "kind", "state", "number", "short_description", "description", "category",
-    "subcategory", "assignment_group", "assigned_to", "resolved_by", "channel",
+    "subcategory", "assignment_group", "assigned_to", "resolved_by", "channel", "queue",
+    "topic",
 }
 INT_COLUMNS = {"priority", "reassignment_count", "reopen_count", "handle_time_seconds"}
 DATE_COLUMNS = {"opened_at", "resolved_at", "closed_at"}
 FLAG_COLUMNS = {"escalated", "sla_breached"}
 KNOWN_COLUMNS = (
-    TEXT_COLUMNS | INT_COLUMNS | DATE_COLUMNS | FLAG_COLUMNS | {"sentiment", "skills"}
+    TEXT_COLUMNS | INT_COLUMNS | DATE_COLUMNS | FLAG_COLUMNS
+    | {"sentiment", "skills", "transcript"}
 )
+# A transcript cell holds up to 2,000 turns of 10,000 characters; csv's default limit is
+# 128 KiB per cell.
+MAX_CELL_CHARS = 25_000_000
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 MAX_LISTED_ERRORS = 1000
@@ -145,6 +152,14 @@ def _convert(column: str, value: str):
             raise ValueError(f"“{value}” is not a number from −1 to 1.") from None
     if column == "skills":
         return [name.strip() for name in value.split(";") if name.strip()]
+    if column == "transcript":
+        try:
+            return json.loads(value)
+        except ValueError as error:
+            raise ValueError(
+                f"The transcript is not valid JSON ({error}); write the list of turns, "
+                f"such as [{{\"speaker\": \"agent\", \"text\": \"Hello\", \"at\": 0}}]."
+            ) from None
     return value
 
 
@@ -189,6 +204,8 @@ def _rows(stream, errors: _Errors) -> Iterator[tuple[int, dict, list[CsvError]]]
 
     A row that cannot be read at all yields an empty item with its error.
     """
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(_decoded_lines(stream), strict=True)
     try:
         header = next(reader, None)

@@ -3,8 +3,9 @@
 :func:`upsert_work_items` is what the API, the CSV import, the UI job and the demo seed
 call. It validates the whole batch before writing anything (errors carry the item's index
 and the field), resolves users and teams inside the organization only, computes what
-changed per item, writes items, skill requirements and :class:`~work.models.WorkEvent`
-rows in one transaction, and enqueues the outbox task after commit.
+changed per item, writes items, skill requirements, transcripts and
+:class:`~work.models.WorkEvent` rows in one transaction, and enqueues the outbox task
+after commit.
 """
 
 import itertools
@@ -28,12 +29,22 @@ from tenancy.models import Membership, Organization, Team, User
 from tenancy.services import add_member, create_account, save_team
 
 from .. import extensions
-from ..enums import DONE_STATES, OPEN_STATES, EventType, WorkState
-from ..models import RequestedSkill, WorkEvent, WorkItem
+from ..enums import DONE_STATES, INTERACTION_KINDS, OPEN_STATES, EventType, WorkState
+from ..models import RequestedSkill, Transcript, WorkEvent, WorkItem
 from .cleaning import ITEM_FIELDS, USER_FIELDS, ItemError, clean_item
 from .events import dispatch_events
+from .transcripts import (
+    INTERACTION_FIELDS,
+    INTERACTION_TEXT_FIELDS,
+    clean_interaction_fields,
+    not_an_interaction_message,
+)
 
 MAX_BATCH = 1000
+TRANSCRIPT_WRITE_BATCH = 100  # transcripts are large rows
+# Fields written as columns of the item; ``transcript`` is its own row.
+FIELDS = (*ITEM_FIELDS, *INTERACTION_TEXT_FIELDS)
+
 
 class WorkItemsInvalid(Exception):
     """The batch was refused; nothing was written."""
@@ -120,6 +131,20 @@ def _creatable_username_error(ref: str) -> str | None:
 # --- planning and writing ---------------------------------------------------------------
 
 
+def _clean(index: int, raw: Any, tz) -> tuple[dict, list[ItemError]]:
+    """One item's fields: the interaction fields (queue, topic, transcript) by
+    :mod:`.transcripts`, everything else by :func:`~.cleaning.clean_item`."""
+    if not isinstance(raw, Mapping):
+        return clean_item(index, raw, tz)
+    data, errors = clean_item(
+        index, {k: v for k, v in raw.items() if k not in INTERACTION_FIELDS}, tz
+    )
+    extra, extra_errors = clean_interaction_fields(index, raw)
+    data.update(extra)
+    errors.extend(extra_errors)
+    return data, errors
+
+
 @dataclass
 class _Plan:
     items: list[tuple[int, dict]]
@@ -139,7 +164,7 @@ def _plan(organization: Organization, items: Sequence[Any], *, create_missing: b
     cleaned: list[tuple[int, dict]] = []
     first_index: dict[str, int] = {}
     for index, raw in enumerate(items):
-        data, item_errors = clean_item(index, raw, tz)
+        data, item_errors = _clean(index, raw, tz)
         errors.extend(item_errors)
         external_id = data.get("external_id")
         if external_id is not None:
@@ -181,6 +206,7 @@ def _plan(organization: Organization, items: Sequence[Any], *, create_missing: b
             problem = _creatable_username_error(ref)
             if problem:
                 user_problems[ref] = problem
+    errors.extend(_transcript_kind_errors(organization, cleaned, existing))
     for index, data in cleaned:
         if data["external_id"] not in existing and "kind" not in data:
             errors.append(ItemError(index, "kind", "A new work item needs a kind."))
@@ -205,6 +231,33 @@ def _plan(organization: Organization, items: Sequence[Any], *, create_missing: b
         errors.sort(key=lambda e: (e.index if e.index is not None else -1))
         raise WorkItemsInvalid(errors)
     return _Plan(cleaned, existing, teams, users, missing_teams, missing_users, missing_skills)
+
+
+def _transcript_kind_errors(organization: Organization, cleaned: list[tuple[int, dict]],
+                            existing: dict[str, WorkItem]) -> list[ItemError]:
+    """Only interactions have a transcript: refuse one on another kind, and a change of
+    an interaction with a stored transcript to another kind unless it removes it."""
+    errors, leaving = [], {}
+    for index, data in cleaned:
+        item = existing.get(data["external_id"])
+        kind = data.get("kind") or (item.kind if item else None)
+        if kind is None or kind in INTERACTION_KINDS:
+            continue
+        if data.get("transcript"):
+            errors.append(ItemError(index, "transcript", not_an_interaction_message(kind)))
+        elif item is not None and item.kind in INTERACTION_KINDS and "transcript" not in data:
+            leaving[item.pk] = (index, kind)
+    if leaving:
+        kept = Transcript.objects.filter(
+            organization=organization, work_item_id__in=list(leaving)
+        ).values_list("work_item_id", flat=True)
+        for item_id in kept:
+            index, kind = leaving[item_id]
+            errors.append(ItemError(index, "kind", (
+                f"{not_an_interaction_message(kind)} This item has a transcript: send "
+                f"\"transcript\": [] with the new kind to remove it."
+            )))
+    return errors
 
 
 def _create_missing(organization: Organization, plan: _Plan) -> None:
@@ -237,7 +290,7 @@ def _skills_json(pairs) -> list:
 def _apply_fields(item: WorkItem, data: dict, plan: _Plan, *, new: bool) -> dict:
     """Set the item's fields from ``data``; return the changes as {field: [old, new]}."""
     changes = {}
-    for name in ITEM_FIELDS:
+    for name in FIELDS:
         if name not in data:
             continue
         value = data[name]
@@ -329,6 +382,8 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         ).values_list("work_item_id", "skill_name", "minimum_level")
         for item_id, name, level in rows:
             existing_skills.setdefault(item_id, []).append((name, level))
+    stored_transcripts = _stored_transcripts(organization, plan)
+    transcript_writes: dict[int, list[dict]] = {}  # id(item) -> turns ([] removes)
 
     for _index, data in plan.items:
         item = plan.existing.get(data["external_id"])
@@ -343,6 +398,12 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
             if old != data["skills"]:
                 changes["skills"] = [_skills_json(old), _skills_json(data["skills"])]
                 skill_rows[id(item)] = data["skills"]
+        if "transcript" in data:
+            stored = None if new else stored_transcripts.get(item.pk)
+            if (stored.turns if stored else []) != data["transcript"]:
+                changes["transcript"] = [stored.turn_count if stored else None,
+                                         len(data["transcript"])]
+                transcript_writes[id(item)] = data["transcript"]
         if not new:
             _derive_counts(item, data, changes)
         when = data.get("occurred_at") or occurred_at or now
@@ -354,7 +415,7 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
             item.updated_at = now
             updates.append(item)
             update_fields.update(
-                name.split(".")[0] for name in changes if name != "skills"
+                name.split(".")[0] for name in changes if name not in ("skills", "transcript")
             )
             events.append((item, _event_type(changes), changes, when))
             summary.updated += 1
@@ -385,6 +446,11 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
             catalog.replace_requirements(
                 organization, {by_id[key].pk: pairs for key, pairs in skill_rows.items()}
             )
+    if transcript_writes:
+        by_id = {id(item): item for item in itertools.chain(creates, updates)}
+        _write_transcripts(organization, [(by_id[key], turns) for key, turns in
+                                          transcript_writes.items()],
+                           stored_transcripts, now)
     event_rows = WorkEvent.objects.bulk_create([
         WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
                   occurred_at=when, created_at=now, dispatched_at=now)
@@ -394,6 +460,40 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
     if summary.event_ids:
         transaction.on_commit(partial(dispatch_events, organization.pk, summary.event_ids))
     return summary
+
+
+def _stored_transcripts(organization: Organization, plan: _Plan) -> dict[int, Transcript]:
+    """The stored transcripts of the existing items the batch sends one for (the items
+    are locked, so these rows cannot change under us)."""
+    item_ids = [plan.existing[d["external_id"]].pk for _, d in plan.items
+                if "transcript" in d and d["external_id"] in plan.existing]
+    if not item_ids:
+        return {}
+    return {t.work_item_id: t for t in Transcript.objects.filter(
+        organization=organization, work_item_id__in=item_ids)}
+
+
+def _write_transcripts(organization: Organization, writes: list[tuple[WorkItem, list[dict]]],
+                       stored: dict[int, Transcript], now: datetime) -> None:
+    """Create, replace or (for an empty list) delete the transcripts of ``writes``."""
+    creates, updates, deletes = [], [], []
+    for item, turns in writes:
+        transcript = stored.get(item.pk)
+        if not turns:
+            deletes.append(transcript.pk)
+        elif transcript is None:
+            creates.append(Transcript(organization=organization, work_item=item, turns=turns,
+                                      turn_count=len(turns), updated_at=now))
+        else:
+            transcript.turns, transcript.turn_count, transcript.updated_at = turns, len(turns), now
+            updates.append(transcript)
+    if deletes:
+        Transcript.objects.filter(organization=organization, pk__in=deletes).delete()
+    if creates:
+        Transcript.objects.bulk_create(creates, batch_size=TRANSCRIPT_WRITE_BATCH)
+    if updates:
+        Transcript.objects.bulk_update(updates, ["turns", "turn_count", "updated_at"],
+                                       batch_size=TRANSCRIPT_WRITE_BATCH)
 
 
 def upsert_work_items(
@@ -408,15 +508,18 @@ def upsert_work_items(
     Merge semantics: a field absent from an item keeps its stored value, an explicit
     ``None`` clears it (text to empty, counts to 0, flags to false; ``kind`` and ``state``
     cannot be cleared), ``attributes`` merge key by key (a ``None`` value drops the key),
-    ``skills`` replace the item's requirements. Users are referenced by username or
-    e-mail and must be members of the organization; teams by name (case-insensitive).
-    With ``create_missing`` unknown teams, agents and skills are created.
+    ``skills`` replace the item's requirements, ``transcript`` (calls, chats and e-mails
+    only) replaces the stored transcript (``[]`` or ``None`` removes it). Users are
+    referenced by username or e-mail and must be members of the organization; teams by
+    name (case-insensitive). With ``create_missing`` unknown teams, agents and skills are
+    created.
 
     Side effects: one :class:`WorkEvent` per created or changed item, in the same
-    transaction; after commit the outbox task is enqueued for them. Existing items are
-    locked (``SELECT … FOR UPDATE``, in ``external_id`` order) so concurrent batches
-    serialize per item; a batch that loses a race to create the same ``external_id`` is
-    retried (outside an enclosing transaction).
+    transaction (a new or changed transcript is recorded in its changes as
+    ``"transcript": [old turn count or None, new turn count]``); after commit the outbox
+    task is enqueued for them. Existing items are locked (``SELECT … FOR UPDATE``, in
+    ``external_id`` order) so concurrent batches serialize per item; a batch that loses a
+    race to create the same ``external_id`` is retried (outside an enclosing transaction).
 
     Raises :class:`WorkItemsInvalid` listing every error by item index and field.
     """
