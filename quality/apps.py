@@ -30,3 +30,14 @@ class QualityConfig(AppConfig):
             "manager", "Scorecards", "quality:scorecard_list", "quality.manage_scorecards",
             order=25, match=("quality:scorecard", "quality:settings"),
         ))
+
+        # Audits: QA analysts land on their audit queue (order 6, after the coaching
+        # overview that coaches and org admins land on).
+        navigation_entries.register("quality:audit_queue", NavEntry(
+            "manager", "Audit queue", "quality:audit_queue", "quality.audit", order=6,
+            match=("quality:audit_queue", "quality:audit", "quality:audit_start"),
+        ))
+        navigation_entries.register("quality:interactions", NavEntry(
+            "manager", "Interactions", "quality:interactions", "quality.audit", order=7,
+            match=("quality:interaction", "quality:best_response"),
+        ))

@@ -456,14 +456,12 @@ def auto_evaluation_of(interaction, scorecard: Scorecard) -> Evaluation | None:
             or autos.order_by("-created_at", "-id").first())
 
 
-def verified_attribute_keys(organization: Organization, scorecard_key: str) -> set[str]:
-    """The attributes of a scorecard whose automatic answers have reached the tenant's
-    agreement bar with human audits (see quality.models.AttributeAgreement)."""
-    from .models import AttributeAgreement
+def transcript_of(interaction):
+    """The interaction's transcript, or None."""
+    from work.models import Transcript
 
-    return set(AttributeAgreement.objects.filter(
-        organization=organization, scorecard_key=scorecard_key, verified=True,
-    ).values_list("attribute_key", flat=True))
+    return Transcript.objects.filter(organization_id=interaction.organization_id,
+                                     work_item=interaction).first()
 
 
 def evaluation_history(evaluation: Evaluation):

@@ -2,13 +2,24 @@
 
 from django.urls import path  # noqa: F401  (areas add their paths below)
 
-from .views import dashboards
+from .views import audits, dashboards, interactions
 
 app_name = "quality"
 
 urlpatterns: list = [
     path("leaderboard/", dashboards.leaderboard, name="leaderboard"),
     path("me/", dashboards.my_quality, name="my_quality"),
+    path("interactions/", interactions.interaction_list, name="interactions"),
+    path("interactions/<int:pk>/", interactions.interaction_detail, name="interaction"),
+    path("interactions/<int:pk>/audit/", audits.audit_start, name="audit_start"),
+    path("interactions/<int:pk>/best-responses/", interactions.best_response_add,
+         name="best_response_add"),
+    path("best-responses/<int:pk>/remove/", interactions.best_response_remove,
+         name="best_response_remove"),
+    path("audits/", audits.audit_queue, name="audit_queue"),
+    path("audits/allocate/", audits.audit_allocate, name="audit_allocate"),
+    path("audits/<int:pk>/", audits.audit_screen, name="audit"),
+    path("evaluations/<int:pk>/", audits.evaluation_detail, name="evaluation"),
 ]
 
 # Scorecards and the quality settings (org admins and QA analysts).

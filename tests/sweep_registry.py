@@ -97,3 +97,7 @@ owner_not_found("coaching:assign_from_marks",
 owner_not_found("coaching:group_dispatch", "the sweep group is already sent")
 owner_not_found("coaching:assignment_evaluation",
                 "the sweep's assignment interaction has no evaluation of that id")
+owner_not_found("quality:interaction",
+                "the sweep's work item is an incident (the first kind), not an interaction")
+owner_not_found("quality:audit",
+                "the sweep's evaluation is automatic (the first kind), not an audit")
