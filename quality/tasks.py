@@ -33,3 +33,39 @@ def train_learned_scorers() -> int:
 __all__ = ["refresh_agreement", "refresh_agreement_for", "train_learned_scorers",
            "train_learned_scorers_for"]
 
+
+# --- audits: releasing delayed audits, the weekly allocation ---------------------------
+
+
+@shared_task(base=TenantTask, name="quality.release_due_audits_for")
+def release_due_audits_for(*, organization: Organization) -> int:
+    from .services.audits import release_due_audits as release
+
+    return release(organization=organization)
+
+
+@shared_task(name="quality.release_due_audits")
+def release_due_audits() -> int:
+    """Every few minutes: release the submitted audits whose delay has passed."""
+    return for_each_organization(release_due_audits_for)
+
+
+@shared_task(base=TenantTask, name="quality.allocate_audits_for")
+def allocate_audits_for(*, organization: Organization) -> int:
+    from datetime import timedelta
+
+    from .services.allocation import allocate_week, current_week
+
+    last_week = current_week(organization) - timedelta(days=7)
+    return allocate_week(organization=organization, week_start=last_week).assigned
+
+
+@shared_task(name="quality.allocate_audits")
+def allocate_audits() -> int:
+    """Daily, safe to repeat: fill the audit queues from last week's interactions (the
+    first run of the week allocates; later runs only add late arrivals)."""
+    return for_each_organization(allocate_audits_for)
+
+
+__all__ += ["allocate_audits", "allocate_audits_for", "release_due_audits",
+            "release_due_audits_for"]

@@ -209,3 +209,19 @@ def test_bookmark_best_response_once_per_attribute(world, item):
     assert refused.value.message == "C-1 is already a best response for “Empathy”."
     assert unknown.value.message == "“nope” is not an attribute of a current scorecard."
     assert remaining == 0
+
+
+def test_the_beat_task_releases_due_audits_of_every_tenant(world, item, tasks_in_process):
+    from quality.tasks import release_due_audits as beat
+
+    org = world.tenant.org
+    _set_quality(org, release_mode="after_delay", release_delay_hours=1)
+    with scope(organization=org):
+        evaluation = submit_audit(evaluation=start_audit(interaction=item, evaluator=world.qa),
+                                  actor=world.qa, answers=_answers(ALL_YES))
+        Evaluation.objects.filter(pk=evaluation.pk).update(
+            release_at=timezone.now() - timedelta(seconds=1))
+    assert beat() == 2  # one task per organization
+    with scopes_disabled():
+        evaluation.refresh_from_db()
+    assert evaluation.state == EvaluationState.RELEASED
