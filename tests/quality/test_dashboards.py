@@ -214,6 +214,7 @@ def test_my_quality_shows_only_the_agents_own_numbers_and_released_audits(world,
         mine.save(update_fields=["state", "released_at"])
     page = client.get(world.tenant.url("quality/me/"))
     assert [e.pk for e in page.context["page"].object_list] == [mine.pk]
+    assert f'href="/o/acme/quality/evaluations/{mine.pk}/"' in page.content.decode()
     assert "bob" not in page.content.decode()
     client.logout()
     assert login(world.outsider).get(world.tenant.url("quality/me/")).status_code == 404
