@@ -254,6 +254,7 @@ def score_interaction(*, interaction, scorecard: Scorecard | None = None) -> Eva
     with transaction.atomic():
         evaluation, created = _lock_or_open(interaction, scorecard)
         evaluation.scorecard = scorecard  # its attributes are prefetched
+        evaluation.organization = organization
         if not created:
             _follow_interaction(evaluation, interaction)
             if _stored_matches(evaluation, attributes, inputs, outcome.sentiment, error):

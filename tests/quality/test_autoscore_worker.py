@@ -62,4 +62,4 @@ def test_posted_interactions_are_scored_by_the_worker(
         assert Evaluation.objects.filter(kind="auto").count() == 12
         rollup = ScoreRollup.objects.get(kind="auto", attribute_key=TOTAL_KEY)
     assert (again.pk, again.total) == (evaluations["CH1"].pk, 100.0)
-    assert (rollup.n, rollup.total) == (12, pytest.approx(100.0 * 12))
+    assert (rollup.n, rollup.total) == (12, pytest.approx(7 * 100.0 + 5 * 87.5))
