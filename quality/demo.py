@@ -54,7 +54,8 @@ DEMO_PREFIX = "DEMO-QA-"
 SCORECARD_NAME = "Customer care"
 INTERACTIONS = 300  # for a tenant with a QA analyst; smaller tenants get 10 per agent
 DAYS = 30
-AUDIT_SHARE = 0.12  # about a tenth of the interactions are audited by hand
+AUDIT_SHARE = 0.12  # about a tenth of the interactions are audited by hand…
+AUDITS_OVER_THE_BAR = 6  # …but with a QA analyst at least the verification bar's pairs + 6
 AWAITING_RELEASE = 6  # the last audits wait for their release (the tenant releases later)
 CHANNELS = ["call"] * 9 + ["chat"] * 7 + ["email"] * 4
 CHANNEL_NAMES = {"call": "phone", "chat": "chat", "email": "email"}
@@ -144,7 +145,7 @@ def _opened_at(rng: random.Random, tz, now: datetime) -> datetime:
     return moment if moment < now - timedelta(hours=1) else moment - timedelta(days=1)
 
 
-def _interactions(organization: Organization, people, rng: random.Random
+def _interactions(organization: Organization, people, rng: random.Random, count: int | None
                   ) -> dict[str, tuple[Conversation, User]]:
     """Create the demo interactions through ingest; returns their conversations by external
     id (the facts the auditors answer from)."""
@@ -155,7 +156,8 @@ def _interactions(organization: Organization, people, rng: random.Random
     agents = [a for a in people.agents if a.pk in teams]
     if not agents:
         return {}
-    count = INTERACTIONS if people.qa_analyst else 10 * len(agents)
+    if count is None:
+        count = INTERACTIONS if people.qa_analyst else 10 * len(agents)
     tz = organization.tzinfo
     now = timezone.now()
     items, conversations = [], {}
@@ -221,7 +223,7 @@ def _answers(facts: Facts) -> list[AnswerInput]:
 
 
 def _auditor(people, agent: User) -> User | None:
-    """Two audits in three by the QA analyst, the rest by a coach of the agent's team."""
+    """The coach of the agent's (first) team, who may audit them."""
     coach = next((t.manager for t in people.teams
                   if t.manager_id and agent in t.members.all()), None)
     return coach
@@ -252,6 +254,9 @@ def _audits(organization: Organization, people, rng: random.Random,
         interaction__external_id__in=list(conversations),
     ).select_related("interaction").order_by("total", "interaction__external_id"))
     wanted = max(1, round(len(autos) * AUDIT_SHARE))
+    if people.qa_analyst:
+        wanted = max(wanted, quality_settings(organization).verify_min_pairs
+                     + AUDITS_OVER_THE_BAR)
     lowest = autos[:wanted // 2]
     rest = autos[wanted // 2:]
     chosen = lowest + rng.sample(rest, k=min(len(rest), wanted - len(lowest)))
@@ -260,6 +265,7 @@ def _audits(organization: Organization, people, rng: random.Random,
     done = 0
     for position, auto in enumerate(chosen):
         conversation, agent = conversations[auto.interaction.external_id]
+        # Two audits in three by the QA analyst, the rest by the agent's coach.
         auditor = people.qa_analyst if people.qa_analyst and position % 3 else \
             _auditor(people, agent)
         if auditor is None:
@@ -303,16 +309,18 @@ def _best_responses(organization: Organization, people,
             break
 
 
-def seed_quality(organization: Organization, people, stdout=None) -> None:
+def seed_quality(organization: Organization, people, stdout=None, *,
+                 interactions: int | None = None) -> None:
+    """The registered demo seeder; ``interactions`` overrides how many are made (tests)."""
     if _demo_items(organization).exists():
         return
     rng = random.Random(f"quality-{organization.slug}")
     scorecard = _scorecard(organization, people.org_admin)
-    conversations = _interactions(organization, people, rng)
+    conversations = _interactions(organization, people, rng, interactions)
     scored = 0
-    interactions = (_demo_items(organization).select_related(
+    items = (_demo_items(organization).select_related(
         "organization", "assigned_to", "resolved_by").order_by("external_id"))
-    for interaction in interactions:
+    for interaction in items:
         # Scored here rather than waiting for the outbox; the work-event handler then finds
         # the automatic evaluation of this scorecard version unchanged and leaves it.
         score_interaction(interaction=interaction, scorecard=scorecard)
