@@ -111,9 +111,24 @@ def pending_groups(organization: Organization, user: User) -> QuerySet[CoachingG
     return (visible_groups(organization, user).filter(sent_at__isnull=True)
             .annotate(conversations=Count(
                 "marks__interaction", filter=Q(marks__state=MarkState.ACTIVE), distinct=True))
-            .prefetch_related(Prefetch(
-                "members", queryset=CoachingGroupAgent.objects.select_related("agent")))
+            .prefetch_related(
+                Prefetch("members", queryset=CoachingGroupAgent.objects.select_related("agent")),
+                Prefetch("marks", queryset=CoachingMark.objects.filter(state=MarkState.ACTIVE)
+                         .only("id", "group_id", "attribute_key", "attribute_name"),
+                         to_attr="waiting_marks"))
             .order_by("name", "id"))
+
+
+def group_area_names(group: CoachingGroup) -> list[str]:
+    """A pending group's coaching areas: its shared areas, else those its agents were
+    marked for (what each agent's assignment will hold). Reads ``waiting_marks`` when
+    :func:`pending_groups` prefetched them."""
+    if group.areas:
+        return [a["name"] for a in group.areas]
+    marks = getattr(group, "waiting_marks", None)
+    if marks is None:
+        marks = group.marks.filter(state=MarkState.ACTIVE)
+    return sorted({m.attribute_name for m in marks}, key=str.lower)
 
 
 def group_name_taken(organization: Organization, name: str, *, exclude_pk=None) -> bool:

@@ -223,6 +223,9 @@ def mark_remove(request, pk: int):
 def marked(request):
     tab = "groups" if request.GET.get("tab") == "groups" else "individuals"
     groups = list(sel.pending_groups(request.organization, request.user))
+    for group in groups:
+        group.area_names = sel.group_area_names(group)
+        group.tags = sel.area_tags(group.area_names)
     context = {"tab": tab, "groups": groups}
     if tab == "individuals":
         context["candidates"] = sel.individual_candidates(request.organization, request.user)
@@ -273,7 +276,11 @@ def group_add_agents(request):
         messages.error(request, error.message)
     else:
         messages.success(request, f"Added {', '.join(map(str, agents))} to “{group.name}”.")
-    return redirect(org_url(request, "coaching:marked") + "?tab=groups")
+    # Back to the Individuals tab while agents still wait there, else to the groups.
+    waiting = sel.active_marks(request.organization, request.user).filter(
+        group__isnull=True).exists()
+    return redirect(org_url(request, "coaching:marked")
+                    + ("?tab=individuals" if waiting else "?tab=groups"))
 
 
 @org_permission_required(MANAGE)

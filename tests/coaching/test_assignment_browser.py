@@ -3,6 +3,10 @@ them, sees "Assign coaching" disabled on an empty group, dispatches the full gro
 agent sees exactly one assignment and no trace of the group, reviews the interactions; the
 supervisors' list shows In progress, then Completed; each agent counts once."""
 
+import os
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.test_browser import _sign_in_with_keyboard
@@ -16,7 +20,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def bw(transactional_db):
     world = build_world()
     world.audits = [world.audit(world.agent), world.audit(world.agent), world.audit(world.agent2)]
+    world.best_response(world.agent3)  # an Empathy example each agent studies too
     return world
+
+
+def _shot(page, name):
+    """With SHOTS_DIR set, keep a full-page screenshot to look at the pages as a user."""
+    if folder := os.environ.get("SHOTS_DIR"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
 def _mark(page, base, evaluation, area):
@@ -52,14 +64,21 @@ def _review_all(page, base, *, stop_after=None, fresh=True):
     assert "Empathy refresher" not in page.content()
     if fresh:
         expect(rows.first).to_contain_text("Start coaching")
+    _shot(page, "my-assignments")
     rows.first.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Empathy coaching")
+    _shot(page, "my-assignment")
     done = 0
-    while page.get_by_role("button", name="Mark reviewed").count():
+    # Each button is named for its item: "Mark CH-1 reviewed", "Mark example CH-4 reviewed".
+    buttons = page.get_by_role("button", name=re.compile(r"^Mark .+ reviewed$"))
+    while (left := buttons.count()):
         if stop_after is not None and done == stop_after:
             break
-        page.get_by_role("button", name="Mark reviewed").first.click()
-        page.wait_for_load_state()
+        buttons.first.click()
+        expect(buttons).to_have_count(left - 1)  # the review is saved and the page back
         done += 1
+    expect(page.get_by_test_id("assignment-status")).to_have_text(
+        "In progress" if stop_after is not None else "Completed")
     assert "refresher" not in page.content() and "Group" not in page.content()
 
 
@@ -77,12 +96,14 @@ def test_browser_qa_marks_groups_dispatches_and_agents_complete(live_server, bw,
     _new_group(qa, base, "Empathy refresher")
     _new_group(qa, base, "Empty group")
     qa.goto(f"{base}/o/acme/coaching/marked/?tab=individuals")
+    _shot(qa, "marked-individuals")
     for name in ("Alice", "Bob"):
         qa.get_by_label(f"Group for {name}").select_option(label="Empathy refresher")
         qa.get_by_label(f"Group for {name}").locator("xpath=..").get_by_role(
             "button", name="Add").click()
         qa.wait_for_load_state()
     qa.goto(f"{base}/o/acme/coaching/marked/?tab=groups")
+    _shot(qa, "marked-groups")
     groups = qa.get_by_role("table", name="Coaching groups")
     empty_row = groups.locator("tr", has_text="Empty group")
     expect(empty_row.get_by_role("button", name="Assign coaching")).to_be_disabled()
@@ -95,11 +116,15 @@ def test_browser_qa_marks_groups_dispatches_and_agents_complete(live_server, bw,
     qa.get_by_role("button", name="Assign coaching").click()
     expect(qa.get_by_role("heading", level=1)).to_have_text("Coaching assignments")
     assert _status(qa, base) == "Yet to start"
+    _shot(qa, "assignment-list")
 
     alice = browser.new_context().new_page()
     _sign_in_with_keyboard(alice, base, "alice")
     _review_all(alice, base, stop_after=1)
-    assert _status(qa, base) == "In progress"
+    _shot(alice, "my-assignment-one-reviewed")
+    status = _status(qa, base)
+    _shot(qa, "assignment-list-in-progress")
+    assert status == "In progress"
     _review_all(alice, base, fresh=False)
     bob = browser.new_context().new_page()
     _sign_in_with_keyboard(bob, base, "bob")
