@@ -12,6 +12,7 @@ from tenancy.views import org_permission_required, org_url
 
 from .. import selectors
 from ..enums import AnswerType, EvaluationKind, EvaluationState
+from ..extensions import evaluation_actions_html
 from ..models import Evaluation
 from ..services.allocation import allocate_week, current_week
 from ..services.answers import AnswerInput
@@ -187,6 +188,7 @@ def audit_screen(request, pk: int):
         "bookmarked": set(selectors.best_responses_of(item).values_list("attribute_key",
                                                                         flat=True)),
         "is_draft": evaluation.state == EvaluationState.DRAFT,
+        "actions": evaluation_actions_html(request, evaluation),
     }
     return render(request, "quality/audit.html", context, status=status)
 
@@ -214,6 +216,7 @@ def evaluation_detail(request, pk: int):
         "history": list(selectors.evaluation_history(evaluation)),
         "may_edit": may_edit,
         "may_open_interaction": request.user.has_perm("quality.audit", request.organization),
+        "actions": evaluation_actions_html(request, evaluation),
     }
     return render(request, "quality/evaluation_detail.html", context)
 
