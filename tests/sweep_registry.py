@@ -94,9 +94,6 @@ param("action", lambda ctx: "start", view="coaching:action")
 param("kind", lambda ctx: "interaction", view="coaching:assignment_review")
 owner_not_found("coaching:assign_from_marks",
                 "the sweep's mark waits in the sweep group, so the agent is no individual")
-owner_not_found("coaching:group_dispatch", "the sweep group is already sent")
-owner_not_found("coaching:assignment_evaluation",
-                "the sweep's assignment interaction has no evaluation of that id")
 owner_not_found("quality:interaction",
                 "the sweep's work item is an incident (the first kind), not an interaction")
 owner_not_found("quality:audit",
