@@ -179,14 +179,20 @@ def attribute_states(organization: Organization, scorecard: Scorecard) -> list[A
     return result
 
 
-def _score_block(sums: dict, attributes: list[AttributeState], minimum: int) -> ScoreBlock:
-    """One :class:`ScoreBlock` from ``{(kind, attribute_key, scorer): _Sums}``."""
+def _score_block(sums: dict, attributes: list[AttributeState], minimum: int, *,
+                 cells: bool = True) -> ScoreBlock:
+    """One :class:`ScoreBlock` from ``{(kind, attribute_key, scorer): _Sums}``;
+    ``cells=False`` leaves the per-attribute numbers out (a previous period's trend)."""
     from . import stats
+
+    by_attribute: dict = defaultdict(list)
+    for (k, attr, scorer), row in sums.items():
+        by_attribute[(k, attr)].append((scorer, row))
 
     def pooled(kind: str, key: str, scorers=None) -> _Sums:
         total = _Sums()
-        for (k, attr, scorer), row in sums.items():
-            if k == kind and attr == key and (scorers is None or scorer in scorers):
+        for scorer, row in by_attribute.get((kind, key), ()):
+            if scorers is None or scorer in scorers:
                 total.add(row.n, row.s, row.ss, row.failures)
         return total
 
@@ -198,12 +204,14 @@ def _score_block(sums: dict, attributes: list[AttributeState], minimum: int) -> 
         and (attr not in by_key or scorer not in by_key[attr].verified_scorers)
         for (k, attr, scorer), row in sums.items()
     )
-    cells, parts = [], []
+    attribute_cells, parts = [], []
     for attribute in attributes:
         auto = pooled(EvaluationKind.AUTO, attribute.key, attribute.verified_scorers)
-        manual = pooled(EvaluationKind.MANUAL, attribute.key)
         if auto.n:
             parts.append((attribute.weight, auto.n, auto.s, auto.ss))
+        if not cells:
+            continue
+        manual = pooled(EvaluationKind.MANUAL, attribute.key)
         chosen, source = (auto, "auto") if auto.n else (manual, "audit" if manual.n else "")
         if attribute.scale:
             estimate = stats.scaled(stats.mean_interval(chosen.n, chosen.s, chosen.ss),
@@ -211,7 +219,7 @@ def _score_block(sums: dict, attributes: list[AttributeState], minimum: int) -> 
         else:
             estimate = stats.scaled(stats.wilson_interval(chosen.s, chosen.n), n=chosen.n,
                                     minimum=minimum, factor=100, rate=True)
-        cells.append((attribute, estimate, source))
+        attribute_cells.append((attribute, estimate, source))
     if unverified_used:
         used_n = min((n for _, n, _, _ in parts), default=0)
         auto = stats.scaled(stats.weighted_mean_interval(parts), n=used_n, minimum=minimum,
@@ -222,14 +230,17 @@ def _score_block(sums: dict, attributes: list[AttributeState], minimum: int) -> 
     audit = stats.scaled(stats.mean_interval(audit_total.n, audit_total.s, audit_total.ss),
                          n=audit_total.n, minimum=minimum)
     return ScoreBlock(interactions=int(auto_total.n), auto=auto,
-                      auto_from_attributes=unverified_used, audit=audit, attributes=cells)
+                      auto_from_attributes=unverified_used, audit=audit,
+                      attributes=attribute_cells)
 
 
-def _rollup_sums(rows, *, by: str) -> dict:
-    grouped: dict = defaultdict(lambda: defaultdict(_Sums))
-    for row in rows:
-        grouped[row[by]][(row["kind"], row["attribute_key"], row["scorer"])].add(
-            row["sn"], row["st"], row["sq"], row["sf"])
+def _rollup_sums(rows) -> dict:
+    """``{group: {(kind, attribute_key, scorer): _Sums}}`` from tuples ``(group, kind,
+    attribute_key, scorer, n, sum, sum_sq, failures)``."""
+    grouped: dict = defaultdict(dict)
+    for group, kind, attribute_key, scorer, n, s, ss, failures in rows:
+        grouped[group][(kind, attribute_key, scorer)] = _Sums(n or 0, s or 0.0, ss or 0.0,
+                                                              failures or 0)
     return grouped
 
 
@@ -265,17 +276,19 @@ def leaderboard(
     if agents is not None:
         base = base.filter(agent_id__in=agents)
     sums = {"sn": Sum("n"), "st": Sum("total"), "sq": Sum("total_sq"), "sf": Sum("failures")}
+    columns = ("kind", "attribute_key", "scorer", "sn", "st", "sq", "sf")
     per_agent = list(
         base.annotate(current=Case(When(day__gte=start, then=Value(True)), default=Value(False),
                                    output_field=BooleanField()))
         .values("agent_id", "current", "kind", "attribute_key", "scorer")
-        .annotate(**sums).order_by()
+        .annotate(**sums).order_by().values_list("current", "agent_id", *columns)
     )
     per_day = list(base.filter(day__gte=start)
-                   .values("day", "kind", "attribute_key", "scorer").annotate(**sums).order_by())
+                   .values("day", "kind", "attribute_key", "scorer").annotate(**sums)
+                   .order_by().values_list("day", *columns))
 
-    current = _rollup_sums([r for r in per_agent if r["current"]], by="agent_id")
-    previous = _rollup_sums([r for r in per_agent if not r["current"]], by="agent_id")
+    current = _rollup_sums(r[1:] for r in per_agent if r[0])
+    previous = _rollup_sums(r[1:] for r in per_agent if not r[0])
     ids = set(current) | set(previous)
     people = Q(pk__in=ids)
     if extra_agents is not None:
@@ -284,7 +297,7 @@ def leaderboard(
     rows = []
     for user in users:
         now_block = _score_block(current.get(user.pk, {}), attributes, minimum)
-        then_block = _score_block(previous.get(user.pk, {}), attributes, minimum)
+        then_block = _score_block(previous.get(user.pk, {}), attributes, minimum, cells=False)
         trend_of = "auto" if now_block.auto.has_value or then_block.auto.has_value else "audit"
         a, b = getattr(now_block, trend_of), getattr(then_block, trend_of)
         trend = a.value - b.value if a.enough and b.enough else None
@@ -300,14 +313,13 @@ def leaderboard(
     overall = _score_block(everyone, attributes, minimum)
 
     weekly: dict = defaultdict(lambda: defaultdict(_Sums))
-    for row in per_day:
-        monday = row["day"] - timedelta(days=row["day"].weekday())
-        weekly[monday][(row["kind"], row["attribute_key"], row["scorer"])].add(
-            row["sn"], row["st"], row["sq"], row["sf"])
+    for day, kind, attribute_key, scorer, n, s, ss, failures in per_day:
+        monday = day - timedelta(days=day.weekday())
+        weekly[monday][(kind, attribute_key, scorer)].add(n, s, ss, failures)
     weeks = []
     monday = start - timedelta(days=start.weekday())
     while monday <= today:
-        block = _score_block(weekly.get(monday, {}), attributes, minimum)
+        block = _score_block(weekly.get(monday, {}), attributes, minimum, cells=False)
         weeks.append({"week": monday, "auto": block.auto, "audit": block.audit})
         monday += timedelta(days=7)
     return Leaderboard(scorecard, attributes, rows, overall, weeks, start, today, minimum)

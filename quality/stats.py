@@ -8,6 +8,7 @@ interval, computed from the running sums the rollups keep (n, sum, sum of square
   smallest attribute's n − 1 degrees of freedom.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ CONFIDENCE = 0.95
 Z = float(_scipy_stats.norm.ppf(1 - (1 - CONFIDENCE) / 2))  # 1.959963984540054
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(df: int) -> float:
     """The two-sided 95 % critical value of Student's t with ``df`` degrees of freedom."""
     return float(_scipy_stats.t.ppf(1 - (1 - CONFIDENCE) / 2, df))
