@@ -238,3 +238,91 @@ def test_the_evaluation_actions_render_for_qa_and_not_for_agents(rf, aw, flow):
     assert len(html) == 1 and "Mark for coaching" in html[0]
     assert f"/o/acme/coaching/marked/evaluations/{flow['e1'].pk}/mark/" in html[0]
     assert none == []
+
+
+def test_agents_in_coaching_counts_an_agent_of_two_groups_and_one_individual_once(rf, aw):
+    """The QA dashboard card: alice in two dispatched groups and one individual assignment,
+    bob in one group: two agents; once bob completes, one of them is not completed."""
+    from quality.extensions import dashboard_cards_for
+
+    with aw.tenant.scope():
+        for name in ("Empathy refresher", "Empathy again"):
+            for agent in (aw.agent, aw.agent2) if name == "Empathy refresher" else (aw.agent,):
+                mark_for_coaching(evaluation=aw.audit(agent), area_keys=["empathy"],
+                                  marked_by=aw.qa)
+            group = create_group(organization=aw.tenant.org, name=name,
+                                 area_keys=["empathy"], created_by=aw.qa)
+            add_agents_to_group(group=group, agents=[aw.agent] if name == "Empathy again"
+                                else [aw.agent, aw.agent2], actor=aw.qa)
+            dispatch_group(group_id=group.pk, actor=aw.qa, follow_up_date=follow_up(),
+                           name=name)
+        create_assignment_from_evaluation(
+            evaluation=aw.audit(aw.agent), assigner=aw.qa, name="Greeting basics",
+            area_keys=["greeting"], follow_up_date=follow_up())
+        per_agent = sorted(CoachingAssignment.objects.values_list("agent__username", "name"))
+        request = rf.get("/")
+        request.organization, request.user = aw.tenant.org, aw.qa
+        card = next(c for c in dashboard_cards_for(request) if c["title"] == "Agents in coaching")
+        bobs = CoachingAssignment.objects.get(agent=aw.agent2)
+        from coaching.services.assignments import review_item
+
+        review_item(assignment_id=bobs.pk, kind="interaction",
+                    link_id=bobs.interaction_links.get().pk, agent=aw.agent2)
+        after = next(c for c in dashboard_cards_for(request)
+                     if c["title"] == "Agents in coaching")
+        request.user = aw.agent
+        agent_cards = [c["title"] for c in dashboard_cards_for(request)]
+    assert per_agent == [("alice", "Empathy again"), ("alice", "Empathy refresher"),
+                         ("alice", "Greeting basics"), ("bob", "Empathy refresher")]
+    assert (card["value"], card["caption"]) == (2, "2 not completed yet")
+    assert card["url"] == "/o/acme/coaching/assignments/"
+    assert (after["value"], after["caption"]) == (2, "1 not completed yet")
+    assert "Agents in coaching" not in agent_cards
+
+
+def test_adding_an_agent_returns_to_individuals_while_others_wait(client, aw):
+    with aw.tenant.scope():
+        for agent in (aw.agent, aw.agent2):
+            mark_for_coaching(evaluation=aw.audit(agent), area_keys=["empathy", "greeting"],
+                              marked_by=aw.qa)
+        group = create_group(organization=aw.tenant.org, name="Warm openings",
+                             created_by=aw.qa)
+    c = _client(client, aw.qa)
+    url = aw.tenant.url("coaching/marked/groups/agents/")
+    first = c.post(url, {"group": group.pk, "agents": [aw.agent.pk]})
+    assert first.headers["Location"] == "/o/acme/coaching/marked/?tab=individuals"
+    second = c.post(url, {"group": group.pk, "agents": [aw.agent2.pk]})
+    assert second.headers["Location"] == "/o/acme/coaching/marked/?tab=groups"
+    page = c.get(aw.tenant.url("coaching/marked/?tab=groups")).content.decode()
+    # No shared areas chosen: the group shows the areas its agents were marked for.
+    assert ('<span class="badge text-bg-light border me-1">Empathy</span>'
+            '<span class="badge text-bg-light border me-1">Greeting</span>') in page
+
+
+def test_the_workspace_costs_the_same_queries_with_more_groups_and_agents(client, aw):
+    c = _client(client, aw.qa)
+
+    def queries():
+        counts = []
+        for tab in ("individuals", "groups"):
+            with CaptureQueriesContext(connection) as captured:
+                assert c.get(aw.tenant.url(f"coaching/marked/?tab={tab}")).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    def grouped(agent, area, name):
+        mark_for_coaching(evaluation=aw.audit(agent), area_keys=[area], marked_by=aw.qa)
+        group = create_group(organization=aw.tenant.org, name=name, created_by=aw.qa)
+        add_agents_to_group(group=group, agents=[agent], actor=aw.qa)
+
+    with aw.tenant.scope():
+        grouped(aw.agent, "empathy", "Group 1")
+        mark_for_coaching(evaluation=aw.audit(aw.agent2), area_keys=["empathy"],
+                          marked_by=aw.qa)
+    queries()  # the first request of a session costs more (session, membership caches)
+    small = queries()
+    with aw.tenant.scope():
+        grouped(aw.agent, "greeting", "Group 2")
+        mark_for_coaching(evaluation=aw.audit(aw.agent3), area_keys=["empathy", "greeting"],
+                          marked_by=aw.qa)
+    assert queries() == small
