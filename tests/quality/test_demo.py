@@ -14,7 +14,7 @@ from django_scopes import scope, scopes_disabled
 
 from quality.demo import AWAITING_RELEASE, DEMO_PREFIX, SCORECARD, seed_quality
 from quality.demo_transcripts import TOPICS, make_conversation, style_for
-from quality.models import AttributeAgreement, BestResponse, Evaluation, Scorecard
+from quality.models import Answer, AttributeAgreement, BestResponse, Evaluation, Scorecard
 from tenancy.demo import DemoPeople
 from tenancy.models import TenantModel
 from tests.factories import Tenant
@@ -126,6 +126,21 @@ def test_seed_quality_audits_about_a_tenth(demo):
     assert states.count("released") == 36 - 1 - AWAITING_RELEASE
     assert "dq-qa" in evaluators and evaluators & {"dq-coach-1", "dq-coach-2", "dq-coach-3"}
     assert bookmarks == ["empathy", "etiquette", "problem-solving"]
+
+
+def test_seed_quality_agents_behave_differently(demo):
+    # Agent 1 works by the book, agent 3 is brisk (rarely greets or apologises), agent 7
+    # now and then promises what compliance forbids (quality.demo_transcripts.STYLE_CYCLE).
+    with scope(organization=demo["tenant"].org):
+        answers = Answer.objects.filter(evaluation__kind="auto", na=False)
+
+        def passed(username, key):
+            mine = answers.filter(evaluation__agent__username=username, attribute__key=key)
+            return mine.filter(value=1).count() / mine.count()
+
+        assert passed("dq-agent-01", "greeting") > passed("dq-agent-03", "greeting")
+        assert passed("dq-agent-01", "compliance") == 1.0
+        assert passed("dq-agent-07", "compliance") < 1.0
 
 
 def test_seed_quality_verifies_some_attributes_and_not_others(demo):
