@@ -277,21 +277,26 @@ def agents_in_coaching(organization: Organization, user: User) -> dict:
     )
 
 
-def evaluation_scores(interaction_ids: list[int]) -> dict[int, dict]:
-    """Per interaction: the automatic score, the latest counted audit's score, and the
-    customer's sentiment (one query)."""
-    from quality.enums import COUNTED_STATES, EvaluationKind
+def evaluation_scores(interaction_ids: list[int], *,
+                      released_only: bool = False) -> dict[int, dict]:
+    """Per interaction: the automatic score, the latest counted audit's score, the
+    customer's sentiment, and the ids of the evaluations read (one query). For an agent
+    (``released_only``) only evaluations released to them count: a submitted audit still
+    waiting for its release shows nothing yet."""
+    from quality.enums import COUNTED_STATES, EvaluationKind, EvaluationState
 
-    out: dict[int, dict] = {i: {"auto": None, "audit": None, "sentiment": None}
+    out: dict[int, dict] = {i: {"auto": None, "audit": None, "sentiment": None, "ids": set()}
                             for i in interaction_ids}
+    states = [EvaluationState.RELEASED] if released_only else list(COUNTED_STATES)
     rows = (Evaluation.objects.filter(interaction_id__in=interaction_ids,
                                       kind__in=[EvaluationKind.AUTO, EvaluationKind.MANUAL],
-                                      state__in=COUNTED_STATES)
+                                      state__in=states)
             .order_by("interaction_id", "submitted_at", "id")
-            .values_list("interaction_id", "kind", "total", "sentiment"))
-    for interaction_id, kind, total, sentiment in rows:
+            .values_list("interaction_id", "id", "kind", "total", "sentiment"))
+    for interaction_id, evaluation_id, kind, total, sentiment in rows:
         slot = out[interaction_id]
         slot["auto" if kind == EvaluationKind.AUTO else "audit"] = total
+        slot["ids"].add(evaluation_id)
         if sentiment is not None:
             slot["sentiment"] = sentiment
     return out

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from quality.models import Evaluation
@@ -146,12 +146,11 @@ def _agent(request, pk: int) -> User:
 
 
 def evaluation_url(request, assignment: CoachingAssignment, evaluation_id: int) -> str:
-    """The quality app's evaluation page when it exists, else coaching's read-only one."""
-    try:
-        return org_url(request, "quality:evaluation", pk=evaluation_id)
-    except NoReverseMatch:
-        return org_url(request, "coaching:assignment_evaluation", pk=assignment.pk,
-                       evaluation_id=evaluation_id)
+    """Coaching's read-only page of an evaluation of the assignment: the transcript, the
+    results and comments with the assignment's coaching feedback (and, for supervisors,
+    the history) — never quality's page, whose editing controls are not for the agent."""
+    return org_url(request, "coaching:assignment_evaluation", pk=assignment.pk,
+                   evaluation_id=evaluation_id)
 
 
 def _area_choices(evaluation: Evaluation) -> list[tuple[str, str]]:
@@ -412,12 +411,16 @@ def group_assignment_agents(request, pk: int):
     })
 
 
-def _interaction_rows(request, assignment):
+def _interaction_rows(request, assignment, *, agent_view: bool = False):
+    """The assignment's interactions with their scores and evaluation link; for the agent
+    only what was released to them (no link to an audit still waiting for release)."""
     links = list(assignment.interaction_links.all())
-    scores = sel.evaluation_scores([link.interaction_id for link in links])
+    scores = sel.evaluation_scores([link.interaction_id for link in links],
+                                   released_only=agent_view)
     return [{"link": link, "scores": scores[link.interaction_id],
              "evaluation_url": evaluation_url(request, assignment, link.evaluation_id)
-             if link.evaluation_id else ""} for link in links]
+             if link.evaluation_id in scores[link.interaction_id]["ids"] else ""}
+            for link in links]
 
 
 @org_permission_required(MANAGE)
@@ -477,7 +480,8 @@ def my_assignments(request):
 def my_assignment(request, pk: int):
     assignment = _own(request, pk)
     return render(request, "coaching/assignment_detail.html", {
-        "assignment": assignment, "interactions": _interaction_rows(request, assignment),
+        "assignment": assignment,
+        "interactions": _interaction_rows(request, assignment, agent_view=True),
         "examples": list(assignment.example_links.all()),
         "status_label": assignment.agent_status_label, "agent_view": True,
     })

@@ -16,6 +16,8 @@ from coaching.services.marks import (
     create_group,
     mark_for_coaching,
 )
+from quality.models import Evaluation
+from quality.services.audits import release_due_audits
 
 from .assignment_fixtures import aw_fixture, follow_up  # noqa: F401
 
@@ -326,3 +328,68 @@ def test_the_workspace_costs_the_same_queries_with_more_groups_and_agents(client
         mark_for_coaching(evaluation=aw.audit(aw.agent3), area_keys=["empathy", "greeting"],
                           marked_by=aw.qa)
     assert queries() == small
+
+
+def test_the_read_only_evaluation_page_for_the_agent_and_the_supervisor(client, aw, flow):
+    """Level 3 of the drill-down, and the agent's "open the evaluation": transcript,
+    results, the coaching feedback; the history for supervisors only; nothing to edit."""
+    alice = flow["alice_group"]
+    with scopes_disabled():
+        CoachingAssignment.objects.filter(pk=alice.pk).update(
+            strengths="Warm greeting", improvements="Name the next step")
+        evaluation_id = alice.interaction_links.get().evaluation_id
+    url = aw.tenant.url(f"coaching/assignments/{alice.pk}/evaluations/{evaluation_id}/")
+    detail_url = aw.tenant.url(f"coaching/me/assignments/{alice.pk}/")
+    # A submitted audit not yet released: no link and no audit score for the agent, the
+    # page itself 404s; the supervisor has both.
+    waiting = _client(client, aw.agent).get(detail_url).content.decode()
+    assert f'href="{url}"' not in waiting and ">100<" not in waiting
+    assert _client(client, aw.agent).get(url).status_code == 404
+    assert f'href="{url}"' in _client(client, aw.qa).get(
+        aw.tenant.url(f"coaching/assignments/{alice.pk}/")).content.decode()
+    with scopes_disabled():
+        Evaluation.objects.filter(pk=evaluation_id).update(
+            release_at=timezone.now() - timedelta(minutes=1))
+        assert release_due_audits(organization=aw.tenant.org) == 1
+    detail = _client(client, aw.agent).get(detail_url)
+    assert f'href="{url}"' in detail.content.decode()
+    mine = _client(client, aw.agent).get(url)
+    body = mine.content.decode()
+    assert mine.status_code == 200
+    assert "<strong>Agent:</strong> Hello, how can I help?" in body
+    assert "<strong>Customer:</strong> My bill is wrong" in body
+    assert "Warm greeting" in body and "Name the next step" in body
+    assert "<h2 class=\"h5\">History</h2>" not in body
+    assert 'method="post"' not in body.split("Results", 1)[1]  # read-only
+    assert "Empathy refresher" not in body and "Group" not in body
+    supervisor = _client(client, aw.qa).get(url).content.decode()
+    assert "<h2 class=\"h5\">History</h2>" in supervisor
+    other = aw.tenant.url(f"coaching/assignments/{alice.pk}/evaluations/{flow['e4'].pk}/")
+    assert _client(client, aw.qa).get(other).status_code == 404  # not in this assignment
+    assert _client(client, aw.agent2).get(url).status_code == 404  # bob: not his
+    assert _client(client, aw.outsider).get(url).status_code == 404
+
+
+def test_the_follow_up_reminder_is_sent_once_without_the_group(
+        aw, flow, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from coaching.services.assignments import send_follow_up_reminders
+
+    today = timezone.localdate()
+    with scopes_disabled():
+        CoachingAssignment.objects.filter(pk=flow["alice_group"].pk).update(
+            follow_up_date=today + timedelta(days=1))
+        CoachingAssignment.objects.filter(pk=flow["single"].pk).update(
+            follow_up_date=today + timedelta(days=2))
+    mail.outbox.clear()
+    with aw.tenant.scope(), django_capture_on_commit_callbacks(execute=True):
+        first = send_follow_up_reminders(organization=aw.tenant.org, today=today)
+        again = send_follow_up_reminders(organization=aw.tenant.org, today=today)
+    assert (first, again) == (1, 0)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["alice@example.com"],
+         f"Coaching follow-up on {today + timedelta(days=1):%d %b %Y}: Empathy coaching")]
+    body = mail.outbox[0].body
+    assert f"/o/acme/coaching/me/assignments/{flow['alice_group'].pk}/" in body
+    assert "refresher" not in body and "group" not in body.lower()
