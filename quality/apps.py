@@ -23,6 +23,12 @@ class QualityConfig(AppConfig):
         ))
         summary_cards.register("quality", SummaryCard(order=15, card=my_quality_summary))
 
+        from tenancy.extensions import demo_seeders
+
+        from .demo import seed_quality
+
+        demo_seeders.register("quality", seed_quality)
+
         # Scorecards (and the quality settings linked from them): org admins, QA analysts.
         from tenancy.extensions import NavEntry, navigation_entries
 
