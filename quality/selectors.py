@@ -94,18 +94,9 @@ AUTO_SCORE_FORMULA = (
 )
 
 
-@dataclass
-class _Sums:
-    n: float = 0
-    s: float = 0.0
-    ss: float = 0.0
-    failures: float = 0
+LEADERBOARD_PAGE = 100  # agents per page of the leaderboard table
 
-    def add(self, n, s, ss, failures) -> None:
-        self.n += n or 0
-        self.s += s or 0.0
-        self.ss += ss or 0.0
-        self.failures += failures or 0
+_AUTO, _MANUAL = EvaluationKind.AUTO.value, EvaluationKind.MANUAL.value
 
 
 @dataclass(frozen=True)
@@ -148,13 +139,15 @@ class LeaderRow:
 class Leaderboard:
     scorecard: Scorecard | None
     attributes: list
-    rows: list
+    rows: list  # the agents of ``page`` (all of them when they fit on one page)
     overall: ScoreBlock | None
     weeks: list  # [{"week": date, "auto": Estimate, "audit": Estimate}]
     start: object
     end: object
     min_reviews: int
     formula: str = AUTO_SCORE_FORMULA
+    page: object = None  # a django Page of rows, best automatic score first
+    agent_count: int = 0
 
 
 def attribute_states(organization: Organization, scorecard: Scorecard) -> list[AttributeState]:
@@ -181,84 +174,137 @@ def attribute_states(organization: Organization, scorecard: Scorecard) -> list[A
 
 def _score_block(sums: dict, attributes: list[AttributeState], minimum: int, *,
                  cells: bool = True) -> ScoreBlock:
-    """One :class:`ScoreBlock` from ``{(kind, attribute_key, scorer): _Sums}``;
-    ``cells=False`` leaves the per-attribute numbers out (a previous period's trend)."""
+    """One :class:`ScoreBlock` from ``{(kind, attribute_key, scorer): (n, sum, sum_sq)}``
+    (summed rollups); ``cells=False`` leaves the per-attribute numbers out (what sorting,
+    a trend or a week needs). One pass over the sums, then a handful of intervals."""
     from . import stats
 
-    by_attribute: dict = defaultdict(list)
-    for (k, attr, scorer), row in sums.items():
-        by_attribute[(k, attr)].append((scorer, row))
-
-    def pooled(kind: str, key: str, scorers=None) -> _Sums:
-        total = _Sums()
-        for scorer, row in by_attribute.get((kind, key), ()):
-            if scorers is None or scorer in scorers:
-                total.add(row.n, row.s, row.ss, row.failures)
-        return total
-
-    auto_total = pooled(EvaluationKind.AUTO, TOTAL_KEY)
-    audit_total = pooled(EvaluationKind.MANUAL, TOTAL_KEY)
-    by_key = {a.key: a for a in attributes}
-    unverified_used = any(
-        k == EvaluationKind.AUTO and attr != TOTAL_KEY and row.n
-        and (attr not in by_key or scorer not in by_key[attr].verified_scorers)
-        for (k, attr, scorer), row in sums.items()
-    )
+    verified = {(a.key, s) for a in attributes for s in a.verified_scorers}
+    auto_total, audit_total = [0, 0.0, 0.0], [0, 0.0, 0.0]
+    auto_parts: dict = {}  # attribute -> sums of its verified scorers' answers
+    audit_parts: dict = {}
+    unverified_used = False
+    for (kind, attribute, scorer), (n, s, ss) in sums.items():
+        if not n:
+            continue
+        if attribute == TOTAL_KEY:
+            target = (auto_total if kind == _AUTO else audit_total if kind == _MANUAL
+                      else None)
+        elif kind == _AUTO:
+            if (attribute, scorer) not in verified:
+                unverified_used = True
+                continue
+            target = auto_parts.setdefault(attribute, [0, 0.0, 0.0])
+        elif cells and kind == _MANUAL:
+            target = audit_parts.setdefault(attribute, [0, 0.0, 0.0])
+        else:
+            continue
+        if target is not None:
+            target[0] += n
+            target[1] += s
+            target[2] += ss
     attribute_cells, parts = [], []
     for attribute in attributes:
-        auto = pooled(EvaluationKind.AUTO, attribute.key, attribute.verified_scorers)
-        if auto.n:
-            parts.append((attribute.weight, auto.n, auto.s, auto.ss))
+        auto = auto_parts.get(attribute.key)
+        if auto:
+            parts.append((attribute.weight, *auto))
         if not cells:
             continue
-        manual = pooled(EvaluationKind.MANUAL, attribute.key)
-        chosen, source = (auto, "auto") if auto.n else (manual, "audit" if manual.n else "")
+        chosen, source = (auto, "auto") if auto else (
+            (audit_parts[attribute.key], "audit") if attribute.key in audit_parts
+            else ((0, 0.0, 0.0), ""))
+        n, s, ss = chosen
         if attribute.scale:
-            estimate = stats.scaled(stats.mean_interval(chosen.n, chosen.s, chosen.ss),
-                                    n=chosen.n, minimum=minimum, factor=100)
+            estimate = stats.scaled(stats.mean_interval(n, s, ss), n=n, minimum=minimum,
+                                    factor=100)
         else:
-            estimate = stats.scaled(stats.wilson_interval(chosen.s, chosen.n), n=chosen.n,
-                                    minimum=minimum, factor=100, rate=True)
+            estimate = stats.scaled(stats.wilson_interval(s, n), n=n, minimum=minimum,
+                                    factor=100, rate=True)
         attribute_cells.append((attribute, estimate, source))
     if unverified_used:
         used_n = min((n for _, n, _, _ in parts), default=0)
         auto = stats.scaled(stats.weighted_mean_interval(parts), n=used_n, minimum=minimum,
                             factor=100)
     else:
-        auto = stats.scaled(stats.mean_interval(auto_total.n, auto_total.s, auto_total.ss),
-                            n=auto_total.n, minimum=minimum)
-    audit = stats.scaled(stats.mean_interval(audit_total.n, audit_total.s, audit_total.ss),
-                         n=audit_total.n, minimum=minimum)
-    return ScoreBlock(interactions=int(auto_total.n), auto=auto,
+        auto = stats.scaled(stats.mean_interval(*auto_total), n=auto_total[0],
+                            minimum=minimum)
+    audit = stats.scaled(stats.mean_interval(*audit_total), n=audit_total[0], minimum=minimum)
+    return ScoreBlock(interactions=int(auto_total[0]), auto=auto,
                       auto_from_attributes=unverified_used, audit=audit,
                       attributes=attribute_cells)
 
 
-def _rollup_sums(rows) -> dict:
-    """``{group: {(kind, attribute_key, scorer): _Sums}}`` from tuples ``(group, kind,
-    attribute_key, scorer, n, sum, sum_sq, failures)``."""
-    grouped: dict = defaultdict(dict)
-    for group, kind, attribute_key, scorer, n, s, ss, failures in rows:
-        grouped[group][(kind, attribute_key, scorer)] = _Sums(n or 0, s or 0.0, ss or 0.0,
-                                                              failures or 0)
-    return grouped
+def _rank(sums: dict, attributes: list[AttributeState], minimum: int,
+          verified: set) -> tuple:
+    """The sort key of an agent's automatic score (best first, too few reviews last), the
+    same value :func:`_score_block` shows, without building intervals."""
+    total_n, total_s, parts, unverified_used = 0, 0.0, {}, False
+    for (kind, attribute, scorer), (n, s, _ss) in sums.items():
+        if not n or kind != _AUTO:
+            continue
+        if attribute == TOTAL_KEY:
+            total_n += n
+            total_s += s
+        elif (attribute, scorer) in verified:
+            part = parts.get(attribute)
+            parts[attribute] = (part[0] + n, part[1] + s) if part else (n, s)
+        else:
+            unverified_used = True
+    if unverified_used:
+        used = [(a.weight, *parts[a.key]) for a in attributes if a.key in parts]
+        n = min((n for _, n, _ in used), default=0)
+        used = [(w, n_, s) for w, n_, s in used if w > 0]
+        weight = sum(w for w, _, _ in used)
+        value = (sum(w * s / n_ for w, n_, s in used) / weight * 100) if used else None
+    else:
+        n, value = total_n, (total_s / total_n if total_n else None)
+    enough = n >= minimum
+    return (not enough, -(value or 0) if enough else 0)
+
+
+def _rows_of(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` query of ids, strings and sums as the database driver
+    returns them: thousands of summed rows skip Django's per-value converters (ints and
+    floats need none)."""
+    from django.db import connections
+
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _leader_row(user, now_block: ScoreBlock, then_block: ScoreBlock) -> LeaderRow:
+    trend_of = "auto" if now_block.auto.has_value or then_block.auto.has_value else "audit"
+    a, b = getattr(now_block, trend_of), getattr(then_block, trend_of)
+    trend = a.value - b.value if a.enough and b.enough else None
+    return LeaderRow(user, now_block, then_block, trend, trend_of)
 
 
 def leaderboard(
     organization: Organization, *, scorecard: Scorecard | None, today, days: int,
-    agents: QuerySet | None, extra_agents: QuerySet | None = None,
+    agents: QuerySet | None, extra_agents: QuerySet | None = None, page=1,
+    per_page: int = LEADERBOARD_PAGE,
 ) -> Leaderboard:
     """Per agent: auto-scored interactions, the verified-only automatic score, the audit
     score and per-attribute means over the last ``days`` days up to ``today``, with the
     previous period for the trend; and the same numbers for everyone shown, per week.
 
     ``agents``: a subquery of the user ids that may be shown (``None``: everyone);
-    ``extra_agents``: ids listed even without reviews (a team's members). Reads only
-    :class:`ScoreRollup`; a constant number of queries whatever the number of agents.
+    ``extra_agents``: ids listed even without reviews (a team's members). Rows are sorted
+    by automatic score (agents with too few reviews last) and paged ``per_page`` at a time
+    (``page``: the page number, as a paginator reads it); only the page's agents get
+    per-attribute numbers.
+
+    Reads only :class:`ScoreRollup`, summed in the database: one query grouped by agent,
+    kind, attribute and scorer with both periods as conditional sums, one grouped by day
+    for the weeks and everyone's numbers; a constant number of queries whatever the
+    number of agents, and Python sees summed rows only.
     """
     from datetime import timedelta
 
-    from django.db.models import BooleanField, Case, Sum, Value, When
+    from django.core.paginator import Paginator
+    from django.db.models import Sum
 
     from .enums import COUNTED_KINDS
     from .models import ScoreRollup
@@ -275,54 +321,64 @@ def leaderboard(
     )
     if agents is not None:
         base = base.filter(agent_id__in=agents)
-    sums = {"sn": Sum("n"), "st": Sum("total"), "sq": Sum("total_sq"), "sf": Sum("failures")}
-    columns = ("kind", "attribute_key", "scorer", "sn", "st", "sq", "sf")
-    per_agent = list(
-        base.annotate(current=Case(When(day__gte=start, then=Value(True)), default=Value(False),
-                                   output_field=BooleanField()))
-        .values("agent_id", "current", "kind", "attribute_key", "scorer")
-        .annotate(**sums).order_by().values_list("current", "agent_id", *columns)
+    now, then = Q(day__gte=start), Q(day__lt=start)
+    per_agent = (
+        base.values("agent_id", "kind", "attribute_key", "scorer")
+        .annotate(cn=Sum("n", filter=now), cs=Sum("total", filter=now),
+                  cq=Sum("total_sq", filter=now), pn=Sum("n", filter=then),
+                  ps=Sum("total", filter=then), pq=Sum("total_sq", filter=then))
+        .order_by()
+        .values_list("agent_id", "kind", "attribute_key", "scorer", "cn", "cs", "cq", "pn",
+                     "ps", "pq")
     )
-    per_day = list(base.filter(day__gte=start)
-                   .values("day", "kind", "attribute_key", "scorer").annotate(**sums)
-                   .order_by().values_list("day", *columns))
+    per_day = (base.filter(day__gte=start)
+               .values("day", "kind", "attribute_key", "scorer")
+               .annotate(sn=Sum("n"), st=Sum("total"), sq=Sum("total_sq")).order_by()
+               .values_list("day", "kind", "attribute_key", "scorer", "sn", "st", "sq"))
 
-    current = _rollup_sums(r[1:] for r in per_agent if r[0])
-    previous = _rollup_sums(r[1:] for r in per_agent if not r[0])
-    ids = set(current) | set(previous)
-    people = Q(pk__in=ids)
+    current: dict = defaultdict(dict)
+    previous: dict = defaultdict(dict)
+    for agent, kind, attribute, scorer, cn, cs, cq, pn, ps, pq in _rows_of(per_agent):
+        if cn:
+            current[agent][(kind, attribute, scorer)] = (cn, cs or 0.0, cq or 0.0)
+        if pn:
+            previous[agent][(kind, attribute, scorer)] = (pn, ps or 0.0, pq or 0.0)
+    people = Q(pk__in=set(current) | set(previous))
     if extra_agents is not None:
         people |= Q(pk__in=extra_agents)
-    users = User.objects.filter(people).order_by("username")
-    rows = []
-    for user in users:
-        now_block = _score_block(current.get(user.pk, {}), attributes, minimum)
-        then_block = _score_block(previous.get(user.pk, {}), attributes, minimum, cells=False)
-        trend_of = "auto" if now_block.auto.has_value or then_block.auto.has_value else "audit"
-        a, b = getattr(now_block, trend_of), getattr(then_block, trend_of)
-        trend = a.value - b.value if a.enough and b.enough else None
-        rows.append(LeaderRow(user, now_block, then_block, trend, trend_of))
-    rows.sort(key=lambda r: (not r.current.auto.enough,
-                             -(r.current.auto.value or 0) if r.current.auto.enough else 0,
-                             r.agent.username))
+    empty: dict = {}
+    verified = {(a.key, scorer) for a in attributes for scorer in a.verified_scorers}
+    ranked = sorted(  # best automatic score first, then by username
+        ((_rank(current.get(user.pk, empty), attributes, minimum, verified), user.username,
+          user) for user in User.objects.filter(people)),
+        key=lambda r: r[:2])
+    shown = Paginator([user for _, _, user in ranked], per_page).get_page(page)
+    # The page's agents only: per-attribute numbers and the previous period's trend.
+    rows = [_leader_row(user, _score_block(current.get(user.pk, empty), attributes, minimum),
+                        _score_block(previous.get(user.pk, empty), attributes, minimum,
+                                     cells=False))
+            for user in shown.object_list]
+    shown.object_list = rows
 
-    everyone: dict = defaultdict(_Sums)
-    for agent_sums in current.values():
-        for key, row in agent_sums.items():
-            everyone[key].add(row.n, row.s, row.ss, row.failures)
+    everyone: dict = defaultdict(lambda: [0, 0.0, 0.0])
+    weekly: dict = defaultdict(lambda: defaultdict(lambda: [0, 0.0, 0.0]))
+    for day, kind, attribute, scorer, n, s, ss in per_day:
+        if not n:
+            continue
+        for target in (everyone[(kind, attribute, scorer)],
+                       weekly[day - timedelta(days=day.weekday())][(kind, attribute, scorer)]):
+            target[0] += n
+            target[1] += s or 0.0
+            target[2] += ss or 0.0
     overall = _score_block(everyone, attributes, minimum)
-
-    weekly: dict = defaultdict(lambda: defaultdict(_Sums))
-    for day, kind, attribute_key, scorer, n, s, ss, failures in per_day:
-        monday = day - timedelta(days=day.weekday())
-        weekly[monday][(kind, attribute_key, scorer)].add(n, s, ss, failures)
     weeks = []
     monday = start - timedelta(days=start.weekday())
     while monday <= today:
-        block = _score_block(weekly.get(monday, {}), attributes, minimum, cells=False)
+        block = _score_block(weekly.get(monday, empty), attributes, minimum, cells=False)
         weeks.append({"week": monday, "auto": block.auto, "audit": block.audit})
         monday += timedelta(days=7)
-    return Leaderboard(scorecard, attributes, rows, overall, weeks, start, today, minimum)
+    return Leaderboard(scorecard, attributes, rows, overall, weeks, start, today, minimum,
+                       page=shown, agent_count=len(ranked))
 
 
 def dashboard_scorecards(organization: Organization) -> list[Scorecard]:

@@ -86,7 +86,7 @@ def leaderboard(request):
     board = selectors.leaderboard(
         organization, scorecard=_scorecard(scorecards, chosen["queue"]),
         today=timezone.localdate(timezone=organization.tzinfo), days=chosen["period"],
-        agents=visible, extra_agents=extra,
+        agents=visible, extra_agents=extra, page=request.GET.get("page"),
     )
     context = _context(board, form, chosen)
     team = next((t for t in teams if t.pk == chosen["team"]), None)
