@@ -47,11 +47,14 @@ def cohen_kappa(first: Sequence, second: Sequence, *, weighted: bool = False) ->
         raise ValueError("Both raters need the same number of answers.")
     if not first:
         return None
-    labels = sorted(set(first) | set(second), key=str)
     if len(set(first)) == 1 and len(set(second)) == 1:
         return 1.0 if first[0] == second[0] else 0.0
-    kappa = cohen_kappa_score(list(first), list(second), labels=labels,
-                              weights="quadratic" if weighted else None)
+    if weighted:  # scale values only (N/A pairs are left out), in numeric order
+        labels = sorted(set(first) | set(second))
+        kappa = cohen_kappa_score(list(first), list(second), labels=labels, weights="quadratic")
+    else:  # yes/no with N/A as its own answer: one label type for sklearn
+        first, second = [str(v) for v in first], [str(v) for v in second]
+        kappa = cohen_kappa_score(first, second, labels=sorted(set(first) | set(second)))
     return round(float(kappa), 6)
 
 

@@ -117,3 +117,14 @@ def test_kappa_definitions():
     # (1/4, 1/4, 1/2), so expected Σw·e = 0.34375; κ = 1 − 0.125/0.34375 = 7/11.
     assert cohen_kappa([0, 1, 2, 2], [0, 2, 2, 1], weighted=True) == pytest.approx(7 / 11)
     assert percent_agreement([0, 1, 2, 2], [0, 2, 2, 1]) == 0.5
+
+
+def test_kappa_when_only_one_rater_answers_na():
+    # Labels 0, 1, na: observed 3/4; expected 1/2·1/2 + 1/2·1/4 = 3/8; κ = (3/4 − 3/8)/(5/8).
+    assert cohen_kappa([1, 0, 1, 0], [1, "na", 1, 0]) == pytest.approx(0.6)
+
+
+def test_weighted_kappa_orders_scale_values_as_numbers():
+    # 2, 9, 10 are steps 0, 1, 2 (not "10" < "2" < "9"): observed Σw·o = (1/4 + 1/4)/3,
+    # expected Σw·e = 12/36, κ = 1 − (1/6)/(1/3) = 0.5 (string order would give −1).
+    assert cohen_kappa([2, 9, 10], [2, 10, 9], weighted=True) == pytest.approx(0.5)
