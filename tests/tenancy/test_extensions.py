@@ -11,8 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from tenancy.extensions import Registry
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ["tenancy", "work", "skills", "learning", "surveys", "opportunities", "routing",
-        "coaching"]
+APPS = ["tenancy", "work", "skills", "learning", "surveys", "quality", "opportunities",
+        "routing", "coaching"]
 
 
 def first(value):
@@ -124,24 +124,27 @@ def test_extension_points_are_declared_only_in_each_apps_extensions_module_named
         "surveys": ["after_survey_completed_committed"],
         "opportunities": ["match_links"],
         "learning": ["task_origins"],
+        "quality": ["evaluation_actions", "dashboard_cards"],
     }
 
 
 def test_the_registered_extensions_of_the_installed_apps():
     from learning.extensions import task_origins
     from opportunities.extensions import match_links
+    from quality.extensions import dashboard_cards, evaluation_actions
     from skills.extensions import history_causes, skill_matrix_markers, skill_overview_sections
     from surveys.extensions import after_survey_completed_committed
     from tenancy.extensions import demo_seeders, summary_cards
     from work.extensions import handlers, predicted_skills, skill_catalog, work_item_panels
 
     assert [name for name, _ in handlers()] == [
-        "coaching.open_assessments", "routing.auto_assign", "skills.recommend",
-        "work.record_processing"]
+        "coaching.open_assessments", "quality.autoscore", "routing.auto_assign",
+        "skills.recommend", "work.record_processing"]
     assert [key for key, _ in demo_seeders.items()] == [
-        "work", "skills", "learning", "surveys", "routing", "coaching"]
+        "work", "skills", "learning", "surveys", "quality", "routing", "coaching",
+        "coaching_quality"]
     assert [key for key, _ in summary_cards.items()] == [
-        "skills", "learning", "surveys", "coaching"]
+        "skills", "learning", "surveys", "quality", "coaching", "coaching_assignments"]
     assert [key for key, _ in after_survey_completed_committed.items()] == [
         "coaching.rating_from_coach_survey"]
     assert [key for key, _ in skill_overview_sections.items()] == [
@@ -154,3 +157,5 @@ def test_the_registered_extensions_of_the_installed_apps():
     assert [key for key, _ in skill_catalog.items()] == ["skills"]
     assert [key for key, _ in task_origins.items()] == ["coaching.assessment"]
     assert [key for key, _ in match_links.items()] == ["coaching.assessment"]
+    assert [key for key, _ in evaluation_actions.items()] == ["coaching.mark_for_coaching"]
+    assert [key for key, _ in dashboard_cards.items()] == ["coaching.agents_in_coaching"]
