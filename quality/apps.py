@@ -9,8 +9,10 @@ class QualityConfig(AppConfig):
     def ready(self) -> None:
         from tenancy.extensions import NavEntry, SummaryCard, navigation_entries, summary_cards
 
-        from . import handlers  # noqa: F401  (registers quality.autoscore on work events)
-        from . import rules  # noqa: F401  (registers the permissions)
+        from . import (
+            handlers,  # noqa: F401  (registers quality.autoscore on work events)
+            rules,  # noqa: F401  (registers the permissions)
+        )
         from .selectors import my_quality_summary
 
         navigation_entries.register("quality:leaderboard", NavEntry(
