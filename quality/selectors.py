@@ -173,10 +173,12 @@ def attribute_states(organization: Organization, scorecard: Scorecard) -> list[A
 
 
 def _score_block(sums: dict, attributes: list[AttributeState], minimum: int, *,
-                 cells: bool = True) -> ScoreBlock:
+                 cells: bool = True, from_attributes: bool | None = None) -> ScoreBlock:
     """One :class:`ScoreBlock` from ``{(kind, attribute_key, scorer): (n, sum, sum_sq)}``
-    (summed rollups); ``cells=False`` leaves the per-attribute numbers out (what sorting,
-    a trend or a week needs). One pass over the sums, then a handful of intervals."""
+    (summed rollups); ``cells=False`` leaves the per-attribute numbers out (what a trend or
+    a week needs). The automatic score comes from the verified attributes when any
+    unverified automatic answer is in the sums (else from the stored totals), unless
+    ``from_attributes`` decides. One pass over the sums, then a handful of intervals."""
     from . import stats
 
     verified = {(a.key, s) for a in attributes for s in a.verified_scorers}
@@ -221,6 +223,8 @@ def _score_block(sums: dict, attributes: list[AttributeState], minimum: int, *,
             estimate = stats.scaled(stats.wilson_interval(s, n), n=n, minimum=minimum,
                                     factor=100, rate=True)
         attribute_cells.append((attribute, estimate, source))
+    if from_attributes is not None:
+        unverified_used = from_attributes
     if unverified_used:
         used_n = min((n for _, n, _, _ in parts), default=0)
         auto = stats.scaled(stats.weighted_mean_interval(parts), n=used_n, minimum=minimum,
@@ -296,10 +300,12 @@ def leaderboard(
     (``page``: the page number, as a paginator reads it); only the page's agents get
     per-attribute numbers.
 
-    Reads only :class:`ScoreRollup`, summed in the database: one query grouped by agent,
-    kind, attribute and scorer with both periods as conditional sums, one grouped by day
-    for the weeks and everyone's numbers; a constant number of queries whatever the
-    number of agents, and Python sees summed rows only.
+    Reads only :class:`ScoreRollup`, summed in the database (Python sees summed rows
+    only), in three queries whatever the number of agents: the current period grouped by
+    agent, kind, attribute and scorer; the previous period of the page's agents only; the
+    rows the weeks need, grouped by day. Listed: the agents with reviews in the period
+    and ``extra_agents``. The weeks use the period's formula for the
+    automatic score, so the line compares like with like.
     """
     from datetime import timedelta
 
@@ -321,29 +327,26 @@ def leaderboard(
     )
     if agents is not None:
         base = base.filter(agent_id__in=agents)
+    sums = {"sn": Sum("n"), "st": Sum("total"), "sq": Sum("total_sq")}
+    group = ("kind", "attribute_key", "scorer")
     now, then = Q(day__gte=start), Q(day__lt=start)
-    per_agent = (
-        base.values("agent_id", "kind", "attribute_key", "scorer")
-        .annotate(cn=Sum("n", filter=now), cs=Sum("total", filter=now),
-                  cq=Sum("total_sq", filter=now), pn=Sum("n", filter=then),
-                  ps=Sum("total", filter=then), pq=Sum("total_sq", filter=then))
-        .order_by()
-        .values_list("agent_id", "kind", "attribute_key", "scorer", "cn", "cs", "cq", "pn",
-                     "ps", "pq")
-    )
-    per_day = (base.filter(day__gte=start)
-               .values("day", "kind", "attribute_key", "scorer")
-               .annotate(sn=Sum("n"), st=Sum("total"), sq=Sum("total_sq")).order_by()
-               .values_list("day", "kind", "attribute_key", "scorer", "sn", "st", "sq"))
-
+    # 1. Every agent's current period: ranks the agents, and sums to everyone's numbers.
+    per_agent = (base.filter(now).values("agent_id", *group).annotate(**sums).order_by()
+                 .values_list("agent_id", *group, "sn", "st", "sq"))
     current: dict = defaultdict(dict)
-    previous: dict = defaultdict(dict)
-    for agent, kind, attribute, scorer, cn, cs, cq, pn, ps, pq in _rows_of(per_agent):
-        if cn:
-            current[agent][(kind, attribute, scorer)] = (cn, cs or 0.0, cq or 0.0)
-        if pn:
-            previous[agent][(kind, attribute, scorer)] = (pn, ps or 0.0, pq or 0.0)
-    people = Q(pk__in=set(current) | set(previous))
+    everyone: dict = defaultdict(lambda: [0, 0.0, 0.0])
+    for agent, kind, attribute, scorer, n, s, ss in _rows_of(per_agent):
+        if not n:
+            continue
+        key = (kind, attribute, scorer)
+        current[agent][key] = (n, s or 0.0, ss or 0.0)
+        total = everyone[key]
+        total[0] += n
+        total[1] += s or 0.0
+        total[2] += ss or 0.0
+    overall = _score_block(everyone, attributes, minimum)
+
+    people = Q(pk__in=list(current))
     if extra_agents is not None:
         people |= Q(pk__in=extra_agents)
     empty: dict = {}
@@ -353,28 +356,46 @@ def leaderboard(
           user) for user in User.objects.filter(people)),
         key=lambda r: r[:2])
     shown = Paginator([user for _, _, user in ranked], per_page).get_page(page)
-    # The page's agents only: per-attribute numbers and the previous period's trend.
+
+    # 2. The previous period of the page's agents only (their trend).
+    previous: dict = defaultdict(dict)
+    page_ids = [user.pk for user in shown.object_list]
+    if page_ids:
+        for agent, kind, attribute, scorer, n, s, ss in _rows_of(
+            base.filter(then, agent_id__in=page_ids).values("agent_id", *group)
+            .annotate(**sums).order_by().values_list("agent_id", *group, "sn", "st", "sq")
+        ):
+            if n:
+                previous[agent][(kind, attribute, scorer)] = (n, s or 0.0, ss or 0.0)
     rows = [_leader_row(user, _score_block(current.get(user.pk, empty), attributes, minimum),
                         _score_block(previous.get(user.pk, empty), attributes, minimum,
                                      cells=False))
             for user in shown.object_list]
     shown.object_list = rows
 
-    everyone: dict = defaultdict(lambda: [0, 0.0, 0.0])
+    # 3. Everyone per week, by the period's formula (stored totals, or the verified
+    #    attributes when the period has unverified automatic answers): only those rows.
+    from_attributes = overall.auto_from_attributes
+    weekly_rows = Q(attribute_key=TOTAL_KEY)
+    if from_attributes:
+        weekly_rows = (Q(attribute_key=TOTAL_KEY, kind=EvaluationKind.MANUAL)
+                       | Q(kind=EvaluationKind.AUTO,
+                           attribute_key__in=sorted({key for key, _ in verified})))
+    per_day = (base.filter(now, weekly_rows).values("day", *group).annotate(**sums)
+               .order_by().values_list("day", *group, "sn", "st", "sq"))
     weekly: dict = defaultdict(lambda: defaultdict(lambda: [0, 0.0, 0.0]))
     for day, kind, attribute, scorer, n, s, ss in per_day:
         if not n:
             continue
-        for target in (everyone[(kind, attribute, scorer)],
-                       weekly[day - timedelta(days=day.weekday())][(kind, attribute, scorer)]):
-            target[0] += n
-            target[1] += s or 0.0
-            target[2] += ss or 0.0
-    overall = _score_block(everyone, attributes, minimum)
+        total = weekly[day - timedelta(days=day.weekday())][(kind, attribute, scorer)]
+        total[0] += n
+        total[1] += s or 0.0
+        total[2] += ss or 0.0
     weeks = []
     monday = start - timedelta(days=start.weekday())
     while monday <= today:
-        block = _score_block(weekly.get(monday, empty), attributes, minimum, cells=False)
+        block = _score_block(weekly.get(monday, empty), attributes, minimum, cells=False,
+                             from_attributes=from_attributes)
         weeks.append({"week": monday, "auto": block.auto, "audit": block.audit})
         monday += timedelta(days=7)
     return Leaderboard(scorecard, attributes, rows, overall, weeks, start, today, minimum,

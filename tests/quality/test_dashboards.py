@@ -226,18 +226,109 @@ def _count(client, url) -> int:
     return len(queries)
 
 
+def _rollup_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return sum("quality_scorerollup" in q["sql"] for q in queries.captured_queries)
+
+
 def test_leaderboard_queries_stay_constant_as_agents_grow(world, card, login, client,
                                                           django_assert_num_queries):
     verify(world, "greeting")
     url = world.tenant.url("quality/leaderboard/")
     for agent in (world.agent, world.agent2):
         score(world, card, agent, {"greeting": "yes", "empathy": "no", "knowledge": "na"})
+        score(world, card, agent, {"greeting": "yes", "empathy": "no", "knowledge": "na"},
+              days_ago=40)
     admin = login(world.admin)
     admin.get(url)  # warm the per-process caches (permissions, navigation)
     two = _count(admin, url)
+    # The rollups are read in three grouped queries: every agent's period, the previous
+    # period of the page's agents, the weeks.
+    assert _rollup_queries(admin, url) == 3
     for index in range(6):
         agent = world.tenant.member(roles=["agent"], username=f"extra{index}")
         score(world, card, agent, {"greeting": "no", "empathy": "yes", "knowledge": "na"})
+        score(world, card, agent, {"greeting": "no", "empathy": "yes", "knowledge": "na"},
+              days_ago=40)
     with django_assert_num_queries(two):
         page = admin.get(url)
     assert len(page.context["board"].rows) == 8
+    assert _rollup_queries(admin, url) == 3
+    with django_assert_num_queries(two):
+        admin.get(url + "?period=90")
+
+
+def test_rows_rank_best_automatic_score_first_and_page(world, card):
+    """Ranked on every agent's automatic score, too few reviews last; only the page's
+    agents get per-attribute numbers and a trend."""
+    from quality import selectors
+
+    verify(world, "greeting")
+    verify(world, "empathy")
+    ten_autos(world, card, world.agent)  # alice: 57.5 over 10
+    for _ in range(2):  # bob: 100 over 2 now, 25 over 2 in the previous period
+        score(world, card, world.agent2, {"greeting": "yes", "empathy": "yes",
+                                          "knowledge": "na"})
+        score(world, card, world.agent2, {"greeting": "yes", "empathy": "no",
+                                          "knowledge": "na"}, days_ago=40)
+    score(world, card, world.agent3, {"greeting": "yes", "empathy": "yes",
+                                      "knowledge": "na"})  # dora: one review, too few
+    org = world.tenant.org
+    today = timezone.localdate(timezone=org.tzinfo)
+    with scopes_disabled():
+        first = selectors.leaderboard(org, scorecard=card, today=today, days=30, agents=None,
+                                      per_page=2)
+        second = selectors.leaderboard(org, scorecard=card, today=today, days=30,
+                                       agents=None, page=2, per_page=2)
+        beyond = selectors.leaderboard(org, scorecard=card, today=today, days=30,
+                                       agents=None, page="x", per_page=2)
+    assert (first.agent_count, first.page.paginator.num_pages) == (3, 2)
+    assert [(r.agent.username, r.current.auto.value, r.current.auto.n) for r in first.rows] == [
+        ("bob", pytest.approx(100.0), 2), ("alice", pytest.approx(57.5), 10)]
+    bob, alice = first.rows
+    assert bob.trend == pytest.approx(100.0 - 25.0)
+    assert (bob.previous.auto.value, bob.previous.auto.n) == (pytest.approx(25.0), 2)
+    assert alice.trend is None  # nothing in the previous period
+    greeting = alice.current.attributes[0]
+    assert (greeting[2], greeting[1].value, greeting[1].n) == ("auto", pytest.approx(80.0), 10)
+    [dora] = second.rows
+    assert (dora.agent.username, dora.current.auto.n, dora.current.auto.enough) == (
+        "dora", 1, False)
+    assert [a.key for a, _, _ in dora.current.attributes] == ["greeting", "empathy",
+                                                              "knowledge"]
+    assert [r.agent.username for r in beyond.rows] == ["bob", "alice"]  # a bad page: the first
+    # Everyone's numbers and the weeks still cover all three agents.
+    assert first.overall.auto.n == second.overall.auto.n == 10 + 2 + 1
+    assert sum(w["auto"].n for w in first.weeks) == 13
+
+
+def test_leaderboard_page_links_keep_the_filters(world, card, login):
+    """More than 100 agents: the table shows 100 and links to the next page, keeping the
+    period (rollups written directly: paging does not depend on how they were made)."""
+    from quality.models import ScoreRollup
+    from tenancy.models import Membership, User
+
+    org = world.tenant.org
+    day = timezone.localdate(timezone=org.tzinfo) - timedelta(days=1)
+    with scopes_disabled():
+        users = User.objects.bulk_create([User(username=f"p{i:03}") for i in range(101)])
+        Membership.objects.bulk_create([Membership(organization=org, user=u, is_agent=True)
+                                        for u in users])
+        ScoreRollup.objects.bulk_create([
+            ScoreRollup(organization=org, agent=u, day=day, kind="auto",
+                        scorecard_key=card.key, attribute_key="", scorer="rule:1", n=2,
+                        total=2 * i, total_sq=2 * i * i) for i, u in enumerate(users)])
+    client = login(world.admin)
+    page = client.get(world.tenant.url("quality/leaderboard/?period=7"))
+    html = page.content.decode()
+    board = page.context["board"]
+    assert (len(board.rows), board.agent_count) == (100, 101)
+    assert board.rows[0].agent.username == "p100"  # the best score, 100
+    assert "Agents 1–100 of 101, best automatic score first" in html
+    assert 'href="?period=7&amp;page=2"' in html
+    second = client.get(world.tenant.url("quality/leaderboard/?period=7&page=2"),
+                        headers={"HX-Request": "true", "HX-Target": "leaderboard-results"})
+    assert [r.agent.username for r in second.context["board"].rows] == ["p000"]
+    assert "Agents 101–101 of 101" in second.content.decode()
+    assert "<html" not in second.content.decode()  # the results only, for htmx
