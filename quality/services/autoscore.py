@@ -23,30 +23,40 @@ A scorer that fails (a bad rule, a model that cannot be read, a provider that ti
 answers nonsense) leaves its answers out and its message in ``Evaluation.error``; the
 others still answer and other interactions are never affected.
 
-The evaluation is idempotent per interaction and scorecard version (a unique constraint);
-scoring again writes only when something changed, through
-:func:`quality.services.answers.save_answers` (one history line per rescoring), which
-keeps the rollups right. ``Evaluation.scorer`` names the engine (:data:`ENGINE`), each
-answer its scorer.
+The evaluation is idempotent per interaction and scorecard version (a unique constraint).
+A new one is written in its final, released state through
+:func:`quality.services.answers.create_with_answers` (the evaluation, its answers, two
+history lines, the rollups: one statement each); scoring again writes only when something
+changed, through :func:`quality.services.answers.save_answers` (one history line per
+rescoring), which keeps the rollups right. ``Evaluation.scorer`` names the engine
+(:data:`ENGINE`), each answer its scorer.
+
+Cost: what scoring reads besides the interaction (the scorecard version with its
+attributes, learned and verified scorers) is kept for a batch in a :class:`ScoringContext`;
+in a batch a new interaction takes 7 queries (its transcript together with whether it was
+scored before, then BEGIN, the evaluation, its answers, its history, its rollups, COMMIT),
+an unchanged one 5 (``bench/autoqa.py``).
 """
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Subquery, prefetch_related_objects
 
+from tenancy.errors import same_tenant
 from work.enums import INTERACTION_KINDS
 from work.models import Transcript
 
 from ..enums import AnswerType, EvaluationKind, EvaluationState
-from ..models import AttributeAgreement, Evaluation, LearnedScorer, Scorecard
+from ..models import Answer, AttributeAgreement, Evaluation, LearnedScorer, Scorecard
 from ..scoring import learned, provider
 from ..scoring.rules import NA, RULES, Conversation, ScorerAnswer
 from ..selectors import quality_settings, scorecard_for
-from .answers import AnswerInput, apply_rollups, save_answers
-from .evaluations import agent_of, open_evaluation, start_counting
+from .answers import AnswerInput, apply_rollups, create_with_answers, save_answers
+from .evaluations import start_counting
 
 logger = logging.getLogger(__name__)
 
@@ -161,16 +171,16 @@ def choose_answers(attributes: Sequence, outcome: ScoringOutcome,
     return inputs
 
 
-def _stored_matches(evaluation: Evaluation, attributes: Sequence, inputs: list[AnswerInput],
-                    sentiment: float | None, error: str) -> bool:
+def _stored_matches(evaluation: Evaluation, stored: Sequence, attributes: Sequence,
+                    inputs: list[AnswerInput], sentiment: float | None, error: str) -> bool:
     if (evaluation.state != EvaluationState.RELEASED or evaluation.sentiment != sentiment
             or evaluation.error != error):
         return False
-    stored = {a.attribute_id: a for a in evaluation.answers.all()}
+    stored_by_attribute = {a.attribute_id: a for a in stored}
     by_key = {a.key: a for a in attributes}
     for given in inputs:
         attribute = by_key[given.attribute_key]
-        answer = stored.get(attribute.pk)
+        answer = stored_by_attribute.get(attribute.pk)
         if given.answer == NA:
             value, na = None, True
         elif given.answer is None:
@@ -189,80 +199,173 @@ def _stored_matches(evaluation: Evaluation, attributes: Sequence, inputs: list[A
     return True
 
 
-def _lock_or_open(interaction, scorecard: Scorecard) -> tuple[Evaluation, bool]:
-    existing = Evaluation.objects.select_for_update().filter(
-        interaction=interaction, scorecard=scorecard, kind=EvaluationKind.AUTO,
-    )
-    found = existing.first()
-    if found is not None:
-        return found, False
-    try:
-        with transaction.atomic():
-            return open_evaluation(interaction=interaction, scorecard=scorecard,
-                                   kind=EvaluationKind.AUTO, scorer=ENGINE), True
-    except IntegrityError:  # a concurrent worker created it first
-        return existing.get(), False
+def _agent_id(interaction) -> int | None:
+    """:func:`~.evaluations.agent_of` by id, without loading the user."""
+    return interaction.resolved_by_id or interaction.assigned_to_id
 
 
-def _follow_interaction(evaluation: Evaluation, interaction) -> None:
+def _follow_interaction(evaluation: Evaluation, interaction, stored: Sequence) -> None:
     """Move the evaluation (and its rollups) to the interaction's current agent and date."""
-    agent = agent_of(interaction)
+    agent_id = _agent_id(interaction)
     when = interaction.opened_at or interaction.created_at
-    if evaluation.agent_id == agent.pk and evaluation.interaction_at == when:
+    if evaluation.agent_id == agent_id and evaluation.interaction_at == when:
         return
     counted = evaluation.counts
     if counted:
-        apply_rollups(evaluation, sign=-1)
-    evaluation.agent, evaluation.interaction_at = agent, when
+        apply_rollups(evaluation, sign=-1, answers=stored)
+    evaluation.agent_id, evaluation.interaction_at = agent_id, when
     evaluation.save(update_fields=["agent", "interaction_at"])
     if counted:
-        apply_rollups(evaluation, sign=1)
+        apply_rollups(evaluation, sign=1, answers=stored)
 
 
-def score_interaction(*, interaction, scorecard: Scorecard | None = None) -> Evaluation | None:
+class ScoringContext:
+    """What scoring reads besides the interaction, kept for a batch of interactions: the
+    scorecard version that applies to a queue (with its attributes), the tenant's learned
+    scorers (their pickled models stay in the database; :func:`learned.load` unpickles each
+    once per process) and its verified scorers.
+
+    Each entry is read again after ``ttl`` seconds, so a long batch sees a new scorecard
+    version, a retrained model or a refreshed agreement within that time. Without a context
+    every scoring reads them afresh. The worker's handler keeps one context per batch of
+    work events (:mod:`quality.handlers`).
+    """
+
+    def __init__(self, *, ttl: float = 60.0):
+        self.ttl = ttl
+        self._entries: dict[tuple, tuple[float, object]] = {}
+
+    def _get(self, key: tuple, load):
+        now = time.monotonic()
+        found = self._entries.get(key)
+        if found is not None and now - found[0] < self.ttl:
+            return found[1]
+        value = load()
+        self._entries[key] = (now, value)
+        return value
+
+    def scorecard(self, organization, queue: str) -> Scorecard | None:
+        def load():
+            scorecard = scorecard_for(organization, queue=queue)
+            if scorecard is not None:
+                prefetch_related_objects([scorecard], "attributes")
+            return scorecard
+        return self._get(("scorecard", organization.pk, queue), load)
+
+    def attributes(self, scorecard: Scorecard) -> list:
+        def load():
+            prefetch_related_objects([scorecard], "attributes")
+            return list(scorecard.attributes.all())
+        attributes = self._get(("attributes", scorecard.pk), load)
+        if "attributes" not in getattr(scorecard, "_prefetched_objects_cache", {}):
+            prefetch_related_objects([scorecard], "attributes")  # another instance
+        return attributes
+
+    def learned_scorers(self, organization, scorecard_key: str) -> list[LearnedScorer]:
+        return self._get(("learned", organization.pk, scorecard_key), lambda: list(
+            LearnedScorer.objects.filter(organization=organization, scorecard_key=scorecard_key)
+            .defer("model")))
+
+    def verified(self, organization, scorecard_key: str) -> dict[str, list[str]]:
+        return self._get(("verified", organization.pk, scorecard_key),
+                         lambda: verified_scorers(organization, scorecard_key))
+
+
+def score_interaction(*, interaction, scorecard: Scorecard | None = None,
+                      context: ScoringContext | None = None) -> Evaluation | None:
     """The released automatic evaluation of ``interaction`` against ``scorecard`` (default:
     the current scorecard for its queue), created or updated in place.
 
     Returns ``None`` and writes nothing for an interaction that is not a call, chat or
     e-mail, has no agent, no transcript (or an empty one), or no scorecard applies. Side
     effects: the evaluation, its answers and history, the rollups (through
-    :func:`save_answers` / :func:`start_counting`). Locks the evaluation row.
+    :func:`create_with_answers` for a new one, :func:`save_answers` when rescoring).
+    Locks the evaluation row. ``context``: what a batch of scorings shares
+    (:class:`ScoringContext`); by default everything is read afresh.
     """
-    if interaction.kind not in INTERACTION_KINDS or agent_of(interaction) is None:
-        return None
-    turns = (Transcript.objects.filter(work_item_id=interaction.pk)
-             .values_list("turns", flat=True).first())
-    if not turns:
+    if interaction.kind not in INTERACTION_KINDS or _agent_id(interaction) is None:
         return None
     organization = interaction.organization
+    if context is None:
+        context = ScoringContext(ttl=0)
     if scorecard is None:
-        scorecard = scorecard_for(organization, queue=interaction.queue)
+        scorecard = context.scorecard(organization, interaction.queue)
         if scorecard is None:
             return None
-    prefetch_related_objects([scorecard], "attributes")
-    attributes = list(scorecard.attributes.all())
+    else:
+        same_tenant(scorecard, interaction, message="The interaction and the scorecard "
+                                                    "belong to different organizations.")
+    # The transcript, and whether the evaluation exists already, in one query: a new one is
+    # inserted without a look-up (a concurrent insert fails on the unique constraint and
+    # the scoring is retried against the row it wrote).
+    existing = Evaluation.objects.filter(interaction_id=interaction.pk, scorecard=scorecard,
+                                         kind=EvaluationKind.AUTO).values("pk")[:1]
+    transcript = (Transcript.objects.filter(work_item_id=interaction.pk)
+                  .values_list("turns", "turn_count", Subquery(existing)).first())
+    if transcript is None or not transcript[0]:
+        return None
+    turns, turn_count, existing_pk = transcript
+    attributes = context.attributes(scorecard)
 
-    outcome = run_scorers(organization=organization, scorecard=scorecard,
-                          attributes=attributes, turns=turns,
-                          handle_time=interaction.handle_time_seconds)
-    inputs = choose_answers(attributes, outcome,
-                            verified_scorers(organization, scorecard.key))
+    auto_keys = {a.key for a in attributes if a.auto}
+    outcome = run_scorers(
+        organization=organization, scorecard=scorecard, attributes=attributes, turns=turns,
+        handle_time=interaction.handle_time_seconds,
+        learned_scorers=[s for s in context.learned_scorers(organization, scorecard.key)
+                         if s.attribute_key in auto_keys] if auto_keys else [],
+    )
+    inputs = choose_answers(attributes, outcome, context.verified(organization, scorecard.key))
     error = "\n".join(outcome.errors)[:10_000]
     if outcome.errors:
         logger.warning("Automatic scoring of %s: %s", interaction.label, "; ".join(outcome.errors))
 
+    try:
+        return _write(interaction=interaction, organization=organization, scorecard=scorecard,
+                      attributes=attributes, inputs=inputs, sentiment=outcome.sentiment,
+                      error=error, turn_count=turn_count, look_up=existing_pk is not None)
+    except IntegrityError:
+        if existing_pk is not None:
+            raise
+    # A concurrent worker created the evaluation first: rescore it in place.
+    return _write(interaction=interaction, organization=organization, scorecard=scorecard,
+                  attributes=attributes, inputs=inputs, sentiment=outcome.sentiment,
+                  error=error, turn_count=turn_count, look_up=True)
+
+
+def _write(*, interaction, organization, scorecard: Scorecard, attributes: Sequence,
+           inputs: list[AnswerInput], sentiment: float | None, error: str,
+           turn_count: int, look_up: bool) -> Evaluation:
     with transaction.atomic():
-        evaluation, created = _lock_or_open(interaction, scorecard)
+        evaluation = None
+        if look_up:
+            evaluation = (Evaluation.objects.select_for_update()
+                          .filter(interaction=interaction, scorecard=scorecard,
+                                  kind=EvaluationKind.AUTO).first())
+        if evaluation is None:
+            evaluation = Evaluation(
+                organization=organization, interaction=interaction, scorecard=scorecard,
+                agent_id=_agent_id(interaction), kind=EvaluationKind.AUTO, scorer=ENGINE,
+                interaction_at=interaction.opened_at or interaction.created_at,
+                sentiment=sentiment, error=error,
+            )
+            evaluation.publish()
+            return create_with_answers(evaluation=evaluation, answers=inputs, actor=None,
+                                       turn_count=turn_count, action="scored",
+                                       state_action="released")
+
         evaluation.scorecard = scorecard  # its attributes are prefetched
         evaluation.organization = organization
-        if not created:
-            _follow_interaction(evaluation, interaction)
-            if _stored_matches(evaluation, attributes, inputs, outcome.sentiment, error):
-                return evaluation
-        evaluation.sentiment, evaluation.error = outcome.sentiment, error
-        evaluation.save(update_fields=["sentiment", "error"])
+        by_pk = {a.pk: a for a in attributes}
+        stored = list(Answer.objects.filter(evaluation=evaluation).order_by())
+        for answer in stored:
+            answer.attribute = by_pk[answer.attribute_id]
+        _follow_interaction(evaluation, interaction, stored)
+        if _stored_matches(evaluation, stored, attributes, inputs, sentiment, error):
+            return evaluation
+        evaluation.sentiment, evaluation.error = sentiment, error
         save_answers(evaluation=evaluation, answers=inputs, actor=None, log_each=False,
-                     action="scored" if created else "rescored")
+                     action="rescored", stored=stored, turn_count=turn_count,
+                     also_save=("sentiment", "error"))
         if evaluation.state == EvaluationState.DRAFT:
             evaluation.publish()
             start_counting(evaluation, actor=None, action="released")

@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from quality.enums import TOTAL_KEY, EvaluationKind
 from quality.handlers import autoscore
 from quality.models import AttributeAgreement, Evaluation, EvaluationChange, ScoreRollup
-from quality.services.autoscore import ENGINE, score_interaction
+from quality.services.autoscore import ENGINE, ScoringContext, score_interaction
 from work.enums import EventType, WorkKind
 from work.models import Transcript, WorkEvent
 
@@ -90,6 +90,36 @@ def test_scoring_twice_changes_nothing_and_a_new_transcript_rescores_in_place(wo
     assert _rollup(kind="auto", attribute_key=TOTAL_KEY) == (1, 0.0, 1)
     assert _rollup(kind="auto", attribute_key="greeting") == (1, 0.0, 1)
     assert _rollup(kind="auto", attribute_key="empathy") == (1, 1.0, 0)
+
+
+def test_a_batch_scores_a_new_interaction_in_7_queries_and_an_unchanged_one_in_5(
+    world, django_assert_num_queries
+):
+    org = world.tenant.org
+    make_scorecard(org)
+    items = [make_interaction(org, agent=world.agent, external_id=f"C-{n}", turns=GOOD)
+             for n in range(3)]
+    context = ScoringContext()
+    with scopes_disabled():
+        score_interaction(interaction=items[0], context=context)  # reads the scorecard once
+        # the transcript with whether it was scored, a savepoint, the evaluation, its
+        # answers, its history, its rollups, the release of the savepoint
+        with django_assert_num_queries(7):
+            batched = score_interaction(interaction=items[1], context=context)
+        # the transcript, a savepoint, the locked evaluation, its answers, the release
+        with django_assert_num_queries(5):
+            assert score_interaction(interaction=items[1], context=context).pk == batched.pk
+        alone = score_interaction(interaction=items[2])
+        history = [list(EvaluationChange.objects.filter(evaluation=e).values_list(
+            "action", "before", "after")) for e in (batched, alone)]
+        released = Evaluation.objects.get(pk=batched.pk)
+    assert history == [[("scored", None, 100.0), ("released", None, "Released")]] * 2
+    assert _answers(batched) == _answers(alone)
+    assert (released.state, released.total, released.sentiment) == (
+        "released", 100.0, alone.sentiment)
+    assert released.submitted_at == released.released_at == released.updated_at
+    assert _rollup(kind="auto", attribute_key=TOTAL_KEY) == (3, 300.0, 0)
+    assert _rollup(kind="auto", attribute_key="greeting") == (3, 3.0, 0)
 
 
 def test_rollups_add_up_over_interactions(world):
