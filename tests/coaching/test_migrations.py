@@ -13,6 +13,9 @@ BEFORE = [
     ("learning", "0001_initial"),
     ("opportunities", "0004_drop_course_and_survey_names"),
     ("surveys", "0002_trainee_survey_anonymity"),
+    # Work as it was then too: a later work migration adds NOT NULL columns (queue, topic)
+    # that these historical models would not fill.
+    ("work", "0004_text_limits"),
 ]
 
 
