@@ -179,7 +179,8 @@ def seed_quality_coaching(organization, people, stdout) -> None:
         CoachingMark,
     )
     from .services.assignments import (
-        create_assignment_from_evaluation,
+        MarkedInteraction,
+        create_assignment,
         dispatch_group,
         review_item,
     )
@@ -198,6 +199,9 @@ def seed_quality_coaching(organization, people, stdout) -> None:
         submitted_at__isnull=False).select_related("scorecard", "agent", "interaction")
         .prefetch_related("scorecard__attributes").order_by("id"))
     one_per_agent = list({e.agent_id: e for e in reversed(audits)}.values())
+    by_agent: dict[int, list] = {}
+    for evaluation in audits:
+        by_agent.setdefault(evaluation.agent_id, []).append(evaluation)
     if len(one_per_agent) < 6:
         return
     follow_up = timezone.localdate() + timedelta(days=14)
@@ -218,24 +222,28 @@ def seed_quality_coaching(organization, people, stdout) -> None:
                                description="Agents to coach on closing.", created_by=qa)
         add_agents_to_group(group=waiting, agents=[marked[2].agent], actor=qa)
         create_group(organization=organization, name="New joiners (empty)", created_by=qa)
-        # Individual assignments in every status, from further audits.
+        # Individual assignments in every status, each with up to two of the agent's
+        # audited interactions (in progress: the first reviewed, the rest not).
         for status, evaluation in zip(
                 [AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS,
                  AssignmentStatus.COMPLETED], one_per_agent[6:9], strict=False):
-            keys = [a.key for a in evaluation.scorecard.attributes.all()][:1]
-            assignment = create_assignment_from_evaluation(
-                evaluation=evaluation, assigner=qa, name=f"Coaching: {evaluation.agent}",
-                area_keys=keys, follow_up_date=follow_up, strengths="Clear explanations.",
+            area = evaluation.scorecard.attributes.order_by("position", "id").first()
+            assignment = create_assignment(
+                organization=organization, agent=evaluation.agent, assigner=qa,
+                name=f"Coaching: {evaluation.agent}", areas=[(area.key, area.name)],
+                interactions=[MarkedInteraction(e.interaction, e, area.name)
+                              for e in by_agent[evaluation.agent_id][:2]],
+                follow_up_date=follow_up, strengths="Clear explanations.",
                 improvements="Confirm the customer's need.", action_plan=["Review the call"])
-            if status != AssignmentStatus.NOT_STARTED:
-                links = list(assignment.interaction_links.all()) + list(
-                    assignment.example_links.all())
-                if status == AssignmentStatus.IN_PROGRESS and len(links) > 1:
-                    links = links[:1]
-                for link in links:
-                    kind = "interaction" if hasattr(link, "interaction_id") else "example"
-                    review_item(assignment_id=assignment.pk, kind=kind, link_id=link.pk,
-                                agent=evaluation.agent)
+            if status == AssignmentStatus.NOT_STARTED:
+                continue
+            links = [("interaction", link) for link in assignment.interaction_links.all()] + [
+                ("example", link) for link in assignment.example_links.all()]
+            if status == AssignmentStatus.IN_PROGRESS:
+                links = links[:1] if len(links) > 1 else []
+            for kind, link in links:
+                review_item(assignment_id=assignment.pk, kind=kind, link_id=link.pk,
+                            agent=evaluation.agent)
     except CoachingError as error:  # demo data that does not fit: say so, keep the rest
         if stdout is not None:
             stdout.write(f"  coaching assignments: skipped ({error.message})\n")

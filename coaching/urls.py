@@ -23,6 +23,8 @@ views_assignments_urls = [
     path("assignments/<int:pk>/agents/", va.assignment_agents, name="assignment_agents"),
     path("assignments/<int:pk>/evaluations/<int:evaluation_id>/", va.assignment_evaluation,
          name="assignment_evaluation"),
+    path("assignments/<int:pk>/examples/<int:link_id>/", va.assignment_example,
+         name="assignment_example"),
     path("me/assignments/", va.my_assignments, name="my_assignments"),
     path("me/assignments/<int:pk>/", va.my_assignment, name="my_assignment"),
     path("me/assignments/<int:pk>/review/<slug:kind>/<int:link_id>/", va.review,

@@ -466,6 +466,31 @@ def assignment_evaluation(request, pk: int, evaluation_id: int):
     })
 
 
+def assignment_example(request, pk: int, link_id: int):
+    """A best-response example of the assignment, read-only: the bookmarked conversation's
+    transcript for the agent to study (and for supervisors who reach the assignment)."""
+    if request.user.has_perm(MANAGE, request.organization):
+        try:
+            assignment = _supervised(request, pk)
+        except Http404:
+            assignment = _own(request, pk)
+    elif request.user.has_perm(OWN, request.organization):
+        assignment = _own(request, pk)
+    else:
+        raise Http404("No such coaching assignment.")
+    example = next((ex for ex in assignment.example_links.all() if ex.pk == link_id), None)
+    if example is None:
+        raise Http404("No such example in this assignment.")
+    interaction = example.best_response.interaction
+    agent_view = assignment.agent_id == request.user.pk
+    return render(request, "coaching/assignment_example.html", {
+        "assignment": assignment, "example": example, "interaction": interaction,
+        "transcript": getattr(interaction, "transcript", None), "agent_view": agent_view,
+        "back": org_url(request, "coaching:my_assignment" if agent_view else
+                        "coaching:assignment_detail", pk=assignment.pk),
+    })
+
+
 # --- the agent's own assignments -----------------------------------------------------
 
 

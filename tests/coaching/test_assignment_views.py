@@ -393,3 +393,29 @@ def test_the_follow_up_reminder_is_sent_once_without_the_group(
     body = mail.outbox[0].body
     assert f"/o/acme/coaching/me/assignments/{flow['alice_group'].pk}/" in body
     assert "refresher" not in body and "group" not in body.lower()
+
+
+def test_the_agent_opens_a_best_response_example_read_only(client, aw):
+    best = aw.best_response(aw.agent3)  # dora's bookmarked Empathy conversation
+    with aw.tenant.scope():
+        assignment = create_assignment_from_evaluation(
+            evaluation=aw.audit(aw.agent), assigner=aw.qa, name="Empathy basics",
+            area_keys=["empathy"], follow_up_date=follow_up())
+        link = assignment.example_links.get()
+    assert link.best_response_id == best.pk
+    url = aw.tenant.url(f"coaching/assignments/{assignment.pk}/examples/{link.pk}/")
+    c = _client(client, aw.agent)
+    detail = c.get(aw.tenant.url(f"coaching/me/assignments/{assignment.pk}/")).content.decode()
+    assert f'<a href="{url}">Open {best.interaction.label}</a>' in detail
+    page = c.get(url)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f"<h1>Best response: {best.interaction.label}</h1>" in body
+    assert "<strong>Agent:</strong> Hello, how can I help?" in body
+    assert f'href="/o/acme/coaching/me/assignments/{assignment.pk}/"' in body
+    assert _client(client, aw.qa).get(url).status_code == 200
+    assert _client(client, aw.agent2).get(url).status_code == 404
+    assert _client(client, aw.outsider).get(url).status_code == 404
+    assert _client(client, aw.agent).get(
+        aw.tenant.url(f"coaching/assignments/{assignment.pk}/examples/{link.pk + 99}/")
+    ).status_code == 404

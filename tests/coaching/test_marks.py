@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.core import mail
 from django.db import connection
+from django.db.models import Count, Q
 from django_scopes import scope, scopes_disabled
 
 from coaching.models import (
@@ -236,3 +237,36 @@ def test_two_qa_users_dispatching_at_once_make_exactly_one_dispatch(aw):
     with scopes_disabled():
         assert CoachingAssignment.objects.count() == 2
         assert CoachingAssignment.objects.values("origin_group").distinct().count() == 1
+
+
+def test_the_demo_seeds_marks_groups_and_assignments_in_every_status_once(aw):
+    """seed_demo's coaching part: six marked agents, a dispatched group of two, a waiting
+    group with conversations and an empty one, individual assignments in every status."""
+    from coaching.demo import seed_quality_coaching
+    from tenancy.demo import DemoPeople
+
+    extra = [aw.tenant.member(username=f"agent{i}", first_name=f"Agent{i}") for i in range(6)]
+    agents = [aw.agent, aw.agent2, aw.agent3, *extra]
+    for agent in agents * 2:  # two audits each: an assignment that can be half reviewed
+        aw.audit(agent)
+    people = DemoPeople(org_admin=aw.admin, coaches=[aw.coach], qa_analyst=aw.qa,
+                        skill_admin=None, learning_admin=None, agents=agents)
+    with aw.tenant.scope():
+        seed_quality_coaching(aw.tenant.org, people, None)
+        seed_quality_coaching(aw.tenant.org, people, None)  # ran before: nothing more
+        groups = [(g.name, g.sent_at is not None, g.conversations)
+                  for g in CoachingGroup.objects.annotate(conversations=Count(
+                      "marks__interaction", filter=Q(marks__state=MarkState.ACTIVE),
+                      distinct=True)).order_by("name")]
+        assignments = sorted(
+            (a.origin_group is not None, a.status, a.interaction_links.count())
+            for a in CoachingAssignment.objects.select_related("origin_group"))
+        marks = sorted(CoachingMark.objects.values_list("state", flat=True))
+        waiting = [c.agent.username for c in individual_candidates(aw.tenant.org, aw.qa)]
+    assert groups == [("Closing skills", False, 1), ("Empathy refresher", True, 0),
+                      ("New joiners (empty)", False, 0)]
+    assert assignments == [
+        (False, "completed", 2), (False, "in_progress", 2), (False, "not_started", 2),
+        (True, "not_started", 1), (True, "not_started", 1)]
+    assert marks == ["active"] * 8 + ["assigned"] * 4
+    assert len(waiting) == 3
