@@ -304,8 +304,8 @@ def leaderboard(
     only), in three queries whatever the number of agents: the current period grouped by
     agent, kind, attribute and scorer; the previous period of the page's agents only; the
     rows the weeks need, grouped by day. Listed: the agents with reviews in the period
-    and ``extra_agents``. The weeks use the period's formula for the
-    automatic score, so the line compares like with like.
+    and ``extra_agents``. The weeks use the period's formula for the automatic score, so
+    the line compares like with like.
     """
     from datetime import timedelta
 
