@@ -201,7 +201,7 @@ def _assignments_qs(organization):
                     "best_response__interaction"))))
 
 
-@assignments_router.get("", response={200: CoachingAssignmentPage},
+@assignments_router.get("", response={200: CoachingAssignmentPage, **errors()},
                         summary="List coaching assignments (newest first)")
 def list_coaching_assignments(request, filters: Query[CoachingAssignmentFilters]):
     """Filter by origin (individual / group), statuses, areas (any) and agent."""
