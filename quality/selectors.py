@@ -321,7 +321,7 @@ def leaderboard(
     if scorecard is None:
         return Leaderboard(None, [], [], None, [], start, today, minimum)
     attributes = attribute_states(organization, scorecard)
-    base = ScoreRollup.objects.filter(
+    unfiltered = base = ScoreRollup.objects.filter(
         organization=organization, scorecard_key=scorecard.key, kind__in=COUNTED_KINDS,
         day__gte=previous_start, day__lte=today,
     )
@@ -357,12 +357,14 @@ def leaderboard(
         key=lambda r: r[:2])
     shown = Paginator([user for _, _, user in ranked], per_page).get_page(page)
 
-    # 2. The previous period of the page's agents only (their trend).
+    # 2. The previous period of the page's agents only (their trend). They are among the
+    #    agents that may be shown; by their ids alone the (organization, agent, day) index
+    #    reads just their days.
     previous: dict = defaultdict(dict)
     page_ids = [user.pk for user in shown.object_list]
     if page_ids:
         for agent, kind, attribute, scorer, n, s, ss in _rows_of(
-            base.filter(then, agent_id__in=page_ids).values("agent_id", *group)
+            unfiltered.filter(then, agent_id__in=page_ids).values("agent_id", *group)
             .annotate(**sums).order_by().values_list("agent_id", *group, "sn", "st", "sq")
         ):
             if n:

@@ -105,6 +105,9 @@ def test_auto_score_counts_only_verified_attributes(world, card, login):
         "auto", pytest.approx(80.0), pytest.approx(100 * low), pytest.approx(100 * high))
     assert (empathy[2], empathy[1].n) == ("", 0)  # unverified: not counted, no audit yet
     assert (knowledge[2], knowledge[1].n) == ("", 0)
+    # The weeks use the same formula: greeting's answers only.
+    [week] = [w for w in page.context["board"].weeks if w["auto"].n]
+    assert (week["auto"].value, week["auto"].n) == (pytest.approx(80.0), 10)
     html = page.content.decode()
     assert "unverified" in html and "κ 0.42 · n 25" in html
     assert "The automatic score is the mean of automatic totals when every attribute" in html
