@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from skills.services import rebuild_recommendations
 from tenancy.models import Organization, User
 from work.models import WorkItem
 from work.services import MAX_BATCH, upsert_work_items
@@ -44,6 +45,7 @@ from .enums import EvaluationKind, ReleaseMode
 from .models import BestResponse, Evaluation, Scorecard
 from .selectors import quality_settings
 from .services.agreement import refresh_agreement
+from .services.allocation import allocate_week, current_week
 from .services.answers import AnswerInput
 from .services.audits import bookmark_best_response, save_draft, start_audit, submit_audit
 from .services.autoscore import score_interaction
@@ -317,6 +319,9 @@ def seed_quality(organization: Organization, people, stdout=None, *,
     rng = random.Random(f"quality-{organization.slug}")
     scorecard = _scorecard(organization, people.org_admin)
     conversations = _interactions(organization, people, rng, interactions)
+    # These interactions are resolved work too, and the skills seeder has already indexed
+    # the resolved work: count them now, as the nightly rebuild (or a second seed) would.
+    rebuild_recommendations(organization=organization)
     scored = 0
     items = (_demo_items(organization).select_related(
         "organization", "assigned_to", "resolved_by").order_by("external_id"))
@@ -329,6 +334,9 @@ def seed_quality(organization: Organization, people, stdout=None, *,
     if audited:
         refresh_agreement(organization=organization)
     _best_responses(organization, people, conversations)
+    # Fill this week's audit queues, so the QA analyst does not land on an empty one.
+    allocation = allocate_week(organization=organization,
+                               week_start=current_week(organization))
     if stdout is not None:
-        stdout.write(f"  quality: {scored} interactions scored, {audited} audited in "
-                     f"{organization.slug}\n")
+        stdout.write(f"  quality: {scored} interactions scored, {audited} audited, "
+                     f"{allocation.assigned} allocated for audit in {organization.slug}\n")

@@ -4,7 +4,9 @@ The tenant's rules (:class:`quality.selectors.QualitySettings`): ``audits_per_ag
 audits per agent and week, at most ``audits_per_evaluator_day`` per evaluator and working
 day (five a week). For each agent who had interactions in the week, interactions not yet
 audited or allocated are drawn at random — reproducibly, seeded by the organization and the
-week — with more weight on low automatic scores and on new agents. Agents are served level
+week — with more weight on low automatic scores and on new agents. Interactions with a
+transcript come first (an auditor needs something to read); one without a transcript is
+drawn only when the agent has too few with one. Agents are served level
 by level (everyone's first audit, then everyone's second…), so when evaluators are short
 everyone is reduced evenly rather than some agents dropped. Each audit goes to the least
 loaded evaluator who may audit the agent and is not the agent.
@@ -20,13 +22,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tenancy.models import Membership, Organization, Team, TeamManager, TeamMember
 from work.enums import INTERACTION_KINDS
-from work.models import WorkItem
+from work.models import Transcript, WorkItem
 
 from ..enums import EvaluationKind
 from ..models import AuditAssignment, Evaluation
@@ -147,20 +149,21 @@ def allocate_week(*, organization: Organization, week_start: date) -> Allocation
     ).values_list("user_id", flat=True))
 
     # A weighted sample without replacement per agent (Efraimidis–Spirakis keys), keeping
-    # only the best ``per_agent`` keys of each agent.
+    # only the best ``per_agent`` keys of each agent; having a transcript ranks first.
     rng = random.Random(f"{organization.pk}:{monday.isoformat()}")
     auto_total = Subquery(Evaluation.objects.filter(
         interaction=OuterRef("pk"), kind=EvaluationKind.AUTO, total__isnull=False,
     ).order_by("-created_at", "-id").values("total")[:1])
-    heaps: dict[int, list[tuple[float, int, float | None]]] = defaultdict(list)
+    has_transcript = Exists(Transcript.objects.filter(work_item=OuterRef("pk")))
+    heaps: dict[int, list[tuple[tuple[bool, float], int, float | None]]] = defaultdict(list)
     open_rows = (interactions.exclude(pk__in=audited).exclude(pk__in=allocated)
-                 .annotate(auto=auto_total).order_by("pk")
-                 .values_list("pk", "agent_id", "auto"))
-    for pk, agent_id, auto in open_rows.iterator(chunk_size=5000):
+                 .annotate(auto=auto_total, readable=has_transcript).order_by("pk")
+                 .values_list("pk", "agent_id", "auto", "readable"))
+    for pk, agent_id, auto, readable in open_rows.iterator(chunk_size=5000):
         wanted = per_agent - have[agent_id]
         if wanted <= 0:
             continue
-        key = rng.random() ** (1.0 / _weight(auto, agent_id in new_agents))
+        key = (bool(readable), rng.random() ** (1.0 / _weight(auto, agent_id in new_agents)))
         heap = heaps[agent_id]
         if len(heap) < wanted:
             heapq.heappush(heap, (key, pk, auto))

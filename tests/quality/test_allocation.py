@@ -195,3 +195,30 @@ def test_allocate_audits_command_refuses_bad_arguments(world, args, message):
     assert str(refused.value) == message
     with scopes_disabled():
         assert AuditAssignment.objects.count() == 0
+
+
+def test_interactions_with_a_transcript_are_preferred(world):
+    turns = [("customer", "Hello"), ("agent", "Hi, how can I help?")]
+    # Alice: 6 of 10 have a transcript, so all 5 audits go to those. Bob: 2 of 8, so both
+    # of them and 3 without one.
+    for i in range(10):
+        make_interaction(world.tenant.org, agent=world.agent, external_id=f"a-{i}",
+                         opened_at=T0 + timedelta(hours=i), turns=turns if i % 5 < 3 else ())
+    for i in range(8):
+        make_interaction(world.tenant.org, agent=world.agent2, external_id=f"b-{i}",
+                         opened_at=T0 + timedelta(hours=i), turns=turns if i in (3, 6) else ())
+
+    summary = _allocate(world)
+
+    assert (summary.assigned, summary.shortfall) == (10, 0)
+    with scopes_disabled():
+        rows = list(AuditAssignment.objects.values_list(
+            "agent__username", "interaction__external_id", "interaction__transcript__turn_count"))
+    alice = {(e, n) for u, e, n in rows if u == "alice"}
+    bob = [(e, n) for u, e, n in rows if u == "bob"]
+    assert len(alice) == 5
+    assert {n for _, n in alice} == {2}
+    assert {e for e, _ in alice} <= {"a-0", "a-1", "a-2", "a-5", "a-6", "a-7"}
+    assert sorted(n for _, n in bob if n is not None) == [2, 2]
+    assert {e for e, n in bob if n is not None} == {"b-3", "b-6"}
+    assert len(bob) == 5

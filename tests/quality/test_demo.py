@@ -14,7 +14,15 @@ from django_scopes import scope, scopes_disabled
 
 from quality.demo import AWAITING_RELEASE, DEMO_PREFIX, SCORECARD, seed_quality
 from quality.demo_transcripts import TOPICS, make_conversation, style_for
-from quality.models import Answer, AttributeAgreement, BestResponse, Evaluation, Scorecard
+from quality.models import (
+    Answer,
+    AttributeAgreement,
+    AuditAssignment,
+    BestResponse,
+    Evaluation,
+    Scorecard,
+)
+from quality.services.allocation import allocate_week, current_week
 from tenancy.demo import DemoPeople
 from tenancy.models import TenantModel
 from tests.factories import Tenant
@@ -153,6 +161,22 @@ def test_seed_quality_verifies_some_attributes_and_not_others(demo):
     assert "communication" in unverified
     assert all(row.pairs >= 30 for row in rows.values() if row.verified)
     assert all(row.kappa >= 0.6 for row in rows.values() if row.verified)
+
+
+def test_seed_quality_allocates_this_weeks_audits_to_the_qa_analyst(demo):
+    org = demo["tenant"].org
+    with scope(organization=org):
+        week = current_week(org)
+        rows = list(AuditAssignment.objects.values_list(
+            "week", "evaluator__username", "interaction__transcript__turn_count"))
+        rerun = allocate_week(organization=org, week_start=week)
+
+    # Every agent with interactions this week already has what the rules allow.
+    assert (rerun.assigned, rerun.shortfall, rerun.agents_covered) == (0, 0, rerun.agents)
+    assert rerun.agents == 0 or len(rows) > 0
+    assert {w for w, _, _ in rows} <= {week}
+    assert {u for _, u, _ in rows} <= {"dq-qa"}
+    assert all(n is not None and n > 0 for _, _, n in rows)
 
 
 def test_the_outbox_handler_leaves_the_seeded_automatic_evaluation(demo):
