@@ -39,7 +39,9 @@ def test_my_coaching_cards_show_the_agents_own_learning_surveys_and_skills(tenan
 
     assert response.status_code == 200
     cards = {card["title"]: card for card in response.context["summaries"]}
-    assert list(cards) == ["Open assessments", "Learning to do", "Surveys to take", "Skills held"]
+    assert list(cards) == ["Open assessments", "Coaching assignments", "Learning to do",
+                           "Surveys to take", "Skills held"]
+    assert cards["Coaching assignments"]["value"] == 0
     assert (cards["Open assessments"]["value"], cards["Open assessments"]["caption"]) == (
         1, "0 completed"
     )
