@@ -12,6 +12,7 @@ from tenancy.selectors import coachable_agents, sees_everything, teams_coached_b
 from tenancy.views import org_permission_required
 
 from .. import charts, selectors
+from ..extensions import dashboard_cards_for
 
 EVALUATIONS_PAGE = 25
 SELECT = forms.Select(attrs={"class": "form-select form-select-sm"})
@@ -95,6 +96,8 @@ def leaderboard(request):
     template = "quality/leaderboard.html"
     if request.htmx and request.htmx.target == "leaderboard-results":
         template += "#results"
+    else:  # the apps above quality add their cards ("Agents in coaching")
+        context["cards"] = dashboard_cards_for(request)
     return render(request, template, context)
 
 

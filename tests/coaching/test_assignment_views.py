@@ -419,3 +419,12 @@ def test_the_agent_opens_a_best_response_example_read_only(client, aw):
     assert _client(client, aw.agent).get(
         aw.tenant.url(f"coaching/assignments/{assignment.pk}/examples/{link.pk + 99}/")
     ).status_code == 404
+
+
+def test_the_quality_leaderboard_shows_agents_in_coaching(client, aw, flow):
+    client.force_login(aw.qa)
+    response = client.get("/o/acme/quality/leaderboard/")
+    assert response.status_code == 200
+    cards = {card["title"]: card for card in response.context["cards"]}
+    assert cards["Agents in coaching"]["value"] == 2
+    assert b"Agents in coaching" in response.content
