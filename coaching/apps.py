@@ -36,11 +36,12 @@ class CoachingConfig(AppConfig):
         match_links.register("coaching.assessment", selectors.match_links)
 
         navigation_entries.register("coaching:overview", NavEntry(
-            "manager", "Coaching", "coaching:overview", "coaching.view_overview", order=5,
+            "manager", "Overview", "coaching:overview", "coaching.view_overview", order=5,
+            group="Coaching",
         ))
         navigation_entries.register("coaching:list", NavEntry(
             "manager", "Assessments", "coaching:list", "coaching.view_assessment_list",
-            order=10,
+            order=10, group="Coaching",
         ))
         navigation_entries.register("coaching:mine", NavEntry(
             "agent", "My assessments", "coaching:mine", "coaching.view_own_assessments",
@@ -59,12 +60,13 @@ class CoachingConfig(AppConfig):
         navigation_entries.register("coaching:assignment_list", NavEntry(
             "manager", "Coaching assignments", "coaching:assignment_list",
             "coaching.manage_coaching_assignments", order=12,
-            match=("coaching:assignment", "coaching:group_assignment"),
+            match=("coaching:assignment", "coaching:group_assignment"), group="Coaching",
         ))
         navigation_entries.register("coaching:marked", NavEntry(
             "manager", "Marked for coaching", "coaching:marked",
             "coaching.manage_coaching_assignments", order=13,
             match=("coaching:mark", "coaching:group_", "coaching:assign_from_marks"),
+            group="Coaching",
         ))
         navigation_entries.register("coaching:my_assignments", NavEntry(
             "agent", "My coaching assignments", "coaching:my_assignments",

@@ -13,5 +13,5 @@ class OpportunitiesConfig(AppConfig):
 
         navigation_entries.register("opportunities:list", NavEntry(
             "manager", "Opportunities", "opportunities:list",
-            "opportunities.manage_opportunities", order=15,
+            "opportunities.manage_opportunities", order=15, group="Coaching",
         ))

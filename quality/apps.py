@@ -16,8 +16,8 @@ class QualityConfig(AppConfig):
         from .selectors import my_quality_summary
 
         navigation_entries.register("quality:leaderboard", NavEntry(
-            "manager", "Quality", "quality:leaderboard", "quality.view_dashboards", order=20,
-            match=("quality:leaderboard",),
+            "manager", "Leaderboard", "quality:leaderboard", "quality.view_dashboards", order=20,
+            match=("quality:leaderboard",), group="Quality",
         ))
         navigation_entries.register("quality:my_quality", NavEntry(
             "agent", "My quality", "quality:my_quality", "quality.view_own_quality", order=15,
@@ -36,7 +36,7 @@ class QualityConfig(AppConfig):
 
         navigation_entries.register("quality:scorecard_list", NavEntry(
             "manager", "Scorecards", "quality:scorecard_list", "quality.manage_scorecards",
-            order=25, match=("quality:scorecard", "quality:settings"),
+            order=25, match=("quality:scorecard", "quality:settings"), group="Quality",
         ))
 
         # Audits: QA analysts land on their audit queue (order 6, after the coaching
@@ -44,8 +44,9 @@ class QualityConfig(AppConfig):
         navigation_entries.register("quality:audit_queue", NavEntry(
             "manager", "Audit queue", "quality:audit_queue", "quality.audit", order=6,
             match=("quality:audit_queue", "quality:audit", "quality:audit_start"),
+            group="Quality",
         ))
         navigation_entries.register("quality:interactions", NavEntry(
             "manager", "Interactions", "quality:interactions", "quality.audit", order=7,
-            match=("quality:interaction", "quality:best_response"),
+            match=("quality:interaction", "quality:best_response"), group="Quality",
         ))

@@ -15,7 +15,7 @@ class RoutingConfig(AppConfig):
 
         navigation_entries.register("routing:team_load", NavEntry(
             "manager", "Routing", "routing:team_load", "routing.view_team_load", order=45,
-            match=("routing:",),
+            match=("routing:",), group="Work",
         ))
         work_item_panels.register("routing.suggested_agents", suggested_agents_panel)
         demo_seeders.register("routing", seed_routing)

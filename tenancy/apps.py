@@ -12,12 +12,12 @@ class TenancyConfig(AppConfig):
         admin_lockouts.register()
 
         for entry in (
-            NavEntry("manager", "Organization", "tenancy:overview",
-                     "tenancy.view_manager_workspace", order=85),
+            NavEntry("manager", "Overview", "tenancy:overview",
+                     "tenancy.view_manager_workspace", order=85, group="Organization"),
             NavEntry("manager", "Teams", "tenancy:team_list",
-                     "tenancy.view_manager_workspace", order=80),
+                     "tenancy.view_manager_workspace", order=80, group="Organization"),
             NavEntry("manager", "Settings", "tenancy:settings",
-                     "tenancy.manage_organization", order=90),
+                     "tenancy.manage_organization", order=90, group="Organization"),
             NavEntry("agent", "My coaching", "tenancy:my_coaching",
                      "tenancy.view_agent_workspace", order=0),
         ):

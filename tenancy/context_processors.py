@@ -1,6 +1,6 @@
 """Template context for the workspace shell: current organization, roles, org switcher, nav."""
 
-from .navigation import entries_for
+from .navigation import entries_for, menu_for
 from .selectors import memberships_of_user
 
 
@@ -16,5 +16,6 @@ def workspace(request):
         # Callables: evaluated only when a template uses them.
         "org_memberships": lambda: list(memberships_of_user(user)),
         "manager_nav": lambda: entries_for(request, "manager"),
+        "manager_menu": lambda: menu_for(request, "manager"),
         "agent_nav": lambda: entries_for(request, "agent"),
     }

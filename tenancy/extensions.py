@@ -118,7 +118,9 @@ class NavEntry:
     """A link of the workspace navigation, shown to members with ``permission``, in
     ``order``. Highlighted on its own page and on the pages named by ``match`` (view-name
     prefixes such as ``"skills:overview"``); when an app has a single entry, on every page
-    of its namespace."""
+    of its namespace. Entries sharing a ``group`` (such as ``"Quality"``) are shown together
+    in one dropdown menu named after the group, placed where its first entry would be;
+    ``group=None`` keeps the entry a link of its own."""
 
     workspace: str  # "manager" or "agent"
     label: str
@@ -126,6 +128,7 @@ class NavEntry:
     permission: str
     order: int
     match: tuple[str, ...] = ()
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if self.workspace not in ("manager", "agent"):

@@ -1,7 +1,8 @@
 """The workspace navigation and the "My coaching" cards, built from what apps registered
 in :data:`tenancy.extensions.navigation_entries` and :data:`tenancy.extensions.summary_cards`.
 
-The base layout shows the entries the current member may see, in ``order``.
+The base layout shows the entries the current member may see, in ``order``; entries that
+share a ``group`` become one dropdown menu (:func:`menu_for`).
 """
 
 from django.urls import reverse
@@ -34,9 +35,42 @@ def entries_for(request, workspace: str) -> list[dict]:
                 "label": entry.label,
                 "url": reverse(entry.url_name, kwargs={"org_slug": organization.slug}),
                 "active": _is_active(entry, current),
+                "group": entry.group,
             }
         )
     return visible
+
+
+def menu_for(request, workspace: str) -> list[dict]:
+    """The top-level items of the workspace navigation, in order.
+
+    An item is a link ``{"label", "url", "active"}`` or a menu ``{"label", "entries",
+    "active", "id"}`` holding the visible entries of one group (placed where its first entry
+    is; active when one of them is). A group with a single visible entry is shown as a
+    link named after the group.
+    """
+    items: list[dict] = []
+    menus: dict[str, dict] = {}
+    for entry in entries_for(request, workspace):
+        group = entry["group"]
+        if group is None:
+            items.append(entry)
+        elif group in menus:
+            menus[group]["entries"].append(entry)
+            menus[group]["active"] = menus[group]["active"] or entry["active"]
+        else:
+            menus[group] = {
+                "label": group,
+                "entries": [entry],
+                "active": entry["active"],
+                "id": "nav-" + "-".join(group.lower().split()),
+            }
+            items.append(menus[group])
+    for index, item in enumerate(items):
+        if "entries" in item and len(item["entries"]) == 1:
+            only = item["entries"][0]
+            items[index] = {**only, "label": item["label"]}
+    return items
 
 
 def landing_url(request, workspace: str) -> str | None:

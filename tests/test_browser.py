@@ -52,8 +52,13 @@ def test_browser_coach_signs_in_and_sees_manager_workspace_agent_sees_my_coachin
     expect(page.get_by_role("heading", level=1)).to_have_text("Coaching overview")
     assert page.url == f"{live_server.url}/o/alpha/coaching/"
     nav = page.get_by_role("navigation", name="Main")
-    coaching_link = nav.get_by_role("link", name="Coaching", exact=True)
-    expect(coaching_link).to_have_attribute("aria-current", "page")
+    coaching_menu = nav.get_by_role("button", name="Coaching")
+    expect(coaching_menu).to_have_class("nav-link dropdown-toggle btn btn-link active")
+    coaching_menu.click()
+    expect(nav.get_by_role("link", name="Overview", exact=True)).to_have_attribute(
+        "aria-current", "page")
+    page.keyboard.press("Escape")
+    nav.get_by_role("button", name="Organization").click()
     nav.get_by_role("link", name="Teams").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Teams")
     expect(page.get_by_role("link", name="Service Desk")).to_be_visible()

@@ -12,6 +12,7 @@ class WorkConfig(AppConfig):
         from .demo import seed_work_items
 
         navigation_entries.register("work:list", NavEntry(
-            "manager", "Work", "work:list", "work.view_work_items", order=40,
+            "manager", "Work items", "work:list", "work.view_work_items", order=40,
+            group="Work",
         ))
         demo_seeders.register("work", seed_work_items)

@@ -98,6 +98,7 @@ def test_browser_qa_analyst_audits_with_the_keyboard(live_server, desk, browser)
     expect(page.locator("#history")).to_contain_text("Communication")
     page.screenshot(path=str(SCREENSHOTS / "quality-audit-released.png"), full_page=True)
 
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Quality").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit queue").click()
     expect(page.get_by_text("Nothing waiting for you.")).to_be_visible()
     context.close()

@@ -309,8 +309,8 @@ def test_done_when_import_post_score_audit_leaderboard_and_agent_view(
     # 6. The worker recounts the agreement over 31 pairs: Greeting, Compliance and Closing
     #    agree well enough to count, Empathy (kappa 0: the humans always said yes) does not.
     _wait_for_agreement(31)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Quality",
-                                                          exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Quality").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Leaderboard").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Quality leaderboard")
     headers = [" ".join(t.split()) for t in
                page.locator("#leaderboard thead th").all_inner_texts()]
