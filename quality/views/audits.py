@@ -198,6 +198,18 @@ def evaluation_detail(request, pk: int):
     evaluation = _visible(request, pk)
     answers = list(evaluation.answers.select_related("attribute")
                    .order_by("attribute__position", "attribute_id"))
+    is_auto = evaluation.kind == EvaluationKind.AUTO
+    status = selectors.attribute_status(request.organization) if is_auto else {}
+    evidence_turns: set[int] = set()
+    for answer in answers:
+        # An automatic answer counts once its scorer is verified for the attribute.
+        measured = status.get((evaluation.scorecard.key, answer.attribute.key))
+        answer.measured = measured
+        answer.verified = bool(is_auto and measured and measured["verified"]
+                               and (not answer.scorer or answer.scorer == measured["scorer"]))
+        answer.evidence_turns = [(i, i + 1) for i in (answer.evidence or [])
+                                 if isinstance(i, int)]
+        evidence_turns.update(i for i, _ in answer.evidence_turns)
     sections: list[tuple[str, list]] = []
     for answer in answers:
         name = answer.attribute.section or "Attributes"
@@ -213,6 +225,8 @@ def evaluation_detail(request, pk: int):
         "evaluation": evaluation,
         "sections": sections,
         "turns": list(enumerate(transcript.turns)) if transcript else [],
+        "evidence_turns": evidence_turns,
+        "any_unverified": is_auto and any(not a.verified for a in answers),
         "history": list(selectors.evaluation_history(evaluation)),
         "may_edit": may_edit,
         "may_open_interaction": request.user.has_perm("quality.audit", request.organization),

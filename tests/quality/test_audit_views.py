@@ -294,3 +294,53 @@ def test_qa_analysts_land_on_their_audit_queue(world, client, login):
     assert client.get(world.tenant.url()).url == _url(world, "audits/")
     login(world.coach)
     assert client.get(world.tenant.url()).url == world.tenant.url("coaching/")
+
+
+def test_automatic_evaluation_page_labels_verified_answers_and_highlights_evidence(
+        world, item, card, client, login):
+    from quality.models import AttributeAgreement
+    from quality.services.autoscore import score_interaction
+
+    with scopes_disabled():
+        auto = score_interaction(interaction=item, scorecard=card)
+        scorers = dict(auto.answers.values_list("attribute__key", "scorer"))
+        evidence = dict(auto.answers.values_list("attribute__key", "evidence"))
+        AttributeAgreement.objects.create(
+            organization=world.tenant.org, scorecard_key="customer-care",
+            attribute_key="greeting", scorer=scorers["greeting"], pairs=40, kappa=0.8,
+            verified=True)
+        AttributeAgreement.objects.create(
+            organization=world.tenant.org, scorecard_key="customer-care",
+            attribute_key="empathy", scorer=scorers["empathy"], pairs=12, kappa=0.42,
+            verified=False)
+    assert (evidence["greeting"], evidence["empathy"]) == ([0], [2])
+    url = _url(world, f"evaluations/{auto.pk}/")
+
+    login(world.agent)
+    page = client.get(url)
+    assert page.status_code == 200
+    html = " ".join(page.content.decode().split())
+    rows = {a.attribute.key: (a.verified, a.measured and a.measured["pairs"])
+            for _, answers in page.context["sections"] for a in answers}
+    assert rows["greeting"] == (True, 40)
+    assert rows["empathy"] == (False, 12)
+    assert rows["compliance"] == (False, None)
+    assert page.context["evidence_turns"] == {0, 2}
+    assert "They do not count toward your scores." in html
+    assert ('<span class="badge text-bg-secondary">unverified</span> '
+            '<span class="small text-body-secondary">(κ 0.42, n 12)</span>') in html
+    assert "(not measured yet)" in html
+    assert '<span class="badge text-bg-success">verified</span>' in html
+    assert 'Evidence: <a href="#turn-0">turn 1</a>' in html
+    assert 'Evidence: <a href="#turn-2">turn 3</a>' in html
+    assert 'class="turn turn-agent evidence" id="turn-0"' in html
+    assert 'class="turn turn-customer" id="turn-1"' in html
+    assert 'class="turn turn-agent evidence" id="turn-2"' in html
+
+    login(world.coach)
+    html = " ".join(client.get(url).content.decode().split())
+    assert "they do not count toward the agent’s scores." in html
+    login(world.agent2)
+    assert client.get(url).status_code == 404
+    login(world.outsider)
+    assert client.get(url).status_code == 404
