@@ -194,3 +194,5 @@ class QualitySettingsForm(BootstrapMixin, forms.Form):
             "A key is stored; leave empty to keep it, or type a new one." if has_api_key
             else "No key stored. It is never shown again once saved."
         )
+        if not has_api_key:  # nothing to remove
+            del self.fields["clear_provider_api_key"]

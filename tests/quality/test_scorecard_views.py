@@ -255,6 +255,10 @@ SETTINGS = {"release_mode": "after_delay", "release_delay_hours": "12",
 def test_settings_page_saves_and_never_renders_the_api_key(world, login):
     client = login(world.admin)
     url = world.tenant.url("quality/settings/")
+    before = client.get(url).content.decode()
+    assert "No key stored." in before
+    assert "Remove the stored API key" not in before
+    assert 'name="clear_provider_api_key"' not in before
     assert client.post(url, SETTINGS).status_code == 302
     org = world.tenant.org
     org.refresh_from_db()
@@ -265,7 +269,14 @@ def test_settings_page_saves_and_never_renders_the_api_key(world, login):
     page = client.get(url).content.decode()
     assert "secret-key-123" not in page
     assert "A key is stored; leave empty to keep it" in page
+    assert "Remove the stored API key" in page
     assert 'value="tiny"' in page
+    # Removing it: the checkbox goes away again.
+    assert client.post(url, {**SETTINGS, "provider_api_key": "",
+                             "clear_provider_api_key": "on"}).status_code == 302
+    org.refresh_from_db()
+    assert quality_settings(org).provider.api_key == ""
+    assert "Remove the stored API key" not in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
