@@ -459,6 +459,7 @@ class InteractionFilters:
     date_from: object = None  # a date (in the organization's time zone), inclusive
     date_to: object = None
     has_audit: str = ""  # "", "yes" or "no"
+    has_transcript: str = ""  # "", "yes" or "no"
 
 
 def _latest_total(kind: str, *, counted_only: bool):
@@ -498,6 +499,10 @@ def interaction_list(organization: Organization, user: User,
         qs = qs.filter(audited)
     elif filters.has_audit == "no":
         qs = qs.filter(~audited)
+    if filters.has_transcript == "yes":
+        qs = qs.filter(transcript__isnull=False)
+    elif filters.has_transcript == "no":
+        qs = qs.filter(transcript__isnull=True)
     return (qs.select_related("resolved_by", "assigned_to")
             .annotate(auto_score=_latest_total(EvaluationKind.AUTO, counted_only=False),
                       audit_score=_latest_total(EvaluationKind.MANUAL, counted_only=True))

@@ -29,6 +29,9 @@ class InteractionFilterForm(forms.Form):
         attrs={"type": "date", "class": "form-control form-control-sm"}))
     has_audit = forms.ChoiceField(label="Audited", required=False, widget=SELECT, choices=[
         ("", "Any"), ("yes", "Audited"), ("no", "Not audited")])
+    has_transcript = forms.ChoiceField(label="Transcript", required=False, widget=SELECT,
+                                       choices=[("", "Any"), ("yes", "Has a transcript"),
+                                                ("no", "No transcript")])
 
     def __init__(self, data, *, agents: list, queues: list[str]):
         super().__init__(data)

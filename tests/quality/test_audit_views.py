@@ -83,6 +83,11 @@ def test_interactions_list_filters(world, item, other_item, client, login):
 
     assert ids(f"agent={world.agent.pk}") == [("C-1", 100.0)]
     assert ids("has_audit=no") == [("C-2", None)]
+    assert ids("has_transcript=yes") == [("C-1", 100.0)]
+    assert ids("has_transcript=no") == [("C-2", None)]
+    assert ids("has_transcript=yes&has_audit=no") == []
+    bad_choice = client.get(_url(world, "interactions/?has_transcript=maybe"))
+    assert list(bad_choice.context["form"].errors) == ["has_transcript"]
     assert ids("queue=billing") == [("C-1", 100.0)]
     assert ids("date_from=2026-11-03&date_to=2026-11-03") == [("C-2", None)]
     bad = client.get(_url(world, "interactions/?date_from=2026-11-03&date_to=2026-11-01"))
