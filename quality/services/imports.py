@@ -14,6 +14,7 @@ from work.models import WorkItem
 from ..enums import EvaluationKind, ReleaseMode
 from ..models import AuditAssignment, Evaluation, Scorecard
 from ..selectors import quality_settings, scorecard_for
+from .agreement import schedule_agreement_refresh
 from .answers import (
     AnswerInput,
     _check_evidence,
@@ -149,4 +150,5 @@ def post_evaluation(
     AuditAssignment.objects.filter(
         organization=organization, interaction_id=item.pk, completed_at__isnull=True,
     ).update(evaluation=evaluation, completed_at=now)
+    schedule_agreement_refresh(organization)  # a new human answer: recount after commit
     return evaluation
