@@ -63,6 +63,7 @@ class RuleField(forms.CharField):
 
 
 class AttributeForm(BootstrapMixin, forms.Form):
+    rule_help = RULE_HELP  # shown once above the attribute rows
     key = forms.CharField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(max_length=150)
     section = forms.CharField(required=False, max_length=150)
@@ -80,7 +81,7 @@ class AttributeForm(BootstrapMixin, forms.Form):
     guidance = forms.CharField(required=False, max_length=LONG_TEXT,
                                widget=forms.Textarea(attrs={"rows": 2}))
     auto = RuleField(label="Automatic rule", required=False, max_length=5000,
-                     help_text=RULE_HELP)
+                     help_text="Optional JSON; see “Automatic rules” above.")
 
     def clean(self):
         cleaned = super().clean()

@@ -298,3 +298,19 @@ def test_settings_page_bounds_are_field_errors(world, login, changes, field, mes
     org = world.tenant.org
     org.refresh_from_db()
     assert "quality" not in (org.settings or {})
+
+
+def test_editor_shows_scale_top_only_for_scale_answers_and_the_rule_help_once(world, login):
+    response = login(world.admin).post(world.tenant.url("quality/scorecards/new/"), _post_data([
+        {"name": "Tone", "answer_type": "scale"},  # missing top: re-rendered with the error
+        {"name": "Greeting"},
+    ]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert ('<div class="col-md-3 scale-max" data-answer-type="id_attributes-0-answer_type">'
+            in page)
+    assert ('<div class="col-md-3 scale-max" data-answer-type="id_attributes-1-answer_type"'
+            ' hidden>' in page)
+    assert page.count("Rules: agent_says, agent_never_says") == 1
+    assert page.count("Optional JSON; see “Automatic rules” above.") == 2  # one per row
+    assert "Give the top of the scale (1 to 100)." in page
