@@ -256,6 +256,9 @@ def test_done_when_import_post_score_audit_leaderboard_and_agent_view(
         assert response.status_code == 201, response.content
         assert response.json()["total"] == _total(audit)
 
+    # The worker recounts the agreement after the posted audits: 30 pairs reach the bar.
+    _wait_for_agreement(30)
+
     # 5. The QA analyst audits CH-A28 in the browser, with the keyboard.
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -278,7 +281,8 @@ def test_done_when_import_post_score_audit_leaderboard_and_agent_view(
     expect(page.locator("#turn-0")).to_have_class("turn turn-agent evidence")
     greeting = page.locator("#attr-greeting .auto-answer")
     expect(greeting).to_contain_text("Yes")
-    expect(greeting).to_contain_text("unverified")  # no agreement measured yet
+    expect(greeting).to_contain_text("verified κ 1.00")  # 30 pairs, all agreeing
+    expect(greeting).not_to_contain_text("unverified")
     total = page.locator("#audit-total")
     expect(total).to_have_text("—")
     page.keyboard.press("y")  # Greeting: yes                    10 of 10
