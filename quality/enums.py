@@ -32,3 +32,35 @@ COUNTED_STATES = (EvaluationState.SUBMITTED, EvaluationState.RELEASED)
 
 # The key of the whole-evaluation row in ScoreRollup (attributes use their own key).
 TOTAL_KEY = ""
+
+
+class ReviewState(models.TextChoices):
+    """An audit's agent review, when the tenant turned on "Agent accept & dispute".
+
+    ``released → pending_agent → accepted`` or ``→ pending_supervisor`` (disputed) ``→
+    re_evaluated`` (the agent may accept, or dispute again until the round limit) ``→
+    resolved``; a review the agent leaves past its window is ``closed``.
+    """
+
+    NONE = "", "Not under review"
+    PENDING_AGENT = "pending_agent", "Pending agent review"
+    ACCEPTED = "accepted", "Accepted"
+    PENDING_SUPERVISOR = "pending_supervisor", "Pending supervisor review"
+    RE_EVALUATED = "re_evaluated", "Re-evaluated"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+# The agent is to answer (accept or dispute); the review is over.
+AWAITING_AGENT = (ReviewState.PENDING_AGENT, ReviewState.RE_EVALUATED)
+REVIEW_FINISHED = (ReviewState.ACCEPTED, ReviewState.RESOLVED, ReviewState.CLOSED)
+
+
+class DisputeDecision(models.TextChoices):
+    UPHELD = "upheld", "Upheld"
+    CHANGED = "changed", "Changed"
+
+
+class CalibrationSubject(models.TextChoices):
+    EVALUATOR = "evaluator", "Evaluator"
+    ATTRIBUTE = "attribute", "Attribute"

@@ -22,7 +22,15 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from tenancy.models import TenantModel
 from tenancy.validation import LONG_TEXT, SHORT_TEXT, text_limit
 
-from .enums import AnswerType, EvaluationKind, EvaluationState
+from .enums import (
+    AWAITING_AGENT,
+    AnswerType,
+    CalibrationSubject,
+    DisputeDecision,
+    EvaluationKind,
+    EvaluationState,
+    ReviewState,
+)
 
 
 class Scorecard(TenantModel):
@@ -181,6 +189,19 @@ class Evaluation(FSMModelMixin, TenantModel):
         null=True, blank=True, help_text="When a submitted audit will be released."
     )
     released_at = models.DateTimeField(null=True, blank=True)
+    review_state = FSMField(
+        max_length=20, choices=ReviewState.choices, default=ReviewState.NONE, blank=True,
+        protected=True, help_text="The agent's accept & dispute review (audits only).",
+    )
+    review_rounds = models.PositiveSmallIntegerField(
+        default=0, help_text="Dispute rounds raised so far."
+    )
+    review_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Until when the agent may accept or dispute."
+    )
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the review ended (accepted, resolved, closed)."
+    )
 
     class Meta:
         ordering = ["-interaction_at", "-id"]
@@ -205,6 +226,9 @@ class Evaluation(FSMModelMixin, TenantModel):
                          name="evaluation_org_evaluator"),
             models.Index(fields=["release_at"], name="evaluation_release_due",
                          condition=models.Q(state="submitted", release_at__isnull=False)),
+            models.Index(fields=["organization", "agent", "review_state"],
+                         name="evaluation_org_review",
+                         condition=~models.Q(review_state="")),
         ]
 
     def __str__(self) -> str:
@@ -229,6 +253,41 @@ class Evaluation(FSMModelMixin, TenantModel):
     @transition(field=state, source=EvaluationState.DRAFT, target=EvaluationState.RELEASED)
     def publish(self) -> None:
         """Automatic evaluations have no human step: scored means released."""
+
+    # --- the agent's review (quality.services.disputes does the rest) -------------------
+
+    @transition(field=review_state, source=ReviewState.NONE, target=ReviewState.PENDING_AGENT)
+    def request_review(self) -> None:
+        pass
+
+    @transition(field=review_state, source=ReviewState.PENDING_AGENT,
+                target=ReviewState.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=review_state, source=ReviewState.RE_EVALUATED,
+                target=ReviewState.RESOLVED)
+    def accept_outcome(self) -> None:
+        """The agent accepts the re-evaluation: the review is resolved."""
+
+    @transition(field=review_state, source=list(AWAITING_AGENT),
+                target=ReviewState.PENDING_SUPERVISOR)
+    def dispute(self) -> None:
+        pass
+
+    @transition(field=review_state, source=ReviewState.PENDING_SUPERVISOR,
+                target=ReviewState.RE_EVALUATED)
+    def re_evaluate(self) -> None:
+        pass
+
+    @transition(field=review_state, source=ReviewState.PENDING_SUPERVISOR,
+                target=ReviewState.RESOLVED)
+    def resolve(self) -> None:
+        """The last round is decided: the review is resolved."""
+
+    @transition(field=review_state, source=list(AWAITING_AGENT), target=ReviewState.CLOSED)
+    def close_review(self) -> None:
+        """The agent let the window pass: the score stands as it is."""
 
 
 class Answer(TenantModel):
@@ -483,3 +542,138 @@ class ScoreRollup(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.day} {self.kind} {self.attribute_key or 'total'}: n={self.n}"
+
+
+class Dispute(TenantModel):
+    """One round of an agent's dispute of an audit: the attributes contested (its
+    :class:`DisputeItem` rows), who decides it and by when, and the decision."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="disputes")
+    round = models.PositiveSmallIntegerField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="quality_disputes_to_review",
+        help_text="Who decides it (the auditor; the arbitrator for the last round).",
+    )
+    due_at = models.DateTimeField(help_text="The reviewers' service level: decide by then.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    total_before = models.FloatField(null=True, blank=True)
+    total_after = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["evaluation", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "round"], name="dispute_unique_round"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "decided_at", "due_at"],
+                         name="dispute_org_open"),
+            models.Index(fields=["organization", "reviewer", "decided_at"],
+                         name="dispute_org_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute round {self.round} of evaluation {self.evaluation_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.decided_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.decided_at is None and self.due_at <= timezone.now()
+
+
+class DisputeItem(TenantModel):
+    """One contested attribute of a dispute round: the agent's reason and proposed answer,
+    and the reviewer's decision with a comment."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="items")
+    attribute = models.ForeignKey(Attribute, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(**text_limit(LONG_TEXT))
+    proposed_value = models.SmallIntegerField(null=True, blank=True)
+    proposed_na = models.BooleanField(default=False)
+    original = models.CharField(max_length=20, help_text="The answer disputed, as shown.")
+    decision = models.CharField(max_length=8, choices=DisputeDecision.choices, blank=True)
+    decided = models.CharField(max_length=20, blank=True, help_text="The answer decided.")
+    comment = models.TextField(blank=True, **text_limit(LONG_TEXT))
+
+    class Meta:
+        ordering = ["dispute", "attribute__position", "attribute_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "attribute"], name="disputeitem_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "decision"], name="disputeitem_org_decision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute} disputed in {self.dispute}"
+
+    @property
+    def proposed(self) -> str:
+        """The agent's proposed answer as shown ("" when none)."""
+        if self.proposed_na:
+            return "N/A"
+        if self.proposed_value is None:
+            return ""
+        if self.attribute.answer_type == AnswerType.YES_NO:
+            return "Yes" if self.proposed_value else "No"
+        return f"{self.proposed_value}/{self.attribute.scale_max}"
+
+
+class CalibrationCandidate(TenantModel):
+    """An evaluator or an attribute sent to calibration (from the dispute analytics), for a
+    calibration session to take up."""
+
+    subject = models.CharField(max_length=12, choices=CalibrationSubject.choices)
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    attribute_key = models.SlugField(max_length=100, blank=True)
+    attribute_name = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=SHORT_TEXT, blank=True)
+    evaluations = models.ManyToManyField(Evaluation, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    taken_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a calibration session took it up."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "evaluator"],
+                condition=models.Q(subject="evaluator", taken_at__isnull=True),
+                name="calibrationcandidate_one_open_evaluator",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "attribute_key"],
+                condition=models.Q(subject="attribute", taken_at__isnull=True),
+                name="calibrationcandidate_one_open_attribute",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(subject="evaluator", evaluator__isnull=False)
+                           | models.Q(subject="attribute") & ~models.Q(attribute_key="")),
+                name="calibrationcandidate_has_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.subject == CalibrationSubject.EVALUATOR:
+            return f"Calibrate evaluator {self.evaluator_id}"
+        return f"Calibrate attribute {self.attribute_name or self.attribute_key}"

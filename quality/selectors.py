@@ -26,6 +26,17 @@ class ProviderSettings:
 
 
 @dataclass(frozen=True)
+class DisputeSettings:
+    """"Agent accept & dispute" (off unless a tenant turns it on)."""
+
+    enabled: bool = False
+    max_rounds: int = 2
+    window_days: int = 7
+    sla_hours: int = 48
+    arbitrator_id: int | None = None  # decides the last round (empty: the auditor)
+
+
+@dataclass(frozen=True)
 class QualitySettings:
     """The tenant's quality settings, in ``Organization.settings["quality"]``."""
 
@@ -38,6 +49,7 @@ class QualitySettings:
     audits_per_agent_week: int = 5
     audits_per_evaluator_day: int = 50
     provider: ProviderSettings = field(default_factory=ProviderSettings)
+    disputes: DisputeSettings = field(default_factory=DisputeSettings)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,8 +61,12 @@ def quality_settings(organization: Organization) -> QualitySettings:
         k: v for k, v in (raw.pop("provider", None) or {}).items()
         if k in ProviderSettings.__dataclass_fields__
     })
+    disputes = DisputeSettings(**{
+        k: v for k, v in (raw.pop("disputes", None) or {}).items()
+        if k in DisputeSettings.__dataclass_fields__
+    })
     known = {k: v for k, v in raw.items() if k in QualitySettings.__dataclass_fields__}
-    return QualitySettings(**known, provider=provider)
+    return QualitySettings(**known, provider=provider, disputes=disputes)
 
 
 def current_scorecards(organization: Organization) -> QuerySet[Scorecard]:

@@ -69,3 +69,22 @@ def allocate_audits() -> int:
 
 __all__ += ["allocate_audits", "allocate_audits_for", "release_due_audits",
             "release_due_audits_for"]
+
+
+# --- agent accept & dispute ------------------------------------------------------------
+
+
+@shared_task(base=TenantTask, name="quality.close_expired_reviews_for")
+def close_expired_reviews_for(*, organization: Organization) -> int:
+    from .services.disputes import close_expired_reviews
+
+    return close_expired_reviews(organization=organization)
+
+
+@shared_task(name="quality.close_expired_reviews")
+def close_expired_reviews() -> int:
+    """Hourly: close the reviews whose agent let the window pass (the score stands)."""
+    return for_each_organization(close_expired_reviews_for)
+
+
+__all__ += ["close_expired_reviews", "close_expired_reviews_for"]

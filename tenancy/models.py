@@ -276,6 +276,9 @@ class ApiToken(TenantModel):
     """A bearer token for the HTTP API of one organization.
 
     Only a SHA-256 digest of the key is stored; the key itself is shown once at creation.
+    An organization's token (``user`` empty) is made by an org admin for an integration;
+    a *personal* token (``user`` set) acts as that person, sees only what they may see and
+    reaches only the operations that accept personal tokens.
     """
 
     name = models.CharField(max_length=100)
@@ -283,6 +286,10 @@ class ApiToken(TenantModel):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens",
+        help_text="A personal token acts as this person (empty: the organization's token).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -303,3 +310,7 @@ class ApiToken(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def is_personal(self) -> bool:
+        return self.user_id is not None

@@ -266,6 +266,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     # (idempotent: only the first run of a week allocates).
     "quality-release-due-audits": {"task": "quality.release_due_audits", "schedule": 300.0},
     "quality-allocate-audits": {"task": "quality.allocate_audits", "schedule": 86400.0},
+    # Agent accept & dispute: close reviews past their window hourly.
+    "quality-close-expired-reviews": {
+        "task": "quality.close_expired_reviews", "schedule": 3600.0,
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -22,6 +22,7 @@ from ..enums import EvaluationKind, EvaluationState, ReleaseMode
 from ..models import Attribute, AuditAssignment, BestResponse, Evaluation
 from ..selectors import may_audit_agent, quality_settings, scorecard_for, sees_all_audits
 from .answers import AnswerInput, log_change, save_answers
+from .disputes import open_review
 from .errors import QualityError
 from .evaluations import agent_of, open_evaluation, start_counting
 
@@ -149,6 +150,7 @@ def _release(evaluation: Evaluation, *, actor: User | None) -> None:
     evaluation.save(update_fields=["state", "released_at", "release_at", "updated_at"])
     log_change(evaluation=evaluation, actor=actor, action="released", before="Submitted",
                after="Released")
+    open_review(evaluation, actor=actor)
 
 
 def _refresh_agreement(organization: Organization) -> None:

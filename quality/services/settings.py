@@ -5,7 +5,9 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 
-from tenancy.models import Organization
+from tenancy.enums import Role
+from tenancy.models import Organization, User
+from tenancy.selectors import sees_everything
 
 from ..enums import ReleaseMode
 from ..selectors import quality_settings
@@ -25,6 +27,9 @@ BOUNDS = {
     "audits_per_evaluator_day": (1, 500, "An evaluator audits 1 to 500 interactions a day."),
     "provider_timeout_seconds": (1.0, 120.0, "The outside scorer's timeout is 1 to 120 "
                                              "seconds."),
+    "max_rounds": (1, 5, "Allow 1 to 5 dispute rounds."),
+    "window_days": (1, 90, "Agents may answer an audit 1 to 90 days after its release."),
+    "sla_hours": (1, 720, "Reviewers decide a dispute within 1 to 720 hours (30 days)."),
 }
 MAX_URL = 500
 MAX_MODEL = 200
@@ -97,6 +102,7 @@ def update_quality_settings(
     locked.settings = {
         **(locked.settings or {}),
         "quality": {
+            **((locked.settings or {}).get("quality") or {}),
             "release_mode": release_mode,
             "release_delay_hours": release_delay_hours,
             "verify_min_kappa": float(verify_min_kappa),
@@ -111,6 +117,36 @@ def update_quality_settings(
             },
         },
     }
+    locked.save(update_fields=["settings"])
+    organization.settings = locked.settings
+    return organization
+
+
+@transaction.atomic
+def update_dispute_settings(
+    *, organization: Organization, enabled: bool, max_rounds: int = 2, window_days: int = 7,
+    sla_hours: int = 48, arbitrator: User | None = None,
+) -> Organization:
+    """Save "Agent accept & dispute" (every field at once; errors name their field).
+
+    The arbitrator, if any, decides every dispute's last round instead of the auditor: a
+    QA analyst or org admin of the organization. Turning it on affects audits released
+    from then on; turning it off leaves reviews under way to finish.
+    """
+    for name, value in (("max_rounds", max_rounds), ("window_days", window_days),
+                        ("sla_hours", sla_hours)):
+        _check(name, value)
+    if arbitrator is not None and not sees_everything(organization, arbitrator,
+                                                      Role.QA_ANALYST):
+        raise QualityError("The arbitrator is a QA analyst or an org admin of this "
+                           "organization.", field="arbitrator")
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    quality = dict((locked.settings or {}).get("quality") or {})
+    quality["disputes"] = {
+        "enabled": bool(enabled), "max_rounds": max_rounds, "window_days": window_days,
+        "sla_hours": sla_hours, "arbitrator_id": arbitrator.pk if arbitrator else None,
+    }
+    locked.settings = {**(locked.settings or {}), "quality": quality}
     locked.save(update_fields=["settings"])
     organization.settings = locked.settings
     return organization

@@ -84,3 +84,42 @@ def world(db) -> QualityWorld:
         staff={"qa": (["qa_analyst"], "quinn")},
     )
     return QualityWorld(**base.as_kwargs(), qa=base.staff["qa"])
+
+
+# --- agent accept & dispute --------------------------------------------------------------
+
+
+def turn_disputes_on(org, *, max_rounds=2, window_days=7, sla_hours=48, arbitrator=None):
+    """The tenant's "Agent accept & dispute" on, through the settings service."""
+    from quality.services.settings import update_dispute_settings
+
+    with scopes_disabled():
+        update_dispute_settings(organization=org, enabled=True, max_rounds=max_rounds,
+                                window_days=window_days, sla_hours=sla_hours,
+                                arbitrator=arbitrator)
+
+
+def released_audit(world, *, agent=None, evaluator=None, external_id="CHAT-D1",
+                   answers=None, card=None):
+    """An audit of ``agent``'s interaction (alice by default) by ``evaluator`` (the QA
+    analyst), submitted and released through the audit services: with disputes on, it is
+    pending the agent's review. Default answers: every attribute yes except empathy no."""
+    from quality.services.answers import AnswerInput
+    from quality.services.audits import start_audit, submit_audit
+
+    org = world.tenant.org
+    agent = agent or world.agent
+    evaluator = evaluator or world.qa
+    with scopes_disabled():
+        card = card or Scorecard.objects.filter(organization=org, is_current=True,
+                                                is_default=True).first() \
+            or make_scorecard(org)
+        item = make_interaction(org, agent=agent, external_id=external_id,
+                                turns=[("agent", "Hello"), ("customer", "Hi")])
+        given = answers or {a.key: ("no" if a.key == "empathy" else "yes")
+                            for a in card.attributes.all()}
+        evaluation = start_audit(interaction=item, evaluator=evaluator)
+        return submit_audit(
+            evaluation=evaluation, actor=evaluator,
+            answers=[AnswerInput(attribute_key=k, answer=v) for k, v in given.items()],
+        )
