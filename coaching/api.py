@@ -231,3 +231,96 @@ def get_coaching_assignment(request, assignment_id: Id):
         return Status(404, {"detail": "No coaching assignment with this id in your "
                                       "organization."})
     return Status(200, _assignment_out(row))
+
+
+# --- coaching monitor (issue 17): GET /api/v1/coaching-assignments/{id}/progress --------
+
+
+class MeanOut(Schema):
+    value: float | None = Field(description="Mean score 0–100; null without scores.")
+    n: int = Field(description="How many scores the mean is made of.")
+
+
+class EffectOut(Schema):
+    verdict: Literal["improved", "no measurable change", "got worse",
+                     "too little data to tell"]
+    estimate: float | None = Field(description="Difference-in-differences, points 0–100.")
+    low: float | None = Field(description="Bootstrap 95 % interval, lower end.")
+    high: float | None
+    coached_before: float | None
+    coached_after: float | None
+    comparison_before: float | None
+    comparison_after: float | None
+    comparison_agents: int = Field(description="Uncoached team mates of a similar level.")
+    coached_n: list[int] = Field(description="Scores of the coached agent: before, after.")
+    comparison_n: list[int] = Field(description="Scores of the comparison group: before, after.")
+
+
+class AreaProgressOut(Schema):
+    attribute: str = Field(description="The coached attribute's key.")
+    name: str
+    at_assigned_date: MeanOut = Field(description="The 7 days before the assigned date.")
+    current: MeanOut = Field(description="The last 7 days.")
+    direction: Literal["spike", "dip", "flat", ""] = Field(
+        description="Current against the assigned date; empty when one has no score.")
+    effect: EffectOut
+
+
+class ProgressOut(Schema):
+    id: int
+    agent: str
+    assigned_date: date
+    follow_up_date: date
+    scorecard_score: list[MeanOut] = Field(
+        description="The audits' mean total: at the assigned date, current.")
+    automatic_score: list[MeanOut] = Field(
+        description="The verified-only automatic score: at the assigned date, current.")
+    areas: list[AreaProgressOut]
+    effect: EffectOut = Field(description="On the coached attributes together.")
+
+
+def _effect_out(effect) -> dict:
+    return {"verdict": effect.verdict, "estimate": effect.estimate, "low": effect.low,
+            "high": effect.high, "coached_before": effect.coached_before,
+            "coached_after": effect.coached_after,
+            "comparison_before": effect.comparison_before,
+            "comparison_after": effect.comparison_after,
+            "comparison_agents": effect.comparison_agents,
+            "coached_n": list(effect.coached_n), "comparison_n": list(effect.comparison_n)}
+
+
+def _mean_out(mean) -> dict:
+    return {"value": mean.value, "n": mean.n}
+
+
+@assignments_router.get("/{assignment_id}/progress",
+                        response={200: ProgressOut, **errors(404)},
+                        summary="One coaching assignment's progress and coaching effect")
+def get_coaching_assignment_progress(request, assignment_id: Id):
+    """Per coached attribute the mean over the 7 days before the assigned date and over
+    the last 7 days with their n, and the coaching effect: a difference-in-differences
+    against uncoached team mates of a similar level with a bootstrap 95 % interval."""
+    from django.utils import timezone
+
+    from .models import CoachingAssignment
+    from .selectors_monitor import monitor_rows
+
+    organization = request.auth.organization
+    row = (CoachingAssignment.objects.filter(organization=organization, pk=assignment_id)
+           .select_related("agent").prefetch_related("areas").first())
+    if row is None:
+        return Status(404, {"detail": "No coaching assignment with this id in your "
+                                      "organization."})
+    progress = monitor_rows(organization, [row],
+                            timezone.localdate(timezone=organization.tzinfo))[0]
+    return Status(200, {
+        "id": row.pk, "agent": row.agent.username, "assigned_date": row.assigned_date,
+        "follow_up_date": row.follow_up_date,
+        "scorecard_score": [_mean_out(progress.manual.before), _mean_out(progress.manual.now)],
+        "automatic_score": [_mean_out(progress.auto.before), _mean_out(progress.auto.now)],
+        "areas": [{"attribute": area.key, "name": area.name,
+                   "at_assigned_date": _mean_out(area.change.before),
+                   "current": _mean_out(area.change.now), "direction": area.change.direction,
+                   "effect": _effect_out(area.effect)} for area in progress.areas],
+        "effect": _effect_out(progress.effect),
+    })

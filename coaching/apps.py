@@ -73,6 +73,11 @@ class CoachingConfig(AppConfig):
             "coaching.view_own_coaching_assignments", order=11,
             match=("coaching:my_assignment",),
         ))
+        navigation_entries.register("coaching:monitor", NavEntry(
+            "manager", "Coaching monitor", "coaching:monitor",
+            "coaching.manage_coaching_assignments", order=14, match=("coaching:monitor",),
+            group="Coaching",
+        ))
         summary_cards.register("coaching_assignments", SummaryCard(
             order=11, card=views_assignments.my_assignments_summary))
         evaluation_actions.register("coaching.mark_for_coaching",

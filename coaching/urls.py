@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_assignments
+from . import views, views_assignments, views_monitor
 
 app_name = "coaching"
 
@@ -31,6 +31,12 @@ views_assignments_urls = [
          name="assignment_review"),
 ]
 
+views_monitor_urls = [
+    path("monitor/", views_monitor.monitor_page, name="monitor"),
+    path("monitor/effects/", views_monitor.monitor_effects, name="monitor_effects"),
+    path("monitor/<int:pk>/", views_monitor.monitor_detail, name="monitor_detail"),
+]
+
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("assessments/", views.assessment_list, name="list"),
@@ -47,4 +53,5 @@ urlpatterns = [
     path("assessments/<int:pk>/<slug:action>/", views.assessment_action, name="action"),
     path("me/", views.my_assessments, name="mine"),
     *views_assignments_urls,
+    *views_monitor_urls,
 ]
