@@ -1,0 +1,345 @@
+"""Reads of the dispute analytics: what agents' disputes teach about evaluators and
+attributes.
+
+- **Overturn rate** of an evaluator (the audit's evaluator) or of an attribute (by key,
+  across scorecard versions): the share of disputed attributes — :class:`DisputeItem` rows
+  with a decision — that the reviewer changed, with n and the 95 % Wilson interval.
+- **Time to resolve**: the median hours from a dispute being raised to its decision, and
+  per evaluation from its first dispute to the end of its review.
+- **SLA breaches**: rounds decided after their ``due_at``, or still open past it.
+- **Share of audits disputed per team**: of the released audits opened for the agent's
+  review, how many the agent disputed at least once, grouped by the agent's team
+  membership (as the leaderboard groups; an agent of two teams counts in both).
+
+Everything counts the disputes *raised* in the period (the last 30, 90 or 365 days) and,
+for a coach, only the agents of the teams they coach (as the leaderboard). Each block is
+one aggregate query, so the page costs the same number of queries however many disputes
+there are.
+"""
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+)
+from django.utils import timezone
+
+from tenancy.enums import Role
+from tenancy.models import Organization, TeamMember, User
+from tenancy.selectors import coachable_agents, sees_everything, teams_coached_by
+
+from .enums import (
+    REVIEW_FINISHED,
+    CalibrationSubject,
+    DisputeDecision,
+    EvaluationKind,
+    EvaluationState,
+    ReviewState,
+)
+from .models import CalibrationCandidate, Dispute, DisputeItem, Evaluation
+from .selectors import quality_settings
+from .stats import wilson_interval
+
+ANALYTICS_PERIODS = (30, 90, 365)
+DEFAULT_PERIOD = 90
+
+# An evaluator or attribute is flagged for calibration when even the low end of its
+# overturn rate's 95 % interval is above this share: reviewers changed more than a
+# quarter of what agents disputed, and chance alone does not explain it.
+FLAG_LOWER_BOUND = 0.25
+
+OPEN_CANDIDATES_SHOWN = 50
+
+
+class Median(Aggregate):
+    """The median (``percentile_cont(0.5)``) of an expression, on PostgreSQL."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+
+def _median_of(queryset: QuerySet, expression) -> tuple[timedelta | None, int]:
+    """``(median, n)`` of a duration over the rows of ``queryset`` (nulls left out): one
+    aggregate query on PostgreSQL, the values on other databases."""
+    if connection.vendor == "postgresql":
+        found = queryset.aggregate(median=Median(expression, output_field=DurationField()),
+                                   n=Count(expression))
+        return found["median"], found["n"]
+    values = [v for v in queryset.annotate(_span=expression).values_list("_span", flat=True)
+              if v is not None]
+    return (statistics.median(values) if values else None), len(values)
+
+
+def _hours(span: timedelta | None) -> float | None:
+    return None if span is None else span.total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class Share:
+    """``part`` of ``n`` with its Wilson interval (0–1); ``enough``: n reaches the
+    tenant's minimum (below it the page says "too few disputes to act")."""
+
+    part: int
+    n: int
+    rate: float | None
+    low: float | None
+    high: float | None
+    enough: bool
+
+    @classmethod
+    def of(cls, part: int, n: int, *, minimum: int) -> "Share":
+        rate, low, high = wilson_interval(part, n)
+        return cls(part=part, n=n, rate=rate, low=low, high=high, enough=n >= minimum)
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.rate is None else 100 * self.rate
+
+    @property
+    def low_percent(self) -> float | None:
+        return None if self.low is None else 100 * self.low
+
+    @property
+    def high_percent(self) -> float | None:
+        return None if self.high is None else 100 * self.high
+
+
+@dataclass(frozen=True)
+class OverturnRow:
+    """The overturn rate of one evaluator (``evaluator_id``) or attribute (``key``)."""
+
+    subject: str  # CalibrationSubject
+    label: str
+    share: Share
+    flagged: bool
+    waiting: bool  # an open calibration candidate of this subject exists
+    evaluator_id: int | None = None
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    team_id: int
+    name: str
+    share: Share  # disputed of released audits open to review
+
+
+@dataclass(frozen=True)
+class DisputeAnalytics:
+    days: int
+    start: datetime
+    end: datetime
+    min_reviews: int
+    everyone: bool
+    disputes: int  # rounds raised in the period
+    open: int
+    by_evaluator: list[OverturnRow]
+    by_attribute: list[OverturnRow]
+    median_decide_hours: float | None
+    decided: int
+    median_evaluation_hours: float | None
+    evaluations_finished: int
+    sla: Share  # breaches of the rounds raised
+    teams: list[TeamRow]
+    candidates: list[CalibrationCandidate]
+
+    @property
+    def flagged(self) -> int:
+        return sum(r.flagged for r in self.by_evaluator + self.by_attribute)
+
+
+def _scope(user_ids, *, prefix: str) -> Q:
+    return Q() if user_ids is None else Q(**{f"{prefix}__in": user_ids})
+
+
+def decided_items(organization: Organization, *, since: datetime, agents=None,
+                  ) -> QuerySet[DisputeItem]:
+    """Disputed attributes with a decision, of rounds raised since ``since`` (of
+    ``agents``' audits when given: a subquery or list of user ids)."""
+    return DisputeItem.objects.filter(
+        _scope(agents, prefix="dispute__evaluation__agent_id"),
+        organization=organization, dispute__raised_at__gte=since,
+        decision__in=DisputeDecision.values,
+    )
+
+
+_CHANGED = Count("pk", filter=Q(decision=DisputeDecision.CHANGED))
+
+
+def _flag(share: Share) -> bool:
+    return share.enough and share.low is not None and share.low > FLAG_LOWER_BOUND
+
+
+def _order(rows: list[OverturnRow]) -> list[OverturnRow]:
+    """Worst first: the highest lower bound (the rate chance explains least), then n."""
+    return sorted(rows, key=lambda r: (-(r.share.low or 0.0), -r.share.n, r.label))
+
+
+def overturn_by_evaluator(organization: Organization, *, since: datetime, agents=None,
+                          minimum: int, waiting: set = frozenset()) -> list[OverturnRow]:
+    grouped = (decided_items(organization, since=since, agents=agents)
+               .values("dispute__evaluation__evaluator_id")
+               .annotate(n=Count("pk"), changed=_CHANGED,
+                         username=Max("dispute__evaluation__evaluator__username"),
+                         first=Max("dispute__evaluation__evaluator__first_name"),
+                         last=Max("dispute__evaluation__evaluator__last_name"))
+               .order_by())
+    rows = []
+    for g in grouped:
+        evaluator_id = g["dispute__evaluation__evaluator_id"]
+        share = Share.of(g["changed"], g["n"], minimum=minimum)
+        label = (f"{g['first']} {g['last']}".strip() or g["username"]
+                 if evaluator_id is not None else "(evaluator removed)")
+        rows.append(OverturnRow(
+            subject=CalibrationSubject.EVALUATOR, label=label, share=share,
+            flagged=evaluator_id is not None and _flag(share),
+            waiting=evaluator_id in waiting, evaluator_id=evaluator_id,
+        ))
+    return _order(rows)
+
+
+def overturn_by_attribute(organization: Organization, *, since: datetime, agents=None,
+                          minimum: int, waiting: set = frozenset()) -> list[OverturnRow]:
+    grouped = (decided_items(organization, since=since, agents=agents)
+               .values("attribute__key")
+               .annotate(n=Count("pk"), changed=_CHANGED, name=Max("attribute__name"))
+               .order_by())
+    rows = []
+    for g in grouped:
+        share = Share.of(g["changed"], g["n"], minimum=minimum)
+        rows.append(OverturnRow(
+            subject=CalibrationSubject.ATTRIBUTE, label=g["name"], share=share,
+            flagged=_flag(share), waiting=g["attribute__key"] in waiting,
+            key=g["attribute__key"],
+        ))
+    return _order(rows)
+
+
+def open_candidates(organization: Organization) -> list[CalibrationCandidate]:
+    """Calibration candidates no session has taken up yet, newest first, with how many
+    evaluations each carries (``evaluation_count``)."""
+    return list(CalibrationCandidate.objects.filter(organization=organization,
+                                                    taken_at__isnull=True)
+                .select_related("evaluator", "created_by")
+                .annotate(evaluation_count=Count("evaluations"))
+                .order_by("-created_at", "-id")[:OPEN_CANDIDATES_SHOWN])
+
+
+def dispute_analytics(organization: Organization, user: User, *, days: int,
+                      now: datetime | None = None) -> DisputeAnalytics:
+    """The dispute analytics page for ``user``: the whole tenant for org admins and QA
+    analysts, the agents of the teams they coach for a coach. Seven queries."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    minimum = quality_settings(organization).min_reviews
+    everyone = sees_everything(organization, user, Role.QA_ANALYST)
+    agents = None if everyone else coachable_agents(organization, user)
+
+    candidates = open_candidates(organization)
+    waiting_evaluators = {c.evaluator_id for c in candidates
+                          if c.subject == CalibrationSubject.EVALUATOR}
+    waiting_attributes = {c.attribute_key for c in candidates
+                          if c.subject == CalibrationSubject.ATTRIBUTE}
+
+    rounds = Dispute.objects.filter(_scope(agents, prefix="evaluation__agent_id"),
+                                    organization=organization, raised_at__gte=since)
+    summary = rounds.aggregate(
+        n=Count("pk"), open=Count("pk", filter=Q(decided_at__isnull=True)),
+        breaches=Count("pk", filter=Q(decided_at__gt=F("due_at"))
+                       | Q(decided_at__isnull=True, due_at__lte=now)),
+    )
+    to_decide = ExpressionWrapper(F("decided_at") - F("raised_at"), output_field=DurationField())
+    median_decide, decided = _median_of(rounds, to_decide)
+
+    finished = (Evaluation.objects
+                .filter(_scope(agents, prefix="agent_id"), organization=organization,
+                        disputes__raised_at__gte=since, review_state__in=REVIEW_FINISHED,
+                        reviewed_at__isnull=False)
+                .annotate(first_raised=Min("disputes__raised_at")))
+    to_end = ExpressionWrapper(F("reviewed_at") - F("first_raised"),
+                               output_field=DurationField())
+    median_evaluation, evaluations_finished = _median_of(finished, to_end)
+
+    return DisputeAnalytics(
+        days=days, start=since, end=now, min_reviews=minimum, everyone=everyone,
+        disputes=summary["n"], open=summary["open"],
+        by_evaluator=overturn_by_evaluator(organization, since=since, agents=agents,
+                                           minimum=minimum, waiting=waiting_evaluators),
+        by_attribute=overturn_by_attribute(organization, since=since, agents=agents,
+                                           minimum=minimum, waiting=waiting_attributes),
+        median_decide_hours=_hours(median_decide), decided=decided,
+        median_evaluation_hours=_hours(median_evaluation),
+        evaluations_finished=evaluations_finished,
+        sla=Share.of(summary["breaches"], summary["n"], minimum=minimum),
+        teams=disputed_share_by_team(organization, user, since=since, minimum=minimum,
+                                     everyone=everyone),
+        candidates=candidates,
+    )
+
+
+def disputed_share_by_team(organization: Organization, user: User, *, since: datetime,
+                           minimum: int, everyone: bool) -> list[TeamRow]:
+    """Per team (the agent's team membership, as the leaderboard groups): of the audits
+    released since ``since`` and opened for the agent's review, how many were disputed at
+    least once. A coach sees the teams they coach."""
+    memberships = TeamMember.objects.filter(organization=organization)
+    if not everyone:
+        memberships = memberships.filter(
+            team_id__in=teams_coached_by(organization, user).values("pk"),
+            user_id__in=coachable_agents(organization, user),
+        )
+    audits = (Evaluation.objects
+              .filter(organization=organization, kind=EvaluationKind.MANUAL,
+                      state=EvaluationState.RELEASED, released_at__gte=since)
+              .exclude(review_state=ReviewState.NONE)
+              .filter(agent__team_memberships__in=memberships)
+              .values("agent__team_memberships__team_id",
+                      "agent__team_memberships__team__name")
+              .annotate(released=Count("pk", distinct=True),
+                        disputed=Count("pk", distinct=True, filter=Q(review_rounds__gt=0)))
+              .order_by("agent__team_memberships__team__name"))
+    return [TeamRow(team_id=g["agent__team_memberships__team_id"],
+                    name=g["agent__team_memberships__team__name"],
+                    share=Share.of(g["disputed"], g["released"], minimum=minimum))
+            for g in audits]
+
+
+def flagged_row(organization: Organization, *, subject: str, days: int,
+                evaluator_id: int | None = None, attribute_key: str = "",
+                now: datetime | None = None) -> OverturnRow | None:
+    """The whole tenant's overturn row of one evaluator or attribute over the last
+    ``days`` (what sending to calibration re-checks), or None when it has no decided
+    disputes."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    minimum = quality_settings(organization).min_reviews
+    if subject == CalibrationSubject.EVALUATOR:
+        rows = overturn_by_evaluator(organization, since=since, minimum=minimum)
+        return next((r for r in rows if r.evaluator_id == evaluator_id
+                     and evaluator_id is not None), None)
+    rows = overturn_by_attribute(organization, since=since, minimum=minimum)
+    return next((r for r in rows if r.key == attribute_key and attribute_key), None)
+
+
+def disputed_evaluation_ids(organization: Organization, *, subject: str, since: datetime,
+                            evaluator_id: int | None = None,
+                            attribute_key: str = "") -> list[int]:
+    """The evaluations whose decided disputes count toward an evaluator's or attribute's
+    overturn rate since ``since``."""
+    items = decided_items(organization, since=since)
+    if subject == CalibrationSubject.EVALUATOR:
+        items = items.filter(dispute__evaluation__evaluator_id=evaluator_id)
+    else:
+        items = items.filter(attribute__key=attribute_key)
+    return sorted(set(items.values_list("dispute__evaluation_id", flat=True)))
