@@ -221,3 +221,45 @@ class LearnedScorerAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["scorecard_key", "attribute_key", "version", "trained_at", "training_size",
                     "heldout_size", "heldout_agreement", "heldout_kappa"]
     fields = readonly_fields = list_display
+
+
+# --- agent disputes: rounds with their items, and calibration candidates (records) -------
+
+from .models import CalibrationCandidate, Dispute, DisputeItem  # noqa: E402
+
+
+class DisputeItemInline(ReadOnlyInline):
+    model = DisputeItem
+    fields = readonly_fields = ["attribute", "original", "proposed", "reason", "decision",
+                                "decided", "comment"]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Dispute rounds are written by quality.services.disputes only: shown, never changed."""
+
+    records_deletable = False
+    list_display = ["id", "evaluation", "round", "reviewer", "raised_at", "due_at",
+                    "decided_at", "total_before", "total_after"]
+    list_filter = ["round", ("decided_at", admin.EmptyFieldListFilter)]
+    search_fields = ["evaluation__interaction__external_id", "reviewer__username",
+                     "raised_by__username"]
+    list_select_related = ["evaluation", "reviewer"]
+    fields = readonly_fields = ["evaluation", "round", "raised_by", "raised_at", "reviewer",
+                                "due_at", "decided_by", "decided_at", "total_before",
+                                "total_after"]
+    inlines = [DisputeItemInline]
+
+
+@admin.register(CalibrationCandidate)
+class CalibrationCandidateAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Sent to calibration from the dispute analytics; taken up by a calibration session."""
+
+    records_deletable = False
+    list_display = ["subject", "evaluator", "attribute_name", "reason", "created_by",
+                    "created_at", "taken_at"]
+    list_filter = ["subject", ("taken_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["evaluator", "created_by"]
+    fields = readonly_fields = ["subject", "evaluator", "attribute_key", "attribute_name",
+                                "reason", "evaluations", "created_by", "created_at",
+                                "taken_at"]

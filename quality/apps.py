@@ -50,3 +50,10 @@ class QualityConfig(AppConfig):
             "manager", "Interactions", "quality:interactions", "quality.audit", order=7,
             match=("quality:interaction", "quality:best_response"), group="Quality",
         ))
+
+        # Agent disputes: the reviewers' queue (whoever audits; agents never see it).
+        navigation_entries.register("quality:dispute_queue", NavEntry(
+            "manager", "Disputes", "quality:dispute_queue", "quality.review_disputes",
+            order=8, match=("quality:dispute_queue", "quality:dispute_review"),
+            group="Quality",
+        ))

@@ -197,3 +197,46 @@ class QualitySettingsForm(BootstrapMixin, forms.Form):
         )
         if not has_api_key:  # nothing to remove
             del self.fields["clear_provider_api_key"]
+
+
+class DisputeSettingsForm(BootstrapMixin, forms.Form):
+    """"Agent accept & dispute" on the quality settings page (prefix ``disputes``)."""
+
+    enabled = forms.BooleanField(
+        label="Agents accept or dispute released audits", required=False,
+        help_text="Off by default. When on, each audit released from then on waits for its "
+                  "agent to accept it or dispute attributes.",
+    )
+    max_rounds = forms.IntegerField(
+        label="Dispute rounds", min_value=1, max_value=5,
+        help_text="How many times an agent may dispute one audit (1 to 5).",
+    )
+    window_days = forms.IntegerField(
+        label="Dispute window (days)", min_value=1, max_value=90,
+        help_text="Days after the release (or a decision) the agent has to answer (1 to 90); "
+                  "then the score stands.",
+    )
+    sla_hours = forms.IntegerField(
+        label="Reviewers decide within (hours)", min_value=1, max_value=720,
+        help_text="The reviewers' service level (1 to 720); overdue disputes come first in "
+                  "the queue and in a daily e-mail.",
+    )
+    arbitrator = forms.ModelChoiceField(
+        label="Last round decided by", required=False, queryset=None,
+        empty_label="The auditor",
+        help_text="A QA analyst or org admin who decides every dispute's last round instead "
+                  "of the auditor.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        from django.db.models import Q
+
+        from tenancy.models import Membership, User
+
+        super().__init__(*args, prefix="disputes", **kwargs)
+        field = self.fields["arbitrator"]
+        deciders = Membership.objects.filter(organization=organization).filter(
+            Q(is_qa_analyst=True) | Q(is_org_admin=True)).values("user_id")
+        field.queryset = User.objects.filter(pk__in=deciders).order_by(
+            "first_name", "last_name", "username")
+        field.label_from_instance = lambda user: user.get_full_name() or user.username

@@ -20,3 +20,7 @@ rules.add_perm("quality.audit", can_audit)
 rules.add_perm("quality.view_dashboards", can_audit)
 rules.add_perm("quality.view_own_quality", is_member)
 rules.add_perm("quality.allocate_audits", can_configure)
+
+# Agent disputes: whoever audits reviews the disputes of their audits (the reviewers' queue);
+# deciding one is quality.services.disputes.may_decide.
+rules.add_perm("quality.review_disputes", can_audit)

@@ -88,3 +88,20 @@ def close_expired_reviews() -> int:
 
 
 __all__ += ["close_expired_reviews", "close_expired_reviews_for"]
+
+
+@shared_task(base=TenantTask, name="quality.send_dispute_digests_for")
+def send_dispute_digests_for(*, organization: Organization) -> int:
+    from .services.dispute_digest import send_overdue_dispute_digests
+
+    return send_overdue_dispute_digests(organization=organization)
+
+
+@shared_task(name="quality.send_dispute_digests")
+def send_dispute_digests() -> int:
+    """Hourly: each reviewer's overdue disputes, once a day per tenant (the day is claimed
+    in the database, so repeated runs send nothing twice)."""
+    return for_each_organization(send_dispute_digests_for)
+
+
+__all__ += ["send_dispute_digests", "send_dispute_digests_for"]

@@ -37,3 +37,11 @@ urlpatterns += [
          name="scorecard_archive"),
     path("settings/", settings_views.settings_view, name="settings"),
 ]
+
+# Agent disputes, the reviewers' side: the queue and the decision page of one round.
+from .views import dispute_reviews  # noqa: E402
+
+urlpatterns += [
+    path("disputes/review/", dispute_reviews.dispute_queue, name="dispute_queue"),
+    path("disputes/review/<int:pk>/", dispute_reviews.dispute_detail, name="dispute_review"),
+]

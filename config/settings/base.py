@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "quality-close-expired-reviews": {
         "task": "quality.close_expired_reviews", "schedule": 3600.0,
     },
+    # Disputes past their deadline: a digest to each reviewer once a day per tenant (hourly
+    # runs; the day is claimed in the database, so a missed or repeated run is harmless).
+    "quality-send-dispute-digests": {
+        "task": "quality.send_dispute_digests", "schedule": 3600.0,
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -2,14 +2,15 @@
 act on, audit allocation and the outside scorer (its API key is write-only)."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 
 from tenancy.errors import DomainError, add_service_error
 from tenancy.views import org_permission_required, org_url
 
-from ..forms import QualitySettingsForm
+from ..forms import DisputeSettingsForm, QualitySettingsForm
 from ..selectors import quality_settings
-from ..services.settings import update_quality_settings
+from ..services.settings import update_dispute_settings, update_quality_settings
 
 
 @org_permission_required("quality.manage_settings")
@@ -31,12 +32,30 @@ def settings_view(request):
     }
     form = QualitySettingsForm(request.POST or None, initial=initial,
                                has_api_key=bool(current.provider.api_key))
-    if request.method == "POST" and form.is_valid():
+    disputes = current.disputes
+    # A post without the section's fields (an older client) leaves the disputes as they are.
+    dispute_posted = any(key.startswith("disputes-") for key in request.POST)
+    dispute_form = DisputeSettingsForm(
+        request.POST if dispute_posted else None, organization=request.organization,
+        initial={"enabled": disputes.enabled, "max_rounds": disputes.max_rounds,
+                 "window_days": disputes.window_days, "sla_hours": disputes.sla_hours,
+                 "arbitrator": disputes.arbitrator_id},
+    )
+    if request.method == "POST" and all([form.is_valid(), not dispute_posted
+                                         or dispute_form.is_valid()]):
         try:
-            update_quality_settings(organization=request.organization, **form.cleaned_data)
+            with transaction.atomic():  # both sections or neither
+                saving = form
+                update_quality_settings(organization=request.organization,
+                                        **form.cleaned_data)
+                if dispute_posted:
+                    saving = dispute_form
+                    update_dispute_settings(organization=request.organization,
+                                            **dispute_form.cleaned_data)
         except DomainError as error:
-            add_service_error(form, error)
+            add_service_error(saving, error)
         else:
             messages.success(request, "Quality settings saved.")
             return redirect(org_url(request, "quality:settings"))
-    return render(request, "quality/settings.html", {"form": form})
+    return render(request, "quality/settings.html",
+                  {"form": form, "dispute_form": dispute_form})
