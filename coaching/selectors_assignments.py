@@ -10,7 +10,18 @@ mentions groups.
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from quality.models import Attribute, Evaluation
 from tenancy.enums import Role
@@ -209,6 +220,13 @@ class ListRow:
         return AssignmentStatus(self.status).label
 
     @property
+    def review_status(self) -> str:
+        """The row's review status (:func:`with_review_status`): pending supervisor
+        review wins over pending agent review, across the row's assignments."""
+        states = {getattr(a, "review_status", "") for a in self.assignments}
+        return next((s for s in REVIEW_STATUSES if s in states), "")
+
+    @property
     def area_names(self) -> list[str]:
         names: dict[str, str] = {}
         for a in self.assignments:
@@ -238,7 +256,7 @@ def assignment_rows(organization: Organization, user: User,
     row each, a dispatched group's assignments gathered into one row; filtered by origin,
     statuses (of the row) and areas (any of them)."""
     filters = filters or ListFilters()
-    qs = (supervised_assignments(organization, user)
+    qs = (with_review_status(supervised_assignments(organization, user), organization)
           .select_related("origin_group").prefetch_related("areas")
           .order_by("-assigned_date", "-id"))
     if filters.origin == "individual":
@@ -300,3 +318,40 @@ def evaluation_scores(interaction_ids: list[int], *,
         if sentiment is not None:
             slot["sentiment"] = sentiment
     return out
+
+
+# --- review status from the agent's accept & dispute (quality) ---------------------------
+
+# Most urgent first: a dispute waiting for QA wins over an audit waiting for the agent.
+REVIEW_STATUSES = ("pending_supervisor", "pending_agent")
+REVIEW_STATUS_LABELS = {"pending_supervisor": "Pending supervisor review",
+                        "pending_agent": "Pending agent review"}
+
+
+def with_review_status(queryset: QuerySet, organization: Organization) -> QuerySet:
+    """Annotate each assignment with ``review_status``: ``"pending_supervisor"`` while a
+    linked interaction has a manual evaluation of the assignment's agent whose dispute waits
+    for QA, else ``"pending_agent"`` while one waits for the agent to accept or dispute,
+    else ``""`` — always ``""`` when the tenant has "Agent accept & dispute" off. Read-time
+    only (two EXISTS subqueries): the stored status is untouched."""
+    from quality.enums import AWAITING_AGENT, EvaluationKind, ReviewState
+    from quality.selectors import quality_settings
+
+    if not quality_settings(organization).disputes.enabled:
+        return queryset.annotate(review_status=Value("", output_field=CharField()))
+    linked = AssignmentInteraction.objects.filter(
+        organization=organization, assignment_id=OuterRef(OuterRef("pk"))
+    ).values("interaction_id")
+
+    def waiting(states) -> Exists:
+        return Exists(Evaluation.objects.filter(
+            organization=organization, kind=EvaluationKind.MANUAL,
+            agent_id=OuterRef("agent_id"), review_state__in=states,
+            interaction_id__in=linked))
+
+    return queryset.annotate(review_status=Case(
+        When(waiting([ReviewState.PENDING_SUPERVISOR]),
+             then=Value(ReviewState.PENDING_SUPERVISOR.value)),
+        When(waiting(list(AWAITING_AGENT)), then=Value(ReviewState.PENDING_AGENT.value)),
+        default=Value(""), output_field=CharField(),
+    ))

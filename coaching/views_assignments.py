@@ -117,15 +117,17 @@ def _evaluation(request, pk: int) -> Evaluation:
 
 def _supervised(request, pk: int) -> CoachingAssignment:
     try:
-        return sel.assignment_detail(
-            sel.supervised_assignments(request.organization, request.user), pk)
+        return sel.assignment_detail(sel.with_review_status(
+            sel.supervised_assignments(request.organization, request.user),
+            request.organization), pk)
     except CoachingAssignment.DoesNotExist:
         raise Http404("No such coaching assignment.") from None
 
 
 def _own(request, pk: int) -> CoachingAssignment:
     try:
-        return sel.assignment_detail(sel.own_assignments(request.organization, request.user), pk)
+        return sel.assignment_detail(sel.with_review_status(
+            sel.own_assignments(request.organization, request.user), request.organization), pk)
     except CoachingAssignment.DoesNotExist:
         raise Http404("No such coaching assignment.") from None
 
@@ -398,7 +400,8 @@ def group_assignment_agents(request, pk: int):
     """Level 1 for a dispatched group: its agents, their conversation counts and status."""
     from django.db.models import Count
 
-    qs = (sel.supervised_assignments(request.organization, request.user)
+    qs = (sel.with_review_status(sel.supervised_assignments(request.organization, request.user),
+                                 request.organization)
           .filter(origin_group_id=pk).select_related("agent", "origin_group")
           .annotate(conversation_count=Count("interaction_links")).order_by("agent__username"))
     assignments = list(qs)
@@ -429,7 +432,8 @@ def assignment_detail(request, pk: int):
     assignment = _supervised(request, pk)
     return render(request, "coaching/assignment_detail.html", {
         "assignment": assignment, "interactions": _interaction_rows(request, assignment),
-        "status_label": assignment.get_status_display(), "agent_view": False,
+        "status_label": (sel.REVIEW_STATUS_LABELS.get(assignment.review_status)
+                         or assignment.get_status_display()), "agent_view": False,
     })
 
 
@@ -496,7 +500,8 @@ def assignment_example(request, pk: int, link_id: int):
 
 @org_permission_required(OWN)
 def my_assignments(request):
-    rows = list(sel.own_assignments(request.organization, request.user))
+    rows = list(sel.with_review_status(sel.own_assignments(request.organization, request.user),
+                                       request.organization))
     return render(request, "coaching/assignment_mine.html", {
         "assignments": rows, "labels": AGENT_STATUS_LABELS})
 
@@ -508,7 +513,8 @@ def my_assignment(request, pk: int):
         "assignment": assignment,
         "interactions": _interaction_rows(request, assignment, agent_view=True),
         "examples": list(assignment.example_links.all()),
-        "status_label": assignment.agent_status_label, "agent_view": True,
+        "status_label": (sel.REVIEW_STATUS_LABELS.get(assignment.review_status)
+                         or assignment.agent_status_label), "agent_view": True,
     })
 
 

@@ -57,3 +57,10 @@ class QualityConfig(AppConfig):
             order=8, match=("quality:dispute_queue", "quality:dispute_review"),
             group="Quality",
         ))
+
+        # Agent disputes: the agent's Review tabs on My coaching.
+        from tenancy.extensions import my_coaching_sections
+
+        from .views.review import review_section
+
+        my_coaching_sections.register("quality.review", review_section)

@@ -45,3 +45,11 @@ urlpatterns += [
     path("disputes/review/", dispute_reviews.dispute_queue, name="dispute_queue"),
     path("disputes/review/<int:pk>/", dispute_reviews.dispute_detail, name="dispute_review"),
 ]
+
+# Agent disputes, the agent's side: accept or dispute their own audit from its page.
+from .views import review as review_views  # noqa: E402
+
+urlpatterns += [
+    path("evaluations/<int:pk>/accept/", review_views.review_accept, name="review_accept"),
+    path("evaluations/<int:pk>/dispute/", review_views.review_dispute, name="review_dispute"),
+]

@@ -15,8 +15,8 @@ and the upper app registers into it from its ``AppConfig.ready``. The name of a 
 Where the caller sits above the callee there is no extension point: it calls the function
 (completing an assessment calls learning and surveys directly).
 
-Tenancy's points: the workspace navigation, the agent's "My coaching" cards and the demo
-data of ``seed_demo``.
+Tenancy's points: the workspace navigation, the agent's "My coaching" cards and sections,
+and the demo data of ``seed_demo``.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -154,6 +154,12 @@ navigation_entries: Registry[NavEntry] = Registry("tenancy.navigation_entries")
 
 # The cards of "My coaching", keyed by app; read when the page is built.
 summary_cards: Registry[SummaryCard] = Registry("tenancy.summary_cards")
+
+# Sections of "My coaching" below its cards, keyed by app-qualified name ("quality.review"):
+# fn(request) returns the section's rendered HTML for the signed-in member, or None to show
+# nothing; read when the page is built, in key order.
+MyCoachingSection = Callable[["HttpRequest"], "str | None"]
+my_coaching_sections: Registry[MyCoachingSection] = Registry("tenancy.my_coaching_sections")
 
 # seed_demo: fn(organization, people, stdout) adds an app's demo data, in registration
 # (INSTALLED_APPS) order, inside the organization's scope; runs again without duplicating.

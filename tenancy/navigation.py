@@ -7,7 +7,7 @@ share a ``group`` become one dropdown menu (:func:`menu_for`).
 
 from django.urls import reverse
 
-from .extensions import NavEntry, navigation_entries, summary_cards
+from .extensions import NavEntry, my_coaching_sections, navigation_entries, summary_cards
 
 
 def _is_active(entry: NavEntry, current: str) -> bool:
@@ -87,3 +87,12 @@ def summaries_for(request) -> list[dict]:
         if result is not None:
             cards.append(result)
     return cards
+
+
+def sections_for(request) -> list[str]:
+    """The "My coaching" sections of the signed-in member (rendered HTML), in key order,
+    empty ones left out."""
+    from django.utils.safestring import mark_safe
+
+    rendered = (fn(request) for _key, fn in sorted(my_coaching_sections.items()))
+    return [mark_safe(html) for html in rendered if html]  # noqa: S308 (rendered templates)

@@ -90,7 +90,8 @@ def my_coaching(request):
         .select_related("manager")
         .prefetch_related("additional_managers")
     )
-    context = {"my_teams": teams, "summaries": navigation.summaries_for(request)}
+    context = {"my_teams": teams, "summaries": navigation.summaries_for(request),
+               "sections": navigation.sections_for(request)}
     return render(request, "tenancy/my_coaching.html", context)
 
 

@@ -117,7 +117,8 @@ def test_extension_points_are_declared_only_in_each_apps_extensions_module_named
     for app, registries in declared.items():
         assert all(name == f"{app}.{variable}" for variable, name in registries), registries
     assert {app: [v for v, _ in r] for app, r in declared.items()} == {
-        "tenancy": ["navigation_entries", "summary_cards", "demo_seeders"],
+        "tenancy": ["navigation_entries", "summary_cards", "my_coaching_sections",
+                    "demo_seeders"],
         "work": ["after_work_event_committed", "skill_catalog", "predicted_skills",
                  "work_item_panels"],
         "skills": ["skill_overview_sections", "skill_matrix_markers", "history_causes"],
@@ -159,3 +160,7 @@ def test_the_registered_extensions_of_the_installed_apps():
     assert [key for key, _ in match_links.items()] == ["coaching.assessment"]
     assert [key for key, _ in evaluation_actions.items()] == ["coaching.mark_for_coaching"]
     assert [key for key, _ in dashboard_cards.items()] == ["coaching.agents_in_coaching"]
+
+    from tenancy.extensions import my_coaching_sections
+
+    assert [key for key, _ in my_coaching_sections.items()] == ["quality.review"]
