@@ -10,7 +10,7 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from tenancy.api_types import Cursor, Id, errors, text
+from tenancy.api_types import Cursor, Id, errors, personal_tokens_allowed, text
 from tenancy.validation import BIGINT_MAX
 
 from . import selectors
@@ -119,7 +119,8 @@ def get_assessment(request, assessment_id: Id):
 
 
 # --- coaching assignments (issue 15): GET /api/v1/coaching-assignments ------------------
-# A tenant token reads every assignment of its organization. The origin group is never
+# A tenant token reads every assignment of its organization; a personal token only its
+# person's own (what the agent sees under My coaching assignments). The origin group is never
 # serialized (agents must not learn a group existed); ``origin`` says individual or group
 # only as a filter for supervisors' integrations.
 
@@ -186,12 +187,13 @@ def _assignment_out(a) -> dict:
     }
 
 
-def _assignments_qs(organization):
+def _assignments_qs(organization, auth=None):
     from django.db.models import Prefetch
 
     from .models import AssignmentExample, AssignmentInteraction, CoachingAssignment
 
-    return (CoachingAssignment.objects.filter(organization=organization)
+    mine = {"agent": auth.user} if auth is not None and auth.is_personal else {}
+    return (CoachingAssignment.objects.filter(organization=organization, **mine)
             .select_related("agent", "assigner")
             .prefetch_related(
                 "areas",
@@ -203,11 +205,14 @@ def _assignments_qs(organization):
 
 @assignments_router.get("", response={200: CoachingAssignmentPage, **errors()},
                         summary="List coaching assignments (newest first)")
+@personal_tokens_allowed
 def list_coaching_assignments(request, filters: Query[CoachingAssignmentFilters]):
-    """Filter by origin (individual / group), statuses, areas (any) and agent."""
+    """Filter by origin (individual / group), statuses, areas (any) and agent.
+
+    Personal tokens allowed: they list their person's own assignments only."""
     from .models import AssignmentArea
 
-    qs = _assignments_qs(request.auth.organization)
+    qs = _assignments_qs(request.auth.organization, request.auth)
     if filters.origin == "individual":
         qs = qs.filter(origin_group__isnull=True)
     elif filters.origin == "group":
@@ -225,8 +230,11 @@ def list_coaching_assignments(request, filters: Query[CoachingAssignmentFilters]
 
 @assignments_router.get("/{assignment_id}", response={200: CoachingAssignmentOut, **errors(404)},
                         summary="Read one coaching assignment")
+@personal_tokens_allowed
 def get_coaching_assignment(request, assignment_id: Id):
-    row = _assignments_qs(request.auth.organization).filter(pk=assignment_id).first()
+    """Personal tokens allowed: only their person's own assignment (404 otherwise)."""
+    row = _assignments_qs(request.auth.organization, request.auth).filter(
+        pk=assignment_id).first()
     if row is None:
         return Status(404, {"detail": "No coaching assignment with this id in your "
                                       "organization."})

@@ -2,7 +2,10 @@
 
 Authentication is a per-organization bearer token (``tenancy.ApiToken``, stored hashed).
 The token decides the tenant: every operation runs inside that organization's scope, so a
-token of one organization can never read or write another's rows.
+token of one organization can never read or write another's rows. An organization's token
+reaches every operation; a member's *personal* token reaches only the operations marked
+with :func:`tenancy.api_types.personal_tokens_allowed` (403 elsewhere), and those show it
+what its person may see.
 """
 
 from functools import wraps
@@ -29,7 +32,10 @@ from tenancy.throttling import (
 
 
 class ApiTokenAuth(HttpBearer):
-    openapi_description = "An API token of your organization (Settings → API tokens)."
+    openapi_description = (
+        "An API token of your organization (Settings → API tokens), or a member's personal "
+        "token (My profile) on the operations that say they accept one."
+    )
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         # An address that sent too many bad tokens gets 429 before its next guess is tried.
@@ -40,6 +46,42 @@ class ApiTokenAuth(HttpBearer):
             return None
         request.organization = api_token.organization
         return api_token
+
+
+PERSONAL_TOKEN_REFUSED = (
+    "A personal API token cannot use this operation: it reaches only the operations "
+    "marked “personal tokens allowed”. Use an organization token (Settings → API tokens)."
+)
+
+
+def personal_token_reach(view_func):
+    """Answer 403 to a personal token on an operation not marked as accepting one."""
+    if getattr(view_func, "personal_tokens_allowed", False):
+        return view_func
+
+    @wraps(view_func)
+    def wrapper(request, *args, **kwargs):
+        if request.auth.is_personal:
+            return api.create_response(request, {"detail": PERSONAL_TOKEN_REFUSED},
+                                       status=403)
+        return view_func(request, *args, **kwargs)
+
+    return wrapper
+
+
+def document_personal_token_refusal(schema: dict) -> dict:
+    """Add the 403 answer to every operation that takes a token (an operation that answers
+    403 for reasons of its own documents it itself)."""
+    answer = {
+        "description": "Forbidden: a personal token on an operation for organization tokens, "
+                       "or an action this token's person may not take.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and operation.get("security"):
+                operation.setdefault("responses", {}).setdefault("403", answer)
+    return schema
 
 
 def tenant_scoped(view_func):
@@ -69,7 +111,7 @@ class CoachdeskAPI(NinjaAPI):
             json_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(json_schema.pop("$defs", {}))
             components[model.__name__] = json_schema
-        return document_bad_token_limit(schema)
+        return document_personal_token_refusal(document_bad_token_limit(schema))
 
 
 api = CoachdeskAPI(
@@ -78,13 +120,21 @@ api = CoachdeskAPI(
     description=(
         "Push work items (incidents, cases, calls…) into Coachdesk and read them back. "
         "Authenticate with `Authorization: Bearer <token>`; create tokens under Settings → "
-        "API tokens or with `manage.py create_api_token`."
+        "API tokens or with `manage.py create_api_token`.\n\n"
+        "Two kinds of token: an **organization token** (made by an org admin, for an "
+        "integration) reaches every operation and sees the whole organization. A "
+        "**personal token** (made by a member under My profile, or with "
+        "`create_api_token --user`) acts as that person: it reaches only the operations "
+        "whose description says *Personal tokens allowed* and sees there only what the "
+        "person may see (an agent: their own released evaluations and their own coaching "
+        "assignments); every other operation answers it 403."
     ),
     auth=ApiTokenAuth(),
     urls_namespace="api",
     parser=Parser(),
 )
 api.add_decorator(tenant_scoped, mode="operation")
+api.add_decorator(personal_token_reach, mode="operation")
 
 
 @api.exception_handler(AuthenticationError)

@@ -2,8 +2,11 @@
 read one) and evaluations posted by an outside QA system.
 
 Mounted at ``/api/v1/scorecards`` and ``/api/v1/evaluations`` by :mod:`config.api` (token
-auth, tenant scope). A token is tenant-wide: it sees every evaluation of its organization
-except calibration ones, which are listed only with ``?kind=calibration``.
+auth, tenant scope). An organization's token sees every evaluation of its organization
+except calibration ones, which are listed only with ``?kind=calibration``; a member's
+personal token sees what that member may open (an agent: their own released ones). The
+agent's review of an audit (accept & dispute) is read in ``review`` and answered with
+``POST …/acknowledge`` and ``POST …/disputes``, by the agent's personal token only.
 """
 
 import base64
@@ -14,12 +17,13 @@ from typing import Annotated, Literal
 from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema, Status
 
-from tenancy.api_types import Body, Cursor, Id, errors, text
+from tenancy.api_types import Body, Cursor, Id, errors, personal_tokens_allowed, text
 from tenancy.validation import BIGINT_MAX, LONG_TEXT
 
-from .enums import EvaluationKind
-from .models import Answer, AttributeAgreement, Evaluation
-from .selectors import current_scorecards
+from .enums import EvaluationKind, ReviewState
+from .models import Answer, AttributeAgreement, Dispute, DisputeItem, Evaluation
+from .selectors import current_scorecards, visible_evaluations
+from .services.disputes import MAX_REASON, DisputedAttribute, acknowledge, raise_dispute
 from .services.imports import EvaluationInvalid, PostedAnswer, post_evaluation
 
 scorecards_router = Router()
@@ -140,6 +144,16 @@ def _evaluations(organization):
                                        queryset=Answer.objects.select_related("attribute"))))
 
 
+def _evaluations_for(auth):
+    """The evaluations the token may read: the organization's for its own token, what the
+    person may open for a personal one."""
+    if not auth.is_personal:
+        return _evaluations(auth.organization)
+    return (visible_evaluations(auth.organization, auth.user)
+            .prefetch_related(Prefetch("answers",
+                                       queryset=Answer.objects.select_related("attribute"))))
+
+
 def _verified(organization) -> set[tuple[str, str, str]]:
     return set(AttributeAgreement.objects.filter(organization=organization, verified=True)
                .values_list("scorecard_key", "attribute_key", "scorer"))
@@ -180,10 +194,14 @@ def _decode_cursor(cursor: str) -> int:
 
 @evaluations_router.get("", response={200: EvaluationPage, **errors(400)},
                         summary="List evaluations (newest first)")
+@personal_tokens_allowed
 def list_evaluations(request, filters: Query[EvaluationFilters]):
-    """Filter by interaction (external_id), kind and agent; page with ``next_cursor``."""
+    """Filter by interaction (external_id), kind and agent; page with ``next_cursor``.
+
+    Personal tokens allowed: they list what their person may open (an agent: their own
+    released evaluations)."""
     organization = request.auth.organization
-    qs = _evaluations(organization)
+    qs = _evaluations_for(request.auth)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     else:
@@ -206,14 +224,154 @@ def list_evaluations(request, filters: Query[EvaluationFilters]):
     return Status(200, {"items": [_out(e, verified) for e in rows], "next_cursor": next_cursor})
 
 
-@evaluations_router.get("/{evaluation_id}", response={200: EvaluationOut, **errors(404)},
-                        summary="Read one evaluation")
+# --- the agent's review: accept or dispute (personal tokens of the agent) ---------------
+
+NO_EVALUATION = "No evaluation with this id in your organization."
+ONLY_THE_AGENT = ("Only the agent whose work was audited answers its review, with their own "
+                  "personal API token (My profile → API tokens).")
+
+
+class DisputeItemOut(Schema):
+    attribute_key: str
+    attribute_name: str
+    reason: str
+    proposed: str = Field(description="The answer the agent proposed, as shown; empty: none.")
+    original: str = Field(description="The answer disputed, as shown.")
+    decision: Literal["upheld", "changed", ""] = Field(description="Empty until decided.")
+    decided: str = Field(description="The answer decided, as shown; empty until decided.")
+    comment: str = Field(description="The reviewer's comment to the agent.")
+
+
+class DisputeOut(Schema):
+    round: int
+    raised_at: datetime
+    reviewer: str | None = Field(description="Username of who decides it.")
+    due_at: datetime = Field(description="The reviewers' service level: decided by then.")
+    decided_at: datetime | None
+    total_before: float | None
+    total_after: float | None = Field(description="The total after the decision.")
+    items: list[DisputeItemOut]
+
+
+class ReviewOut(Schema):
+    state: Literal[tuple(ReviewState.values)] = Field(
+        description="Empty: not under review (not an audit, or disputes are off).")
+    state_label: str
+    rounds: int = Field(description="Dispute rounds raised so far.")
+    due_at: datetime | None = Field(description="Until when the agent may accept or dispute.")
+    reviewed_at: datetime | None = Field(description="When the review ended.")
+    disputes: list[DisputeOut]
+
+
+class EvaluationDetailOut(EvaluationOut):
+    review: ReviewOut
+
+
+class DisputedAttributeIn(Body):
+    attribute_key: text(100, min_length=1) = Field(
+        description="The attribute's key (a disputable attribute of the audit).")
+    reason: text(MAX_REASON) = Field(description="Why the agent disputes it.")
+    proposed: Literal["yes", "no", "na"] | Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None, description="The answer the agent proposes (optional).")
+
+
+class DisputeIn(Body):
+    items: list[DisputedAttributeIn] = Field(min_length=1, max_length=MAX_ANSWERS)
+
+
+def _with_review(queryset):
+    return queryset.prefetch_related(Prefetch(
+        "disputes", queryset=Dispute.objects.select_related("reviewer").prefetch_related(
+            Prefetch("items", queryset=DisputeItem.objects.select_related("attribute")))))
+
+
+def _detail(evaluation: Evaluation, verified: set) -> dict:
+    return {**_out(evaluation, verified), "review": {
+        "state": evaluation.review_state,
+        "state_label": evaluation.get_review_state_display(),
+        "rounds": evaluation.review_rounds, "due_at": evaluation.review_due_at,
+        "reviewed_at": evaluation.reviewed_at,
+        "disputes": [
+            {"round": d.round, "raised_at": d.raised_at,
+             "reviewer": d.reviewer.username if d.reviewer else None, "due_at": d.due_at,
+             "decided_at": d.decided_at, "total_before": d.total_before,
+             "total_after": d.total_after,
+             "items": [{"attribute_key": i.attribute.key, "attribute_name": i.attribute.name,
+                        "reason": i.reason, "proposed": i.proposed, "original": i.original,
+                        "decision": i.decision, "decided": i.decided, "comment": i.comment}
+                       for i in d.items.all()]}
+            for d in evaluation.disputes.all()],
+    }}
+
+
+@evaluations_router.get("/{evaluation_id}",
+                        response={200: EvaluationDetailOut, **errors(404)},
+                        summary="Read one evaluation, with the agent's review")
+@personal_tokens_allowed
 def get_evaluation(request, evaluation_id: Id):
+    """The evaluation and, in ``review``, the agent's accept & dispute review with every
+    dispute round. Personal tokens allowed: only evaluations their person may open."""
     organization = request.auth.organization
-    evaluation = _evaluations(organization).filter(pk=evaluation_id).first()
+    evaluation = _with_review(_evaluations_for(request.auth)).filter(pk=evaluation_id).first()
     if evaluation is None:
-        return Status(404, {"detail": "No evaluation with this id in your organization."})
-    return Status(200, _out(evaluation, _verified(organization)))
+        return Status(404, {"detail": NO_EVALUATION})
+    return Status(200, _detail(evaluation, _verified(organization)))
+
+
+def _agents_evaluation(request, evaluation_id: int):
+    """``(evaluation, refusal)``: the personal token's person's own evaluation, or the
+    answer to give (403 for an organization token or someone else's, 404 if unseen)."""
+    auth = request.auth
+    if not auth.is_personal:
+        return None, Status(403, {"detail": ONLY_THE_AGENT})
+    evaluation = _evaluations_for(auth).filter(pk=evaluation_id).first()
+    if evaluation is None:
+        return None, Status(404, {"detail": NO_EVALUATION})
+    if evaluation.agent_id != auth.user_id:
+        return None, Status(403, {"detail": ONLY_THE_AGENT})
+    return evaluation, None
+
+
+def _reread(request, evaluation: Evaluation) -> dict:
+    organization = request.auth.organization
+    fresh = _with_review(_evaluations(organization)).get(pk=evaluation.pk)
+    return _detail(fresh, _verified(organization))
+
+
+@evaluations_router.post("/{evaluation_id}/acknowledge",
+                         response={200: EvaluationDetailOut, **errors(403, 404)},
+                         summary="Accept an audit (the agent's personal token)")
+@personal_tokens_allowed
+def acknowledge_evaluation(request, evaluation_id: Id):
+    """The agent accepts a released audit waiting for their review (or, after a dispute
+    was decided, its outcome). Personal tokens allowed — the audited agent's only; an
+    organization token gets 403. After the review window, or when the audit is not
+    waiting for the agent, 422 naming ``evaluation``."""
+    evaluation, refusal = _agents_evaluation(request, evaluation_id)
+    if refusal is not None:
+        return refusal
+    acknowledge(evaluation=evaluation, agent=request.auth.user)
+    return Status(200, _reread(request, evaluation))
+
+
+@evaluations_router.post("/{evaluation_id}/disputes",
+                         response={201: EvaluationDetailOut, **errors(403, 404)},
+                         summary="Dispute attributes of an audit (the agent's personal token)")
+@personal_tokens_allowed
+def dispute_evaluation(request, evaluation_id: Id, payload: DisputeIn):
+    """The agent disputes one or more disputable attributes, each with a reason and
+    optionally the answer they propose; a new round goes to the reviewer.
+
+    Personal tokens allowed — the audited agent's only; an organization token gets 403. A
+    refusal (window closed, round limit reached, an attribute not disputable…) is 422
+    naming the field; nothing is written then."""
+    evaluation, refusal = _agents_evaluation(request, evaluation_id)
+    if refusal is not None:
+        return refusal
+    raise_dispute(evaluation=evaluation, agent=request.auth.user, items=[
+        DisputedAttribute(item.attribute_key, item.reason, item.proposed)
+        for item in payload.items])
+    return Status(201, _reread(request, evaluation))
 
 
 class EvaluationIn(Body):

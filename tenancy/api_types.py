@@ -128,6 +128,7 @@ class InvalidOut(Schema):
 ERRORS = {
     400: Message,
     401: Message,
+    403: Message,
     404: Message,
     409: Message,
     413: Message,
@@ -138,6 +139,15 @@ ERRORS = {
 def errors(*codes: int) -> dict[int, type[Schema]]:
     """The documented error answers of an operation: 401 and 422 always, plus ``codes``."""
     return {code: ERRORS[code] for code in sorted({401, 422, *codes})}
+
+
+def personal_tokens_allowed(operation):
+    """Mark an API operation that a *personal* token (``ApiToken.user`` set) may use.
+
+    ``config.api`` answers 403 to a personal token on every operation not marked; a marked
+    one must restrict what it shows or changes to what ``request.auth.user`` may see."""
+    operation.personal_tokens_allowed = True
+    return operation
 
 
 def field_errors(problems: list[dict], *, index: int | None = None) -> list[dict]:

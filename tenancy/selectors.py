@@ -1,6 +1,6 @@
 """Read queries for organizations, memberships and teams."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
 from .enums import Role
@@ -131,16 +131,33 @@ def team_with_members(team_id: int) -> Team:
 
 
 def active_token_for(raw: str | None) -> ApiToken | None:
-    """The unrevoked token with this raw key (looked up by digest, across tenants)."""
+    """The unrevoked token with this raw key (looked up by digest, across tenants). A
+    personal token counts only while its person is active and still a member."""
     if not raw:
         return None
     with scopes_disabled():
         return (
-            ApiToken.objects.select_related("organization")
+            ApiToken.objects.select_related("organization", "user")
             .filter(key_hash=ApiToken.hash_key(raw), revoked_at__isnull=True)
+            .filter(Q(user__isnull=True) | Q(
+                user__is_active=True,
+                user__memberships__organization=F("organization")))
             .first()
         )
 
 
 def api_tokens(organization: Organization) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(organization=organization).select_related("created_by")
+    """Every token of the organization, its own and its members' personal ones."""
+    return ApiToken.objects.filter(organization=organization).select_related("created_by",
+                                                                             "user")
+
+
+def personal_tokens(organization: Organization, user: User) -> QuerySet[ApiToken]:
+    """The member's own personal tokens in the organization, newest first."""
+    return ApiToken.objects.filter(organization=organization, user=user)
+
+
+def teams_of_member(organization: Organization, user: User) -> QuerySet[Team]:
+    """The teams the user is a member of, with their managers (My profile)."""
+    return (Team.objects.filter(organization=organization, members=user)
+            .select_related("manager").order_by("name"))

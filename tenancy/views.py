@@ -1,4 +1,5 @@
-"""Workspace shell, organization settings, members and invitations, teams, API tokens."""
+"""Workspace shell, organization settings, members and invitations, teams, API tokens, and
+each member's profile (with their personal API tokens)."""
 
 from functools import wraps
 
@@ -332,3 +333,43 @@ def api_token_revoke(request, pk: int):
     services.revoke_api_token(token=token)
     messages.success(request, f"Token “{token.name}” revoked; requests with it now get 401.")
     return redirect(org_url(request, "tenancy:api_token_list"))
+
+
+# --- my profile: who I am here, and my personal API tokens -------------------------------
+
+
+@org_permission_required("tenancy.view_agent_workspace")
+def profile(request):
+    """The member's roles and teams here, and their personal API tokens: create one (its
+    key is shown once) or revoke one. A personal token acts as this member in the API."""
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_key = services.create_api_token(
+                organization=request.organization, name=form.cleaned_data["name"],
+                created_by=request.user, user=request.user,
+            )
+        except services.TenancyError as error:
+            add_service_error(form, error)
+        else:
+            form = ApiTokenForm()
+            messages.success(request, f"Personal token “{token.name}” created. Copy it now: "
+                                      "it is shown once.")
+    context = {
+        "tokens": selectors.personal_tokens(request.organization, request.user),
+        "teams": selectors.teams_of_member(request.organization, request.user),
+        "form": form,
+        "new_key": new_key,
+    }
+    return render(request, "tenancy/profile.html", context)
+
+
+@require_POST
+@org_permission_required("tenancy.view_agent_workspace")
+def profile_token_revoke(request, pk: int):
+    """Revoke one of the member's own personal tokens (anyone else's is not found)."""
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_api_token(token=token)
+    messages.success(request, f"Token “{token.name}” revoked; requests with it now get 401.")
+    return redirect(org_url(request, "tenancy:profile"))

@@ -99,6 +99,8 @@ def test_an_evaluation_has_every_field_and_verified_per_scorer(world, setup):
             {"attribute": "Tone", "answer": 4, "evidence": [], "comment": "",
              "verified": False},
         ],
+        "review": {"state": "", "state_label": "Not under review", "rounds": 0,
+                   "due_at": None, "reviewed_at": None, "disputes": []},
     }
     assert body["submitted_at"] is not None and body["released_at"] is not None
     manual = evaluate(world, card, item, {"greeting": "no", "compliance": "no", "tone": "na"},
