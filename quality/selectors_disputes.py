@@ -29,7 +29,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
-    Min,
     Q,
     QuerySet,
 )
@@ -66,20 +65,28 @@ class Median(Aggregate):
     """The median (``percentile_cont(0.5)``) of an expression, on PostgreSQL."""
 
     function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
     allow_distinct = False
 
 
-def _median_of(queryset: QuerySet, expression) -> tuple[timedelta | None, int]:
-    """``(median, n)`` of a duration over the rows of ``queryset`` (nulls left out): one
-    aggregate query on PostgreSQL, the values on other databases."""
+def _aggregate(queryset: QuerySet, *, counts: dict, spans: dict[str, tuple]) -> dict:
+    """``queryset.aggregate(**counts)`` and, for each ``name: (duration expression, Q)``,
+    the median of the expression over the rows matching the Q (nulls left out) as
+    ``name`` and their count as ``name_n``: one query on PostgreSQL; the values are read
+    on other databases (no median aggregate there)."""
     if connection.vendor == "postgresql":
-        found = queryset.aggregate(median=Median(expression, output_field=DurationField()),
-                                   n=Count(expression))
-        return found["median"], found["n"]
-    values = [v for v in queryset.annotate(_span=expression).values_list("_span", flat=True)
-              if v is not None]
-    return (statistics.median(values) if values else None), len(values)
+        medians = {}
+        for name, (expression, where) in spans.items():
+            medians[name] = Median(expression, filter=where, output_field=DurationField())
+            medians[f"{name}_n"] = Count(expression, filter=where)
+        return queryset.aggregate(**counts, **medians)
+    found = queryset.aggregate(**counts)
+    for name, (expression, where) in spans.items():
+        values = [v for v in queryset.filter(where).annotate(_span=expression)
+                  .values_list("_span", flat=True) if v is not None]
+        found[name] = statistics.median(values) if values else None
+        found[f"{name}_n"] = len(values)
+    return found
 
 
 def _hours(span: timedelta | None) -> float | None:
@@ -189,21 +196,21 @@ def _order(rows: list[OverturnRow]) -> list[OverturnRow]:
 
 def overturn_by_evaluator(organization: Organization, *, since: datetime, agents=None,
                           minimum: int, waiting: set = frozenset()) -> list[OverturnRow]:
-    grouped = (decided_items(organization, since=since, agents=agents)
-               .values("dispute__evaluation__evaluator_id")
-               .annotate(n=Count("pk"), changed=_CHANGED,
-                         username=Max("dispute__evaluation__evaluator__username"),
-                         first=Max("dispute__evaluation__evaluator__first_name"),
-                         last=Max("dispute__evaluation__evaluator__last_name"))
-               .order_by())
+    """Grouped by the audit's evaluator; their names are read in a second query (grouping
+    by the id alone keeps the join to users off every disputed attribute)."""
+    grouped = list(decided_items(organization, since=since, agents=agents)
+                   .values("dispute__evaluation__evaluator_id")
+                   .annotate(n=Count("pk"), changed=_CHANGED).order_by())
+    ids = [g["dispute__evaluation__evaluator_id"] for g in grouped]
+    names = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(
+        pk__in=[i for i in ids if i is not None]).only("username", "first_name", "last_name")}
     rows = []
     for g in grouped:
         evaluator_id = g["dispute__evaluation__evaluator_id"]
         share = Share.of(g["changed"], g["n"], minimum=minimum)
-        label = (f"{g['first']} {g['last']}".strip() or g["username"]
-                 if evaluator_id is not None else "(evaluator removed)")
         rows.append(OverturnRow(
-            subject=CalibrationSubject.EVALUATOR, label=label, share=share,
+            subject=CalibrationSubject.EVALUATOR,
+            label=names.get(evaluator_id, "(evaluator removed)"), share=share,
             flagged=evaluator_id is not None and _flag(share),
             waiting=evaluator_id in waiting, evaluator_id=evaluator_id,
         ))
@@ -240,7 +247,7 @@ def open_candidates(organization: Organization) -> list[CalibrationCandidate]:
 def dispute_analytics(organization: Organization, user: User, *, days: int,
                       now: datetime | None = None) -> DisputeAnalytics:
     """The dispute analytics page for ``user``: the whole tenant for org admins and QA
-    analysts, the agents of the teams they coach for a coach. Seven queries."""
+    analysts, the agents of the teams they coach for a coach. Six queries."""
     now = now or timezone.now()
     since = now - timedelta(days=days)
     minimum = quality_settings(organization).min_reviews
@@ -255,22 +262,18 @@ def dispute_analytics(organization: Organization, user: User, *, days: int,
 
     rounds = Dispute.objects.filter(_scope(agents, prefix="evaluation__agent_id"),
                                     organization=organization, raised_at__gte=since)
-    summary = rounds.aggregate(
-        n=Count("pk"), open=Count("pk", filter=Q(decided_at__isnull=True)),
-        breaches=Count("pk", filter=Q(decided_at__gt=F("due_at"))
-                       | Q(decided_at__isnull=True, due_at__lte=now)),
-    )
-    to_decide = ExpressionWrapper(F("decided_at") - F("raised_at"), output_field=DurationField())
-    median_decide, decided = _median_of(rounds, to_decide)
-
-    finished = (Evaluation.objects
-                .filter(_scope(agents, prefix="agent_id"), organization=organization,
-                        disputes__raised_at__gte=since, review_state__in=REVIEW_FINISHED,
-                        reviewed_at__isnull=False)
-                .annotate(first_raised=Min("disputes__raised_at")))
-    to_end = ExpressionWrapper(F("reviewed_at") - F("first_raised"),
-                               output_field=DurationField())
-    median_evaluation, evaluations_finished = _median_of(finished, to_end)
+    # Per round raised → decided; per audit, its first round raised → its review over.
+    summary = _aggregate(rounds, counts={
+        "n": Count("pk"), "open": Count("pk", filter=Q(decided_at__isnull=True)),
+        "breaches": Count("pk", filter=Q(decided_at__gt=F("due_at"))
+                          | Q(decided_at__isnull=True, due_at__lte=now)),
+    }, spans={
+        "to_decide": (ExpressionWrapper(F("decided_at") - F("raised_at"),
+                                     output_field=DurationField()), Q()),
+        "to_resolve": (ExpressionWrapper(F("evaluation__reviewed_at") - F("raised_at"),
+                                         output_field=DurationField()),
+                       Q(round=1, evaluation__review_state__in=REVIEW_FINISHED)),
+    })
 
     return DisputeAnalytics(
         days=days, start=since, end=now, min_reviews=minimum, everyone=everyone,
@@ -279,9 +282,9 @@ def dispute_analytics(organization: Organization, user: User, *, days: int,
                                            minimum=minimum, waiting=waiting_evaluators),
         by_attribute=overturn_by_attribute(organization, since=since, agents=agents,
                                            minimum=minimum, waiting=waiting_attributes),
-        median_decide_hours=_hours(median_decide), decided=decided,
-        median_evaluation_hours=_hours(median_evaluation),
-        evaluations_finished=evaluations_finished,
+        median_decide_hours=_hours(summary["to_decide"]), decided=summary["to_decide_n"],
+        median_evaluation_hours=_hours(summary["to_resolve"]),
+        evaluations_finished=summary["to_resolve_n"],
         sla=Share.of(summary["breaches"], summary["n"], minimum=minimum),
         teams=disputed_share_by_team(organization, user, since=since, minimum=minimum,
                                      everyone=everyone),
