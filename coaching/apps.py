@@ -85,3 +85,6 @@ class CoachingConfig(AppConfig):
         dashboard_cards.register("coaching.agents_in_coaching",
                                  views_assignments.agents_in_coaching_card)
         demo_seeders.register("coaching_quality", seed_quality_coaching)
+        from .demo_monitor import seed_coaching_monitor
+
+        demo_seeders.register("coaching_monitor", seed_coaching_monitor)

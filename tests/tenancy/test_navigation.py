@@ -28,7 +28,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     menu = _menu(client, olga)
     assert _shape(menu) == [
         ("Coaching", ["Overview", "Assessments", "Coaching assignments",
-                      "Marked for coaching", "Opportunities"], True),
+                      "Marked for coaching", "Coaching monitor", "Opportunities"], True),
         ("Quality", ["Audit queue", "Interactions", "Leaderboard", "Scorecards"], False),
         ("Skills", None, False),
         ("Learning", None, False),
