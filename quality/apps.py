@@ -58,6 +58,14 @@ class QualityConfig(AppConfig):
             group="Quality",
         ))
 
+        # Dispute analytics: overturn rates and "Send to calibration" (the leaderboard's
+        # audience: coaches see the teams they coach).
+        navigation_entries.register("quality:dispute_analytics", NavEntry(
+            "manager", "Dispute analytics", "quality:dispute_analytics",
+            "quality.view_dashboards", order=21,
+            match=("quality:dispute_analytics", "quality:send_to_calibration"), group="Quality",
+        ))
+
         # Agent disputes: the agent's Review tabs on My coaching.
         from tenancy.extensions import my_coaching_sections
 

@@ -46,6 +46,15 @@ urlpatterns += [
     path("disputes/review/<int:pk>/", dispute_reviews.dispute_detail, name="dispute_review"),
 ]
 
+# Dispute analytics and "Send to calibration" (QA analysts, org admins; coaches: their teams).
+from .views import dispute_analytics  # noqa: E402
+
+urlpatterns += [
+    path("disputes/analytics/", dispute_analytics.dispute_analytics, name="dispute_analytics"),
+    path("disputes/analytics/calibrate/", dispute_analytics.send_to_calibration,
+         name="send_to_calibration"),
+]
+
 # Agent disputes, the agent's side: accept or dispute their own audit from its page.
 from .views import review as review_views  # noqa: E402
 
