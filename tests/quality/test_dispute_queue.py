@@ -378,3 +378,28 @@ def test_scorecard_editor_saves_disputable(world, client, login):
         saved = Attribute.objects.get(scorecard__organization=world.tenant.org,
                                       scorecard__is_current=True, key="greeting")
     assert saved.disputable is False
+
+
+def test_deciding_a_scale_attribute_offers_every_other_score(world, client, login):
+    org = world.tenant.org
+    make_scorecard(org, attributes=[
+        ("greeting", "Opening", "Greeting", 10, False, None),
+        ("tone", "Conversation", "Tone", 10, False, None, ("scale", 4)),
+    ])
+    turn_disputes_on(org)
+    evaluation = released_audit(world, answers={"greeting": "yes", "tone": "2"})
+    with scopes_disabled():
+        dispute = raise_dispute(evaluation=evaluation, agent=world.agent, items=[
+            DisputedAttribute("tone", "My tone was calm throughout.", "4")])
+    client = login(world.qa)
+    url = world.tenant.url(f"{QUEUE}{dispute.pk}/")
+    page = client.get(url)
+    assert page.context["rows"][0].changes == [
+        ("0", "0/4"), ("1", "1/4"), ("3", "3/4"), ("4", "4/4"), ("na", "N/A")]
+    assert "Uphold 2/4" in page.content.decode()
+    assert client.post(url, {"decision-tone": "3",
+                             "comment-tone": "Calm, but one sharp reply."}).status_code == 302
+    assert _fresh(Evaluation, evaluation.pk).total == 87.5  # (10 + 10 × 3/4) / 20
+    with scopes_disabled():
+        item = dispute.items.get()
+    assert (item.decision, item.original, item.decided) == ("changed", "2/4", "3/4")
