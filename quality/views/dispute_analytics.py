@@ -23,7 +23,8 @@ PERIOD_CHOICES = [(d, f"Last {d} days") for d in selectors_disputes.ANALYTICS_PE
 class PeriodFilter(forms.Form):
     period = forms.TypedChoiceField(label="Disputes raised in", coerce=int, required=False,
                                     empty_value=selectors_disputes.DEFAULT_PERIOD,
-                                    choices=PERIOD_CHOICES, widget=SELECT)
+                                    choices=PERIOD_CHOICES, widget=SELECT,
+                                    initial=selectors_disputes.DEFAULT_PERIOD)
 
 
 class CalibrationForm(forms.Form):

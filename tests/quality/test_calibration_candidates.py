@@ -139,6 +139,14 @@ def test_page_button_sends_once_then_says_waiting(world, flagged, login):
         f"{world.qa.get_full_name()} is already waiting for calibration "
         f"(sent {today:%-d %b %Y}); nothing changed."]
     assert len(_candidates()) == 1
+    refused = qa.post(world.tenant.url(SEND), {"subject": "evaluator",
+                                                "evaluator": world.admin.pk, "period": 30},
+                      follow=True)
+    assert refused.redirect_chain == [("/o/acme/quality/disputes/analytics/?period=30", 302)]
+    assert [str(m) for m in refused.context["messages"]] == [
+        f"{world.admin.get_full_name()} is not flagged: its overturn rate's lower bound is not "
+        "above 25% over enough disputes."]
+    assert len(_candidates()) == 1
 
 
 def test_send_permission_matrix(world, flagged, login, client):
@@ -151,7 +159,7 @@ def test_send_permission_matrix(world, flagged, login, client):
         assert login(getattr(world, who)).post(url, data).status_code == status, who
     client.logout()
     coach_page = login(world.coach).get(world.tenant.url(URL)).content.decode()
-    assert "Send to calibration</button>" not in coach_page
+    assert "Flagged</span>" in coach_page and ">Send to calibration<" not in coach_page
     assert "QA analysts send flagged ones to calibration." in coach_page
     assert _candidates() == []
     client.logout()
