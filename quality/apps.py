@@ -54,7 +54,7 @@ class QualityConfig(AppConfig):
         # Agent disputes: the reviewers' queue (whoever audits; agents never see it).
         navigation_entries.register("quality:dispute_queue", NavEntry(
             "manager", "Disputes", "quality:dispute_queue", "quality.review_disputes",
-            order=8, match=("quality:dispute_queue", "quality:dispute_review"),
+            order=22, match=("quality:dispute_queue", "quality:dispute_review"),
             group="Quality",
         ))
 

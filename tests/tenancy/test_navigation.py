@@ -29,7 +29,8 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     assert _shape(menu) == [
         ("Coaching", ["Overview", "Assessments", "Coaching assignments",
                       "Marked for coaching", "Coaching monitor", "Opportunities"], True),
-        ("Quality", ["Audit queue", "Interactions", "Leaderboard", "Scorecards"], False),
+        ("Quality", ["Audit queue", "Interactions", "Leaderboard", "Dispute analytics",
+                     "Disputes", "Scorecards"], False),
         ("Skills", None, False),
         ("Learning", None, False),
         ("Work", ["Work items", "Routing"], False),
@@ -38,7 +39,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     ]
     coaching = menu[0]
     assert coaching["id"] == "nav-coaching"
-    assert [e["active"] for e in coaching["entries"]] == [True, False, False, False, False]
+    assert [e["active"] for e in coaching["entries"]] == [True, False, False, False, False, False]
     assert coaching["entries"][0]["url"] == "/o/alpha/coaching/"
 
 
@@ -59,7 +60,8 @@ def test_qa_analyst_lands_on_the_audit_queue_under_quality_first(client, tenant_
     assert response.url == "/o/alpha/quality/audits/"
     menu = client.get(response.url).context["manager_menu"]()
     assert _shape(menu)[0] == (
-        "Quality", ["Audit queue", "Interactions", "Leaderboard", "Scorecards"], True)
+        "Quality", ["Audit queue", "Interactions", "Leaderboard", "Dispute analytics",
+                    "Disputes", "Scorecards"], True)
     assert [(e["label"], e["active"]) for e in menu[0]["entries"]][0] == ("Audit queue", True)
 
 
