@@ -21,6 +21,7 @@ from django_scopes import scopes_disabled
 from tenancy.models import Organization, User
 from tenancy.scoping import organization_scope
 
+from .enums import ReviewState
 from .models import Dispute
 from .selectors import quality_settings
 
@@ -105,6 +106,8 @@ def dispute_decided(dispute_pk: int) -> bool:
         "dispute": dispute, "evaluation": evaluation, "agent": _name(agent, "there"),
         "items": dispute.contested, "decided_by": _name(dispute.decided_by, "The reviewer"),
         "before": _total(dispute.total_before), "after": _total(dispute.total_after),
+        "resolved": evaluation.review_state == ReviewState.RESOLVED,
+        "answer_by": _local(dispute.organization, evaluation.review_due_at),
         "link": evaluation_link(dispute),
     })
     subject = f"Your dispute of {evaluation.interaction.label} was decided"

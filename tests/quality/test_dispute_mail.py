@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from quality.models import Dispute
+from quality.models import Dispute, Evaluation
 from quality.services.dispute_digest import send_overdue_dispute_digests
 from quality.services.disputes import Decision, DisputedAttribute, decide_dispute, raise_dispute
 from quality.tasks import send_dispute_digests_for
@@ -81,6 +81,25 @@ def test_a_decision_emails_the_agent(world, card, django_capture_on_commit_callb
     assert f"{world.qa.get_full_name()} decided your dispute" in message.body
     assert "- Empathy: changed from No to Yes" in message.body
     assert "Total: 80 → 100" in message.body
+    with scopes_disabled():
+        due = Evaluation.objects.get(pk=dispute.evaluation_id).review_due_at
+    local = timezone.localtime(due, world.tenant.org.tzinfo)
+    assert f"Accept the outcome, or dispute again, by {local:%-d %b %Y %H:%M}:" in message.body
+
+
+def test_the_last_rounds_decision_says_the_review_is_resolved(
+        world, card, django_capture_on_commit_callbacks):
+    turn_disputes_on(world.tenant.org, max_rounds=1)
+    dispute = _raise(world, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        decide_dispute(dispute=dispute, reviewer=world.qa, decisions=[
+            Decision("empathy", "upheld", "No apology in the transcript.")])
+    body = mail.outbox[0].body
+    assert "- Empathy: upheld (No)" in body
+    assert '"No apology in the transcript."' in body
+    assert "Total: 80 → 80" in body
+    assert "This was the last round: the review of this audit is resolved." in body
 
 
 def test_no_address_no_mail_and_the_dispute_stands(world, card,
