@@ -218,3 +218,20 @@ def test_list_query_counts_are_constant(world, card, client, login, django_asser
     with django_assert_num_queries(before[1]):
         listing = client.get(world.tenant.url("coaching/assignments/"))
     assert _badges(listing.content.decode()).count("Pending agent review") == 3
+
+
+def test_the_agents_evaluation_page_of_an_assignment_leads_to_the_review(world, card, client,
+                                                                         login):
+    turn_disputes_on(world.tenant.org)
+    audit = released_audit(world)
+    assignment = _assign(world, audit)
+    review = world.tenant.url(f"quality/evaluations/{audit.pk}/") + "#review"
+    login(world.agent)
+    page = client.get(world.tenant.url(
+        f"coaching/assignments/{assignment.pk}/evaluations/{audit.pk}/")).content.decode()
+    assert f'href="{review}">Accept or dispute it</a>' in page
+    assert "Review of this audit: <strong>Pending agent review</strong>" in page
+    login(world.qa)
+    page = client.get(world.tenant.url(
+        f"coaching/assignments/{assignment.pk}/evaluations/{audit.pk}/")).content.decode()
+    assert f'href="{review}">Open the review</a>' in page
