@@ -194,44 +194,48 @@ def _order(rows: list[OverturnRow]) -> list[OverturnRow]:
     return sorted(rows, key=lambda r: (-(r.share.low or 0.0), -r.share.n, r.label))
 
 
-def overturn_by_evaluator(organization: Organization, *, since: datetime, agents=None,
-                          minimum: int, waiting: set = frozenset()) -> list[OverturnRow]:
-    """Grouped by the audit's evaluator; their names are read in a second query (grouping
-    by the id alone keeps the join to users off every disputed attribute)."""
-    grouped = list(decided_items(organization, since=since, agents=agents)
-                   .values("dispute__evaluation__evaluator_id")
-                   .annotate(n=Count("pk"), changed=_CHANGED).order_by())
-    ids = [g["dispute__evaluation__evaluator_id"] for g in grouped]
+def overturn_rows(organization: Organization, *, since: datetime, minimum: int,
+                  agents=None, items: QuerySet[DisputeItem] | None = None,
+                  waiting_evaluators: set = frozenset(), waiting_attributes: set = frozenset(),
+                  ) -> tuple[list[OverturnRow], list[OverturnRow]]:
+    """The overturn rows by evaluator and by attribute, worst first, from one scan of the
+    decided disputed attributes grouped by (the audit's evaluator, attribute key) — at
+    most evaluators × attributes cells, summed here — and one read of the evaluators'
+    names. ``items`` narrows the disputed attributes (one subject)."""
+    items = items if items is not None else decided_items(organization, since=since,
+                                                          agents=agents)
+    cells = (items.values("dispute__evaluation__evaluator_id", "attribute__key")
+             .annotate(n=Count("pk"), changed=_CHANGED, name=Max("attribute__name"))
+             .order_by())
+    evaluators: dict[int | None, list[int]] = {}
+    attributes: dict[str, list] = {}
+    for cell in cells:
+        for sums in (evaluators.setdefault(cell["dispute__evaluation__evaluator_id"], [0, 0]),
+                     attributes.setdefault(cell["attribute__key"], [0, 0, ""])):
+            sums[0] += cell["changed"]
+            sums[1] += cell["n"]
+        attributes[cell["attribute__key"]][2] = max(attributes[cell["attribute__key"]][2],
+                                                    cell["name"])
     names = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(
-        pk__in=[i for i in ids if i is not None]).only("username", "first_name", "last_name")}
-    rows = []
-    for g in grouped:
-        evaluator_id = g["dispute__evaluation__evaluator_id"]
-        share = Share.of(g["changed"], g["n"], minimum=minimum)
-        rows.append(OverturnRow(
+        pk__in=[pk for pk in evaluators if pk is not None])
+        .only("username", "first_name", "last_name")} if evaluators else {}
+    by_evaluator = []
+    for evaluator_id, (changed, n) in evaluators.items():
+        share = Share.of(changed, n, minimum=minimum)
+        by_evaluator.append(OverturnRow(
             subject=CalibrationSubject.EVALUATOR,
             label=names.get(evaluator_id, "(evaluator removed)"), share=share,
             flagged=evaluator_id is not None and _flag(share),
-            waiting=evaluator_id in waiting, evaluator_id=evaluator_id,
+            waiting=evaluator_id in waiting_evaluators, evaluator_id=evaluator_id,
         ))
-    return _order(rows)
-
-
-def overturn_by_attribute(organization: Organization, *, since: datetime, agents=None,
-                          minimum: int, waiting: set = frozenset()) -> list[OverturnRow]:
-    grouped = (decided_items(organization, since=since, agents=agents)
-               .values("attribute__key")
-               .annotate(n=Count("pk"), changed=_CHANGED, name=Max("attribute__name"))
-               .order_by())
-    rows = []
-    for g in grouped:
-        share = Share.of(g["changed"], g["n"], minimum=minimum)
-        rows.append(OverturnRow(
-            subject=CalibrationSubject.ATTRIBUTE, label=g["name"], share=share,
-            flagged=_flag(share), waiting=g["attribute__key"] in waiting,
-            key=g["attribute__key"],
+    by_attribute = []
+    for key, (changed, n, name) in attributes.items():
+        share = Share.of(changed, n, minimum=minimum)
+        by_attribute.append(OverturnRow(
+            subject=CalibrationSubject.ATTRIBUTE, label=name, share=share,
+            flagged=_flag(share), waiting=key in waiting_attributes, key=key,
         ))
-    return _order(rows)
+    return _order(by_evaluator), _order(by_attribute)
 
 
 def open_candidates(organization: Organization) -> list[CalibrationCandidate]:
@@ -247,7 +251,7 @@ def open_candidates(organization: Organization) -> list[CalibrationCandidate]:
 def dispute_analytics(organization: Organization, user: User, *, days: int,
                       now: datetime | None = None) -> DisputeAnalytics:
     """The dispute analytics page for ``user``: the whole tenant for org admins and QA
-    analysts, the agents of the teams they coach for a coach. Six queries."""
+    analysts, the agents of the teams they coach for a coach. Five queries."""
     now = now or timezone.now()
     since = now - timedelta(days=days)
     minimum = quality_settings(organization).min_reviews
@@ -275,13 +279,13 @@ def dispute_analytics(organization: Organization, user: User, *, days: int,
                        Q(round=1, evaluation__review_state__in=REVIEW_FINISHED)),
     })
 
+    by_evaluator, by_attribute = overturn_rows(
+        organization, since=since, agents=agents, minimum=minimum,
+        waiting_evaluators=waiting_evaluators, waiting_attributes=waiting_attributes)
     return DisputeAnalytics(
         days=days, start=since, end=now, min_reviews=minimum, everyone=everyone,
         disputes=summary["n"], open=summary["open"],
-        by_evaluator=overturn_by_evaluator(organization, since=since, agents=agents,
-                                           minimum=minimum, waiting=waiting_evaluators),
-        by_attribute=overturn_by_attribute(organization, since=since, agents=agents,
-                                           minimum=minimum, waiting=waiting_attributes),
+        by_evaluator=by_evaluator, by_attribute=by_attribute,
         median_decide_hours=_hours(summary["to_decide"]), decided=summary["to_decide_n"],
         median_evaluation_hours=_hours(summary["to_resolve"]),
         evaluations_finished=summary["to_resolve_n"],
@@ -319,20 +323,30 @@ def disputed_share_by_team(organization: Organization, user: User, *, since: dat
             for g in audits]
 
 
+def _subject_items(organization: Organization, *, subject: str, since: datetime,
+                   evaluator_id: int | None, attribute_key: str) -> QuerySet[DisputeItem]:
+    items = decided_items(organization, since=since)
+    if subject == CalibrationSubject.EVALUATOR:
+        return items.filter(dispute__evaluation__evaluator_id=evaluator_id)
+    return items.filter(attribute__key=attribute_key)
+
+
 def flagged_row(organization: Organization, *, subject: str, days: int,
                 evaluator_id: int | None = None, attribute_key: str = "",
                 now: datetime | None = None) -> OverturnRow | None:
     """The whole tenant's overturn row of one evaluator or attribute over the last
     ``days`` (what sending to calibration re-checks), or None when it has no decided
     disputes."""
+    if (subject == CalibrationSubject.EVALUATOR and evaluator_id is None
+            or subject == CalibrationSubject.ATTRIBUTE and not attribute_key):
+        return None
     since = (now or timezone.now()) - timedelta(days=days)
-    minimum = quality_settings(organization).min_reviews
-    if subject == CalibrationSubject.EVALUATOR:
-        rows = overturn_by_evaluator(organization, since=since, minimum=minimum)
-        return next((r for r in rows if r.evaluator_id == evaluator_id
-                     and evaluator_id is not None), None)
-    rows = overturn_by_attribute(organization, since=since, minimum=minimum)
-    return next((r for r in rows if r.key == attribute_key and attribute_key), None)
+    by_evaluator, by_attribute = overturn_rows(
+        organization, since=since, minimum=quality_settings(organization).min_reviews,
+        items=_subject_items(organization, subject=subject, since=since,
+                             evaluator_id=evaluator_id, attribute_key=attribute_key))
+    rows = by_evaluator if subject == CalibrationSubject.EVALUATOR else by_attribute
+    return rows[0] if rows else None
 
 
 def disputed_evaluation_ids(organization: Organization, *, subject: str, since: datetime,
@@ -340,9 +354,6 @@ def disputed_evaluation_ids(organization: Organization, *, subject: str, since: 
                             attribute_key: str = "") -> list[int]:
     """The evaluations whose decided disputes count toward an evaluator's or attribute's
     overturn rate since ``since``."""
-    items = decided_items(organization, since=since)
-    if subject == CalibrationSubject.EVALUATOR:
-        items = items.filter(dispute__evaluation__evaluator_id=evaluator_id)
-    else:
-        items = items.filter(attribute__key=attribute_key)
+    items = _subject_items(organization, subject=subject, since=since,
+                           evaluator_id=evaluator_id, attribute_key=attribute_key)
     return sorted(set(items.values_list("dispute__evaluation_id", flat=True)))
