@@ -90,6 +90,12 @@ def test_one_changed_of_one_is_rate_one_with_its_wilson_interval(world, card, lo
     assert '[20.7–100.0%]' in table
     assert "Too few disputes to act" in table  # below the default minimum of 10
     assert "Send to calibration" not in html
+    assert "even the low end of its interval is above 25 %" in html
+    # The bar: the whole track, the whisker from 20.7 % to 100 % of it (150 + 300 × share).
+    bar = page.context["evaluator_bars"]["rows"][0]
+    assert (bar["length"], bar["whisker"]) == ("300.0", {"x1": "212.0", "x2": "450.0"})
+    assert bar["colour"] == "#ced4da"  # grey: too few disputes to act
+    assert page.context["evaluator_bars"]["threshold_x"] == "225.0"
 
 
 def test_overturn_rates_by_evaluator_and_attribute(world, card, login):
