@@ -77,6 +77,7 @@ class AgentReview:
     rows: list[DisputeRow] = field(default_factory=list)
     error: object = None  # a QualityError from the last post
     general_error: str = ""  # an error that names no attribute
+    may_open_rounds: bool = False  # the viewer reviews disputes (the rounds' decision pages)
 
     @property
     def state(self) -> str:

@@ -18,5 +18,9 @@ def agent_review(context, evaluation):
     if request is None or evaluation is None:
         return None
     post = getattr(request, "review_post", None) or {}
-    return selectors_review.agent_review(evaluation, request.user,
-                                         posted=post.get("posted"), error=post.get("error"))
+    review = selectors_review.agent_review(evaluation, request.user,
+                                           posted=post.get("posted"), error=post.get("error"))
+    if review is not None and not review.is_agent:
+        review.may_open_rounds = request.user.has_perm("quality.review_disputes",
+                                                       request.organization)
+    return review

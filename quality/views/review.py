@@ -89,14 +89,15 @@ def review_dispute(request, pk: int):
 
 
 def review_section(request) -> str | None:
-    """The agent's Review tabs on My coaching: shown when the tenant has disputes on or
-    the agent has audits that went to review."""
+    """The agent's Review tabs on My coaching: shown to agents when the tenant has disputes
+    on, and to anyone with audits of their work that went to review."""
     organization, user = request.organization, request.user
     if not user.has_perm("quality.view_own_quality", organization):
         return None
     counts = selectors_review.review_counts(organization, user)
     enabled = selectors.quality_settings(organization).disputes.enabled
-    if not enabled and not any(counts.values()):
+    is_agent = bool(getattr(getattr(request, "membership", None), "is_agent", False))
+    if not (enabled and is_agent) and not any(counts.values()):
         return None
     tab = request.GET.get("review")
     if tab not in selectors_review.REVIEW_TABS:

@@ -82,6 +82,7 @@ def test_review_panel_permission_matrix(world, audit, client, login):
         html = page.content.decode()
         assert 'id="review-state"' in html
         assert 'id="review-accept"' not in html and 'id="dispute-form"' not in html
+        assert review.may_open_rounds is True
 
     for user in (world.agent2, world.coach2, world.outsider):
         login(user)
@@ -167,6 +168,12 @@ def test_agent_disputes_then_accepts_the_outcome(world, audit, client, login):
         "Pending supervisor review", False, dispute.pk)
     html = response.content.decode()
     assert "I apologised in turn 2." in html and "Awaiting decision" in html
+    round_page = _url(world, f"disputes/review/{dispute.pk}/")
+    assert round_page not in html
+    login(world.qa)
+    assert f'href="{round_page}">Open round 1</a>' in client.get(
+        _url(world, f"evaluations/{audit.pk}/")).content.decode()
+    login(world.agent)
 
     with scopes_disabled():
         decide_dispute(dispute=dispute, reviewer=world.qa, decisions=[
@@ -398,6 +405,9 @@ def test_review_section_shown_only_when_on_or_with_rows(world, card, client, log
     page = _tab(client, world, "pending")
     assert 'id="review"' in page.content.decode()
     assert 'id="review-empty"' in page.content.decode()
+    login(world.admin)  # not an agent, no audit of theirs under review
+    assert 'id="review"' not in _tab(client, world, "pending").content.decode()
+    login(world.agent)
     released_audit(world)
     with scopes_disabled():
         update_dispute_settings(organization=world.tenant.org, enabled=False)
