@@ -2,9 +2,12 @@
 with the figures and the disputed evaluations, a second send changes nothing, a subject
 not flagged is refused; the button and its permission matrix on the analytics page."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from quality.models import CalibrationCandidate
 from quality.services.calibration_candidates import send_to_calibration
@@ -166,3 +169,31 @@ def test_send_permission_matrix(world, flagged, login, client):
     assert login(world.admin).get(url).status_code == 405
     assert login(world.admin).post(url, data).status_code == 302
     assert [(c.subject, c.attribute_key) for c in _candidates()] == [("attribute", "empathy")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_make_one_candidate(world, flagged):
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL")
+    org = world.tenant.org
+    barrier = threading.Barrier(2)
+    created = []
+
+    def send(actor):
+        try:
+            with scope(organization=org):
+                barrier.wait()
+                created.append(send_to_calibration(
+                    organization=org, actor=actor, subject="attribute",
+                    attribute_key="empathy", days=90).created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(u,)) for u in (world.qa, world.admin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(created) == [False, True]
+    [only] = _candidates()
+    assert len(_evaluations(only)) == 3
