@@ -27,12 +27,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  // The dispute form opens on its first attribute.
+  // The dispute form opens on its first attribute; closed, focus goes back to its button.
   const form = document.getElementById("dispute-form");
   if (form) {
     form.addEventListener("shown.bs.collapse", () => {
       const first = form.querySelector("input[type=checkbox]:not([disabled])");
       if (first) first.focus();
+    });
+    form.addEventListener("hidden.bs.collapse", () => {
+      const toggle = document.getElementById("review-dispute-toggle");
+      if (toggle) toggle.focus();
     });
   }
 });
