@@ -244,6 +244,7 @@ def seed_quality_coaching(organization, people, stdout) -> None:
             for kind, link in links:
                 review_item(assignment_id=assignment.pk, kind=kind, link_id=link.pk,
                             agent=evaluation.agent)
+        _assignment_under_dispute(organization, qa, follow_up)
     except CoachingError as error:  # demo data that does not fit: say so, keep the rest
         if stdout is not None:
             stdout.write(f"  coaching assignments: skipped ({error.message})\n")
@@ -253,3 +254,27 @@ def seed_quality_coaching(organization, people, stdout) -> None:
         groups = CoachingGroup.objects.filter(organization=organization).count()
         stdout.write(f"  coaching assignments: {count} assignments, {groups} groups in "
                      f"{organization.slug}\n")
+
+
+def _assignment_under_dispute(organization, qa, follow_up) -> None:
+    """An assignment linked to the demo's audit whose dispute waits for the reviewer (the
+    quality demo's agents' reviews), so its status shows the review under way."""
+    from quality.enums import ReviewState
+    from quality.models import DisputeItem, Evaluation
+
+    from .services.assignments import create_assignment_from_evaluation
+
+    disputed = (Evaluation.objects.filter(organization=organization,
+                                          review_state=ReviewState.PENDING_SUPERVISOR)
+                .select_related("organization", "agent", "interaction", "scorecard")
+                .order_by("id").first())
+    if disputed is None:
+        return
+    item = (DisputeItem.objects.filter(dispute__evaluation=disputed)
+            .select_related("attribute").order_by("id").first())
+    create_assignment_from_evaluation(
+        evaluation=disputed, assigner=qa, name=f"Coaching: {disputed.agent}",
+        area_keys=[item.attribute.key], follow_up_date=follow_up,
+        strengths="Calm with upset customers.",
+        improvements=f"{item.attribute.name}: see the audit (its dispute is with QA).",
+        action_plan=["Listen back the audited contact"])

@@ -1,7 +1,8 @@
 """Demo quality data for ``manage.py seed_demo``: the "Customer care" scorecard, a few
 hundred calls, chats and e-mails with transcripts (:mod:`quality.demo_transcripts`), every
 one scored automatically, about a tenth audited by the QA analyst and the coaches, and a
-few best-response bookmarks.
+few best-response bookmarks. With "Agent accept & dispute" on, six released audits of the
+QA analyst are under the agents' review in every state (:func:`_reviews`).
 
 Everything goes through the services a user's actions go through: the scorecard through
 the import (:func:`quality.services.scorecards.import_scorecards`), the interactions
@@ -20,6 +21,7 @@ learning and surveys demo data, before routing and coaching.
 import random
 from datetime import datetime, time, timedelta
 
+from django.db import models, transaction
 from django.utils import timezone
 
 from skills.services import rebuild_recommendations
@@ -41,16 +43,24 @@ from .demo_transcripts import (
     make_conversation,
     style_for,
 )
-from .enums import EvaluationKind, ReleaseMode
-from .models import BestResponse, Evaluation, Scorecard
+from .enums import AnswerType, EvaluationKind, EvaluationState, ReleaseMode
+from .models import Answer, BestResponse, Evaluation, Scorecard
 from .selectors import quality_settings
 from .services.agreement import refresh_agreement
 from .services.allocation import allocate_week, current_week
 from .services.answers import AnswerInput
 from .services.audits import bookmark_best_response, save_draft, start_audit, submit_audit
 from .services.autoscore import score_interaction
+from .services.disputes import (
+    Decision,
+    DisputedAttribute,
+    acknowledge,
+    decide_dispute,
+    open_review,
+    raise_dispute,
+)
 from .services.scorecards import import_scorecards
-from .services.settings import update_quality_settings
+from .services.settings import update_dispute_settings, update_quality_settings
 
 DEMO_PREFIX = "DEMO-QA-"
 SCORECARD_NAME = "Customer care"
@@ -311,6 +321,74 @@ def _best_responses(organization: Organization, people,
             break
 
 
+# The agents' reviews of the demo: how many audits end up in each state.
+REVIEWS = {"pending_agent": 2, "pending_supervisor": 1, "re_evaluated": 1, "resolved": 1,
+           "accepted": 1}
+
+
+def _contested(evaluation: Evaluation) -> str | None:
+    """The key of a disputable yes/no attribute the audit answered "no" (what an agent
+    would contest), or None."""
+    return next((a.attribute.key for a in evaluation.answers.all()
+                 if a.attribute.disputable and a.attribute.answer_type == AnswerType.YES_NO
+                 and a.value == 0 and not a.na), None)
+
+
+def _reviews(organization: Organization, people) -> int:
+    """Turn "Agent accept & dispute" on and put six of the QA analyst's released audits
+    (of different agents where possible) under review through the dispute services: two
+    pending the agent, one disputed and pending the reviewer, one re-evaluated (a changed
+    answer), one resolved after two rounds and one accepted. Returns how many."""
+    qa = people.qa_analyst
+    if qa is None:
+        return 0
+    update_dispute_settings(organization=organization, enabled=True, max_rounds=2,
+                            window_days=7, sla_hours=48)
+    window = timedelta(days=quality_settings(organization).disputes.window_days)
+    released = list(Evaluation.objects.filter(
+        organization=organization, kind=EvaluationKind.MANUAL, evaluator=qa,
+        state=EvaluationState.RELEASED, agent__isnull=False, review_state="",
+        released_at__gt=timezone.now() - window + timedelta(hours=1),
+    ).select_related("agent").prefetch_related(
+        models.Prefetch("answers", queryset=Answer.objects.select_related("attribute")))
+        .order_by("id"))
+    # Different agents first, then the rest; the contested ones need a "no" to contest.
+    firsts, again, seen = [], [], set()
+    for evaluation in released:
+        (again if evaluation.agent_id in seen else firsts).append(evaluation)
+        seen.add(evaluation.agent_id)
+    ordered = firsts + again
+    contestable = [e for e in ordered if _contested(e)]
+    plain = [e for e in ordered if e not in contestable[:3]]
+    if len(contestable) < 3 or len(plain) < 3:
+        return 0
+    disputed, changed, two_rounds = contestable[:3]
+    waiting_1, waiting_2, accepted = plain[:3]
+    for evaluation in (disputed, changed, two_rounds, waiting_1, waiting_2, accepted):
+        with transaction.atomic():
+            locked = Evaluation.objects.select_for_update(of=("self",)).select_related(
+                "organization").get(pk=evaluation.pk)
+            open_review(locked, actor=qa)
+    acknowledge(evaluation=accepted, agent=accepted.agent)
+
+    def contest(evaluation, reason, proposed="yes"):
+        key = _contested(evaluation)
+        return key, raise_dispute(evaluation=evaluation, agent=evaluation.agent, items=[
+            DisputedAttribute(key, reason, proposed)])
+
+    contest(disputed, "I did this; please listen to the whole contact.")
+    key, dispute = contest(changed, "It is there in the transcript, near the end.")
+    decide_dispute(dispute=dispute, reviewer=qa, decisions=[
+        Decision(key, "changed", "You are right: it is there. Changed to yes.", "yes")])
+    key, dispute = contest(two_rounds, "The customer cut me off before I could.")
+    decide_dispute(dispute=dispute, reviewer=qa, decisions=[
+        Decision(key, "upheld", "There was time before the customer hung up.")])
+    key, dispute = contest(two_rounds, "Please ask a second reviewer to listen.", None)
+    decide_dispute(dispute=dispute, reviewer=qa, decisions=[
+        Decision(key, "upheld", "Listened again: the answer stands.")])
+    return sum(REVIEWS.values())
+
+
 def seed_quality(organization: Organization, people, stdout=None, *,
                  interactions: int | None = None) -> None:
     """The registered demo seeder; ``interactions`` overrides how many are made (tests)."""
@@ -334,9 +412,11 @@ def seed_quality(organization: Organization, people, stdout=None, *,
     if audited:
         refresh_agreement(organization=organization)
     _best_responses(organization, people, conversations)
+    reviews = _reviews(organization, people) if audited else 0
     # Fill this week's audit queues, so the QA analyst does not land on an empty one.
     allocation = allocate_week(organization=organization,
                                week_start=current_week(organization))
     if stdout is not None:
         stdout.write(f"  quality: {scored} interactions scored, {audited} audited, "
-                     f"{allocation.assigned} allocated for audit in {organization.slug}\n")
+                     f"{allocation.assigned} allocated for audit, {reviews} under the "
+                     f"agents' review in {organization.slug}\n")

@@ -62,7 +62,37 @@ def test_seed_demo_links_coaching_to_learning_and_surveys_idempotently(
         if coach_surveys[assessment_id] == template_id:
             assert ratings[assessment_id] == rating_from_score(score)
 
+    reviews = _reviews(acme)
+    states, linked, statuses = reviews
+    assert states == {"pending_agent": 2, "pending_supervisor": 1, "re_evaluated": 1,
+                      "resolved": 1, "accepted": 1}
+    # The audit whose dispute waits for QA is in a coaching assignment, whose status says so.
+    assert linked.count("pending_supervisor") == 1
+    assert statuses.count("Pending supervisor review") == 1
+
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
     assert _snapshot(acme) == (opportunities, ids, tasks, surveys, ratings, coach_surveys,
                                scored)
+    assert _reviews(acme) == reviews
+
+
+def _reviews(organization):
+    """The demo audits under the agents' review, by state; the review states of the audits
+    linked to coaching assignments; the assignments' review statuses."""
+    from collections import Counter
+
+    from coaching.models import AssignmentInteraction, CoachingAssignment
+    from coaching.selectors_assignments import REVIEW_STATUS_LABELS, with_review_status
+    from quality.models import Evaluation
+
+    with scope(organization=organization):
+        states = Counter(Evaluation.objects.exclude(review_state="")
+                         .values_list("review_state", flat=True))
+        linked = sorted(AssignmentInteraction.objects.filter(evaluation__isnull=False)
+                        .exclude(evaluation__review_state="")
+                        .values_list("evaluation__review_state", flat=True))
+        statuses = [REVIEW_STATUS_LABELS[s] for s in with_review_status(
+            CoachingAssignment.objects.filter(organization=organization), organization)
+            .exclude(review_status="").values_list("review_status", flat=True)]
+    return dict(states), linked, statuses

@@ -213,3 +213,37 @@ def test_conversations_are_deterministic_and_in_shape():
         offsets = [t["at"] for t in conversation.turns]
         assert offsets == sorted(offsets) and offsets[0] == 0
         assert conversation.handle_time_seconds > 0
+
+
+def test_seed_quality_puts_six_audits_under_the_agents_review(demo):
+    from collections import Counter
+
+    from quality.demo import REVIEWS
+    from quality.models import Dispute
+    from quality.selectors import quality_settings
+
+    org = demo["tenant"].org
+    with scope(organization=org):
+        reviewed = Evaluation.objects.exclude(review_state="")
+        states = Counter(reviewed.values_list("review_state", flat=True))
+        people = set(reviewed.values_list("evaluator__username", "kind", "state"))
+        rounds = {e.review_state: e.review_rounds for e in reviewed}
+        disputes = sorted(
+            (d.evaluation.review_state, d.round, d.decided_at is not None,
+             [(i.decision, i.original, i.decided) for i in d.items.all()])
+            for d in Dispute.objects.select_related("evaluation").prefetch_related("items"))
+        settings = quality_settings(org).disputes
+
+    assert REVIEWS == {"pending_agent": 2, "pending_supervisor": 1, "re_evaluated": 1,
+                       "resolved": 1, "accepted": 1}
+    assert dict(states) == REVIEWS
+    assert people == {("dq-qa", "manual", "released")}
+    assert (settings.enabled, settings.max_rounds) == (True, 2)
+    assert rounds == {"pending_agent": 0, "pending_supervisor": 1, "re_evaluated": 1,
+                      "resolved": 2, "accepted": 0}
+    assert disputes == [
+        ("pending_supervisor", 1, False, [("", "No", "")]),
+        ("re_evaluated", 1, True, [("changed", "No", "Yes")]),
+        ("resolved", 1, True, [("upheld", "No", "No")]),
+        ("resolved", 2, True, [("upheld", "No", "No")]),
+    ]
