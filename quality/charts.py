@@ -20,7 +20,8 @@ def attribute_bars(cells: list, *, width: int = 300, bar_height: int = 18, gap: 
     rows = []
     for index, (attribute, estimate, source) in enumerate(cells):
         y = index * (bar_height + gap)
-        row = {"name": attribute.name, "y": y, "mid": f"{y + bar_height / 2:.1f}",
+        # Drawn inside a group translated by ``y``: the whisker's height is the bar's own.
+        row = {"name": attribute.name, "y": y, "mid": f"{bar_height / 2:.1f}",
                "estimate": estimate, "source": source,
                "unverified": attribute.automatic and not attribute.verified,
                "length": "0", "whisker": None}
