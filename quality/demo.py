@@ -322,6 +322,7 @@ def _best_responses(organization: Organization, people,
 
 
 # The agents' reviews of the demo: how many audits end up in each state.
+WINDOW_DAYS = 7
 REVIEWS = {"pending_agent": 2, "pending_supervisor": 1, "re_evaluated": 1, "resolved": 1,
            "accepted": 1}
 
@@ -338,13 +339,12 @@ def _reviews(organization: Organization, people) -> int:
     """Turn "Agent accept & dispute" on and put six of the QA analyst's released audits
     (of different agents where possible) under review through the dispute services: two
     pending the agent, one disputed and pending the reviewer, one re-evaluated (a changed
-    answer), one resolved after two rounds and one accepted. Returns how many."""
+    answer), one resolved after two rounds and one accepted. Returns how many (0, leaving
+    the setting off, when the tenant has no QA analyst or too few audits of theirs)."""
     qa = people.qa_analyst
     if qa is None:
         return 0
-    update_dispute_settings(organization=organization, enabled=True, max_rounds=2,
-                            window_days=7, sla_hours=48)
-    window = timedelta(days=quality_settings(organization).disputes.window_days)
+    window = timedelta(days=WINDOW_DAYS)
     released = list(Evaluation.objects.filter(
         organization=organization, kind=EvaluationKind.MANUAL, evaluator=qa,
         state=EvaluationState.RELEASED, agent__isnull=False, review_state="",
@@ -362,6 +362,8 @@ def _reviews(organization: Organization, people) -> int:
     plain = [e for e in ordered if e not in contestable[:3]]
     if len(contestable) < 3 or len(plain) < 3:
         return 0
+    update_dispute_settings(organization=organization, enabled=True, max_rounds=2,
+                            window_days=WINDOW_DAYS, sla_hours=48)
     disputed, changed, two_rounds = contestable[:3]
     waiting_1, waiting_2, accepted = plain[:3]
     for evaluation in (disputed, changed, two_rounds, waiting_1, waiting_2, accepted):
