@@ -320,7 +320,8 @@ def get_coaching_assignment_progress(request, assignment_id: Id):
         return Status(404, {"detail": "No coaching assignment with this id in your "
                                       "organization."})
     progress = monitor_rows(organization, [row],
-                            timezone.localdate(timezone=organization.tzinfo))[0]
+                            timezone.localdate(timezone=organization.tzinfo),
+                            area_effects=True)[0]
     return Status(200, {
         "id": row.pk, "agent": row.agent.username, "assigned_date": row.assigned_date,
         "follow_up_date": row.follow_up_date,

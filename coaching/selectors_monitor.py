@@ -17,13 +17,15 @@ a similar level before (:func:`coaching.did.similar`). Agents in no team have no
 little data to tell").
 """
 
+import functools
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db import connections
+from django.db.models import Q
 
 from quality.enums import COUNTED_KINDS, TOTAL_KEY, EvaluationKind
 from quality.models import ScoreRollup
@@ -128,7 +130,12 @@ class Scoring:
         return self.scorecard.key if self.scorecard else ""
 
     def automatic(self, attribute_key: str) -> bool:
-        return any(key == attribute_key for key, _ in self.verified)
+        """Whether the attribute is read from verified automatic answers (else audits)."""
+        return attribute_key in self.automatic_keys
+
+    @functools.cached_property
+    def automatic_keys(self) -> frozenset:
+        return frozenset(key for key, _ in self.verified)
 
     def total_kind(self) -> str:
         """An assessment's score: automatic totals when every automatic attribute is
@@ -146,52 +153,100 @@ def scoring_of(organization: Organization) -> Scoring:
                    {(a.key, s) for a in attributes for s in a.verified_scorers})
 
 
-Rows = dict  # agent id -> [(day, kind, attribute key, scorer, n, sum, sum of squares)]
+Window = tuple  # (first day, last day), both included
+# agent id -> attribute key -> [(kind, scorer, {day: (n, sum, sum of squares)})]
+Rows = dict
+
+
+def _source(scoring: Scoring, keys) -> Q:
+    """The rollup rows the scores of ``keys`` (and the total) are read from: verified
+    automatic answers of an attribute a verified scorer answers, else audits."""
+    automatic = sorted(k for k in keys if scoring.automatic(k))
+    manual = sorted(k for k in keys if not scoring.automatic(k))
+    scorers = sorted({scorer for key, scorer in scoring.verified})
+    return (Q(attribute_key=TOTAL_KEY, kind=scoring.total_kind())
+            | Q(attribute_key__in=automatic, kind=_AUTO, scorer__in=scorers)
+            | Q(attribute_key__in=manual, kind=_MANUAL))
 
 
 def _read_rollups(organization: Organization, scoring: Scoring, *, all_of: set[int],
-                  attributes_of: set[int], keys: set[str], days: set[date]) -> Rows:
-    """Summed rollup rows of the default scorecard on ``days``: every row of the agents
-    ``all_of``, the rows of ``keys`` (and the totals) of the agents ``attributes_of``. One
-    query."""
-    if not scoring.scorecard or not days or not (all_of or attributes_of):
+                  parts: list = (), windows: set[Window]) -> Rows:
+    """The rollup rows of the default scorecard on the days of ``windows``: every row of
+    the agents ``all_of`` (ids); and for each ``(agents, keys)`` of ``parts`` (agents: ids
+    or a subquery of ids) the rows the scores of ``keys`` and the total are read from
+    (:func:`_source`). One query, read without Django's
+    per-value converters (thousands of rows); rollup rows are already one per agent, day,
+    kind, attribute and scorer, so nothing is grouped."""
+    if not scoring.scorecard or not windows:
         return {}
     who = Q(agent_id__in=sorted(all_of)) if all_of else Q(pk__in=[])
-    if attributes_of:
-        who |= Q(agent_id__in=sorted(attributes_of), attribute_key__in=[TOTAL_KEY, *keys])
-    qs = (ScoreRollup.objects.filter(organization=organization, scorecard_key=scoring.key,
-                                     kind__in=COUNTED_KINDS, day__in=sorted(days))
-          .filter(who).values("agent_id", "day", "kind", "attribute_key", "scorer")
-          .annotate(sn=Sum("n"), st=Sum("total"), sq=Sum("total_sq")).order_by()
-          .values_list("agent_id", "day", "kind", "attribute_key", "scorer", "sn", "st", "sq"))
-    rows: Rows = defaultdict(list)
-    for agent, *rest in qs:
-        if rest[4]:
-            rows[agent].append(tuple(rest))
+    for agents, keys in parts:
+        who |= Q(agent_id__in=agents) & _source(scoring, keys)
+    days = sorted(set().union(*(_days(*w) for w in windows)))
+    qs = (ScoreRollup.objects.filter(
+        organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
+        day__in=days).filter(who)
+        .values_list("agent_id", "attribute_key", "kind", "scorer", "day", "n", "total",
+                     "total_sq"))
+    sql, params = qs.query.get_compiler(qs.db).as_sql()
+    rows: Rows = defaultdict(lambda: defaultdict(list))
+    found: dict = {}
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for agent, attribute, kind, scorer, day, n, s, ss in cursor.fetchall():
+            if not n:
+                continue
+            by_day = found.get((agent, attribute, kind, scorer))
+            if by_day is None:
+                by_day = found[(agent, attribute, kind, scorer)] = _Days()
+                rows[agent][attribute].append((kind, scorer, by_day))
+            by_day[day] = (n, s, ss)
     return rows
 
 
-def _days(start: date, end: date) -> set[date]:
-    return {start + timedelta(days=i) for i in range((end - start).days + 1)}
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _series_sums(rows: list, keys: tuple[str, ...], start: date, end: date,
+class _Days(dict):
+    """One rollup series: ``{day: (n, sum, sum of squares)}``, with its window sums
+    remembered (many coachings read the same comparison agent over the same window)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sums: dict = {}
+
+
+def _over(by_day: _Days, window: Window) -> tuple[float, float, float]:
+    found = by_day.sums.get(window)
+    if found is None:
+        n = s = ss = 0.0
+        first, last = window
+        for day, values in by_day.items():
+            if first <= day <= last:
+                n, s, ss = n + values[0], s + values[1], ss + values[2]
+        found = by_day.sums[window] = (n, s, ss)
+    return found
+
+
+def _series_sums(rows: dict, keys: tuple[str, ...], window: Window,
                  scoring: Scoring) -> did.Sums:
-    """The sums (0–100) of the score ``keys`` (attribute keys; ``()``: the total) over
-    ``start``–``end``."""
+    """The sums (0–100) of the score ``keys`` (attribute keys; ``()``: the total) of one
+    agent's ``rows`` over ``window``."""
     n = s = ss = 0.0
     if keys:
-        wanted = {k: scoring.automatic(k) for k in keys}
-        for day, kind, attribute, scorer, rn, rs, rss in rows:
-            if not (start <= day <= end and attribute in wanted):
-                continue
-            if (kind == _AUTO and wanted[attribute] and (attribute, scorer) in scoring.verified
-                    or kind == _MANUAL and not wanted[attribute]):
-                n, s, ss = n + rn, s + rs * 100, ss + rss * 10_000
+        for attribute in keys:
+            automatic = scoring.automatic(attribute)
+            for kind, scorer, by_day in rows.get(attribute, ()):
+                if (kind == _AUTO and automatic and (attribute, scorer) in scoring.verified
+                        or kind == _MANUAL and not automatic):
+                    rn, rs, rss = _over(by_day, window)
+                    n, s, ss = n + rn, s + rs * 100, ss + rss * 10_000
     else:
         kind_wanted = scoring.total_kind()
-        for day, kind, attribute, _scorer, rn, rs, rss in rows:
-            if start <= day <= end and attribute == TOTAL_KEY and kind == kind_wanted:
+        for kind, _scorer, by_day in rows.get(TOTAL_KEY, ()):
+            if kind == kind_wanted:
+                rn, rs, rss = _over(by_day, window)
                 n, s, ss = n + rn, s + rs, ss + rss
     return did.Sums(n, s, ss)
 
@@ -200,13 +255,10 @@ def _mean(sums: did.Sums) -> Mean:
     return Mean(sums.mean, int(sums.n))
 
 
-def _scores(rows: list, start: date, end: date, scoring: Scoring) -> tuple[Mean, Mean]:
-    """The audits' mean total and the verified-only automatic score over the days."""
-    sums: dict = {}
-    for day, kind, attribute, scorer, n, s, ss in rows:
-        if start <= day <= end:
-            part = sums.get((kind, attribute, scorer), (0, 0.0, 0.0))
-            sums[(kind, attribute, scorer)] = (part[0] + n, part[1] + s, part[2] + ss)
+def _scores(rows: dict, window: Window, scoring: Scoring) -> tuple[Mean, Mean]:
+    """The audits' mean total and the verified-only automatic score over ``window``."""
+    sums = {(kind, attribute, scorer): _over(by_day, window)
+            for attribute, parts in rows.items() for kind, scorer, by_day in parts}
     block = _score_block(sums, scoring.attributes, scoring.minimum, cells=False)
     return Mean(block.audit.value, block.audit.n), Mean(block.auto.value, block.auto.n)
 
@@ -246,7 +298,8 @@ def _seed(key: object) -> list[int]:
 
 
 def _team_mates(organization: Organization, agent_ids: set[int]) -> tuple[dict, dict]:
-    """``({agent: {team mate}}, {agent: [team names]})`` in one query."""
+    """``({agent: {team mate}}, {agent: [team names]})`` in one query; ``mates`` also
+    holds ``("teams", agent)``: the agent's team ids."""
     rows = (TeamMember.objects.filter(organization=organization, team_id__in=TeamMember.objects
                                       .filter(organization=organization,
                                               user_id__in=sorted(agent_ids))
@@ -262,6 +315,7 @@ def _team_mates(organization: Organization, agent_ids: set[int]) -> tuple[dict, 
     for team_id, members in by_team.items():
         for agent in members & agent_ids:
             mates[agent] |= members - {agent}
+            mates[("teams", agent)].add(team_id)
             teams[agent].append(names[team_id])
     return mates, {a: sorted(t) for a, t in teams.items()}
 
@@ -280,11 +334,10 @@ def _coached_dates(organization: Organization, keys: set[str], since: date) -> d
 
 
 def effects_for(organization: Organization, scoring: Scoring, coachings: list[Coaching],
-                today: date, *, agents_rows: Rows | None = None,
-                mates: dict | None = None) -> dict:
+                today: date, *, mates: dict | None = None) -> dict:
     """``{coaching.key: EffectDetail}``: each coaching's difference-in-differences against
     its comparison agents. Three queries whatever the number of coachings (team mates,
-    coached areas, rollups); ``agents_rows``/``mates``: what a caller already read."""
+    coached areas, rollups); ``mates``: the team mates when a caller already read them."""
     if not coachings:
         return {}
     agent_ids = {c.agent_id for c in coachings}
@@ -293,38 +346,47 @@ def effects_for(organization: Organization, scoring: Scoring, coachings: list[Co
     keys = {k for c in coachings for k in c.keys}
     earliest = min(c.start for c in coachings) - timedelta(days=WINDOW)
     coached = _coached_dates(organization, keys, earliest)
-    days: set[date] = set()
+    windows: set = set()
     plans = []
     for c in coachings:
         before, after = _windows(c.start, today)
         plans.append((c, before, after))
-        days |= _days(*before)
-        if after:
-            days |= _days(*after)
-    peers = set().union(*(mates.get(a, set()) for a in agent_ids)) - agent_ids
-    rows = dict(agents_rows or {})
-    missing = agent_ids - set(rows) if agents_rows is not None else agent_ids
-    rows.update(_read_rollups(organization, scoring, all_of=set(), keys=keys | {TOTAL_KEY},
-                              attributes_of=peers | missing, days=days))
+        windows |= {before, after} - {None}
+    # Each team's members (a subquery: hundreds of ids make a long statement to parse)
+    # with only the areas its coached agents were coached on.
+    team_keys: dict = defaultdict(set)
+    for c in coachings:
+        for team_id in mates.get(("teams", c.agent_id), ()):
+            team_keys[team_id] |= set(c.keys)
+    parts = [(sorted(agent_ids), keys)] + [
+        (TeamMember.objects.filter(organization=organization, team_id=team_id)
+         .values("user_id"), team_keys[team_id]) for team_id in sorted(team_keys)]
+    rows = _read_rollups(organization, scoring, all_of=set(), parts=parts, windows=windows)
+    series_of: dict = {}
+
+    def series(agent: int, keys: tuple, before: Window, after: Window) -> did.AgentSeries:
+        found = series_of.get((agent, keys, before, after))
+        if found is None:
+            mine = rows.get(agent, {})
+            found = series_of[(agent, keys, before, after)] = did.AgentSeries(
+                agent, _series_sums(mine, keys, before, scoring),
+                _series_sums(mine, keys, after, scoring))
+        return found
+
     result = {}
     for c, before, after in plans:
         if after is None:
             result[c.key] = EffectDetail(did.Effect(verdict=did.TOO_LITTLE), before, None)
             continue
-        mine = rows.get(c.agent_id, [])
-        series = did.AgentSeries(c.agent_id, _series_sums(mine, c.keys, *before, scoring),
-                                 _series_sums(mine, c.keys, *after, scoring))
-        candidates = []
-        for peer in sorted(mates.get(c.agent_id, ())):
-            if any(before[0] <= d <= today for k in (c.keys or ("",))
-                   for d in coached.get((peer, k), ())):
-                continue  # coached on this area in the window: not a comparison
-            peer_rows = rows.get(peer, [])
-            candidates.append(did.AgentSeries(
-                peer, _series_sums(peer_rows, c.keys, *before, scoring),
-                _series_sums(peer_rows, c.keys, *after, scoring)))
-        comparison = did.similar(series.before.mean, candidates)
-        effect = did.estimate_effect([series], comparison, seed=_seed(c.key))
+        coached_series = series(c.agent_id, c.keys, before, after)
+        candidates = [
+            series(peer, c.keys, before, after)
+            for peer in sorted(mates.get(c.agent_id, ()))
+            # coached on this area in the window: not a comparison
+            if not any(before[0] <= d <= today for k in (c.keys or ("",))
+                       for d in coached.get((peer, k), ()))]
+        comparison = did.similar(coached_series.before.mean, candidates)
+        effect = did.estimate_effect([coached_series], comparison, seed=_seed(c.key))
         result[c.key] = EffectDetail(effect, before, after, [s.agent_id for s in comparison])
     return result
 
@@ -337,7 +399,7 @@ class AreaProgress:
     key: str
     name: str
     change: Change
-    effect: did.Effect
+    effect: did.Effect | None  # None on the monitor's page (only its detail needs it)
 
 
 @dataclass
@@ -373,41 +435,39 @@ def monitor_assignments(organization: Organization, user: User, filters: Monitor
 
 
 def monitor_rows(organization: Organization, assignments: list[CoachingAssignment],
-                 today: date, scoring: Scoring | None = None) -> list[MonitorRow]:
+                 today: date, scoring: Scoring | None = None, *,
+                 area_effects: bool = False) -> list[MonitorRow]:
     """The monitor's rows for ``assignments`` (with ``areas`` prefetched): scores at the
-    assigned date and now, per-area progress and effects. Four queries whatever the
-    number of rows (plus two for the scorecard when ``scoring`` is not given)."""
+    assigned date and now, per-area progress, the effect on the coached attributes
+    together and (``area_effects``) each area's. Four queries whatever the number of rows
+    (plus three for the scorecard when ``scoring`` is not given)."""
     if not assignments:
         return []
     scoring = scoring or scoring_of(organization)
     now = (today - timedelta(days=WINDOW - 1), today)
     agent_ids = {a.agent_id for a in assignments}
     mates, teams = _team_mates(organization, agent_ids)
-    days = _days(*now)
-    for a in assignments:
-        days |= _days(a.assigned_date - timedelta(days=WINDOW),
-                      a.assigned_date - timedelta(days=1))
-    own = _read_rollups(organization, scoring, all_of=agent_ids, attributes_of=set(),
-                        keys=set(), days=days)
+    windows = {now} | {_windows(a.assigned_date, today)[0] for a in assignments}
+    own = _read_rollups(organization, scoring, all_of=agent_ids, windows=windows)
     coachings = []
     for a in assignments:
         keys = tuple(area.attribute_key for area in a.areas.all())
         coachings.append(Coaching(("assignment", a.pk), a.agent_id, a.assigned_date, keys))
-        coachings.extend(Coaching(("assignment", a.pk, k), a.agent_id, a.assigned_date, (k,))
-                         for k in keys)
-    effects = effects_for(organization, scoring, coachings, today, agents_rows=own,
-                          mates=mates)
+        if area_effects:
+            coachings.extend(Coaching(("assignment", a.pk, k), a.agent_id, a.assigned_date,
+                                      (k,)) for k in keys)
+    effects = effects_for(organization, scoring, coachings, today, mates=mates)
     rows = []
     for a in assignments:
-        mine = own.get(a.agent_id, [])
-        before = (a.assigned_date - timedelta(days=WINDOW), a.assigned_date - timedelta(days=1))
-        manual_before, auto_before = _scores(mine, *before, scoring)
-        manual_now, auto_now = _scores(mine, *now, scoring)
+        mine = own.get(a.agent_id, {})
+        before = _windows(a.assigned_date, today)[0]
+        manual_before, auto_before = _scores(mine, before, scoring)
+        manual_now, auto_now = _scores(mine, now, scoring)
         areas = [AreaProgress(
             area.attribute_key, area.attribute_name,
-            Change(_mean(_series_sums(mine, (area.attribute_key,), *before, scoring)),
-                   _mean(_series_sums(mine, (area.attribute_key,), *now, scoring))),
-            effects[("assignment", a.pk, area.attribute_key)].effect)
+            Change(_mean(_series_sums(mine, (area.attribute_key,), before, scoring)),
+                   _mean(_series_sums(mine, (area.attribute_key,), now, scoring))),
+            effects[("assignment", a.pk, area.attribute_key)].effect if area_effects else None)
             for area in a.areas.all()]
         detail = effects[("assignment", a.pk)]
         rows.append(MonitorRow(a, teams.get(a.agent_id, []), Change(manual_before, manual_now),
@@ -441,14 +501,16 @@ class Progress:
 
 def assignment_progress(organization: Organization, assignment: CoachingAssignment,
                         today: date) -> Progress:
-    """One assignment's monitor row with the details of every area's effect."""
+    """One assignment's monitor row with every area's effect in detail."""
     scoring = scoring_of(organization)
     row = monitor_rows(organization, [assignment], today, scoring)[0]
-    keys = [area.key for area in row.areas]
     details = effects_for(organization, scoring, [
-        Coaching(("area", k), assignment.agent_id, assignment.assigned_date, (k,))
-        for k in keys], today)
-    return Progress(row, [(area, details[("area", area.key)]) for area in row.areas])
+        Coaching(("assignment", assignment.pk, area.key), assignment.agent_id,
+                 assignment.assigned_date, (area.key,)) for area in row.areas], today)
+    for area in row.areas:
+        area.effect = details[("assignment", assignment.pk, area.key)].effect
+    return Progress(row, [(area, details[("assignment", assignment.pk, area.key)])
+                          for area in row.areas])
 
 
 # --- assessments and aggregates (the coaching overview's card) --------------------------
