@@ -53,5 +53,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), whole files per process so a
+# module's shared fixtures (the seeded demo) are built once; each process has its own test
+# database and Redis database. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: lint
-	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile

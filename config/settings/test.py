@@ -1,9 +1,24 @@
 """Test settings: PostgreSQL when DATABASE_URL is set, otherwise SQLite (said loudly)."""
 
 import os
+import re
 import tempfile
 
-from .base import *  # noqa: F403
+# Under pytest-xdist every worker process has its own test database (pytest-django adds
+# the worker's suffix); give each its own Redis database too, so one worker's cache,
+# throttling counters and Celery queues never meet another's. Set in the environment so
+# the Celery workers a test starts inherit it.
+# (The marker keeps a worker started by a test from moving again.)
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if (_xdist_worker.startswith("gw") and os.environ.get("REDIS_URL")
+        and os.environ.get("COACHDESK_XDIST_REDIS") != _xdist_worker):
+    _match = re.fullmatch(r"(.*?)(?:/(\d+))?/?", os.environ["REDIS_URL"])
+    _base_db = int(_match.group(2) or 0)
+    _db = (_base_db + 1 + int(_xdist_worker[2:])) % 16
+    os.environ["REDIS_URL"] = f"{_match.group(1)}/{_db}"
+    os.environ["COACHDESK_XDIST_REDIS"] = _xdist_worker
+
+from .base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
