@@ -464,7 +464,7 @@ def test_openapi_documents_the_transcript(api_a):
     schema = api_a.get("openapi.json").json()
     operation = schema["paths"]["/api/v1/interactions/{external_id}/transcript"]["get"]
     assert operation["tags"] == ["Interactions"]
-    assert set(operation["responses"]) == {"200", "401", "404", "422", "429"}
+    assert set(operation["responses"]) == {"200", "401", "403", "404", "422", "429"}
     item_in = schema["components"]["schemas"]["WorkItemIn"]["properties"]
     assert {"queue", "topic", "transcript"} <= set(item_in)
     turn = schema["components"]["schemas"]["Turn"]
