@@ -21,7 +21,6 @@ Never fails for being slow.
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import timedelta
@@ -39,6 +38,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
+from pagetime import measure_page  # noqa: E402
 
 from quality.models import Attribute, AttributeAgreement, Scorecard, ScoreRollup  # noqa: E402
 from tenancy.models import Membership, Organization, Team, TeamMember, User  # noqa: E402
@@ -111,39 +111,6 @@ def build(organization, *, agents: int, evaluations: int, days: int, rng: random
     return admin, team, made
 
 
-def measure(client, url: str, runs: int) -> tuple[float, float, int, float, float]:
-    """p50 and p95 of the whole request (ms), its query count, and the p50 of the time
-    spent in the database and of this process's CPU time (ms): on a shared machine the
-    wall clock also measures the neighbours."""
-    client.get(url)  # warm caches (templates, permissions)
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            executed.append(1000 * (time.perf_counter() - started))
-
-    with connection.execute_wrapper(count):
-        response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    queries = len(executed)
-    timings, database, cpu = [], [], []
-    with connection.execute_wrapper(count):
-        for _ in range(runs):
-            executed.clear()
-            started, cpu_started = time.perf_counter(), time.process_time()
-            client.get(url)
-            timings.append(1000 * (time.perf_counter() - started))
-            cpu.append(1000 * (time.process_time() - cpu_started))
-            database.append(sum(executed))
-    timings.sort()
-    p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
-    return (statistics.median(timings), p95, queries, statistics.median(database),
-            statistics.median(cpu))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=500)
@@ -194,7 +161,7 @@ def main() -> None:
             ("every agent, 30 d, page 3", "?page=3", args.agents),
             ("team of 10, 30 days", f"?team={team.pk}", 10),
         ):
-            p50, p95, queries, database, cpu = measure(client, base + query, args.runs)
+            p50, p95, queries, database, cpu = measure_page(client, base + query, args.runs)
             print(f"{label:<28} {shown:>6} {p50:>8.1f} {p95:>8.1f} {queries:>8} "
                   f"{p95 / AIM_MS:>8.2f} {database:>8.1f} {cpu:>8.1f}")
         print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
