@@ -150,9 +150,11 @@ def measure(client, url: str, runs: int) -> tuple[float, float, int]:
     return statistics.median(timings), p95, len(executed)
 
 
-def team_effect(organization, team, today) -> tuple[float, int, did.Effect]:
+def team_effect(organization, team, today, *, only_one: bool = False
+                ) -> tuple[float, int, did.Effect]:
     """Every assignment of the team's agents in the last 30 days, per coached attribute,
-    and the team's pooled effect: (ms, coachings, effect)."""
+    and the team's pooled effect (``only_one``: the newest one only): (ms, coachings,
+    effect)."""
     started = time.perf_counter()
     members = TeamMember.objects.filter(team=team).values("user_id")
     coachings = [
@@ -162,6 +164,8 @@ def team_effect(organization, team, today) -> tuple[float, int, did.Effect]:
             organization=organization, agent_id__in=members,
             assigned_date__gte=today - timedelta(days=30)).prefetch_related("areas")
         for area in a.areas.all()]
+    if only_one:
+        coachings = sorted(coachings, key=lambda c: c.start)[-1:]
     details = effects_for(organization, scoring_of(organization), coachings, today)
     pooled = did.pool([d.effect for d in details.values()])
     return 1000 * (time.perf_counter() - started), len(coachings), pooled
@@ -227,6 +231,16 @@ def main() -> None:
             for _ in range(max(5, args.runs // 2)):
                 ms, coachings, pooled = team_effect(organization, teams[0], today)
                 timings.append(ms)
+            single = []
+            for _ in range(max(5, args.runs // 2)):
+                ms, _, one = team_effect(organization, teams[0], today, only_one=True)
+                single.append(ms)
+        single.sort()
+        print(f"effect of one assignment against its team of {TEAM_SIZE}: p50 "
+              f"{statistics.median(single):.1f} ms, p95 "
+              f"{single[max(0, int(round(0.95 * len(single))) - 1)]:.1f} ms, p95/aim "
+              f"{single[max(0, int(round(0.95 * len(single))) - 1)] / EFFECT_AIM_MS:.2f}; "
+              f"{one.verdict}")
         timings.sort()
         p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
         print(f"effect of one team of {TEAM_SIZE} agents ({coachings} coachings, last 30 days): "

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from quality.enums import COUNTED_KINDS, TOTAL_KEY, EvaluationKind
 from quality.models import ScoreRollup
@@ -44,6 +44,9 @@ from .selectors_assignments import reachable, sees_all_agents, supervised_assign
 
 WINDOW = 7
 PAGE_SIZE = 25
+# Up to this many windows the database sums each window (a column triple each); more are
+# summed in Python from one row per day.
+WINDOWS_SUMMED = 16
 FLAT = 0.5  # points: a smaller change is shown as flat, not as a spike or a dip
 _AUTO, _MANUAL = EvaluationKind.AUTO.value, EvaluationKind.MANUAL.value
 
@@ -174,43 +177,74 @@ def _read_rollups(organization: Organization, scoring: Scoring, *, all_of: set[i
     """The rollup rows of the default scorecard on the days of ``windows``: every row of
     the agents ``all_of`` (ids); and for each ``(agents, keys)`` of ``parts`` (agents: ids
     or a subquery of ids) the rows the scores of ``keys`` and the total are read from
-    (:func:`_source`). One query, read without Django's
-    per-value converters (thousands of rows); rollup rows are already one per agent, day,
-    kind, attribute and scorer, so nothing is grouped."""
+    (:func:`_source`). One query: the database sums each agent's rows of each kind,
+    attribute and scorer over every window (a column triple per window), so Python reads
+    a few rows per agent rather than one per day; read without Django's converters."""
     if not scoring.scorecard or not windows:
         return {}
     who = Q(agent_id__in=sorted(all_of)) if all_of else Q(pk__in=[])
     for agents, keys in parts:
         who |= Q(agent_id__in=agents) & _source(scoring, keys)
-    days = sorted(set().union(*(_days(*w) for w in windows)))
+    if len(windows) > WINDOWS_SUMMED:
+        return _read_days(organization, scoring, who, windows)
+    ordered = sorted(windows)
+    sums = {}
+    for i, (first, last) in enumerate(ordered):
+        days = Q(day__gte=first, day__lte=last)
+        sums |= {f"n{i}": Sum("n", filter=days), f"s{i}": Sum("total", filter=days),
+                 f"q{i}": Sum("total_sq", filter=days)}
+    qs = (ScoreRollup.objects.filter(
+        organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
+        day__gte=ordered[0][0], day__lte=max(last for _, last in ordered)).filter(who)
+        .values("agent_id", "attribute_key", "kind", "scorer").annotate(**sums).order_by()
+        .values_list("agent_id", "attribute_key", "kind", "scorer", *sums))
+    rows: Rows = defaultdict(lambda: defaultdict(list))
+    empty = (0, 0.0, 0.0)
+    for agent, attribute, kind, scorer, *values in _fetch(qs):
+        series = _Days()
+        for i, window in enumerate(ordered):
+            n = values[3 * i]
+            series.sums[window] = (n, values[3 * i + 1], values[3 * i + 2]) if n else empty
+        rows[agent][attribute].append((kind, scorer, series))
+    return rows
+
+
+def _fetch(qs) -> list[tuple]:
+    """The rows of a ``values_list`` query as the driver returns them (thousands of sums
+    and dates need none of Django's per-value converters)."""
+    sql, params = qs.query.get_compiler(qs.db).as_sql()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _read_days(organization: Organization, scoring: Scoring, who: Q,
+               windows: set[Window]) -> Rows:
+    """:func:`_read_rollups` for many windows (a team's month of coachings): one row per
+    day, summed per window in Python (a column triple per window would cost more)."""
+    days = sorted({first + timedelta(days=i) for first, last in windows
+                   for i in range((last - first).days + 1)})
     qs = (ScoreRollup.objects.filter(
         organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
         day__in=days).filter(who)
         .values_list("agent_id", "attribute_key", "kind", "scorer", "day", "n", "total",
                      "total_sq"))
-    sql, params = qs.query.get_compiler(qs.db).as_sql()
     rows: Rows = defaultdict(lambda: defaultdict(list))
     found: dict = {}
-    with connections[qs.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        for agent, attribute, kind, scorer, day, n, s, ss in cursor.fetchall():
-            if not n:
-                continue
-            by_day = found.get((agent, attribute, kind, scorer))
-            if by_day is None:
-                by_day = found[(agent, attribute, kind, scorer)] = _Days()
-                rows[agent][attribute].append((kind, scorer, by_day))
-            by_day[day] = (n, s, ss)
+    for agent, attribute, kind, scorer, day, n, s, ss in _fetch(qs):
+        if not n:
+            continue
+        by_day = found.get((agent, attribute, kind, scorer))
+        if by_day is None:
+            by_day = found[(agent, attribute, kind, scorer)] = _Days()
+            rows[agent][attribute].append((kind, scorer, by_day))
+        by_day[day] = (n, s, ss)
     return rows
 
 
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 class _Days(dict):
-    """One rollup series: ``{day: (n, sum, sum of squares)}``, with its window sums
-    remembered (many coachings read the same comparison agent over the same window)."""
+    """One rollup series: ``{day: (n, sum, sum of squares)}`` and its sums per window
+    (``sums``: filled by the database, or remembered once summed here)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -305,3 +305,20 @@ def test_api_progress(aw, scene, client):
     assert other.status_code == 404
     assert client.get("/api/v1/coaching-assignments/0/progress",
                       **_token(aw.tenant, aw.admin)).status_code == 422
+
+
+def test_monitor_rows_are_the_same_when_python_sums_the_days(aw, scene, client, monkeypatch):
+    """Many windows (a team's month) are summed from daily rows instead of by the database:
+    the numbers must not change."""
+    from coaching import selectors_monitor
+
+    client.force_login(aw.qa)
+
+    def numbers():
+        rows = client.get(_url(aw) + "?compare=on").context["rows"]
+        return [(r.assignment.pk, r.manual, r.auto, [a.change for a in r.areas],
+                 r.effect.estimate, r.effect.low, r.effect.high) for r in rows]
+
+    summed_by_database = numbers()
+    monkeypatch.setattr(selectors_monitor, "WINDOWS_SUMMED", 0)
+    assert numbers() == summed_by_database
