@@ -6,12 +6,16 @@ from django.contrib import admin
 from tenancy.admin_mixins import TenantAdminMixin, TenantInlineMixin
 
 from .models import (
+    AdviceFeedback,
     AssessmentCourse,
     AssessmentLearningTask,
     AssessmentSkill,
     AssessmentSurvey,
     AssessmentTransition,
     CoachingAssessment,
+    CoachingPlan,
+    PlanExample,
+    PlanNote,
 )
 
 
@@ -81,3 +85,58 @@ class CoachingAssessmentAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes an assessment: its history and awards refer to it
+
+
+# --- Behaviour coaching plans (issue 18): read-only; the plan pages and services move them.
+
+
+class _ReadOnlyInline(TenantInlineMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PlanExampleInline(_ReadOnlyInline):
+    model = PlanExample
+    fields = readonly_fields = ["interaction", "kind"]
+
+
+class PlanNoteInline(_ReadOnlyInline):
+    model = PlanNote
+    fields = readonly_fields = ["author", "text", "created_at"]
+
+
+@admin.register(CoachingPlan)
+class CoachingPlanAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "agent", "attribute_name", "status", "target_percent", "target_date",
+                    "deleted_at"]
+    list_filter = ["status"]
+    search_fields = ["agent__username", "attribute_key", "attribute_name"]
+    inlines = [PlanExampleInline, PlanNoteInline]
+
+    def has_add_permission(self, request, *args):
+        return False  # plans are created and sent from the coaching pages
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the status moves through the plan services and the beat task
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting a plan is recorded (soft delete on the plan page)
+
+
+@admin.register(AdviceFeedback)
+class AdviceFeedbackAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["attribute_key", "variant_key", "vote", "user", "created_at"]
+    list_filter = ["vote"]
+    search_fields = ["attribute_key", "variant_key", "user__username"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

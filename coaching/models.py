@@ -510,3 +510,162 @@ class CoachingMark(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.agent_id} marked for {self.attribute_name}"
+
+
+# --- Behaviour coaching plans and advice (issue 18) --------------------------------------
+#
+# A manager sends an agent advice on one behaviour (a scorecard attribute) as a *plan* with
+# a target score and date. Status (FSM, ``protected``)::
+#
+#     draft → shared (sent) → working (the agent opened it) → improvement | action_required
+#     shared → improvement | action_required   (the target date passed, never opened)
+#
+# :mod:`coaching.services.plans` locks the row and moves it; the beat task decides the
+# outcome at the target date from the behaviour's score over the plan period.
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SHARED = "shared", "Shared"
+    WORKING = "working", "Working on it"
+    IMPROVEMENT = "improvement", "Improvement"
+    ACTION_REQUIRED = "action_required", "Action required"
+
+
+PLAN_RUNNING = (PlanStatus.SHARED, PlanStatus.WORKING)
+
+
+class CoachingPlan(FSMModelMixin, TenantModel):
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coaching_plans"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="Who created the plan.",
+    )
+    attribute_key = models.SlugField(max_length=100)
+    attribute_name = models.CharField(max_length=150)
+    advice = models.TextField(**text_limit(LONG_TEXT), help_text="As sent to the agent.")
+    advice_variant = models.CharField(max_length=100, blank=True,
+                                      help_text="The generated variant it started from.")
+    target_percent = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    start_date = models.DateField(null=True, blank=True, help_text="The day it was sent.")
+    target_date = models.DateField()
+    status = FSMField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT,
+                      protected=True)
+    outcome_note = models.CharField(max_length=300, blank=True)
+    outcome_score = models.FloatField(null=True, blank=True)
+    outcome_n = models.IntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(target_percent__lte=100),
+                                   name="coachingplan_target_range"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "agent", "status"], name="coachingplan_org_agent"),
+            models.Index(fields=["organization", "status", "target_date"],
+                         name="coachingplan_org_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan #{self.pk}: {self.attribute_name} for {self.agent_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @transition(field=status, source=PlanStatus.DRAFT, target=PlanStatus.SHARED)
+    def share(self, on) -> None:
+        self.start_date = on
+        self.sent_at = timezone.now()
+
+    @transition(field=status, source=PlanStatus.SHARED, target=PlanStatus.WORKING)
+    def acknowledge(self) -> None:
+        self.opened_at = timezone.now()
+
+    @transition(field=status, source=list(PLAN_RUNNING), target=PlanStatus.IMPROVEMENT)
+    def improve(self, score: float, n: int, note: str = "") -> None:
+        self.outcome_score, self.outcome_n, self.outcome_note = score, n, note[:300]
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=list(PLAN_RUNNING), target=PlanStatus.ACTION_REQUIRED)
+    def require_action(self, score: float | None, n: int, note: str) -> None:
+        self.outcome_score, self.outcome_n, self.outcome_note = score, n, note[:300]
+        self.decided_at = timezone.now()
+
+
+class PlanExampleKind(models.TextChoices):
+    WEAK = "weak", "Where the agent struggled"
+    BEST = "best", "A best response"
+
+
+class PlanExample(TenantModel):
+    """An example interaction attached to a plan."""
+
+    plan = models.ForeignKey(CoachingPlan, on_delete=models.CASCADE, related_name="examples")
+    interaction = models.ForeignKey("work.WorkItem", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=PlanExampleKind.choices,
+                            default=PlanExampleKind.WEAK)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "interaction"], name="planexample_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Interaction {self.interaction_id} of plan {self.plan_id}"
+
+
+class PlanNote(TenantModel):
+    """A meeting note on a plan: the manager writes it, both sides read it."""
+
+    plan = models.ForeignKey(CoachingPlan, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(**text_limit(LONG_TEXT))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["organization", "plan"], name="plannote_org_plan")]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on plan {self.plan_id}"
+
+
+class AdviceFeedback(TenantModel):
+    """A thumbs up (+1) or down (−1) on a generated advice variant for one behaviour.
+    One vote per user, behaviour and variant (voting again replaces it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    attribute_key = models.SlugField(max_length=100)
+    variant_key = models.CharField(max_length=100)
+    vote = models.SmallIntegerField(choices=[(1, "Thumbs up"), (-1, "Thumbs down")])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "attribute_key", "variant_key"],
+                                    name="advicefeedback_once"),
+            models.CheckConstraint(condition=models.Q(vote__in=[1, -1]),
+                                   name="advicefeedback_vote"),
+        ]
+        indexes = [models.Index(fields=["organization", "attribute_key"],
+                                name="advicefeedback_org_attr")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_key}: {self.vote:+d}"
