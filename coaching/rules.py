@@ -38,3 +38,9 @@ from tenancy.rules import is_qa_analyst  # noqa: E402
 rules.add_perm("coaching.manage_coaching_assignments", is_org_admin | is_qa_analyst | is_coach)
 rules.add_perm("coaching.assign_coaching_to", is_org_admin | is_qa_analyst | is_coach_of)
 rules.add_perm("coaching.view_own_coaching_assignments", is_member)
+
+# --- Behaviour coaching plans ----------------------------------------------------------
+# Coaches plan for the agents they coach, org admins for every member (which agents and
+# plans a user reaches is coaching.selectors_plans); everyone sees their own sent plans.
+rules.add_perm("coaching.plan_coaching", is_org_admin | is_coach)
+rules.add_perm("coaching.view_own_plans", is_member)

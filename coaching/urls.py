@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_assignments, views_monitor
+from . import views, views_assignments, views_behaviours, views_monitor, views_plans
 
 app_name = "coaching"
 
@@ -37,6 +37,26 @@ views_monitor_urls = [
     path("monitor/<int:pk>/", views_monitor.monitor_detail, name="monitor_detail"),
 ]
 
+vp = views_plans
+views_plans_urls = [
+    path("plans/new/", vp.plan_create, name="plan_create"),
+    path("plans/new/advice/", vp.plan_advice, name="plan_advice"),
+    path("plans/new/feedback/", vp.plan_feedback, name="plan_feedback"),
+    path("plans/<int:pk>/", vp.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/send/", vp.plan_send, name="plan_send"),
+    path("plans/<int:pk>/notes/", vp.plan_note_add, name="plan_note_add"),
+    path("plans/<int:pk>/delete/", vp.plan_delete, name="plan_delete"),
+    path("agents/<int:agent_id>/sessions/", vp.agent_sessions, name="agent_sessions"),
+]
+
+vb = views_behaviours
+views_behaviours_urls = [
+    path("behaviours/", vb.team_performance, name="behaviours_team"),
+    path("behaviours/required/", vb.coaching_required, name="behaviours_required"),
+    path("behaviours/agents/", vb.agent_directory, name="behaviours_agents"),
+    path("behaviours/agents/<int:agent_id>/", vb.agent_overview, name="behaviours_agent"),
+]
+
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("assessments/", views.assessment_list, name="list"),
@@ -54,4 +74,6 @@ urlpatterns = [
     path("me/", views.my_assessments, name="mine"),
     *views_assignments_urls,
     *views_monitor_urls,
+    *views_behaviours_urls,
+    *views_plans_urls,
 ]

@@ -1,0 +1,171 @@
+"""Reads for the coaching plan pages: which agents a manager may plan for, which plans a
+user sees or manages, an agent's plans, the agent's own plans by month, and the behaviour's
+score per week around a plan.
+
+Org admins reach every member; coaches the agents of the teams they coach. An agent sees
+their own plans once sent (never a draft). Deleted plans are gone from every page.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from tenancy.models import Membership, Organization, User
+from tenancy.selectors import coachable_agents, sees_everything
+
+from .models import CoachingPlan, PlanExample, PlanNote, PlanStatus
+
+# Weeks of scores shown before a plan starts, and the most weeks a chart shows.
+WEEKS_BEFORE = 6
+MAX_WEEKS = 20
+
+
+def plannable(organization: Organization, user: User, *, field_name: str = "agent") -> Q:
+    """Rows whose ``field_name`` is an agent the user may plan for: every member for org
+    admins, the agents of the teams they coach for coaches, nobody else."""
+    if sees_everything(organization, user):
+        members = Membership.objects.filter(organization=organization).values("user_id")
+        return Q(**{f"{field_name}__in": members})
+    return Q(**{f"{field_name}__in": coachable_agents(organization, user)})
+
+
+def plannable_agent(organization: Organization, user: User, agent_id: int) -> User | None:
+    return User.objects.filter(pk=agent_id).filter(
+        plannable(organization, user, field_name="pk")).first()
+
+
+def plannable_agents(organization: Organization, user: User) -> list[User]:
+    """The agents of the header's switcher, by name (the user themselves left out)."""
+    return list(User.objects.filter(plannable(organization, user, field_name="pk"))
+                .exclude(pk=user.pk).order_by("first_name", "last_name", "username"))
+
+
+def _live(organization: Organization) -> QuerySet[CoachingPlan]:
+    return (CoachingPlan.objects.filter(organization=organization, deleted_at__isnull=True)
+            .select_related("agent", "manager"))
+
+
+def managed_plans(organization: Organization, user: User) -> QuerySet[CoachingPlan]:
+    """Plans the user works on as a manager: the ones they created and those of the agents
+    they may plan for."""
+    return _live(organization).filter(Q(manager=user) | plannable(organization, user))
+
+
+def visible_plans(organization: Organization, user: User) -> QuerySet[CoachingPlan]:
+    """Plans the user may open: the managed ones and their own once sent."""
+    own = Q(agent=user) & ~Q(status=PlanStatus.DRAFT)
+    return _live(organization).filter(own | Q(manager=user) | plannable(organization, user))
+
+
+def plan_detail(plans: QuerySet[CoachingPlan], pk: int) -> CoachingPlan:
+    """One plan of ``plans`` with its examples and notes (raises DoesNotExist)."""
+    return plans.prefetch_related(
+        Prefetch("examples", PlanExample.objects.select_related("interaction")),
+        Prefetch("notes", PlanNote.objects.select_related("author")),
+    ).get(pk=pk)
+
+
+def agent_plans(organization: Organization, user: User, agent: User) -> list[CoachingPlan]:
+    """Every plan of ``agent`` the user manages, newest first."""
+    return list(managed_plans(organization, user).filter(agent=agent)
+                .order_by("-created_at", "-id"))
+
+
+def own_plans(organization: Organization, user: User) -> list[CoachingPlan]:
+    """The user's own plans once sent, by target date."""
+    return list(_live(organization).filter(agent=user).exclude(status=PlanStatus.DRAFT)
+                .order_by("target_date", "id"))
+
+
+# --- the agent's calendar -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_month: bool
+    is_today: bool
+    plans: list
+
+
+@dataclass(frozen=True)
+class PlanCalendar:
+    month: date  # the first day of the shown month
+    weeks: list[list[CalendarDay]]
+    previous: date
+    next: date
+    in_month: int  # plans due in the shown month
+
+
+def month_of(value: str | None, today: date) -> date:
+    """The first day of the month ``value`` ("YYYY-MM") names, else of today's month."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def plan_calendar(plans: list[CoachingPlan], month: date, today: date) -> PlanCalendar:
+    """A month grid (weeks from Monday) with each day's plans by target date."""
+    by_day: dict[date, list] = {}
+    for plan in plans:
+        by_day.setdefault(plan.target_date, []).append(plan)
+    weeks = [
+        [CalendarDay(day=day, in_month=day.month == month.month, is_today=day == today,
+                     plans=by_day.get(day, [])) for day in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year,
+                                                                         month.month)
+    ]
+    previous = (month - timedelta(days=1)).replace(day=1)
+    following = (month + timedelta(days=32)).replace(day=1)
+    due = sum(1 for plan in plans if (plan.target_date.year, plan.target_date.month)
+              == (month.year, month.month))
+    return PlanCalendar(month=month, weeks=weeks, previous=previous, next=following,
+                        in_month=due)
+
+
+# --- the behaviour over time ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekScore:
+    start: date
+    end: date
+    value: float | None
+    n: int
+    enough: bool
+    in_plan: bool
+
+
+def plan_weeks(plan: CoachingPlan, today: date) -> list[tuple[date, date]]:
+    """Weeks (Monday–Sunday) from a few weeks before the plan started to its target date
+    or today, whichever is earlier (at most ``MAX_WEEKS``, the latest kept)."""
+    start = plan.start_date or plan.created_at.date()
+    first = start - timedelta(days=start.weekday()) - timedelta(weeks=WEEKS_BEFORE)
+    last = min(max(plan.target_date, start), max(today, start))
+    weeks = []
+    monday = first
+    while monday <= last:
+        weeks.append((monday, monday + timedelta(days=6)))
+        monday += timedelta(weeks=1)
+    return weeks[-MAX_WEEKS:]
+
+
+def behaviour_over_time(plan: CoachingPlan, today: date) -> list[WeekScore]:
+    """The agent's score for the plan's behaviour per week, each with its n, marking the
+    weeks inside the plan period (a query per week: a plan page shows at most
+    ``MAX_WEEKS``)."""
+    from .selectors_behaviours import behaviour_score
+
+    start = plan.start_date or plan.created_at.date()
+    rows = []
+    for monday, sunday in plan_weeks(plan, today):
+        estimate = behaviour_score(plan.organization, plan.agent, plan.attribute_key,
+                                   monday, sunday)
+        rows.append(WeekScore(start=monday, end=sunday, value=estimate.value, n=estimate.n,
+                              enough=estimate.enough,
+                              in_plan=sunday >= start and monday <= plan.target_date))
+    return rows
