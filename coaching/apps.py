@@ -95,3 +95,23 @@ class CoachingConfig(AppConfig):
         from .views_plans import my_plans_section
 
         my_coaching_sections.register("coaching.plans", my_plans_section)
+
+        # Behaviour coaching: team performance, coaching required, the agents' directory
+        # (each agent's overview opens from them) and the quality home's contact-center cards.
+        from . import views_behaviours
+
+        for name, label, order, match in (
+            ("coaching:behaviours_team", "Team performance", 15, "coaching:behaviours_team"),
+            ("coaching:behaviours_required", "Coaching required", 16,
+             "coaching:behaviours_required"),
+            # the directory and every agent's overview
+            ("coaching:behaviours_agents", "All agents", 17, "coaching:behaviours_agent"),
+        ):
+            navigation_entries.register(name, NavEntry(
+                "manager", label, name, "coaching.manage_coaching_assignments", order=order,
+                match=(match,), group="Coaching",
+            ))
+        dashboard_cards.register("coaching.center_1_score", views_behaviours.center_score_card)
+        dashboard_cards.register("coaching.center_2_handle", views_behaviours.center_handle_card)
+        dashboard_cards.register("coaching.center_3_interactions",
+                                 views_behaviours.center_interactions_card)

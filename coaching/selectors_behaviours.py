@@ -12,17 +12,27 @@ answers that earned no points.
 Other modules code against :func:`behaviour_score` and :func:`weakest_interactions`.
 """
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from quality import stats
 from quality.enums import COUNTED_KINDS, COUNTED_STATES, TOTAL_KEY, EvaluationKind
 from quality.models import Answer, Evaluation, ScoreRollup
 from quality.selectors import attribute_states, dashboard_scorecards, quality_settings
-from tenancy.models import Organization, User
+from tenancy.enums import Role
+from tenancy.models import Membership, Organization, Team, User
+from tenancy.selectors import (
+    coachable_agents,
+    membership_for,
+    sees_everything,
+    teams_coached_by,
+)
+from work.enums import INTERACTION_KINDS
+from work.models import WorkItem
 
 _AUTO, _MANUAL = EvaluationKind.AUTO.value, EvaluationKind.MANUAL.value
 
@@ -178,3 +188,459 @@ def weakest_interactions(organization: Organization, agent: User, attribute_key:
     evaluations = {e.pk: e for e in Evaluation.objects.filter(
         organization=organization, pk__in=chosen).select_related("interaction", "scorecard")}
     return [(evaluations[pk].interaction, evaluations[pk]) for pk in chosen]
+
+
+# --- who a user sees ----------------------------------------------------------------------
+
+PERIODS = (7, 30, 90)
+DEFAULT_PERIOD = 30
+OUTLIER_Z = 3.5  # |robust z| above this marks an outlier (Iglewicz & Hoaglin)
+OUTLIER_MIN_AGENTS = 3  # agents with enough reviews needed before anyone is an outlier
+IMPROVING_POINTS = 1.0  # a change of the overall score smaller than this is not "improving"
+PAGE_SIZE = 25
+
+
+def sees_all_agents(organization: Organization, user: User) -> bool:
+    return sees_everything(organization, user, Role.QA_ANALYST)
+
+
+def visible_agent_ids(organization: Organization, user: User):
+    """A subquery of the ids of the agents ``user`` may look at here: every agent of the
+    tenant for org admins and QA analysts; the agents of the teams a coach coaches."""
+    agents = Membership.objects.filter(organization=organization, is_agent=True)
+    if not sees_all_agents(organization, user):
+        agents = agents.filter(user_id__in=coachable_agents(organization, user))
+    return agents.values("user_id")
+
+
+def visible_teams(organization: Organization, user: User) -> QuerySet[Team]:
+    """The teams the user may choose on the pages: all for org admins and QA analysts,
+    the ones they coach for a coach (none without the coach role)."""
+    if sees_all_agents(organization, user):
+        return Team.objects.filter(organization=organization).order_by("name")
+    membership = membership_for(user, organization)
+    if membership is None or not membership.is_coach:
+        return Team.objects.none()
+    return teams_coached_by(organization, user).order_by("name")
+
+
+def visible_agent(organization: Organization, user: User, agent_id: int) -> User | None:
+    """The agent whose overview ``user`` may open (themselves, or one they may look at),
+    with their membership as ``agent.membership``; ``None`` otherwise."""
+    membership = (Membership.objects.filter(organization=organization, user_id=agent_id)
+                  .select_related("user").first())
+    if membership is None:
+        return None
+    if agent_id != user.pk and not Membership.objects.filter(
+            organization=organization, user_id=agent_id, is_agent=True,
+            user_id__in=visible_agent_ids(organization, user)).exists():
+        return None
+    agent = membership.user
+    agent.membership = membership
+    return agent
+
+
+def teams_of(organization: Organization, agent: User) -> QuerySet[Team]:
+    """The teams the agent belongs to, with their managers, by name."""
+    return (Team.objects.filter(organization=organization, members=agent)
+            .select_related("manager").order_by("name"))
+
+
+def period_of(today: date, days: int) -> tuple[date, date]:
+    return today - timedelta(days=days - 1), today
+
+
+def previous_of(start: date, end: date) -> tuple[date, date]:
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+# --- team performance -------------------------------------------------------------------
+
+
+@dataclass
+class AgentCell:
+    agent: User
+    estimate: stats.Estimate
+    z: float | None = None
+    outlier: str = ""  # "high", "low" or ""
+
+
+@dataclass
+class BehaviourRow:
+    attribute: object  # AttributeState
+    estimate: stats.Estimate
+    agents: list  # [AgentCell], weakest first
+    outliers_note: str  # why outliers are (not) marked
+
+
+@dataclass
+class TeamPerformance:
+    scoring: Scoring
+    start: date
+    end: date
+    agent_count: int
+    rows: list  # [BehaviourRow]
+    overall: stats.Estimate
+
+
+def robust_z(values: list[float]) -> tuple[list[float | None], float | None, float | None]:
+    """Each value's robust z-score ``0.6745 · (x − median) / MAD`` with the median and
+    MAD; ``None`` for every value when the MAD is 0 (no spread to measure against)."""
+    if not values:
+        return [], None, None
+    median = statistics.median(values)
+    mad = statistics.median(abs(v - median) for v in values)
+    if mad == 0:
+        return [None for _ in values], median, mad
+    return [0.6745 * (v - median) / mad for v in values], median, mad
+
+
+def _mark_outliers(cells: list[AgentCell], minimum: int) -> str:
+    counted = [c for c in cells if c.estimate.enough and c.estimate.has_value]
+    if len(counted) < OUTLIER_MIN_AGENTS:
+        return (f"Outliers are marked once {OUTLIER_MIN_AGENTS} agents have at least "
+                f"{minimum} reviews each; {len(counted)} have.")
+    zs, median, mad = robust_z([c.estimate.value for c in counted])
+    if mad is None or mad == 0:
+        return "Outliers not marked: the agents' scores do not spread (MAD 0)."
+    for cell, z in zip(counted, zs, strict=True):
+        cell.z = z
+        if z is not None and abs(z) > OUTLIER_Z:
+            cell.outlier = "high" if z > 0 else "low"
+    return (f"Robust z = 0.6745 · (score − median {median:.1f}) / MAD {mad:.1f} over the "
+            f"{len(counted)} agents with at least {minimum} reviews; |z| > {OUTLIER_Z} is "
+            "an outlier.")
+
+
+def team_performance(organization: Organization, *, agents: list[User], start: date,
+                     end: date, scoring: Scoring | None = None) -> TeamPerformance:
+    """The score of ``agents`` together per behaviour over ``start``…``end``, with each
+    agent's own score and robust-z outliers among the agents' means. One rollup query."""
+    scoring = scoring or scoring_of(organization)
+    sums = read_sums(organization, scoring, agents=[a.pk for a in agents], start=start,
+                     end=end)
+    rows = []
+    for attribute in scoring.attributes:
+        team = Sums()
+        cells = []
+        for agent in agents:
+            mine = sums.get(agent.pk, {}).get(attribute.key, Sums())
+            team.add(mine.n, mine.total, mine.total_sq, mine.failures)
+            cells.append(AgentCell(agent, estimate_of(mine, attribute, scoring.minimum)))
+        note = _mark_outliers(cells, scoring.minimum)
+        cells.sort(key=lambda c: (not c.estimate.has_value, c.estimate.value or 0,
+                                  c.agent.username))
+        rows.append(BehaviourRow(attribute, estimate_of(team, attribute, scoring.minimum),
+                                 cells, note))
+    overall = Sums()
+    for agent in agents:
+        mine = sums.get(agent.pk, {}).get(TOTAL_KEY, Sums())
+        overall.add(mine.n, mine.total, mine.total_sq, mine.failures)
+    return TeamPerformance(scoring, start, end, len(agents), rows,
+                           total_estimate(overall, scoring.minimum))
+
+
+# --- coaching required: frequency × impact ---------------------------------------------
+
+
+@dataclass
+class Need:
+    """One agent's behaviour that calls for coaching."""
+
+    agent: User
+    attribute: object  # AttributeState
+    score: stats.Estimate
+    failures: int
+    n: int
+    frequency: stats.Estimate  # share of the agent's answers that failed (Wilson), 0–100
+    team_score: float  # the average over everyone shown, 0–100
+    impact: float  # points the agent's overall score would rise, 0–100 scale
+
+    @property
+    def priority(self) -> float:
+        return (self.frequency.value or 0) / 100 * self.impact
+
+
+def impact_of(mine: dict, attribute, team_mean: float | None, attributes: list) -> float:
+    """Points (0–100) the agent's weighted score ``100 · Σ w·p / Σ w`` (over the behaviours
+    they were scored on) would rise if ``attribute``'s mean points reached ``team_mean``."""
+    mean = mine.get(attribute.key, Sums()).mean
+    if mean is None or team_mean is None or team_mean <= mean:
+        return 0.0
+    weight = sum(a.weight for a in attributes if mine.get(a.key, Sums()).n)
+    return 100 * attribute.weight * (team_mean - mean) / weight if weight else 0.0
+
+
+def coaching_needs(organization: Organization, *, agents: list[User], start: date,
+                   end: date, scoring: Scoring | None = None) -> list[Need]:
+    """Every (agent, behaviour) with failures and room to reach the team average, ranked
+    by frequency × impact (agents with enough reviews first). One rollup query."""
+    scoring = scoring or scoring_of(organization)
+    sums = read_sums(organization, scoring, agents=[a.pk for a in agents], start=start,
+                     end=end)
+    team_means = {}
+    for attribute in scoring.attributes:
+        team = Sums()
+        for agent in agents:
+            mine = sums.get(agent.pk, {}).get(attribute.key, Sums())
+            team.add(mine.n, mine.total, mine.total_sq, mine.failures)
+        team_means[attribute.key] = team.mean
+    needs = []
+    for agent in agents:
+        mine = sums.get(agent.pk, {})
+        for attribute in scoring.attributes:
+            own = mine.get(attribute.key, Sums())
+            if not own.failures:
+                continue
+            impact = impact_of(mine, attribute, team_means[attribute.key], scoring.attributes)
+            if impact <= 0:
+                continue
+            frequency = stats.scaled(stats.wilson_interval(own.failures, own.n), n=own.n,
+                                     minimum=scoring.minimum, factor=100, rate=True)
+            needs.append(Need(agent, attribute, estimate_of(own, attribute, scoring.minimum),
+                              own.failures, own.n, frequency,
+                              100 * team_means[attribute.key], impact))
+    needs.sort(key=lambda need: (not need.frequency.enough, -need.priority,
+                                 need.agent.username, need.attribute.key))
+    return needs
+
+
+# --- the agent overview -----------------------------------------------------------------
+
+
+@dataclass
+class Activity:
+    """Work-item metrics of an agent (or of many) over a period."""
+
+    interactions: int
+    handle_time: float | None  # mean seconds over the interactions that have one
+    handle_n: int
+
+
+def activity(organization: Organization, *, agents, start: date, end: date) -> Activity:
+    """Interactions (calls, chats, e-mails) the agents handled that opened in the period,
+    and their mean handle time. One query."""
+    tz = organization.tzinfo
+    first = datetime.combine(start, time.min, tzinfo=tz)
+    after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    row = (WorkItem.objects.filter(organization=organization, assigned_to_id__in=agents,
+                                   kind__in=sorted(INTERACTION_KINDS), opened_at__gte=first,
+                                   opened_at__lt=after)
+           .aggregate(count=Count("pk"), handle=Avg("handle_time_seconds"),
+                      handle_n=Count("handle_time_seconds")))
+    return Activity(row["count"], row["handle"], row["handle_n"])
+
+
+@dataclass
+class BehaviourTrend:
+    attribute: object
+    estimate: stats.Estimate
+    weeks: list  # [{"week": monday, "value": float | None, "n": int}]
+    chart: dict
+
+
+@dataclass
+class AgentOverview:
+    agent: User
+    start: date
+    end: date
+    score: stats.Estimate
+    previous: stats.Estimate
+    activity: Activity
+    behaviours: list  # [BehaviourTrend]
+    needs: list  # [Need] of this agent, ranked
+    teams: list
+
+
+TREND_WEEKS = 12
+
+
+def agent_overview(organization: Organization, agent: User, *, start: date, end: date,
+                   team_agents: list[User]) -> AgentOverview:
+    """The agent's score, activity and per-behaviour scores over the period, each
+    behaviour's weekly trend over the last :data:`TREND_WEEKS` weeks to ``end``, and
+    their coaching needs against ``team_agents`` (their teams' agents)."""
+    from . import charts_behaviours
+
+    scoring = scoring_of(organization)
+    current = read_sums(organization, scoring, agents=[agent.pk], start=start, end=end)
+    mine = current.get(agent.pk, {})
+    previous_start, previous_end = previous_of(start, end)
+    before = read_sums(organization, scoring, agents=[agent.pk], start=previous_start,
+                       end=previous_end).get(agent.pk, {})
+    first_monday = end - timedelta(days=end.weekday() + 7 * (TREND_WEEKS - 1))
+    daily = read_daily(organization, scoring, agent=agent, start=first_monday, end=end)
+    behaviours = []
+    for attribute in scoring.attributes:
+        weeks = []
+        for i in range(TREND_WEEKS):
+            monday = first_monday + timedelta(days=7 * i)
+            week = daily.get((attribute.key, monday), Sums())
+            weeks.append({"week": monday, "value": None if week.mean is None
+                          else 100 * week.mean, "n": week.n})
+        behaviours.append(BehaviourTrend(
+            attribute, estimate_of(mine.get(attribute.key, Sums()), attribute,
+                                   scoring.minimum),
+            weeks, charts_behaviours.sparkline(weeks)))
+    team = list({a.pk: a for a in [*team_agents, agent]}.values())
+    needs = [need for need in coaching_needs(organization, agents=team, start=start,
+                                             end=end, scoring=scoring)
+             if need.agent.pk == agent.pk]
+    return AgentOverview(
+        agent, start, end, total_estimate(mine.get(TOTAL_KEY, Sums()), scoring.minimum),
+        total_estimate(before.get(TOTAL_KEY, Sums()), scoring.minimum),
+        activity(organization, agents=[agent.pk], start=start, end=end),
+        behaviours, needs, [])
+
+
+def read_daily(organization: Organization, scoring: Scoring, *, agent: User, start: date,
+               end: date) -> dict:
+    """``{(attribute key, monday): Sums}`` of one agent, summed per day in the database
+    and per week here. One query."""
+    if scoring.scorecard is None:
+        return {}
+    rows = (ScoreRollup.objects.filter(
+        organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
+        day__gte=start, day__lte=end, agent_id=agent.pk).filter(scoring.source())
+        .values("day", "attribute_key").order_by()
+        .annotate(sn=Sum("n"), st=Sum("total"), sq=Sum("total_sq"), sf=Sum("failures"))
+        .values_list("day", "attribute_key", "sn", "st", "sq", "sf"))
+    weeks: dict = defaultdict(Sums)
+    for day, attribute, n, s, ss, failures in rows:
+        weeks[(attribute, day - timedelta(days=day.weekday()))].add(n, s, ss, failures)
+    return weeks
+
+
+# --- the directory of agents -------------------------------------------------------------
+
+
+@dataclass
+class DirectoryRow:
+    agent: User
+    score: stats.Estimate
+    previous: stats.Estimate
+    change: float | None  # current − previous when both have enough reviews
+    improving: bool
+    needs_coaching: bool
+    weak: list  # names of the behaviours significantly below everyone's average
+    coaching: str  # the latest coaching plan's (or assignment's) status label, or ""
+    coaching_at: object = None
+
+
+def _latest_coaching(organization: Organization, agent_ids: list[int]) -> dict:
+    """``{agent id: (status label, when)}`` of each agent's latest coaching plan, or of
+    their latest coaching assignment when the tenant has no plans (yet). Two queries at
+    most; plans are read through the app registry (a model another change adds)."""
+    from django.apps import apps
+
+    from .models import CoachingAssignment
+
+    found: dict = {}
+    try:
+        plan_model = apps.get_model("coaching", "CoachingPlan")
+    except LookupError:
+        plan_model = None
+    if plan_model is not None and agent_ids:
+        plans = plan_model.objects.filter(organization=organization, agent_id__in=agent_ids)
+        if any(f.name == "deleted_at" for f in plan_model._meta.get_fields()):
+            plans = plans.filter(deleted_at__isnull=True)
+        for plan in plans.order_by("agent_id", "-created_at").distinct("agent_id"):
+            found[plan.agent_id] = (f"Plan: {plan.get_status_display()}", plan.created_at)
+    missing = [pk for pk in agent_ids if pk not in found]
+    if missing:
+        for assignment in (CoachingAssignment.objects.filter(
+                organization=organization, agent_id__in=missing)
+                .order_by("agent_id", "-created_at").distinct("agent_id")):
+            found[assignment.agent_id] = (f"Assignment: {assignment.get_status_display()}",
+                                          assignment.created_at)
+    return found
+
+
+def directory(organization: Organization, user: User, *, today: date, query: str = "",
+              show: str = "") -> list[DirectoryRow]:
+    """Every agent the user may look at (``query``: a part of the name or username) with
+    their overall score over the last 30 days and the 30 before, whether they improve
+    (+:data:`IMPROVING_POINTS` or more, both periods with enough reviews) and whether they
+    need coaching (a behaviour whose 95 % interval lies below everyone's average). ``show``:
+    ``"needs"`` or ``"improving"`` keeps those. Four to six queries whatever the number."""
+    agents = User.objects.filter(pk__in=visible_agent_ids(organization, user))
+    if query:
+        for word in query.split():
+            agents = agents.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                                   | Q(username__icontains=word))
+    agents = list(agents.order_by("first_name", "last_name", "username"))
+    scoring = scoring_of(organization)
+    start, end = period_of(today, 30)
+    previous_start, previous_end = previous_of(start, end)
+    ids = [a.pk for a in agents]
+    now = read_sums(organization, scoring, agents=ids, start=start, end=end)
+    then = read_sums(organization, scoring, agents=ids, start=previous_start,
+                     end=previous_end, keys=[])
+    everyone = {}
+    for attribute in scoring.attributes:
+        total = Sums()
+        for sums in now.values():
+            part = sums.get(attribute.key)
+            if part:
+                total.add(part.n, part.total, part.total_sq, part.failures)
+        everyone[attribute.key] = None if total.mean is None else 100 * total.mean
+    coaching = _latest_coaching(organization, ids)
+    rows = []
+    for agent in agents:
+        mine = now.get(agent.pk, {})
+        score = total_estimate(mine.get(TOTAL_KEY, Sums()), scoring.minimum)
+        previous = total_estimate(then.get(agent.pk, {}).get(TOTAL_KEY, Sums()),
+                                  scoring.minimum)
+        change = (score.value - previous.value) if score.enough and previous.enough else None
+        weak = []
+        for attribute in scoring.attributes:
+            estimate = estimate_of(mine.get(attribute.key, Sums()), attribute, scoring.minimum)
+            average = everyone[attribute.key]
+            if (estimate.enough and estimate.has_interval and average is not None
+                    and estimate.high < average):
+                weak.append(attribute.name)
+        status, when = coaching.get(agent.pk, ("", None))
+        rows.append(DirectoryRow(agent, score, previous, change,
+                                 change is not None and change >= IMPROVING_POINTS,
+                                 bool(weak), weak, status, when))
+    if show == "needs":
+        rows = [r for r in rows if r.needs_coaching]
+    elif show == "improving":
+        rows = [r for r in rows if r.improving]
+    return rows
+
+
+# --- contact-center metrics (the quality home's cards) -----------------------------------
+
+
+@dataclass
+class CenterMetrics:
+    start: date
+    end: date
+    score: stats.Estimate
+    previous_score: stats.Estimate
+    activity: Activity
+    previous_activity: Activity
+
+
+def center_metrics(organization: Organization, *, agents, start: date,
+                   end: date) -> CenterMetrics:
+    """Average QA score (every counted evaluation's total, as the scorecard reads them),
+    average handle time and interactions of ``agents`` (a subquery of ids) in the period
+    and the one before it. Four queries plus the scoring's."""
+    scoring = scoring_of(organization)
+    previous_start, previous_end = previous_of(start, end)
+    scores = []
+    for first, last in ((start, end), (previous_start, previous_end)):
+        total = Sums()
+        for sums in read_sums(organization, scoring, agents=agents, start=first, end=last,
+                              keys=[]).values():
+            part = sums.get(TOTAL_KEY)
+            if part:
+                total.add(part.n, part.total, part.total_sq, part.failures)
+        scores.append(total_estimate(total, scoring.minimum))
+    return CenterMetrics(
+        start, end, scores[0], scores[1],
+        activity(organization, agents=agents, start=start, end=end),
+        activity(organization, agents=agents, start=previous_start, end=previous_end))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_assignments, views_monitor, views_plans
+from . import views, views_assignments, views_behaviours, views_monitor, views_plans
 
 app_name = "coaching"
 
@@ -49,6 +49,14 @@ views_plans_urls = [
     path("agents/<int:agent_id>/sessions/", vp.agent_sessions, name="agent_sessions"),
 ]
 
+vb = views_behaviours
+views_behaviours_urls = [
+    path("behaviours/", vb.team_performance, name="behaviours_team"),
+    path("behaviours/required/", vb.coaching_required, name="behaviours_required"),
+    path("behaviours/agents/", vb.agent_directory, name="behaviours_agents"),
+    path("behaviours/agents/<int:agent_id>/", vb.agent_overview, name="behaviours_agent"),
+]
+
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("assessments/", views.assessment_list, name="list"),
@@ -66,5 +74,6 @@ urlpatterns = [
     path("me/", views.my_assessments, name="mine"),
     *views_assignments_urls,
     *views_monitor_urls,
+    *views_behaviours_urls,
     *views_plans_urls,
 ]

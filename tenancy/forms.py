@@ -157,3 +157,12 @@ class ApiTokenForm(BootstrapMixin, forms.Form):
     name = forms.CharField(
         max_length=100, help_text="Who or what uses it, for example “ServiceNow sync”."
     )
+
+
+class AboutForm(forms.Form):
+    """What a member writes about themselves on My profile (shown to their managers)."""
+
+    about = forms.CharField(
+        label="About me", required=False, max_length=LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        help_text="Your managers see this on your agent overview.")

@@ -124,6 +124,10 @@ class Membership(TenantModel):
     is_learning_admin = models.BooleanField("learning admin", default=False)
     is_agent = models.BooleanField("agent", default=False)
     joined_at = models.DateTimeField(auto_now_add=True)
+    about = models.TextField(
+        "about me", blank=True, **text_limit(LONG_TEXT),
+        help_text="What the member writes on My profile; managers see it on their overview.",
+    )
 
     objects = ScopedManager(
         organization="organization",

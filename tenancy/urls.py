@@ -9,6 +9,7 @@ urlpatterns = [
     path("manage/", views.overview, name="overview"),
     path("me/", views.my_coaching, name="my_coaching"),
     path("me/profile/", views.profile, name="profile"),
+    path("me/profile/about/", views.profile_about, name="profile_about"),
     path("me/profile/tokens/<int:pk>/revoke/", views.profile_token_revoke,
          name="profile_token_revoke"),
     path("settings/", views.settings_view, name="settings"),

@@ -17,6 +17,7 @@ from django_scopes import scope
 from . import navigation, selectors, services
 from .errors import add_service_error
 from .forms import (
+    AboutForm,
     ApiTokenForm,
     InvitationSignupForm,
     InviteForm,
@@ -361,8 +362,31 @@ def profile(request):
         "teams": selectors.teams_of_member(request.organization, request.user),
         "form": form,
         "new_key": new_key,
+        "about_form": AboutForm(initial={"about": request.membership.about}),
     }
     return render(request, "tenancy/profile.html", context)
+
+
+@require_POST
+@org_permission_required("tenancy.view_agent_workspace")
+def profile_about(request):
+    """Save the member's "About me" text (shown to their managers)."""
+    form = AboutForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_about(organization=request.organization, user=request.user,
+                                  about=form.cleaned_data["about"])
+        except services.TenancyError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Saved what your managers see about you.")
+            return redirect(org_url(request, "tenancy:profile"))
+    context = {
+        "tokens": selectors.personal_tokens(request.organization, request.user),
+        "teams": selectors.teams_of_member(request.organization, request.user),
+        "form": ApiTokenForm(), "new_key": None, "about_form": form,
+    }
+    return render(request, "tenancy/profile.html", context, status=400)
 
 
 @require_POST

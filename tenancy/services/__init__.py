@@ -27,6 +27,7 @@ from .members import (
     add_member,
     remove_member,
     set_member_roles,
+    update_about,
     validate_member_removal,
     validate_member_roles,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "save_team",
     "set_member_roles",
     "set_up_organization",
+    "update_about",
     "update_account",
     "update_organization",
     "validate_invitee",

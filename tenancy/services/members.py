@@ -121,3 +121,20 @@ def remove_member(*, membership: Membership) -> None:
     TeamMember.objects.filter(organization_id=organization_id, user_id=user_id).delete()
     _stop_managing_teams(organization_id, user_id)
     membership.delete()
+
+
+@transaction.atomic
+def update_about(*, organization: Organization, user: User, about: str) -> Membership:
+    """Save what the member writes about themselves on My profile (managers see it on the
+    agent overview). Refuses text over the limit; no other side effect."""
+    from ..validation import LONG_TEXT
+
+    about = (about or "").strip()
+    if len(about) > LONG_TEXT:
+        raise TenancyError(f"Write at most {LONG_TEXT:,} characters about yourself "
+                           f"(this is {len(about):,}).")
+    membership = Membership.objects.select_for_update().get(organization=organization,
+                                                            user=user)
+    membership.about = about
+    membership.save(update_fields=["about"])
+    return membership

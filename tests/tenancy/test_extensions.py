@@ -159,7 +159,9 @@ def test_the_registered_extensions_of_the_installed_apps():
     assert [key for key, _ in task_origins.items()] == ["coaching.assessment"]
     assert [key for key, _ in match_links.items()] == ["coaching.assessment"]
     assert [key for key, _ in evaluation_actions.items()] == ["coaching.mark_for_coaching"]
-    assert [key for key, _ in dashboard_cards.items()] == ["coaching.agents_in_coaching"]
+    assert [key for key, _ in dashboard_cards.items()] == [
+        "coaching.agents_in_coaching", "coaching.center_1_score", "coaching.center_2_handle",
+        "coaching.center_3_interactions"]
 
     from tenancy.extensions import my_coaching_sections
 

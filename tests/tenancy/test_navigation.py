@@ -28,7 +28,8 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     menu = _menu(client, olga)
     assert _shape(menu) == [
         ("Coaching", ["Overview", "Assessments", "Coaching assignments",
-                      "Marked for coaching", "Coaching monitor", "Opportunities"], True),
+                      "Marked for coaching", "Coaching monitor", "Opportunities",
+                      "Team performance", "Coaching required", "All agents"], True),
         ("Quality", ["Audit queue", "Interactions", "Leaderboard", "Dispute analytics",
                      "Disputes", "Scorecards"], False),
         ("Skills", None, False),
