@@ -222,8 +222,7 @@ def _read_days(organization: Organization, scoring: Scoring, who: Q,
                windows: set[Window]) -> Rows:
     """:func:`_read_rollups` for many windows (a team's month of coachings): one row per
     day, summed per window in Python (a column triple per window would cost more)."""
-    days = sorted({first + timedelta(days=i) for first, last in windows
-                   for i in range((last - first).days + 1)})
+    days = sorted({day for window in windows for day in _days_of(window)})
     qs = (ScoreRollup.objects.filter(
         organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
         day__in=days).filter(who)
@@ -251,13 +250,19 @@ class _Days(dict):
         self.sums: dict = {}
 
 
+@functools.lru_cache(maxsize=1024)
+def _days_of(window: Window) -> tuple[date, ...]:
+    first, last = window
+    return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+
+
 def _over(by_day: _Days, window: Window) -> tuple[float, float, float]:
     found = by_day.sums.get(window)
     if found is None:
         n = s = ss = 0.0
-        first, last = window
-        for day, values in by_day.items():
-            if first <= day <= last:
+        for day in _days_of(window):
+            values = by_day.get(day)
+            if values:
                 n, s, ss = n + values[0], s + values[1], ss + values[2]
         found = by_day.sums[window] = (n, s, ss)
     return found
