@@ -148,8 +148,8 @@ def _not_awaiting(evaluation: Evaluation) -> str:
 def raise_dispute(*, evaluation: Evaluation, agent: User,
                   items: Iterable[DisputedAttribute]) -> Dispute:
     """The agent disputes one or more attributes of the audit: a new round goes to its
-    reviewer (the auditor; the arbitrator for the last round when the tenant has one), who
-    is told by e-mail after the commit."""
+    reviewer (the auditor; the tenant's arbitrator, when it has one, for the last round and
+    for every round of an audit nobody signed), who is told by e-mail after the commit."""
     evaluation = _locked(evaluation)
     _check_agent(evaluation, agent)
     settings = quality_settings(evaluation.organization).disputes
@@ -201,7 +201,7 @@ def raise_dispute(*, evaluation: Evaluation, agent: User,
 
     round_no = evaluation.review_rounds + 1
     reviewer = evaluation.evaluator
-    if round_no == settings.max_rounds and settings.arbitrator_id:
+    if settings.arbitrator_id and (round_no == settings.max_rounds or reviewer is None):
         reviewer = User.objects.filter(pk=settings.arbitrator_id).first() or reviewer
     dispute = Dispute.objects.create(
         organization_id=evaluation.organization_id, evaluation=evaluation, round=round_no,

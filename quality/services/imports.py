@@ -23,6 +23,7 @@ from .answers import (
     parse_answer,
     save_answers,
 )
+from .disputes import open_review
 from .errors import QualityError
 from .evaluations import open_evaluation, start_counting
 
@@ -147,6 +148,7 @@ def post_evaluation(
         evaluation.save(update_fields=["state", "released_at", "updated_at"])
         log_change(evaluation=evaluation, actor=actor, action="released", before="Submitted",
                    after="Released")
+        open_review(evaluation, actor=actor)  # with disputes on, the agent's review opens
     AuditAssignment.objects.filter(
         organization=organization, interaction_id=item.pk, completed_at__isnull=True,
     ).update(evaluation=evaluation, completed_at=now)

@@ -8,7 +8,14 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from quality.enums import TOTAL_KEY, ReviewState
-from quality.models import Attribute, Dispute, Evaluation, EvaluationChange, ScoreRollup
+from quality.models import (
+    Attribute,
+    Dispute,
+    Evaluation,
+    EvaluationChange,
+    Scorecard,
+    ScoreRollup,
+)
 from quality.selectors import quality_settings
 from quality.services.disputes import (
     Decision,
@@ -21,7 +28,7 @@ from quality.services.disputes import (
 from quality.services.errors import QualityError
 from quality.services.settings import update_dispute_settings
 
-from .conftest import make_scorecard, released_audit, turn_disputes_on
+from .conftest import make_interaction, make_scorecard, released_audit, turn_disputes_on
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +283,37 @@ def test_disputes_off_refuses(world, card):
         with pytest.raises(QualityError) as error:
             raise_dispute(evaluation=evaluation, agent=world.agent, items=[EMPATHY])
     assert error.value.message == "Disputes are turned off in this organization."
+
+
+def _posted(world, external_id, *, evaluator):
+    """An outside QA system's audit of alice's chat, posted and released through the
+    evaluations API's service: every attribute yes except empathy no (80.0)."""
+    from quality.services.imports import PostedAnswer, post_evaluation
+
+    with scopes_disabled():
+        make_interaction(world.tenant.org, agent=world.agent, external_id=external_id,
+                         turns=[("agent", "Hello"), ("customer", "Hi")])
+        card = Scorecard.objects.get(organization=world.tenant.org, is_current=True)
+        return post_evaluation(
+            organization=world.tenant.org, interaction=external_id, evaluator=evaluator,
+            release=True,
+            answers=[PostedAnswer(a.name, "no" if a.key == "empathy" else "yes")
+                     for a in card.attributes.all()])
+
+
+def test_a_posted_audit_released_at_once_opens_the_review(world, card):
+    turn_disputes_on(world.tenant.org, window_days=7)
+    evaluation = _fresh(_posted(world, "CHAT-API", evaluator=world.qa.username))
+    assert (evaluation.review_state, evaluation.total) == (ReviewState.PENDING_AGENT, 80.0)
+    assert evaluation.review_due_at == evaluation.released_at + timedelta(days=7)
+    with scopes_disabled():
+        dispute = raise_dispute(evaluation=evaluation, agent=world.agent, items=[EMPATHY])
+    assert (dispute.round, dispute.reviewer_id) == (1, world.qa.pk)
+
+
+def test_an_audit_without_an_auditor_is_reviewed_by_the_arbitrator_in_every_round(world, card):
+    turn_disputes_on(world.tenant.org, max_rounds=2, arbitrator=world.admin)
+    evaluation = _posted(world, "CHAT-NOBODY", evaluator=None)
+    with scopes_disabled():
+        dispute = raise_dispute(evaluation=evaluation, agent=world.agent, items=[EMPATHY])
+    assert (dispute.round, dispute.reviewer_id) == (1, world.admin.pk)
