@@ -333,3 +333,102 @@ def get_coaching_assignment_progress(request, assignment_id: Id):
                    "effect": _effect_out(area.effect)} for area in progress.areas],
         "effect": _effect_out(progress.effect),
     })
+
+
+# --- behaviour coaching: an agent's behaviours -------------------------------------------
+
+agents_router = Router()
+
+
+class EstimateOut(Schema):
+    value: float | None = Field(description="0–100; null without answers.")
+    low: float | None = Field(description="95 % interval (Wilson for yes/no, t for scales).")
+    high: float | None
+    n: int
+    enough: bool = Field(description="n reaches the tenant's minimum reviews.")
+
+
+class BehaviourOut(Schema):
+    attribute: str = Field(description="The scorecard attribute's stable key.")
+    name: str
+    weight: int
+    score: EstimateOut
+    failures: int
+    frequency: EstimateOut = Field(description="Share (%) of the answers that failed.")
+    impact: float = Field(description="Points the agent's weighted overall score would rise "
+                                      "if this behaviour reached their teams' average.")
+
+
+class AgentBehavioursOut(Schema):
+    agent: str
+    start: date
+    end: date
+    scorecard: str | None
+    behaviours: list[BehaviourOut]
+
+
+class BehaviourFilters(Schema):
+    days: int = Field(30, ge=1, le=366, description="The period: the last ``days`` days.")
+
+
+def _estimate_out(estimate) -> dict:
+    return {"value": estimate.value, "low": estimate.low, "high": estimate.high,
+            "n": estimate.n, "enough": estimate.enough}
+
+
+@agents_router.get("/{username}/behaviours",
+                   response={200: AgentBehavioursOut, **errors(403, 404)},
+                   summary="An agent's score, failures and coaching impact per behaviour")
+@personal_tokens_allowed
+def get_agent_behaviours(request, username: text(150), filters: Query[BehaviourFilters]):
+    """Per behaviour (scorecard attribute of the default scorecard) over the period: the
+    score with its 95 % interval and n (automatic answers only of verified scorers, else
+    audits), the failures and their share, and the impact: the points the agent's overall
+    score would rise if the behaviour reached the average of their teams' agents.
+
+    Personal tokens allowed: only their own person (403 for anyone else)."""
+    from django.utils import timezone
+
+    from tenancy.models import Membership, TeamMember, User
+
+    from . import selectors_behaviours as sel
+
+    organization, auth = request.auth.organization, request.auth
+    membership = (Membership.objects.filter(organization=organization,
+                                            user__username=username)
+                  .select_related("user").first())
+    if auth.is_personal and (membership is None or membership.user_id != auth.user_id):
+        return Status(403, {"detail": "A personal token reads only its own person's "
+                                      "behaviours."})
+    if membership is None:
+        return Status(404, {"detail": "No member with this username in your organization."})
+    agent = membership.user
+    start, end = sel.period_of(timezone.localdate(timezone=organization.tzinfo),
+                               filters.days)
+    scoring = sel.scoring_of(organization)
+    team_ids = TeamMember.objects.filter(organization=organization, user=agent).values(
+        "team_id")
+    team = list(User.objects.filter(pk__in=TeamMember.objects.filter(
+        organization=organization, team_id__in=team_ids).values("user_id")))
+    team = list({u.pk: u for u in [*team, agent]}.values())
+    sums = sel.read_sums(organization, scoring, agents=[u.pk for u in team], start=start,
+                         end=end)
+    mine = sums.get(agent.pk, {})
+    behaviours = []
+    for attribute in scoring.attributes:
+        own = mine.get(attribute.key, sel.Sums())
+        everyone = sel.Sums()
+        for parts in sums.values():
+            part = parts.get(attribute.key)
+            if part:
+                everyone.add(part.n, part.total, part.total_sq, part.failures)
+        frequency = sel.stats.scaled(sel.stats.wilson_interval(own.failures, own.n), n=own.n,
+                                     minimum=scoring.minimum, factor=100, rate=True)
+        behaviours.append({
+            "attribute": attribute.key, "name": attribute.name, "weight": attribute.weight,
+            "score": _estimate_out(sel.estimate_of(own, attribute, scoring.minimum)),
+            "failures": own.failures, "frequency": _estimate_out(frequency),
+            "impact": sel.impact_of(mine, attribute, everyone.mean, scoring.attributes),
+        })
+    return Status(200, {"agent": agent.username, "start": start, "end": end,
+                        "scorecard": scoring.key or None, "behaviours": behaviours})

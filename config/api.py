@@ -219,6 +219,12 @@ def _add_routers() -> None:
     from coaching.api import assignments_router
 
     api.add_router("/coaching-assignments", assignments_router, tags=["Coaching assignments"])
+    from coaching.api_plans import plans_router
+
+    api.add_router("/coaching-plans", plans_router, tags=["Behaviour coaching"])
+    from coaching.api import agents_router
+
+    api.add_router("/agents", agents_router, tags=["Behaviour coaching"])
     from quality.api import evaluations_router, scorecards_router
 
     api.add_router("/scorecards", scorecards_router, tags=["Quality"])

@@ -21,8 +21,8 @@ PAGES = ("coaching/behaviours/", "coaching/behaviours/required/",
          "coaching/behaviours/agents/")
 
 
-@pytest.fixture
-def bw(aw):
+@pytest.fixture(name="bw")
+def bw_fixture(aw):
     """alice fails empathy in 3 of 4 audits (totals 80, 80, 80, 100); bob passes all 4;
     dora (Billing) passes 2. min reviews 2; handle times on alice's interactions."""
     org = aw.tenant.org

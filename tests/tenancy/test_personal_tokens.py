@@ -40,6 +40,7 @@ PERSONAL_OPERATIONS = {
     ("post", "/api/v1/evaluations/{evaluation_id}/disputes"),
     ("get", "/api/v1/coaching-assignments"),
     ("get", "/api/v1/coaching-assignments/{assignment_id}"),
+    ("get", "/api/v1/agents/{username}/behaviours"),
 }
 
 
