@@ -58,3 +58,22 @@ def send_assignment_reminders() -> int:
 
 
 __all__ += ["send_assignment_reminders", "send_assignment_reminders_for"]
+
+
+# --- behaviour coaching plans: the decision at the target date (issue 18) --------------
+
+
+@shared_task(base=TenantTask, name="coaching.evaluate_due_plans_for")
+def evaluate_due_plans_for(*, organization: Organization) -> int:
+    from .services.plans import evaluate_due_plans as evaluate
+
+    return evaluate(organization=organization)
+
+
+@shared_task(name="coaching.evaluate_due_plans")
+def evaluate_due_plans() -> int:
+    """Beat: one task per organization deciding its plans past their target date."""
+    return for_each_organization(evaluate_due_plans_for)
+
+
+__all__ += ["evaluate_due_plans", "evaluate_due_plans_for"]

@@ -241,6 +241,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "coaching.send_assignment_reminders",
         "schedule": 3600.0,
     },
+    # Coaching plans past their target date: Improvement or Action required (hourly; each
+    # plan is decided once, locked and re-checked).
+    "coaching-evaluate-due-plans": {
+        "task": "coaching.evaluate_due_plans",
+        "schedule": 3600.0,
+    },
     "work-sweep-unprocessed-events": {
         "task": "work.sweep_unprocessed_events",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
