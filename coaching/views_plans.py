@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -30,6 +31,7 @@ from . import charts_plans
 from . import selectors_plans as sel
 from .models import CoachingPlan, PlanExampleKind, PlanStatus
 from .selectors_assignments import available_areas
+from .services import plans as plan_services
 
 PLAN = "coaching.plan_coaching"
 OWN = "coaching.view_own_plans"
@@ -47,12 +49,6 @@ STATUS_TONE = {
     PlanStatus.DRAFT: "secondary", PlanStatus.SHARED: "info", PlanStatus.WORKING: "primary",
     PlanStatus.IMPROVEMENT: "success", PlanStatus.ACTION_REQUIRED: "danger",
 }
-
-
-def _plan_services():
-    from .services import plans
-
-    return plans
 
 
 def _today(request):
@@ -78,8 +74,8 @@ class PlanForm(forms.Form):
     target_percent = forms.IntegerField(
         label="Target score (%)", min_value=0, max_value=100,
         widget=forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 100}),
-        error_messages={"min_value": "Choose a target between 0 and 100 %.",
-                        "max_value": "Choose a target between 0 and 100 %."})
+        error_messages={"min_value": "Choose a target between 0 and 100 %%.",
+                        "max_value": "Choose a target between 0 and 100 %%."})
     target_date = forms.DateField(label="Target date", widget=forms.DateInput(
         attrs={"type": "date", "class": "form-control"}),
         help_text="The day the behaviour's score over the plan period is checked.")
@@ -91,8 +87,9 @@ class PlanForm(forms.Form):
 
     def clean_target_date(self):
         value = self.cleaned_data["target_date"]
-        if value <= self.today:
-            raise forms.ValidationError("Choose a target date after today.")
+        if value < self.today:
+            raise forms.ValidationError("The target date is in the past: choose today or a "
+                                        "later day.")
         return value
 
 
@@ -225,13 +222,14 @@ def plan_create(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            plan = _plan_services().create_plan(
-                organization=organization, manager=request.user, agent=agent,
-                attribute_key=behaviour[0], advice=data["advice"],
-                target_percent=data["target_percent"], target_date=data["target_date"],
-                example_ids=[int(pk) for pk in data["examples"]],
-                advice_variant=data["variant_key"])
-            _plan_services().send_plan(plan=plan, actor=request.user)
+            with transaction.atomic():  # a plan that cannot be sent is not kept either
+                plan = plan_services.create_plan(
+                    organization=organization, manager=request.user, agent=agent,
+                    attribute_key=behaviour[0], advice=data["advice"],
+                    target_percent=data["target_percent"], target_date=data["target_date"],
+                    example_ids=[int(pk) for pk in data["examples"]],
+                    advice_variant=data["variant_key"])
+                plan_services.send_plan(plan=plan, actor=request.user)
         except DomainError as error:
             add_service_error(form, error)
         else:
@@ -269,7 +267,7 @@ def plan_feedback(request):
     if vote is None or not variant:
         return HttpResponse("Choose thumbs up or down.", status=400)
     try:
-        _plan_services().record_advice_feedback(
+        plan_services.record_advice_feedback(
             organization=request.organization, user=request.user, attribute_key=behaviour[0],
             variant_key=variant, vote=vote)
     except DomainError as error:
@@ -324,7 +322,7 @@ def _plan_context(request, plan, note_form=None) -> dict:
 def plan_detail(request, pk: int):
     plan = _visible(request, pk)
     if plan.agent_id == request.user.pk and plan.status == PlanStatus.SHARED:
-        _plan_services().open_plan(plan=plan, user=request.user)
+        plan_services.open_plan(plan=plan, user=request.user)
         plan = _visible(request, pk)
     return render(request, "coaching/plan_detail.html", _plan_context(request, plan))
 
@@ -334,7 +332,7 @@ def plan_detail(request, pk: int):
 def plan_send(request, pk: int):
     plan = _managed(request, pk)
     try:
-        _plan_services().send_plan(plan=plan, actor=request.user)
+        plan_services.send_plan(plan=plan, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -349,7 +347,7 @@ def plan_note_add(request, pk: int):
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            _plan_services().add_note(plan=plan, author=request.user,
+            plan_services.add_note(plan=plan, author=request.user,
                                       text=form.cleaned_data["text"])
         except DomainError as error:
             add_service_error(form, error)
@@ -366,7 +364,7 @@ def plan_delete(request, pk: int):
     plan = _managed(request, pk)
     if request.method == "POST":
         try:
-            _plan_services().delete_plan(plan=plan, actor=request.user)
+            plan_services.delete_plan(plan=plan, actor=request.user)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(org_url(request, "coaching:plan_detail", pk=plan.pk))
