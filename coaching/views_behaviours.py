@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 class PeriodForm(forms.Form):
     period = forms.TypedChoiceField(
         label="Period", coerce=int, required=False, empty_value=sel.DEFAULT_PERIOD,
-        choices=[(d, f"Last {d} days") for d in sel.PERIODS], widget=SELECT)
+        choices=[(d, f"Last {d} days") for d in sel.PERIODS], widget=SELECT,
+        initial=sel.DEFAULT_PERIOD)
 
 
 class TeamPeriodForm(PeriodForm):
@@ -168,6 +169,7 @@ def agent_overview(request, agent_id: int):
                 and request.user.has_perm("coaching.plan_coaching", organization))
     return render(request, "coaching/behaviours_agent.html", {
         "form": form, "agent": agent, "days": days, "overview": overview, "teams": teams,
+        "handle_time": _duration(overview.activity.handle_time),
         "can_plan": can_plan, "advice": _advice_for(organization, agent, overview.needs),
     })
 
@@ -221,10 +223,10 @@ def _center_metrics(request):
     return cached
 
 
-def _change(now, before, unit: str = "", digits: int = 1) -> str:
-    if now is None or before is None:
-        return "no change to compare"
-    return f"{now - before:+.{digits}f}{unit} vs previous"
+def _versus(days: int, delta: str | None, previous_n: int) -> str:
+    if delta is None:
+        return f"previous {days} days: too few to compare (n {previous_n})"
+    return f"{delta} vs previous {days} days (n {previous_n})"
 
 
 def center_score_card(request) -> dict | None:
@@ -233,10 +235,13 @@ def center_score_card(request) -> dict | None:
     days, m = _center_metrics(request)
     score, before = m.score, m.previous_score
     value = f"{score.value:.1f}" if score.has_value else "—"
-    change = _change(score.value if score.enough else None,
-                     before.value if before.enough else None)
+    interval = (f" [{score.low:.1f}–{score.high:.1f}]" if score.enough and score.has_interval
+                else "")
+    delta = (f"{score.value - before.value:+.1f}" if score.enough and before.enough
+             else None)
     return {"title": "Average QA score", "value": value,
-            "caption": f"Last {days} days · n {score.n} · {change} (n {before.n})",
+            "caption": f"Last {days} days{interval} · n {score.n} · "
+                       f"{_versus(days, delta, before.n)}",
             "url": org_url(request, "coaching:behaviours_team")}
 
 
@@ -252,11 +257,11 @@ def center_handle_card(request) -> dict | None:
         return None
     days, m = _center_metrics(request)
     now, before = m.activity.handle_time, m.previous_activity.handle_time
-    change = ("no change to compare" if now is None or before is None
-              else f"{'+' if now >= before else '−'}{_duration(abs(now - before))} vs previous")
+    delta = (None if now is None or before is None
+             else f"{'+' if now >= before else '−'}{_duration(abs(now - before))}")
     return {"title": "Average handle time", "value": _duration(now),
-            "caption": f"Last {days} days · n {m.activity.handle_n} · {change} "
-                       f"(n {m.previous_activity.handle_n})",
+            "caption": f"Last {days} days · n {m.activity.handle_n} · "
+                       f"{_versus(days, delta, m.previous_activity.handle_n)}",
             "url": org_url(request, "coaching:behaviours_agents")}
 
 
@@ -266,5 +271,6 @@ def center_interactions_card(request) -> dict | None:
     days, m = _center_metrics(request)
     now, before = m.activity.interactions, m.previous_activity.interactions
     return {"title": "Interactions", "value": f"{now:,}",
-            "caption": f"Last {days} days · {now - before:+,} vs previous ({before:,})",
+            "caption": f"Last {days} days · {now - before:+,} vs previous {days} days "
+                       f"({before:,})",
             "url": org_url(request, "coaching:behaviours_agents")}

@@ -138,6 +138,7 @@ def test_agent_overview_shows_about_me_metrics_and_behaviours(bw, client):
     html = page.content.decode()
     assert "Ten years in billing." in html
     assert '<svg class="sparkline"' in html
+    assert "5:50" in html  # the mean handle time, minutes:seconds
 
 
 def test_my_profile_saves_about_me(bw, client):
@@ -192,10 +193,12 @@ def test_quality_home_cards_show_score_handle_time_and_interactions(bw, client):
     cards = {c["title"]: c for c in page.context["cards"]}
     assert cards["Average QA score"]["value"] == "92.5"
     assert cards["Average QA score"]["caption"] == (
-        "Last 30 days · n 8 · no change to compare (n 1)")
+        "Last 30 days [83.8–100.0] · n 8 · previous 30 days: too few to compare (n 1)")
     assert cards["Average handle time"]["value"] == "5:30"
+    assert cards["Average handle time"]["caption"] == (
+        "Last 30 days · n 4 · previous 30 days: too few to compare (n 0)")
     assert cards["Interactions"]["value"] == "8"
-    assert cards["Interactions"]["caption"] == "Last 30 days · +7 vs previous (1)"
+    assert cards["Interactions"]["caption"] == "Last 30 days · +7 vs previous 30 days (1)"
     client.force_login(bw.agent)
     assert client.get(bw.tenant.url("quality/leaderboard/")).status_code == 403
 
