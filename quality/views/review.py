@@ -77,7 +77,8 @@ def review_dispute(request, pk: int):
         response.status_code = 400
         return response
     reviewer = dispute.reviewer
-    who = (reviewer.get_full_name() or reviewer.username) if reviewer else "the reviewer"
+    # Nobody named (the auditor is gone, no arbitrator): any QA analyst may decide it.
+    who = (reviewer.get_full_name() or reviewer.username) if reviewer else "A QA analyst"
     count = dispute.items.count()
     messages.success(request, f"Dispute sent: {count} attribute{'s' if count != 1 else ''} "
                               f"for round {dispute.round}. {who} decides by "

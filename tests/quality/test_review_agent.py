@@ -195,6 +195,27 @@ def test_agent_disputes_then_accepts_the_outcome(world, audit, client, login):
     assert _state(audit) == (ReviewState.RESOLVED, 1, 100.0)
 
 
+def test_a_dispute_nobody_is_named_for_says_a_qa_analyst_decides(world, audit, client, login):
+    """An audit whose auditor is gone (or an outside one nobody signed), no arbitrator: the
+    agent is told a QA analyst decides, not "the reviewer" nobody is."""
+    with scopes_disabled():
+        Evaluation.objects.filter(pk=audit.pk).update(evaluator=None)
+    login(world.agent)
+    response = client.post(_url(world, f"evaluations/{audit.pk}/dispute/"), {
+        "dispute": ["empathy"], "reason-empathy": "I apologised in turn 2.",
+    }, follow=True)
+    with scopes_disabled():
+        dispute = Dispute.objects.get()
+    assert dispute.reviewer_id is None
+    due = timezone.localtime(dispute.due_at)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Dispute sent: 1 attribute for round 1. A QA analyst decides by "
+        f"{due:%-d %b %Y %H:%M}."]
+    html = response.content.decode()
+    assert "Your dispute is with your organization’s QA analysts." in html
+    assert "reviewer any QA analyst" in html
+
+
 def _bad_post(client, world, audit, data):
     response = client.post(_url(world, f"evaluations/{audit.pk}/dispute/"), data)
     assert response.status_code == 400
