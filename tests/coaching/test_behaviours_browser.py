@@ -62,6 +62,8 @@ def test_browser_coach_finds_the_outlier_and_opens_their_overview(live_server, t
     expect(page.get_by_role("heading", name="Finn Agent")).to_be_visible()
     expect(page.get_by_text("Joined in October; I handle billing chats")).to_be_visible()
     expect(page.locator("svg.sparkline")).to_have_count(6)
+    if page.locator("article.advice").count():  # coaching.advice is there
+        expect(page.locator("article.advice").get_by_role("link", name="B-")).to_have_count(3)
     page.screenshot(path=str(SCREENSHOTS / "behaviours_agent.png"), full_page=True)
 
     page.goto(base + "required/")
