@@ -273,3 +273,20 @@ def test_weeks_start_on_monday():
     assert sel.period_of(first, 7) == (first - timedelta(days=6), first)
     assert sel.previous_of(first - timedelta(days=6), first) == (
         first - timedelta(days=13), first - timedelta(days=7))
+
+
+def test_directory_shows_the_latest_coaching_plan_status(bw, client):
+    from coaching.services.plans import create_plan, send_plan
+
+    with bw.tenant.scope():
+        plan = create_plan(organization=bw.tenant.org, manager=bw.coach, agent=bw.agent,
+                           attribute_key="empathy", advice="Name the feeling first.",
+                           target_percent=85,
+                           target_date=timezone.localdate() + timedelta(days=14))
+        send_plan(plan=plan, actor=bw.coach)
+    client.force_login(bw.coach)
+    rows = {r.agent.username: r for r in client.get(
+        bw.tenant.url("coaching/behaviours/agents/")).context["page"].object_list}
+    assert (rows["alice"].coaching, rows["bob"].coaching) == ("Plan: Shared", "")
+    assert "Plan: Shared" in client.get(
+        bw.tenant.url("coaching/behaviours/agents/")).content.decode()
