@@ -4,9 +4,9 @@ dashed line. Weeks without a score leave a gap. Attributes only (the CSP forbids
 styles)."""
 
 
-def behaviour_chart(weeks: list, *, target: int, width: int = 640, height: int = 220,
-                    pad: int = 34) -> dict | None:
-    """``None`` when there are no weeks to draw."""
+def behaviour_chart(weeks: list, *, target: int, today=None, width: int = 640,
+                    height: int = 220, pad: int = 34) -> dict | None:
+    """``None`` when there are no weeks to draw. ``today`` (a date) is marked in its week."""
     if not weeks:
         return None
     inner_w, inner_h = width - 2 * pad, height - 2 * pad
@@ -35,7 +35,10 @@ def behaviour_chart(weeks: list, *, target: int, width: int = 640, height: int =
     if inside:
         band = {"x": f"{pad + step * inside[0]:.1f}",
                 "width": f"{step * (inside[-1] - inside[0] + 1):.1f}"}
+    today_x = next((f"{pad + step * (index + 0.5):.1f}" for index, week in enumerate(weeks)
+                    if today is not None and week.start <= today <= week.end), None)
     return {
+        "today_x": today_x,
         "width": width, "height": height, "pad": pad, "right": width - pad,
         "baseline": f"{y(0):.1f}", "top_y": f"{y(100):.1f}", "mid_y": f"{y(50):.1f}",
         "target_y": f"{y(target):.1f}", "target": target, "band": band,

@@ -140,12 +140,13 @@ class WeekScore:
     in_plan: bool
 
 
-def plan_weeks(plan: CoachingPlan, today: date) -> list[tuple[date, date]]:
-    """Weeks (Monday–Sunday) from a few weeks before the plan started to its target date
-    or today, whichever is earlier (at most ``MAX_WEEKS``, the latest kept)."""
+def plan_weeks(plan: CoachingPlan) -> list[tuple[date, date]]:
+    """Weeks (Monday–Sunday) from a few weeks before the plan started through its target
+    date, so the whole plan period shows (weeks still to come are empty; at most
+    ``MAX_WEEKS``, the latest kept)."""
     start = plan.start_date or plan.created_at.date()
     first = start - timedelta(days=start.weekday()) - timedelta(weeks=WEEKS_BEFORE)
-    last = min(max(plan.target_date, start), max(today, start))
+    last = max(plan.target_date, start)
     weeks = []
     monday = first
     while monday <= last:
@@ -156,16 +157,20 @@ def plan_weeks(plan: CoachingPlan, today: date) -> list[tuple[date, date]]:
 
 def behaviour_over_time(plan: CoachingPlan, today: date) -> list[WeekScore]:
     """The agent's score for the plan's behaviour per week, each with its n, marking the
-    weeks inside the plan period (a query per week: a plan page shows at most
-    ``MAX_WEEKS``)."""
+    weeks inside the plan period; weeks after ``today`` are not read (a query per week: a
+    plan page shows at most ``MAX_WEEKS``)."""
     from .selectors_behaviours import behaviour_score
 
     start = plan.start_date or plan.created_at.date()
     rows = []
-    for monday, sunday in plan_weeks(plan, today):
+    for monday, sunday in plan_weeks(plan):
+        in_plan = sunday >= start and monday <= plan.target_date
+        if monday > today:
+            rows.append(WeekScore(start=monday, end=sunday, value=None, n=0, enough=False,
+                                  in_plan=in_plan))
+            continue
         estimate = behaviour_score(plan.organization, plan.agent, plan.attribute_key,
                                    monday, sunday)
         rows.append(WeekScore(start=monday, end=sunday, value=estimate.value, n=estimate.n,
-                              enough=estimate.enough,
-                              in_plan=sunday >= start and monday <= plan.target_date))
+                              enough=estimate.enough, in_plan=in_plan))
     return rows

@@ -64,7 +64,7 @@ def _ids(value: str) -> list[int]:
 
 class PlanForm(forms.Form):
     advice = forms.CharField(label="Advice", max_length=LONG_TEXT, widget=forms.Textarea(
-        attrs={"rows": 9, "class": "form-control"}),
+        attrs={"rows": 12, "class": "form-control", "aria-describedby": "id_advice_helptext"}),
         help_text="Edit it as you like: the agent receives this text.")
     variant_key = forms.CharField(required=False, widget=forms.HiddenInput)
     offered_weak = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -73,7 +73,8 @@ class PlanForm(forms.Form):
                                          widget=forms.CheckboxSelectMultiple)
     target_percent = forms.IntegerField(
         label="Target score (%)", min_value=0, max_value=100,
-        widget=forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 100}),
+        widget=forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 100,
+                                        "placeholder": "e.g. 85"}),
         error_messages={"min_value": "Choose a target between 0 and 100 %%.",
                         "max_value": "Choose a target between 0 and 100 %%."})
     target_date = forms.DateField(label="Target date", widget=forms.DateInput(
@@ -308,7 +309,8 @@ def _plan_context(request, plan, note_form=None) -> dict:
     return {
         "plan": plan, "today": today, "is_agent": is_agent, "manages": not is_agent,
         "status_help": STATUS_HELP[plan.status], "tone": STATUS_TONE[plan.status],
-        "weeks": weeks, "chart": charts_plans.behaviour_chart(weeks, target=plan.target_percent),
+        "weeks": weeks, "chart": charts_plans.behaviour_chart(weeks, target=plan.target_percent,
+                                              today=today),
         "examples": [{"example": e, "url": links.get(e.interaction_id)}
                      for e in plan.examples.all()],
         "notes": list(plan.notes.all()),
