@@ -161,3 +161,15 @@ def test_plans_done_when(live_server, desk, browser):
     assert plan.outcome_n == 10 and plan.outcome_score == pytest.approx(100.0)
     assert bobs.status == "action_required"
     assert "too little data" in bobs.outcome_note
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    _sign_in_with_keyboard(page, live_server.url, "carl")
+    page.goto(f"{live_server.url}/o/acme/coaching/plans/{plan.pk}/")
+    expect(page.get_by_test_id("plan-status")).to_contain_text("Improvement")
+    expect(page.get_by_test_id("plan-outcome")).to_contain_text("100.0 % (n = 10)")
+    page.screenshot(path=str(SCREENSHOTS / "plans-detail-improvement.png"), full_page=True)
+    page.goto(f"{live_server.url}/o/acme/coaching/agents/{world.agent2.pk}/sessions/")
+    expect(page.get_by_test_id("sessions-table")).to_contain_text(
+        re.compile("too little data", re.IGNORECASE))
+    context.close()
