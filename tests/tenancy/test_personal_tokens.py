@@ -41,6 +41,7 @@ PERSONAL_OPERATIONS = {
     ("get", "/api/v1/coaching-assignments"),
     ("get", "/api/v1/coaching-assignments/{assignment_id}"),
     ("get", "/api/v1/agents/{username}/behaviours"),
+    ("get", "/api/v1/coaching-plans"),
 }
 
 
