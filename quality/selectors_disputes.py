@@ -136,6 +136,9 @@ class OverturnRow:
     key: str = ""
 
 
+NO_TEAM = "No team"
+
+
 @dataclass(frozen=True)
 class TeamRow:
     team_id: int
@@ -251,7 +254,8 @@ def open_candidates(organization: Organization) -> list[CalibrationCandidate]:
 def dispute_analytics(organization: Organization, user: User, *, days: int,
                       now: datetime | None = None) -> DisputeAnalytics:
     """The dispute analytics page for ``user``: the whole tenant for org admins and QA
-    analysts, the agents of the teams they coach for a coach. Five queries."""
+    analysts, the agents of the teams they coach for a coach. Five queries (six for QA
+    analysts and org admins, who also see the agents in no team)."""
     now = now or timezone.now()
     since = now - timedelta(days=days)
     minimum = quality_settings(organization).min_reviews
@@ -307,20 +311,32 @@ def disputed_share_by_team(organization: Organization, user: User, *, since: dat
             team_id__in=teams_coached_by(organization, user).values("pk"),
             user_id__in=coachable_agents(organization, user),
         )
-    audits = (Evaluation.objects
-              .filter(organization=organization, kind=EvaluationKind.MANUAL,
-                      state=EvaluationState.RELEASED, released_at__gte=since)
-              .exclude(review_state=ReviewState.NONE)
+    under_review = (Evaluation.objects
+                    .filter(organization=organization, kind=EvaluationKind.MANUAL,
+                            state=EvaluationState.RELEASED, released_at__gte=since)
+                    .exclude(review_state=ReviewState.NONE))
+    audits = (under_review
               .filter(agent__team_memberships__in=memberships)
               .values("agent__team_memberships__team_id",
                       "agent__team_memberships__team__name")
               .annotate(released=Count("pk", distinct=True),
                         disputed=Count("pk", distinct=True, filter=Q(review_rounds__gt=0)))
               .order_by("agent__team_memberships__team__name"))
-    return [TeamRow(team_id=g["agent__team_memberships__team_id"],
+    rows = [TeamRow(team_id=g["agent__team_memberships__team_id"],
                     name=g["agent__team_memberships__team__name"],
                     share=Share.of(g["disputed"], g["released"], minimum=minimum))
             for g in audits]
+    if everyone:  # agents in no team are counted too, on a row of their own
+        loose = (under_review
+                 .exclude(agent_id__in=TeamMember.objects.filter(organization=organization)
+                          .values("user_id"))
+                 .aggregate(released=Count("pk"),
+                            disputed=Count("pk", filter=Q(review_rounds__gt=0))))
+        if loose["released"]:
+            rows.append(TeamRow(team_id=0, name=NO_TEAM,
+                                share=Share.of(loose["disputed"], loose["released"],
+                                               minimum=minimum)))
+    return rows
 
 
 def _subject_items(organization: Organization, *, subject: str, since: datetime,

@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 
 from quality.models import Dispute, Evaluation
 from quality.services.disputes import Decision, DisputedAttribute, decide_dispute, raise_dispute
+from tenancy.models import TeamMember
 
 from .conftest import make_scorecard, released_audit, turn_disputes_on
 
@@ -176,6 +177,21 @@ def test_disputed_share_per_team(world, card, login):
     assert [(t.name, t.share.part, t.share.n) for t in coached.teams] == [("Care", 2, 4)]
     assert coached.disputes == 2 and coached.everyone is False
     assert [(r.share.part, r.share.n) for r in coached.by_evaluator] == [(1, 2)]
+
+
+def test_audits_of_agents_in_no_team_count_under_no_team(world, card, login):
+    """An agent in no team is not left out of the per-team shares (the table said "No
+    audits released for review" although they had some): QA and admins see a No team row;
+    a coach, who coaches teams, does not."""
+    with scopes_disabled():
+        TeamMember.objects.filter(user=world.agent3).delete()
+    plant(world, decisions={"greeting": "upheld"}, agent=world.agent3)
+    released_audit(world, agent=world.agent3, external_id="CHAT-DORA2")
+    page, analytics = analytics_of(login, world.qa, world)
+    assert [(t.name, t.share.part, t.share.n) for t in analytics.teams] == [("No team", 1, 2)]
+    assert "No audits released for review in this period." not in page.content.decode()
+    _, coached = analytics_of(login, world.coach, world)
+    assert coached.teams == []
 
 
 def test_permission_matrix_of_the_page(world, card, login, client):
