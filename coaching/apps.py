@@ -88,6 +88,9 @@ class CoachingConfig(AppConfig):
         from .demo_monitor import seed_coaching_monitor
 
         demo_seeders.register("coaching_monitor", seed_coaching_monitor)
+        from .demo_plans import seed_coaching_plans
+
+        demo_seeders.register("coaching_plans", seed_coaching_plans)
 
         # Behaviour coaching plans: the agent's calendar and list on My coaching.
         from tenancy.extensions import my_coaching_sections
