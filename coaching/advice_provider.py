@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tenancy.models import Organization
-
-from .sealed import SealError, unseal
+from tenancy.sealed import SealError, unseal
 
 PURPOSE = "advice-provider-key"
 MAX_REPLY_BYTES = 200_000

@@ -310,8 +310,9 @@ def update_advice_provider(
     settings key is not lost."""
     from urllib.parse import urlsplit
 
+    from tenancy.sealed import seal
+
     from ..advice_provider import PURPOSE, advice_provider_settings
-    from ..sealed import seal
 
     url, model = (url or "").strip(), (model or "").strip()
     if url:

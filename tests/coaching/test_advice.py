@@ -13,12 +13,12 @@ from django_scopes import scopes_disabled
 
 from coaching.advice import VARIANTS, compose_advice, variant_order
 from coaching.advice_provider import advice_provider_settings, variant_key_of
-from coaching.sealed import SealError, seal, unseal
 from coaching.services.plans import PlanError, record_advice_feedback, update_advice_provider
 from quality.enums import EvaluationKind
 from quality.models import Attribute, BestResponse
 from quality.services.answers import AnswerInput, save_answers
 from quality.services.evaluations import open_evaluation, start_counting
+from tenancy.sealed import SealError, seal, unseal
 from tests.quality.conftest import make_interaction
 from tests.quality.test_provider import FakeProvider
 
@@ -149,7 +149,7 @@ def test_provider_is_off_by_default_and_its_key_is_stored_sealed(aw, fake):
         aw.tenant.org.refresh_from_db()
     stored = aw.tenant.org.settings["coaching"]["advice_provider"]
     assert "sk-secret" not in json.dumps(aw.tenant.org.settings)
-    assert stored["api_key_sealed"].startswith("sealed:v1:")
+    assert stored["api_key_sealed"].startswith("sealed:v2:")
     assert advice_provider_settings(aw.tenant.org).api_key() == "sk-secret"
     _turn_on(aw, fake, api_key=None)  # keeps the stored key
     assert advice_provider_settings(aw.tenant.org).api_key() == "sk-secret"
