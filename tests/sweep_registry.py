@@ -98,3 +98,8 @@ owner_not_found("quality:interaction",
                 "the sweep's work item is an incident (the first kind), not an interaction")
 owner_not_found("quality:audit",
                 "the sweep's evaluation is automatic (the first kind), not an audit")
+owner_not_found("coaching:plan_advice",
+                "it needs ?agent= and ?attribute= (an agent to plan for and a behaviour of a "
+                "current scorecard); the sweep sends neither")
+owner_not_found("coaching:agent_sessions",
+                "the sweep's only user id is the member's own, and nobody plans for themselves")

@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 
 from tenancy.models import Membership, Organization, User
 from tenancy.validation import BadValue, check_text
+from work.services.imports import MAX_CELL_CHARS
 
 from ..enums import Source
 from ..errors import SkillError
@@ -97,6 +98,11 @@ def import_user_skills(
     any error or a dry run nothing is kept.
     """
     report = ImportReport(dry_run=dry_run)
+    # The CSV reader's cell limit is one per process; work's imports raise it, so raise it
+    # here too: a long cell is then always reported by its column ("at most N fit"),
+    # whichever import ran first.
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")))
     try:
         header = next(reader, None)

@@ -395,6 +395,8 @@ def test_settings_are_saved_and_the_api_key_is_kept_when_left_empty(world):
         "audits_per_agent_week": 4, "audits_per_evaluator_day": 30,
         "provider": {"enabled": True, "url": "http://127.0.0.1:9999/v1", "model": "small",
                      "api_key": "sk-1", "timeout_seconds": 10.0},
+        "disputes": {"enabled": False, "max_rounds": 2, "window_days": 7, "sla_hours": 48,
+                     "arbitrator_id": None},
     }
     assert org.settings["surveys"] == {"anonymous": True}
     update_quality_settings(organization=org, **{**GOOD, "provider_api_key": None,

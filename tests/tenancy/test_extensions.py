@@ -143,7 +143,7 @@ def test_the_registered_extensions_of_the_installed_apps():
         "skills.recommend", "work.record_processing"]
     assert [key for key, _ in demo_seeders.items()] == [
         "work", "skills", "learning", "surveys", "quality", "routing", "coaching",
-        "coaching_quality"]
+        "coaching_quality", "coaching_monitor", "coaching_plans"]
     assert [key for key, _ in summary_cards.items()] == [
         "skills", "learning", "surveys", "quality", "coaching", "coaching_assignments"]
     assert [key for key, _ in after_survey_completed_committed.items()] == [
@@ -165,4 +165,4 @@ def test_the_registered_extensions_of_the_installed_apps():
 
     from tenancy.extensions import my_coaching_sections
 
-    assert [key for key, _ in my_coaching_sections.items()] == ["quality.review"]
+    assert [key for key, _ in my_coaching_sections.items()] == ["quality.review", "coaching.plans"]
