@@ -40,6 +40,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
+from pagetime import measure_page  # noqa: E402
 
 from coaching import did  # noqa: E402
 from coaching.models import AssignmentArea, CoachingAssignment  # noqa: E402
@@ -129,27 +130,6 @@ def build(organization, *, agents: int, evaluations: int, days: int, assignments
     return admin, teams, made
 
 
-def measure(client, url: str, runs: int) -> tuple[float, float, int]:
-    client.get(url)  # warm caches (templates, permissions)
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(1)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append(1000 * (time.perf_counter() - started))
-    timings.sort()
-    p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
-    return statistics.median(timings), p95, len(executed)
-
-
 def team_effect(organization, team, today, *, only_one: bool = False
                 ) -> tuple[float, int, did.Effect]:
     """Every assignment of the team's agents in the last 30 days, per coached attribute,
@@ -224,7 +204,8 @@ def main() -> None:
             ("one team, last 30 days",
              f"?team={teams[0].pk}&date_from={today - timedelta(days=29)}&date_to={today}"),
         ):
-            p50, p95, queries = measure(client, base + query, args.runs)
+            p50, p95, queries, _database, _cpu = measure_page(client, base + query,
+                                                              args.runs)
             print(f"{label:<34} {p50:>8.1f} {p95:>8.1f} {queries:>8} {p95 / PAGE_AIM_MS:>8.2f}")
         with scope(organization=organization):
             timings = []
