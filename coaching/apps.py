@@ -114,6 +114,11 @@ class CoachingConfig(AppConfig):
                 "manager", label, name, "coaching.manage_coaching_assignments", order=order,
                 match=(match,), group="Coaching",
             ))
+        navigation_entries.register("coaching:advice_settings", NavEntry(
+            "manager", "Advice provider", "coaching:advice_settings",
+            "coaching.manage_advice_provider", order=19, match=("coaching:advice_settings",),
+            group="Coaching",
+        ))
         dashboard_cards.register("coaching.center_1_score", views_behaviours.center_score_card)
         dashboard_cards.register("coaching.center_2_handle", views_behaviours.center_handle_card)
         dashboard_cards.register("coaching.center_3_interactions",

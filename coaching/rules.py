@@ -44,3 +44,5 @@ rules.add_perm("coaching.view_own_coaching_assignments", is_member)
 # plans a user reaches is coaching.selectors_plans); everyone sees their own sent plans.
 rules.add_perm("coaching.plan_coaching", is_org_admin | is_coach)
 rules.add_perm("coaching.view_own_plans", is_member)
+# The outside advice provider (its URL, model and sealed API key) is the org admins'.
+rules.add_perm("coaching.manage_advice_provider", is_org_admin)

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from . import views, views_assignments, views_behaviours, views_monitor, views_plans
+from . import (
+    views,
+    views_advice_settings,
+    views_assignments,
+    views_behaviours,
+    views_monitor,
+    views_plans,
+)
 
 app_name = "coaching"
 
@@ -47,6 +54,7 @@ views_plans_urls = [
     path("plans/<int:pk>/notes/", vp.plan_note_add, name="plan_note_add"),
     path("plans/<int:pk>/delete/", vp.plan_delete, name="plan_delete"),
     path("agents/<int:agent_id>/sessions/", vp.agent_sessions, name="agent_sessions"),
+    path("settings/advice/", views_advice_settings.advice_settings, name="advice_settings"),
 ]
 
 vb = views_behaviours
