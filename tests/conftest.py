@@ -1,7 +1,9 @@
 """Fixtures shared by every test: tenants, members with roles, and a tenant scope."""
 
+import io
 import os
 import shutil
+from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
@@ -74,6 +76,124 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         if "sqlite" not in connections[alias].settings_dict["ENGINE"]:
             base = test.get("NAME") or f"test_{connections[alias].settings_dict['NAME']}"
             test["NAME"] = f"{base}_{suffix}"
+
+
+# --- the seeded demo, once per process ----------------------------------------------------
+#
+# ``seed_demo`` builds two whole tenants (tens of seconds). Tests that look at its result
+# share one seeded copy per pytest process: right after pytest-django creates the empty test
+# database, a PostgreSQL copy of it (``<test db>_demo``) is made; the first test that asks
+# for ``demo_db`` seeds that copy once (committed there, never in the test database the
+# other tests use); each ``demo_db`` test then runs against the copy inside a transaction
+# that is rolled back, as with ``db`` — so a test may also change the demo (e.g. run
+# seed_demo a second time) without the next one seeing it.
+
+DEMO_DB_SUFFIX = "_demo"
+
+
+def _demo_copy_wanted(session) -> bool:
+    return any("demo_db" in getattr(item, "fixturenames", ()) for item in session.items)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """pytest-django's test database, plus the empty copy that ``demo_db`` seeds.
+
+    The copy is made while nothing else is connected to the new database (PostgreSQL's
+    ``CREATE DATABASE … TEMPLATE`` needs that), and dropped at the end of the run.
+    """
+    from django.db import connection, connections
+
+    postgres = connection.vendor == "postgresql"
+    if not (postgres and _demo_copy_wanted(request.session)):
+        yield
+        return
+    base = connection.settings_dict["NAME"]
+    copy = base + DEMO_DB_SUFFIX
+    with django_db_blocker.unblock():
+        connections.close_all()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{copy}"')
+            cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{base}"')
+    connection.settings_dict["DEMO_COPY"] = copy
+    try:
+        yield
+    finally:
+        connection.settings_dict.pop("DEMO_COPY", None)
+        with django_db_blocker.unblock():
+            connections.close_all()
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+class _DemoDatabase:
+    """Point the default connection at the demo copy, and back."""
+
+    def __init__(self, name: str):
+        from django.db import connection
+
+        self.connection = connection
+        self.name = name
+        self.original = connection.settings_dict["NAME"]
+
+    def enter(self) -> None:
+        assert not self.connection.in_atomic_block, (
+            "demo_db must be set up before db: list it first among the test's fixtures")
+        self.connection.close()
+        self.connection.settings_dict["NAME"] = self.name
+
+    def leave(self) -> None:
+        self.connection.close()
+        self.connection.settings_dict["NAME"] = self.original
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    """What the one ``seed_demo`` run printed (with the logins)."""
+
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def _seeded_demo(django_db_setup, django_db_blocker) -> SeededDemo | None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    copy = connection.settings_dict.get("DEMO_COPY")
+    if copy is None:  # SQLite, or no demo_db test collected: demo_db seeds per test
+        return None
+    out, err = io.StringIO(), io.StringIO()
+    database = _DemoDatabase(copy)
+    with django_db_blocker.unblock():
+        database.enter()
+        try:
+            call_command("seed_demo", stdout=out, stderr=err)
+        finally:
+            database.leave()
+    return SeededDemo(out=out.getvalue(), err=err.getvalue())
+
+
+@pytest.fixture
+def demo_db(request, _seeded_demo) -> SeededDemo:
+    """The database as ``seed_demo`` left it (acme and globex), in a transaction rolled back
+    after the test. Request it before ``db`` and any fixture that writes."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if _seeded_demo is None:  # seed in the test's own transaction, as a copy would hold it
+        request.getfixturevalue("db")
+        capture = request.getfixturevalue("django_capture_on_commit_callbacks")
+        out, err = io.StringIO(), io.StringIO()
+        with capture(execute=True):
+            call_command("seed_demo", stdout=out, stderr=err)
+        return SeededDemo(out=out.getvalue(), err=err.getvalue())
+    database = _DemoDatabase(connection.settings_dict["DEMO_COPY"])
+    database.enter()
+    # Registered on the test before db's own teardown (the rollback), so it runs after it.
+    request.node.addfinalizer(database.leave)
+    request.getfixturevalue("db")
+    return _seeded_demo
 
 
 @pytest.fixture

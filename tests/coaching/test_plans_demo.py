@@ -1,6 +1,8 @@
 """seed_demo for behaviour coaching plans (issue 18): a plan in every status, one agent
 who improved and one who did not (decided from their audits by the beat task's service),
-advice with feedback; a second seed_demo adds nothing."""
+advice with feedback; a second seed_demo adds nothing.
+
+The first run is the one seeded demo the suite shares (``demo_db`` in tests/conftest.py)."""
 
 import io
 
@@ -11,9 +13,7 @@ from coaching.models import AdviceFeedback, CoachingPlan, PlanNote
 
 
 def test_seed_demo_has_plans_in_every_status_and_is_idempotent(
-        db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+        demo_db, django_capture_on_commit_callbacks):
     with scopes_disabled():
         plans = list(CoachingPlan.objects.filter(organization__slug="acme"))
         statuses = sorted(p.status for p in plans)
