@@ -428,7 +428,7 @@ def get_agent_behaviours(request, username: text(150), filters: Query[BehaviourF
             "attribute": attribute.key, "name": attribute.name, "weight": attribute.weight,
             "score": _estimate_out(sel.estimate_of(own, attribute, scoring.minimum)),
             "failures": own.failures, "frequency": _estimate_out(frequency),
-            "impact": sel.impact_of(mine, attribute, everyone.mean, scoring.attributes),
+            "impact": sel.impact_of(mine, attribute, everyone, scoring.attributes),
         })
     return Status(200, {"agent": agent.username, "start": start, "end": end,
                         "scorecard": scoring.key or None, "behaviours": behaviours})

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from quality import stats
 from quality.enums import COUNTED_KINDS, COUNTED_STATES, TOTAL_KEY, EvaluationKind
@@ -362,14 +362,50 @@ class Need:
         return (self.frequency.value or 0) / 100 * self.impact
 
 
-def impact_of(mine: dict, attribute, team_mean: float | None, attributes: list) -> float:
-    """Points (0–100) the agent's weighted score ``100 · Σ w·p / Σ w`` (over the behaviours
-    they were scored on) would rise if ``attribute``'s mean points reached ``team_mean``."""
-    mean = mine.get(attribute.key, Sums()).mean
-    if mean is None or team_mean is None or team_mean <= mean:
+IMPACT_FORMULA = (
+    "Impact: points the agent's overall average would rise if this behaviour reached the "
+    "average of the agents shown. A failed critical behaviour sets an interaction's total "
+    "to 0, so with z the share of the agent's interactions zeroed that way: for a "
+    "behaviour that is not critical, (1 − z) × 100 × w × (average − agent's points) / Σ w "
+    "(w: its scorecard weight, Σ w over the behaviours the agent was scored on: zeroed "
+    "interactions stay 0 whatever else improves); for a critical behaviour, (agent's "
+    "failure rate − average failure rate, at most z) × the agent's mean total over the "
+    "interactions that were not zeroed (those rescued totals stop being 0)."
+)
+
+
+def impact_of(mine: dict, attribute, team, attributes: list) -> float:
+    """Points (0–100) the agent's overall average would rise if ``attribute`` reached
+    ``team`` (the :class:`Sums` of everyone it is compared with); see
+    :data:`IMPACT_FORMULA`. ``mine``: the agent's sums by attribute key, with the total's
+    (whose ``failures`` count the interactions a failed critical attribute zeroed)."""
+    own = mine.get(attribute.key, Sums())
+    if own.mean is None or team.mean is None or team.mean <= own.mean:
         return 0.0
+    total = mine.get(TOTAL_KEY, Sums())
+    zeroed = min(total.failures / total.n, 1.0) if total.n else 0.0
+    if getattr(attribute, "critical", False):
+        rescued = own.failures / own.n - team.failures / team.n
+        if total.n:
+            rescued = min(rescued, zeroed)
+        return max(rescued, 0.0) * _unzeroed_mean(mine, total, attributes)
     weight = sum(a.weight for a in attributes if mine.get(a.key, Sums()).n)
-    return 100 * attribute.weight * (team_mean - mean) / weight if weight else 0.0
+    if not weight:
+        return 0.0
+    return (1 - zeroed) * 100 * attribute.weight * (team.mean - own.mean) / weight
+
+
+def _unzeroed_mean(mine: dict, total: Sums, attributes: list) -> float:
+    """The agent's mean total over the interactions no critical failure zeroed; when every
+    one was zeroed (or no totals), the weighted points with critical behaviours passed."""
+    if total.n > total.failures:
+        return total.total / (total.n - total.failures)
+    scored = [a for a in attributes if mine.get(a.key, Sums()).n]
+    weight = sum(a.weight for a in scored)
+    if not weight:
+        return 0.0
+    return 100 * sum(a.weight * (1.0 if getattr(a, "critical", False)
+                                 else mine[a.key].mean) for a in scored) / weight
 
 
 def coaching_needs(organization: Organization, *, agents: list[User], start: date,
@@ -379,13 +415,12 @@ def coaching_needs(organization: Organization, *, agents: list[User], start: dat
     scoring = scoring or scoring_of(organization)
     sums = read_sums(organization, scoring, agents=[a.pk for a in agents], start=start,
                      end=end)
-    team_means = {}
+    teams = {}
     for attribute in scoring.attributes:
-        team = Sums()
+        team = teams[attribute.key] = Sums()
         for agent in agents:
             mine = sums.get(agent.pk, {}).get(attribute.key, Sums())
             team.add(mine.n, mine.total, mine.total_sq, mine.failures)
-        team_means[attribute.key] = team.mean
     needs = []
     for agent in agents:
         mine = sums.get(agent.pk, {})
@@ -393,14 +428,14 @@ def coaching_needs(organization: Organization, *, agents: list[User], start: dat
             own = mine.get(attribute.key, Sums())
             if not own.failures:
                 continue
-            impact = impact_of(mine, attribute, team_means[attribute.key], scoring.attributes)
+            impact = impact_of(mine, attribute, teams[attribute.key], scoring.attributes)
             if impact <= 0:
                 continue
             frequency = stats.scaled(stats.wilson_interval(own.failures, own.n), n=own.n,
                                      minimum=scoring.minimum, factor=100, rate=True)
             needs.append(Need(agent, attribute, estimate_of(own, attribute, scoring.minimum),
                               own.failures, own.n, frequency,
-                              100 * team_means[attribute.key], impact))
+                              100 * teams[attribute.key].mean, impact))
     needs.sort(key=lambda need: (not need.frequency.enough, -need.priority,
                                  need.agent.username, need.attribute.key))
     return needs
@@ -528,6 +563,14 @@ class DirectoryRow:
     coaching_at: object = None
 
 
+def _latest_per_agent(rows: QuerySet) -> QuerySet:
+    """Each agent's newest row of ``rows``, in one query on every database (a correlated
+    subquery rather than PostgreSQL's ``DISTINCT ON``, so SQLite's `make run` works too)."""
+    newest = (rows.filter(agent_id=OuterRef("agent_id"))
+              .order_by("-created_at", "-pk").values("pk")[:1])
+    return rows.filter(pk=Subquery(newest))
+
+
 def _latest_coaching(organization: Organization, agent_ids: list[int]) -> dict:
     """``{agent id: (status label, when)}`` of each agent's latest coaching plan, or of
     their latest coaching assignment when the tenant has no plans (yet). Two queries at
@@ -545,13 +588,12 @@ def _latest_coaching(organization: Organization, agent_ids: list[int]) -> dict:
         plans = plan_model.objects.filter(organization=organization, agent_id__in=agent_ids)
         if any(f.name == "deleted_at" for f in plan_model._meta.get_fields()):
             plans = plans.filter(deleted_at__isnull=True)
-        for plan in plans.order_by("agent_id", "-created_at").distinct("agent_id"):
+        for plan in _latest_per_agent(plans):
             found[plan.agent_id] = (f"Plan: {plan.get_status_display()}", plan.created_at)
     missing = [pk for pk in agent_ids if pk not in found]
     if missing:
-        for assignment in (CoachingAssignment.objects.filter(
-                organization=organization, agent_id__in=missing)
-                .order_by("agent_id", "-created_at").distinct("agent_id")):
+        for assignment in _latest_per_agent(CoachingAssignment.objects.filter(
+                organization=organization, agent_id__in=missing)):
             found[assignment.agent_id] = (f"Assignment: {assignment.get_status_display()}",
                                           assignment.created_at)
     return found

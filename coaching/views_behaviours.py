@@ -111,7 +111,8 @@ def coaching_required(request):
     query.pop("page", None)
     return render(request, "coaching/behaviours_required.html", {
         "form": form, "team": team, "days": days, "start": start, "end": end,
-        "page": page, "query": query.urlencode(), "scope_label": (
+        "page": page, "query": query.urlencode(), "impact_formula": sel.IMPACT_FORMULA,
+        "scope_label": (
             team.name if team else "all agents" if everyone else "all agents you coach"),
     })
 

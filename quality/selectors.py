@@ -129,6 +129,7 @@ class AttributeState:
     verified_scorers: frozenset
     kappa: float | None
     pairs: int
+    critical: bool = False  # a failed answer sets the interaction's total to 0
 
 
 @dataclass
@@ -184,6 +185,7 @@ def attribute_states(organization: Organization, scorecard: Scorecard) -> list[A
             scale=attribute.answer_type == "scale", automatic=bool(attribute.auto) or bool(mine),
             verified=bool(verified), verified_scorers=verified,
             kappa=best.kappa if best else None, pairs=best.pairs if best else 0,
+            critical=attribute.critical,
         ))
     return result
 

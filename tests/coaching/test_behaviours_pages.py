@@ -290,3 +290,52 @@ def test_directory_shows_the_latest_coaching_plan_status(bw, client):
     assert (rows["alice"].coaching, rows["bob"].coaching) == ("Plan: Shared", "")
     assert "Plan: Shared" in client.get(
         bw.tenant.url("coaching/behaviours/agents/")).content.decode()
+
+
+def test_impact_of_a_critical_behaviour_counts_the_zeroed_totals(aw, client):
+    """alice: compliance (critical, weight 20) fails once → that total is 0; empathy fails
+    once → 80; two all-yes → 100: overall 70 over 4. bob: four all-yes. Team (carl's):
+    compliance fails 1 of 8, empathy 1 of 8."""
+    org = aw.tenant.org
+    org.settings = {**(org.settings or {}), "quality": {"min_reviews": 2}}
+    org.save(update_fields=["settings"])
+    for answers in ({"compliance": "no"}, {"empathy": "no"}, {}, {}):
+        evaluate(aw, aw.agent, answers)
+    for _ in range(4):
+        evaluate(aw, aw.agent2, {})
+    client.force_login(aw.coach)
+    page = client.get(aw.tenant.url("coaching/behaviours/required/"))
+    needs = page.context["page"].object_list
+    # Compliance: (1/4 − 1/8) of the interactions stop being 0 and get the mean of the
+    # others' totals, (80 + 100 + 100) / 3 = 93.33… → + 11.67 points (70 → 81.67).
+    # Empathy: only the 3 of 4 interactions not zeroed gain: (1 − 1/4) × 100 × 20 ×
+    # (7/8 − 3/4) / 100 = 1.875 (without the critical rule: 2.5 each).
+    assert [(n.attribute.key, n.impact) for n in needs] == [
+        ("compliance", pytest.approx(280 / 3 / 8)), ("empathy", pytest.approx(1.875))]
+    assert round(needs[0].impact, 4) == 11.6667
+    assert needs[0].priority == pytest.approx(0.25 * 280 / 3 / 8)
+    html = page.content.decode()
+    assert "+11.7 pts" in html and "+1.9 pts" in html
+    assert "A failed critical behaviour sets an interaction&#x27;s total to 0" in html
+    assert '<span class="badge text-bg-warning fw-normal"' in html
+
+
+def test_impact_of_a_critical_behaviour_when_every_total_was_zeroed():
+    """No interaction left unzeroed: the rescued ones are valued at the weighted points
+    with the critical behaviour passed."""
+    from quality.enums import TOTAL_KEY
+    from quality.selectors import AttributeState
+
+    def state(key, weight, critical=False):
+        return AttributeState(key=key, name=key, weight=weight, scale=False,
+                              automatic=False, verified=False, verified_scorers=frozenset(),
+                              kappa=None, pairs=0, critical=critical)
+
+    safety, tone = state("safety", 50, critical=True), state("tone", 50)
+    mine = {TOTAL_KEY: sel.Sums(2, 0.0, 0.0, 2), "safety": sel.Sums(2, 0.0, 0.0, 2),
+            "tone": sel.Sums(2, 1.0, 1.0, 1)}
+    team = sel.Sums(10, 6.0, 6.0, 4)  # the team passes safety 6 of 10
+    # rescued: 2/2 − 4/10 = 0.6 (≤ z = 1), each worth 100 × (50·1 + 50·0.5) / 100 = 75.
+    assert sel.impact_of(mine, safety, team, [safety, tone]) == pytest.approx(45.0)
+    # tone: every interaction is zeroed, so improving it alone adds nothing.
+    assert sel.impact_of(mine, tone, sel.Sums(10, 9.0, 9.0, 1), [safety, tone]) == 0.0
