@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tenancy.api_types import Body, Cursor, Id, errors, personal_tokens_allowed, text
 from tenancy.validation import BIGINT_MAX, LONG_TEXT
 
-from .enums import EvaluationKind, ReviewState
+from .enums import CalibrationState, EvaluationKind, ReviewState
 from .models import Answer, AttributeAgreement, Dispute, DisputeItem, Evaluation
 from .selectors import current_scorecards, visible_evaluations
 from .services.disputes import MAX_REASON, DisputedAttribute, acknowledge, raise_dispute
@@ -119,8 +119,9 @@ class EvaluationPage(Schema):
 class EvaluationFilters(Schema):
     interaction: text(200, min_length=1) | None = Field(
         None, description="The interaction's external_id.")
-    kind: Kind | None = Field(None, description="calibration lists calibration evaluations, "
-                                                "which are otherwise left out.")
+    kind: Kind | None = Field(None, description="calibration lists calibration evaluations "
+                                                "of revealed sessions, which are otherwise "
+                                                "left out.")
     agent: text(150, min_length=1) | None = Field(None, description="Username of the agent.")
     cursor: Cursor | None = None
     limit: int = Field(PAGE_SIZE, ge=1, le=500)
@@ -138,7 +139,11 @@ class AnswerIn(Body):
 
 
 def _evaluations(organization):
+    """The organization token's evaluations: every one, except calibration scores of a
+    session still scoring blind (nobody reads those before the reveal)."""
     return (Evaluation.objects.filter(organization=organization)
+            .exclude(kind=EvaluationKind.CALIBRATION,
+                     calibration_item__session__state=CalibrationState.SCORING)
             .select_related("interaction", "agent", "scorecard", "evaluator")
             .prefetch_related(Prefetch("answers",
                                        queryset=Answer.objects.select_related("attribute"))))

@@ -64,3 +64,27 @@ class DisputeDecision(models.TextChoices):
 class CalibrationSubject(models.TextChoices):
     EVALUATOR = "evaluator", "Evaluator"
     ATTRIBUTE = "attribute", "Attribute"
+
+
+class CalibrationState(models.TextChoices):
+    """A calibration session: evaluators score blind (``scoring``); once everyone has
+    scored or the deadline passed, all scores are shown side by side (``revealed``) and the
+    lead sets the final answers; with those, agreement is recorded (``finished``)."""
+
+    SCORING = "scoring", "Scoring (blind)"
+    REVEALED = "revealed", "Revealed"
+    FINISHED = "finished", "Finished"
+
+
+class CalibrationSource(models.TextChoices):
+    """Why an interaction is in a calibration session."""
+
+    PICKED = "picked", "Picked"
+    DISPUTED = "disputed", "Disputed evaluation"
+    FLAGGED = "flagged", "Flagged by dispute analytics"
+
+
+# Krippendorff's reading of α: at or above RELIABLE, data can be relied on; from
+# TENTATIVE, only for tentative conclusions; below, unreliable.
+ALPHA_RELIABLE = 0.8
+ALPHA_TENTATIVE = 0.667

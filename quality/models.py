@@ -25,6 +25,8 @@ from tenancy.validation import LONG_TEXT, SHORT_TEXT, text_limit
 from .enums import (
     AWAITING_AGENT,
     AnswerType,
+    CalibrationSource,
+    CalibrationState,
     CalibrationSubject,
     DisputeDecision,
     EvaluationKind,
@@ -202,6 +204,11 @@ class Evaluation(FSMModelMixin, TenantModel):
     reviewed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the review ended (accepted, resolved, closed)."
     )
+    calibration_item = models.ForeignKey(
+        "quality.CalibrationItem", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="evaluations",
+        help_text="The calibration session's interaction this scores (calibration only).",
+    )
 
     class Meta:
         ordering = ["-interaction_at", "-id"]
@@ -213,6 +220,17 @@ class Evaluation(FSMModelMixin, TenantModel):
             models.CheckConstraint(
                 condition=models.Q(total__isnull=True) | models.Q(total__range=(0, 100)),
                 name="evaluation_total_range",
+            ),
+            models.UniqueConstraint(
+                fields=["calibration_item", "evaluator"],
+                condition=models.Q(kind="calibration"),
+                name="evaluation_one_calibration_per_evaluator",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="calibration", calibration_item__isnull=False)
+                           | ~models.Q(kind="calibration")
+                           & models.Q(calibration_item__isnull=True)),
+                name="evaluation_calibration_has_item",
             ),
         ]
         indexes = [
@@ -652,6 +670,10 @@ class CalibrationCandidate(TenantModel):
     taken_at = models.DateTimeField(
         null=True, blank=True, help_text="When a calibration session took it up."
     )
+    session = models.ForeignKey(
+        "quality.CalibrationSession", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="candidates", help_text="The calibration session that took it up.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -677,3 +699,226 @@ class CalibrationCandidate(TenantModel):
         if self.subject == CalibrationSubject.EVALUATOR:
             return f"Calibrate evaluator {self.evaluator_id}"
         return f"Calibrate attribute {self.attribute_name or self.attribute_key}"
+
+
+# --- calibration sessions --------------------------------------------------------------
+
+
+class CalibrationSession(FSMModelMixin, TenantModel):
+    """Evaluators score the same interactions blind with one scorecard version; the
+    scores are revealed side by side, the lead sets the final answers and the agreement
+    between the evaluators (and the automatic scorer) is recorded.
+
+    Lifecycle ``scoring → revealed → finished`` (:class:`~.enums.CalibrationState`); every
+    write goes through :mod:`quality.services.calibration`.
+    """
+
+    name = models.CharField(max_length=200)
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="+")
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who runs the session and sets the final answers.",
+    )
+    deadline = models.DateTimeField(help_text="Scores are revealed at the latest then.")
+    state = FSMField(
+        max_length=10, choices=CalibrationState.choices, default=CalibrationState.SCORING,
+        protected=True,
+    )
+    notes = models.TextField(blank=True, **text_limit(LONG_TEXT))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "state", "deadline"],
+                         name="calibration_org_state"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @transition(field=state, source=CalibrationState.SCORING, target=CalibrationState.REVEALED)
+    def reveal(self) -> None:
+        pass
+
+    @transition(field=state, source=CalibrationState.REVEALED, target=CalibrationState.FINISHED)
+    def finish(self) -> None:
+        pass
+
+    @property
+    def is_blind(self) -> bool:
+        """Before the reveal nobody sees anybody else's scores."""
+        return self.state == CalibrationState.SCORING
+
+
+class CalibrationItem(TenantModel):
+    """One interaction of a calibration session, with why it was chosen."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE,
+                                related_name="items")
+    interaction = models.ForeignKey("work.WorkItem", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=10, choices=CalibrationSource.choices,
+                              default=CalibrationSource.PICKED)
+    source_evaluation = models.ForeignKey(
+        Evaluation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The disputed or flagged evaluation that brought the interaction here.",
+    )
+
+    class Meta:
+        ordering = ["session", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "interaction"],
+                                    name="calibrationitem_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} #{self.position}"
+
+
+class CalibrationParticipant(TenantModel):
+    """An evaluator invited to a session; ``submitted_at`` once they scored every
+    interaction."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE,
+                                related_name="participants")
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="quality_calibrations")
+    invited_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "evaluator"],
+                                    name="calibrationparticipant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluator} in {self.session}"
+
+
+class CalibrationReference(TenantModel):
+    """The final (reference) answer the lead set for one attribute of one interaction."""
+
+    item = models.ForeignKey(CalibrationItem, on_delete=models.CASCADE,
+                             related_name="references")
+    attribute = models.ForeignKey(Attribute, on_delete=models.PROTECT, related_name="+")
+    value = models.SmallIntegerField(null=True, blank=True)
+    na = models.BooleanField(default=False)
+    note = models.TextField(blank=True, **text_limit(LONG_TEXT))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "attribute__position", "attribute_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "attribute"],
+                                    name="calibrationreference_unique"),
+            models.CheckConstraint(
+                condition=models.Q(na=True, value__isnull=True)
+                | models.Q(na=False, value__isnull=False),
+                name="calibrationreference_value_or_na",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Final answer to {self.attribute} in {self.item}"
+
+    @property
+    def display(self) -> str:
+        if self.na:
+            return "N/A"
+        if self.attribute.answer_type == AnswerType.YES_NO:
+            return "Yes" if self.value else "No"
+        return f"{self.value}/{self.attribute.scale_max}"
+
+
+class CalibrationAgreement(TenantModel):
+    """Agreement recorded for one attribute (``attribute_key``) or the whole evaluation
+    (``attribute_key`` empty: the totals) of a session, when it was revealed and again when
+    it finished. ``alpha`` is Krippendorff's α of the human evaluators with its bootstrap
+    95 % interval; ``alpha_with_auto`` counts the automatic scorer as one more rater."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE,
+                                related_name="agreements")
+    attribute_key = models.SlugField(max_length=100, blank=True)
+    attribute_name = models.CharField(max_length=150)
+    level = models.CharField(max_length=10, help_text="nominal, ordinal or interval")
+    alpha = models.FloatField(null=True, blank=True)
+    alpha_low = models.FloatField(null=True, blank=True)
+    alpha_high = models.FloatField(null=True, blank=True)
+    alpha_with_auto = models.FloatField(null=True, blank=True)
+    percent_agreement = models.FloatField(null=True, blank=True)
+    units = models.PositiveIntegerField(default=0, help_text="Interactions with 2+ ratings.")
+    ratings = models.PositiveIntegerField(default=0, help_text="Ratings in those interactions.")
+    raters = models.PositiveIntegerField(default=0)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "attribute_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "attribute_key"],
+                                    name="calibrationagreement_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "attribute_key", "recorded_at"],
+                         name="calibrationagreement_drift"),
+        ]
+
+    def __str__(self) -> str:
+        return f"α of {self.attribute_name} in {self.session_id}"
+
+
+class CalibrationDeviation(TenantModel):
+    """How far one rater (an evaluator, or the automatic scorer when ``evaluator`` is empty
+    and ``is_auto``) was, in points of 100, from the final answers and from the other raters,
+    for one attribute or (``attribute_key`` empty) the total."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE,
+                                related_name="deviations")
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    is_auto = models.BooleanField(default=False)
+    attribute_key = models.SlugField(max_length=100, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    from_final = models.FloatField(null=True, blank=True,
+                                   help_text="Mean |rater − final answer|, points of 100.")
+    disagree_final = models.FloatField(null=True, blank=True,
+                                       help_text="Share of answers unlike the final answer.")
+    from_group = models.FloatField(null=True, blank=True,
+                                   help_text="Mean |rater − the other raters' mean|, points.")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "is_auto", "evaluator", "attribute_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "evaluator", "attribute_key"],
+                condition=models.Q(is_auto=False), name="calibrationdeviation_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "attribute_key"], condition=models.Q(is_auto=True),
+                name="calibrationdeviation_unique_auto",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_auto=True, evaluator__isnull=True)
+                | models.Q(is_auto=False, evaluator__isnull=False),
+                name="calibrationdeviation_one_rater",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "evaluator", "recorded_at"],
+                         name="calibrationdeviation_drift"),
+        ]
+
+    def __str__(self) -> str:
+        who = "automatic scorer" if self.is_auto else self.evaluator_id
+        return f"Deviation of {who} in {self.session_id}"

@@ -105,3 +105,22 @@ def send_dispute_digests() -> int:
 
 
 __all__ += ["send_dispute_digests", "send_dispute_digests_for"]
+
+
+# --- calibration sessions ----------------------------------------------------------------
+
+
+@shared_task(base=TenantTask, name="quality.reveal_due_calibrations_for")
+def reveal_due_calibrations_for(*, organization: Organization) -> int:
+    from .services.calibration import reveal_due_sessions
+
+    return reveal_due_sessions(organization=organization)
+
+
+@shared_task(name="quality.reveal_due_calibrations")
+def reveal_due_calibrations() -> int:
+    """Every 15 minutes: reveal the calibration sessions whose deadline passed."""
+    return for_each_organization(reveal_due_calibrations_for)
+
+
+__all__ += ["reveal_due_calibrations", "reveal_due_calibrations_for"]

@@ -281,6 +281,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "quality-send-dispute-digests": {
         "task": "quality.send_dispute_digests", "schedule": 3600.0,
     },
+    # Calibration sessions past their deadline are revealed.
+    "quality-reveal-due-calibrations": {
+        "task": "quality.reveal_due_calibrations", "schedule": 900.0,
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -22,13 +22,14 @@ def agent_of(interaction) -> User | None:
 @transaction.atomic
 def open_evaluation(
     *, interaction, scorecard: Scorecard, kind: str, evaluator: User | None = None,
-    scorer: str = "",
+    scorer: str = "", calibration_item=None,
 ) -> Evaluation:
     """A new draft evaluation of ``interaction`` against ``scorecard`` (a version).
 
     Refuses an interaction or scorecard of another tenant, a work item that is not a call,
     chat or e-mail, and an interaction without an agent. Writes nothing else: answers come
-    through :func:`quality.services.answers.save_answers`.
+    through :func:`quality.services.answers.save_answers`. A calibration evaluation
+    belongs to its session's ``calibration_item``.
     """
     same_tenant(scorecard, interaction,
                 message="The interaction and the scorecard belong to different organizations.")
@@ -49,6 +50,7 @@ def open_evaluation(
         organization_id=interaction.organization_id, interaction=interaction, agent=agent,
         scorecard=scorecard, kind=kind, evaluator=evaluator, scorer=scorer,
         interaction_at=interaction.opened_at or interaction.created_at,
+        calibration_item=calibration_item,
     )
 
 

@@ -123,3 +123,29 @@ def released_audit(world, *, agent=None, evaluator=None, external_id="CHAT-D1",
             evaluation=evaluation, actor=evaluator,
             answers=[AnswerInput(attribute_key=k, answer=v) for k, v in given.items()],
         )
+
+
+# --- calibration -------------------------------------------------------------------------
+
+
+def calibration_session(world, items, *, card=None, evaluators=None, name="Calibration",
+                        days=7):
+    """A calibration session over ``items`` (interactions) led by the QA analyst, opened
+    through the service; evaluators default to the QA analyst and the org admin."""
+    from django.utils import timezone
+
+    from quality.services.calibration import Pick, create_session
+
+    with scopes_disabled():
+        return create_session(
+            organization=world.tenant.org, actor=world.qa, name=name,
+            deadline=timezone.now() + timedelta(days=days),
+            evaluators=evaluators or [world.qa, world.admin],
+            picks=[Pick(item) for item in items], scorecard=card,
+        )
+
+
+def calibration_item(world, item, *, card=None):
+    """The calibration item of ``item`` in a new one-interaction session."""
+    with scopes_disabled():
+        return calibration_session(world, [item], card=card).items.get()

@@ -17,15 +17,18 @@ from quality.services.answers import AnswerInput, save_answers
 from quality.services.autoscore import score_interaction
 from quality.services.evaluations import open_evaluation, start_counting
 
-from .conftest import make_interaction, make_scorecard
+from .conftest import calibration_item, make_interaction, make_scorecard
 
 GREETED = [("agent", "Thank you for calling, how can I help?"), ("customer", "Hi.")]
 NOT_GREETED = [("agent", "Yes?"), ("customer", "Hi.")]
 
 
 def audit(world, item, card, answers, *, kind=EvaluationKind.MANUAL):
+    calibration = None
+    if kind == EvaluationKind.CALIBRATION:
+        calibration = calibration_item(world, item, card=card)
     evaluation = open_evaluation(interaction=item, scorecard=card, kind=kind,
-                                 evaluator=world.qa)
+                                 evaluator=world.qa, calibration_item=calibration)
     save_answers(evaluation=evaluation, actor=world.qa,
                  answers=[AnswerInput(k, v) for k, v in answers.items()])
     evaluation.submit()

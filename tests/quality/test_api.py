@@ -5,15 +5,23 @@ other tenants' tokens seeing nothing."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from quality.enums import EvaluationKind
-from quality.models import AttributeAgreement, Evaluation, EvaluationChange, ScoreRollup
+from quality.models import (
+    AttributeAgreement,
+    CalibrationSession,
+    Evaluation,
+    EvaluationChange,
+    ScoreRollup,
+)
 from quality.services.answers import AnswerInput, save_answers
+from quality.services.calibration import reveal
 from quality.services.evaluations import open_evaluation, start_counting
 from tests.work.conftest import ApiClient, make_token
 
-from .conftest import T0, make_interaction, make_scorecard
+from .conftest import T0, calibration_item, make_interaction, make_scorecard
 
 CARD = [
     ("greeting", "Opening", "Greeting", 10, False,
@@ -38,10 +46,14 @@ def setup(world, client):
 def evaluate(world, card, item, answers, *, kind=EvaluationKind.AUTO, scorer="rule:1",
              evidence=None):
     auto = kind == EvaluationKind.AUTO
+    calibration = None
+    if kind == EvaluationKind.CALIBRATION:
+        calibration = calibration_item(world, item, card=card)
     with scopes_disabled():
         evaluation = open_evaluation(interaction=item, scorecard=card, kind=kind,
                                      evaluator=None if auto else world.qa,
-                                     scorer=scorer if auto else "")
+                                     scorer=scorer if auto else "",
+                                     calibration_item=calibration)
         save_answers(evaluation=evaluation, actor=None, require_complete=True, answers=[
             AnswerInput(k, v, scorer=scorer if auto else "", evidence=(evidence or {}).get(k, []))
             for k, v in answers.items()])
@@ -131,9 +143,17 @@ def test_filters_and_calibration_only_on_request(world, setup):
     assert ids(interaction="CHAT-1") == [manual.pk, auto.pk]
     assert ids(interaction="CHAT-1", kind="auto") == [auto.pk]
     assert ids(kind="manual") == [manual.pk]
-    assert ids(kind="calibration") == [calibration.pk]
+    assert ids(kind="calibration") == []  # blind: its session is still scoring
+    assert api.get(f"evaluations/{calibration.pk}").status_code == 404
     assert ids(agent="bob") == [auto2.pk]
     assert ids(interaction="NOPE") == []
+    with scopes_disabled():  # the deadline passes: the scores are revealed
+        session = calibration.calibration_item.session
+        CalibrationSession.objects.filter(pk=session.pk).update(
+            deadline=timezone.now() - timedelta(minutes=1))
+        reveal(session=session, actor=None)
+    assert ids(kind="calibration") == [calibration.pk]
+    assert ids() == [auto2.pk, manual.pk, auto.pk]
 
 
 def test_cursor_pages_through_every_evaluation_once(world, setup):

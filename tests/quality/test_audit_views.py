@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from quality.enums import EvaluationState
 from quality.models import AuditAssignment, BestResponse, Evaluation
 
-from .conftest import T0, make_interaction, make_scorecard
+from .conftest import T0, calibration_item, make_interaction, make_scorecard
 
 ALL_YES = {"greeting": "yes", "empathy": "yes", "compliance": "yes",
            "product-knowledge": "yes", "communication": "yes", "etiquette": "yes"}
@@ -219,7 +219,8 @@ def test_agents_see_only_their_own_released_evaluations(world, item, card, clien
     with scopes_disabled():
         calibration = Evaluation.objects.create(
             organization=org, interaction=item, agent=world.agent, scorecard=card,
-            kind="calibration", evaluator=world.qa, interaction_at=T0)
+            kind="calibration", evaluator=world.qa, interaction_at=T0,
+            calibration_item=calibration_item(world, item, card=card))
     url = _url(world, f"evaluations/{pk}/")
 
     login(world.agent)
