@@ -466,7 +466,9 @@ def _leaf_q(node, fields) -> Q:
 
 
 class JSONTypeOf(Func):
-    """The JSON type of ``attributes -> key``: 'number' for numbers on every database."""
+    """The JSON type of ``attributes -> key`` under PostgreSQL's names on every database:
+    'number' for numbers and 'string' for strings (SQLite's json_type says 'integer' /
+    'real' and 'text')."""
 
     output_field = CharField()
 
@@ -486,7 +488,8 @@ class JSONTypeOf(Func):
         path = f'$."{self.key}"'
         return (
             f"CASE json_type({sql}, %s) WHEN 'integer' THEN 'number' "
-            f"WHEN 'real' THEN 'number' ELSE json_type({sql}, %s) END",
+            f"WHEN 'real' THEN 'number' WHEN 'text' THEN 'string' "
+            f"ELSE json_type({sql}, %s) END",
             [*params, path, *params, path],
         )
 

@@ -4,7 +4,7 @@ random work items (ASCII text, so Python's and the database's case folding agree
 import string
 
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from opportunities.conditions import evaluate, to_q, validate
@@ -112,6 +112,13 @@ def items(draw):
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(condition=conditions, rows=st.lists(items(), min_size=1, max_size=4))
+# SQLite's json_type says 'text' where PostgreSQL's jsonb_typeof says 'string': every
+# string condition on an attribute matched nothing on SQLite.
+@example(condition={"field": "attributes.vip", "op": "contains", "value": "a"}, rows=[{
+    "kind": "incident", "state": "new", "priority": None, "reassignment_count": 0,
+    "escalated": False, "category": "", "channel": "", "sentiment": None, "team": None,
+    "assigned_to": None, "opened_at": None, "handle_time_seconds": None,
+    "attributes": {"vip": "ab"}}])
 def test_python_evaluation_and_q_agree(world, condition, rows):
     from datetime import datetime
 
