@@ -114,6 +114,11 @@ class CoachingConfig(AppConfig):
                 "manager", label, name, "coaching.manage_coaching_assignments", order=order,
                 match=(match,), group="Coaching",
             ))
+        # The agent's own overview (behaviours, trend, advice); their plans are on My coaching.
+        navigation_entries.register("coaching:my_overview", NavEntry(
+            "agent", "My performance", "coaching:my_overview", "coaching.view_own_plans",
+            order=12, match=("coaching:my_overview",),
+        ))
         navigation_entries.register("coaching:advice_settings", NavEntry(
             "manager", "Advice provider", "coaching:advice_settings",
             "coaching.manage_advice_provider", order=19, match=("coaching:advice_settings",),

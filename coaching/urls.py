@@ -63,6 +63,7 @@ views_behaviours_urls = [
     path("behaviours/required/", vb.coaching_required, name="behaviours_required"),
     path("behaviours/agents/", vb.agent_directory, name="behaviours_agents"),
     path("behaviours/agents/<int:agent_id>/", vb.agent_overview, name="behaviours_agent"),
+    path("behaviours/me/", vb.my_overview, name="my_overview"),
 ]
 
 urlpatterns = [

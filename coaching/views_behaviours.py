@@ -170,9 +170,16 @@ def agent_overview(request, agent_id: int):
                 and request.user.has_perm("coaching.plan_coaching", organization))
     return render(request, "coaching/behaviours_agent.html", {
         "form": form, "agent": agent, "days": days, "overview": overview, "teams": teams,
+        "is_self": agent.pk == request.user.pk,
         "handle_time": _duration(overview.activity.handle_time),
         "can_plan": can_plan, "advice": _advice_for(organization, agent, overview.needs),
     })
+
+
+@org_permission_required("coaching.view_own_plans")
+def my_overview(request):
+    """The signed-in member's own overview (the agent menu's "My performance")."""
+    return agent_overview(request, request.user.pk)
 
 
 class DirectoryForm(forms.Form):

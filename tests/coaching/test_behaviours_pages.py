@@ -339,3 +339,32 @@ def test_impact_of_a_critical_behaviour_when_every_total_was_zeroed():
     assert sel.impact_of(mine, safety, team, [safety, tone]) == pytest.approx(45.0)
     # tone: every interaction is zeroed, so improving it alone adds nothing.
     assert sel.impact_of(mine, tone, sel.Sums(10, 9.0, 9.0, 1), [safety, tone]) == 0.0
+
+
+def test_agents_menu_links_their_own_overview_and_plans(bw, client):
+    """The agent's "Me" links reach their overview ("My performance"), which links their
+    plans on My coaching, which links back; anyone else's overview stays 403."""
+    url = bw.tenant.url("coaching/behaviours/me/")
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response["Location"]
+    client.force_login(bw.agent)
+    home = client.get(bw.tenant.url("me/"))
+    assert [(e["label"], e["url"]) for e in home.context["agent_nav"]()
+            if e["label"] == "My performance"] == [("My performance", url)]
+    html = home.content.decode()
+    assert f'href="{url}">My performance</a>' in html
+    assert f'href="{url}" data-testid="my-overview-link"' in html  # from the plans section
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["agent"] == bw.agent
+    assert (page.context["overview"].score.value, page.context["overview"].score.n) == (85.0, 4)
+    assert (f'href="{bw.tenant.url("me/")}#my-plans" data-testid="my-plans-link"'
+            in page.content.decode())
+    assert client.get(bw.tenant.url(f"coaching/behaviours/agents/{bw.agent2.pk}/")
+                      ).status_code == 403
+    # A manager looking at alice gets no "My coaching plans" button (it is not theirs).
+    client.force_login(bw.coach)
+    other = client.get(bw.tenant.url(f"coaching/behaviours/agents/{bw.agent.pk}/"))
+    assert 'data-testid="my-plans-link"' not in other.content.decode()
+    client.force_login(bw.outsider)
+    assert client.get(url).status_code == 404

@@ -29,7 +29,8 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     assert _shape(menu) == [
         ("Coaching", ["Overview", "Assessments", "Coaching assignments",
                       "Marked for coaching", "Coaching monitor", "Opportunities",
-                      "Team performance", "Coaching required", "All agents"], True),
+                      "Team performance", "Coaching required", "All agents",
+                      "Advice provider"], True),
         ("Quality", ["Audit queue", "Interactions", "Leaderboard", "Dispute analytics",
                      "Disputes", "Scorecards"], False),
         ("Skills", None, False),
@@ -40,7 +41,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     ]
     coaching = menu[0]
     assert coaching["id"] == "nav-coaching"
-    assert [e["active"] for e in coaching["entries"]] == [True] + [False] * 8
+    assert [e["active"] for e in coaching["entries"]] == [True] + [False] * 9
     assert coaching["entries"][0]["url"] == "/o/alpha/coaching/"
 
 
