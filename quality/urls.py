@@ -62,3 +62,23 @@ urlpatterns += [
     path("evaluations/<int:pk>/accept/", review_views.review_accept, name="review_accept"),
     path("evaluations/<int:pk>/dispute/", review_views.review_dispute, name="review_dispute"),
 ]
+
+# Calibration sessions: the list, opening one, blind scoring, the session page (reveal,
+# final answers). Participants, leads, QA analysts and org admins; 404 for anyone else.
+from .views import calibration  # noqa: E402
+
+urlpatterns += [
+    path("calibration/", calibration.calibration_list, name="calibration_list"),
+    path("calibration/new/", calibration.calibration_create, name="calibration_create"),
+    path("calibration/new/search/", calibration.calibration_search,
+         name="calibration_search"),
+    path("calibration/<int:pk>/", calibration.calibration_detail, name="calibration_detail"),
+    path("calibration/<int:pk>/score/", calibration.calibration_score,
+         name="calibration_score_next"),
+    path("calibration/<int:pk>/score/<int:position>/", calibration.calibration_score,
+         name="calibration_score"),
+    path("calibration/<int:pk>/reveal/", calibration.calibration_reveal,
+         name="calibration_reveal"),
+    path("calibration/<int:pk>/final/", calibration.calibration_final,
+         name="calibration_final"),
+]

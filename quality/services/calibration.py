@@ -205,7 +205,20 @@ def create_session(
     if candidates:
         CalibrationCandidate.objects.filter(pk__in=[c.pk for c in candidates]).update(
             taken_at=timezone.now(), session=session)
+    transaction.on_commit(lambda: _tell("invite_evaluators", session.pk))
     return session
+
+
+def _tell(event: str, session_pk: int) -> None:
+    """E-mail the people a session event concerns (invitations, the reveal); a session
+    never fails because an e-mail could not be sent."""
+    try:
+        from .. import notifications_calibration
+
+        getattr(notifications_calibration, event)(session_pk)
+    except Exception:
+        logger.exception("Could not send the %s e-mails of calibration session %s.", event,
+                         session_pk)
 
 
 # --- blind scoring ---------------------------------------------------------------------
@@ -293,6 +306,7 @@ def _reveal(session: CalibrationSession) -> None:
     session.revealed_at = timezone.now()
     session.save(update_fields=["state", "revealed_at"])
     record_agreement(session)
+    transaction.on_commit(lambda: _tell("scores_revealed", session.pk))
 
 
 @transaction.atomic
