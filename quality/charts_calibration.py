@@ -66,3 +66,72 @@ def alpha_chart(rows: list, *, width: int = 320, row_height: int = 24,
         "tentative_x": x(ALPHA_TENTATIVE), "reliable_x": x(ALPHA_RELIABLE),
         "zero_x": x(0.0) if axis_min < 0 else None, "ticks": ticks, "axis_min": axis_min,
     }
+
+
+def drift_chart(sessions: list, series: list, *, low: float, high: float,
+                lines: list[tuple[float, str, str]] = (), width: int = 620,
+                height: int = 220, pad: int = 34, step: float = 0.2,
+                fmt: str = "{:.1f}") -> dict:
+    """Lines across ``sessions`` (x: the session's order of finishing) of ``series``
+    (objects with ``label`` and ``points`` aligned to ``sessions``, a point's ``value``
+    ``None`` when not measured), on a y axis ``[low, high]`` with whiskers where a point has
+    ``low``/``high``, and horizontal reference ``lines`` (value, label, colour)."""
+    span = (high - low) or 1.0
+    left = pad + 10
+    inner = width - left - pad
+    x_step = inner / max(1, len(sessions) - 1)
+
+    def x(i: int) -> float:
+        return left + (i * x_step if len(sessions) > 1 else inner / 2)
+
+    def y(value: float) -> str:
+        share = (min(high, max(low, value)) - low) / span
+        return f"{height - pad - (height - 2 * pad) * share:.1f}"
+
+    drawn = []
+    for number, item in enumerate(series):
+        colour = AUTO if getattr(item, "is_auto", False) else PALETTE[number % len(PALETTE)]
+        points = []
+        for i, point in enumerate(item.points):
+            if point.value is None:
+                continue
+            entry = {"x": f"{x(i):.1f}", "y": y(point.value), "point": point}
+            if point.low is not None and point.high is not None:
+                entry["y_low"], entry["y_high"] = y(point.low), y(point.high)
+            points.append(entry)
+        drawn.append({"series": item, "colour": colour, "points": points,
+                      "dashed": getattr(item, "is_total", False),
+                      "polyline": " ".join(f"{p['x']},{p['y']}" for p in points)})
+    ticks = []
+    value = low
+    while value <= high + 1e-9:
+        ticks.append({"y": y(value), "label": fmt.format(value).replace("-0.0", "0.0")})
+        value = round(value + step, 10)
+    return {
+        "series": drawn, "width": width, "height": height, "left": left,
+        "right": width - pad, "top": pad, "baseline": height - pad, "ticks": ticks,
+        "labels": [{"x": f"{x(i):.1f}", "session": s, "number": i + 1}
+                   for i, s in enumerate(sessions)],
+        "lines": [{"y": y(v), "label": label, "colour": colour} for v, label, colour in lines
+                  if low <= v <= high],
+    }
+
+
+def alpha_drift_chart(sessions: list, series: list) -> dict:
+    """α per attribute across sessions, lines at 0.667 and 0.8."""
+    ends = [v for s in series for p in s.points for v in (p.value, p.low, p.high)
+            if v is not None]
+    return drift_chart(sessions, series, low=_axis_min(ends), high=1.0, lines=[
+        (ALPHA_TENTATIVE, f"{ALPHA_TENTATIVE}", RED),
+        (ALPHA_RELIABLE, f"{ALPHA_RELIABLE} target", "#198754")])
+
+
+def deviation_drift_chart(sessions: list, series: list, *, threshold: float) -> dict:
+    """Each evaluator's deviation from the final answers (points of 100) across sessions,
+    a line at the alert threshold."""
+    top = max([threshold, *(p.value for s in series for p in s.points
+                            if p.value is not None)])
+    high = min(100.0, max(10.0, math.ceil(top / 10) * 10))
+    step = 5.0 if high <= 30 else (10.0 if high <= 60 else 20.0)
+    return drift_chart(sessions, series, low=0.0, high=high, step=step, fmt="{:.0f}",
+                       lines=[(threshold, f"alert {threshold:g}", RED)])

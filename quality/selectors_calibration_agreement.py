@@ -14,7 +14,7 @@ from datetime import datetime
 
 from . import calibration_stats as stats
 from .charts_calibration import alpha_chart
-from .enums import ALPHA_RELIABLE, ALPHA_TENTATIVE
+from .enums import ALPHA_RELIABLE, ALPHA_TENTATIVE, CalibrationState
 from .models import CalibrationAgreement, CalibrationDeviation, CalibrationSession
 
 AUTO_LABEL = "Automatic scorer"
@@ -172,3 +172,102 @@ def agreement_panel(session: CalibrationSession) -> AgreementPanel:
         recorded_at=max((a.recorded_at for a in agreements), default=None),
         chart=alpha_chart([*attributes, *([total] if total else [])]),
     )
+
+
+# --- drift: agreement across finished sessions --------------------------------------------
+
+DRIFT_PERIODS = (90, 180, 365)
+DEFAULT_DRIFT_PERIOD = 365
+
+
+@dataclass(frozen=True)
+class DriftPoint:
+    """One finished session's value in a series (``None``: not measured in it)."""
+
+    session: CalibrationSession
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+
+
+@dataclass
+class DriftSeries:
+    key: str  # attribute key ("" the total), or the evaluator's id / "auto"
+    label: str
+    points: list[DriftPoint]
+    is_auto: bool = False
+    is_total: bool = False
+
+    @property
+    def measured(self) -> list[DriftPoint]:
+        return [p for p in self.points if p.value is not None]
+
+    @property
+    def latest(self) -> DriftPoint | None:
+        measured = self.measured
+        return measured[-1] if measured else None
+
+    @property
+    def change(self) -> float | None:
+        """Latest minus first measured value."""
+        measured = self.measured
+        if len(measured) < 2:
+            return None
+        return measured[-1].value - measured[0].value
+
+
+@dataclass
+class CalibrationDrift:
+    sessions: list[CalibrationSession]
+    attributes: list[DriftSeries]
+    evaluators: list[DriftSeries]
+
+
+def finished_sessions(organization, *, since: datetime | None = None,
+                      scorecard_key: str = "") -> list[CalibrationSession]:
+    query = (CalibrationSession.objects
+             .filter(organization=organization, state=CalibrationState.FINISHED)
+             .select_related("scorecard"))
+    if since is not None:
+        query = query.filter(finished_at__gte=since)
+    if scorecard_key:
+        query = query.filter(scorecard__key=scorecard_key)
+    return list(query.order_by("finished_at", "id"))
+
+
+def calibration_drift(organization, *, since: datetime | None = None,
+                      scorecard_key: str = "") -> CalibrationDrift:
+    """Per attribute (by key, across scorecard versions; the total last) Krippendorff's α
+    with its interval, and per evaluator (the automatic scorer last) the deviation from the
+    final answers on the total score, across the organization's finished sessions in
+    order of finishing. Three queries whatever the number of sessions."""
+    sessions = finished_sessions(organization, since=since, scorecard_key=scorecard_key)
+    index = {s.pk: i for i, s in enumerate(sessions)}
+
+    def blank():
+        return [DriftPoint(s, None) for s in sessions]
+
+    attributes: dict[str, DriftSeries] = {}
+    for a in (CalibrationAgreement.objects.filter(organization=organization,
+                                                  session_id__in=list(index))
+              .order_by("session__finished_at", "id")):
+        series = attributes.setdefault(a.attribute_key, DriftSeries(
+            a.attribute_key, a.attribute_name, blank(), is_total=not a.attribute_key))
+        series.label = a.attribute_name  # the latest name
+        series.points[index[a.session_id]] = DriftPoint(
+            sessions[index[a.session_id]], a.alpha, a.alpha_low, a.alpha_high, a.units)
+    evaluators: dict[object, DriftSeries] = {}
+    for d in (CalibrationDeviation.objects.filter(organization=organization,
+                                                  session_id__in=list(index),
+                                                  attribute_key="")
+              .select_related("evaluator").order_by("id")):
+        key = "auto" if d.is_auto else d.evaluator_id
+        label = AUTO_LABEL if d.is_auto else _name(d.evaluator)
+        series = evaluators.setdefault(key, DriftSeries(str(key), label, blank(),
+                                                        is_auto=d.is_auto))
+        series.points[index[d.session_id]] = DriftPoint(
+            sessions[index[d.session_id]], d.from_final, n=d.n)
+    ordered_attributes = sorted(attributes.values(), key=lambda s: (s.is_total, s.label))
+    ordered_evaluators = sorted(evaluators.values(), key=lambda s: (s.is_auto, s.label))
+    return CalibrationDrift(sessions, ordered_attributes, ordered_evaluators)

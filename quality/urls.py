@@ -82,3 +82,13 @@ urlpatterns += [
     path("calibration/<int:pk>/final/", calibration.calibration_final,
          name="calibration_final"),
 ]
+
+# Calibration over time and its alert thresholds (QA analysts and org admins; 404 otherwise).
+from .views import calibration_drift  # noqa: E402
+
+urlpatterns += [
+    path("calibration/drift/", calibration_drift.calibration_drift_view,
+         name="calibration_drift"),
+    path("calibration/thresholds/", calibration_drift.calibration_thresholds_view,
+         name="calibration_thresholds"),
+]

@@ -359,8 +359,9 @@ def set_final_answers(*, session: CalibrationSession, actor: User,
                       notes: str | None = None) -> CalibrationSession:
     """Save the lead's final (reference) answers; ``finish`` needs one for every attribute
     of every interaction, ends the session and records the agreement with the deviations
-    from the final answers. Raises :class:`QualityError` naming ``<item>-<attribute>``;
-    nothing is written then."""
+    from the final answers; after commit, the QA leads are e-mailed when the agreement
+    crosses the tenant's thresholds (:mod:`.calibration_alerts`). Raises
+    :class:`QualityError` naming ``<item>-<attribute>``; nothing is written then."""
     session = _locked_session(session)
     _check_lead(session, actor)
     if session.state == CalibrationState.SCORING:
@@ -416,7 +417,19 @@ def set_final_answers(*, session: CalibrationSession, actor: User,
         session.finished_at = now
         session.save(update_fields=["state", "finished_at"])
         record_agreement(session)
+        transaction.on_commit(lambda: _alert_qa_leads(session.pk))
     return session
+
+
+def _alert_qa_leads(session_pk: int) -> None:
+    """E-mail the QA leads when the finished session crosses the tenant's thresholds; a
+    session never fails because an e-mail could not be sent."""
+    from .calibration_alerts import send_calibration_alerts
+
+    try:
+        send_calibration_alerts(session_pk)
+    except Exception:
+        logger.exception("Could not send the alerts of calibration session %s.", session_pk)
 
 
 # --- agreement -------------------------------------------------------------------------

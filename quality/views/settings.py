@@ -11,6 +11,7 @@ from tenancy.views import org_permission_required, org_url
 from ..forms import DisputeSettingsForm, QualitySettingsForm
 from ..selectors import quality_settings
 from ..services.settings import update_dispute_settings, update_quality_settings
+from .calibration_drift import thresholds_form
 
 
 @org_permission_required("quality.manage_settings")
@@ -58,4 +59,5 @@ def settings_view(request):
             messages.success(request, "Quality settings saved.")
             return redirect(org_url(request, "quality:settings"))
     return render(request, "quality/settings.html",
-                  {"form": form, "dispute_form": dispute_form})
+                  {"form": form, "dispute_form": dispute_form,
+                   "calibration_form": thresholds_form(request.organization)})
