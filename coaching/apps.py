@@ -128,3 +128,5 @@ class CoachingConfig(AppConfig):
         dashboard_cards.register("coaching.center_2_handle", views_behaviours.center_handle_card)
         dashboard_cards.register("coaching.center_3_interactions",
                                  views_behaviours.center_interactions_card)
+        dashboard_cards.register("coaching.center_4_recent_advice",
+                                 views_behaviours.recent_advice_card)

@@ -174,3 +174,77 @@ def behaviour_over_time(plan: CoachingPlan, today: date) -> list[WeekScore]:
         rows.append(WeekScore(start=monday, end=sunday, value=estimate.value, n=estimate.n,
                               enough=estimate.enough, in_plan=in_plan))
     return rows
+
+
+# --- the quality home's "Recently sent advice" card ------------------------------------
+
+RECENT_PLANS = 5
+BEFORE_DAYS = 30  # the behaviour's score before sending: over this many days
+
+
+@dataclass
+class SentPlanChange:
+    """A sent plan and its agent's score for the behaviour in the :data:`BEFORE_DAYS`
+    days before it was sent and from the day it was sent through today."""
+
+    plan: CoachingPlan
+    before: object  # quality.stats.Estimate
+    since: object
+    minimum: int  # reviews needed in each window to compare
+
+    @property
+    def change(self) -> float | None:
+        """Since − before when both have enough reviews (``None``: too little data)."""
+        if self.before.enough and self.since.enough and self.before.has_value \
+                and self.since.has_value:
+            return self.since.value - self.before.value
+        return None
+
+
+def recently_sent(organization: Organization, user: User, *, today: date,
+                  limit: int = RECENT_PLANS) -> list[SentPlanChange]:
+    """The user's managed plans most recently sent, each with the behaviour's score before
+    and since sending. Three queries (the plans, then the scoring and every plan's two
+    windows summed in one aggregate) whatever the number of plans or agents; one without
+    plans."""
+    from django.db.models import Sum
+
+    from quality.enums import COUNTED_KINDS
+    from quality.models import ScoreRollup
+
+    from .selectors_behaviours import Sums, estimate_of, scoring_of
+
+    plans = list(managed_plans(organization, user).filter(
+        sent_at__isnull=False, start_date__isnull=False).order_by("-sent_at", "-pk")[:limit])
+    if not plans:
+        return []
+    scoring = scoring_of(organization)
+    if scoring.scorecard is None:
+        windows = {}
+    else:
+        sums = {}
+        for i, plan in enumerate(plans):
+            behaviour = Q(agent_id=plan.agent_id, attribute_key=plan.attribute_key) \
+                & scoring.source([plan.attribute_key])
+            for name, window in (
+                    ("b", Q(day__gte=plan.start_date - timedelta(days=BEFORE_DAYS),
+                            day__lt=plan.start_date)),
+                    ("s", Q(day__gte=plan.start_date, day__lte=today))):
+                for column in ("n", "total", "total_sq", "failures"):
+                    sums[f"{name}{i}_{column}"] = Sum(column, filter=behaviour & window)
+        windows = ScoreRollup.objects.filter(
+            organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
+            agent_id__in={p.agent_id for p in plans},
+            day__gte=min(p.start_date for p in plans) - timedelta(days=BEFORE_DAYS),
+        ).aggregate(**sums)
+    result = []
+    for i, plan in enumerate(plans):
+        attribute = scoring.attribute(plan.attribute_key)
+        estimates = []
+        for name in ("b", "s"):
+            part = Sums()
+            part.add(*(windows.get(f"{name}{i}_{c}") for c in ("n", "total", "total_sq",
+                                                               "failures")))
+            estimates.append(estimate_of(part, attribute, scoring.minimum))
+        result.append(SentPlanChange(plan, *estimates, scoring.minimum))
+    return result

@@ -282,3 +282,19 @@ def center_interactions_card(request) -> dict | None:
             "caption": f"Last {days} days · {now - before:+,} vs previous {days} days "
                        f"({before:,})",
             "url": org_url(request, "coaching:behaviours_agents")}
+
+
+def recent_advice_card(request) -> dict | None:
+    """The plans the user sent most recently, with the behaviour's score before and since."""
+    from django.template.loader import render_to_string
+
+    from . import selectors_plans
+
+    organization = request.organization
+    if not request.user.has_perm("coaching.plan_coaching", organization):
+        return None
+    rows = selectors_plans.recently_sent(organization, request.user, today=_today(request))
+    return {"title": "Recently sent advice", "wide": True,
+            "html": render_to_string("coaching/recent_advice_card.html", {
+                "rows": rows, "before_days": selectors_plans.BEFORE_DAYS,
+            }, request=request)}

@@ -10,7 +10,10 @@
 
 * :data:`dashboard_cards` — cards of the QA dashboard (coaching's "Agents in coaching"):
   ``fn(request)`` returns ``{"title", "value", "caption", "url"}`` or ``None``. A page
-  puts ``dashboard_cards_for(request)`` in its context.
+  puts ``dashboard_cards_for(request)`` in its context. Optional keys: ``"html"`` (the
+  card's body, rendered by the app, shown instead of ``value``) and ``"wide"`` (two
+  columns). Cards may read the page's ``?period=``: the leaderboard re-renders them with
+  every filter swap.
 """
 
 from collections.abc import Callable

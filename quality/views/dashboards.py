@@ -94,10 +94,12 @@ def leaderboard(request):
     context["scope_label"] = (team.name if team else
                               "All agents" if everyone else "All agents I coach")
     template = "quality/leaderboard.html"
+    # The apps above quality add their cards ("Agents in coaching", the period's metrics);
+    # a filter swap returns them too, out of band, so they follow the chosen period.
+    context["cards"] = dashboard_cards_for(request)
     if request.htmx and request.htmx.target == "leaderboard-results":
-        template += "#results"
-    else:  # the apps above quality add their cards ("Agents in coaching")
-        context["cards"] = dashboard_cards_for(request)
+        template += "#swap"
+        context["cards_oob"] = True
     return render(request, template, context)
 
 

@@ -161,7 +161,7 @@ def test_the_registered_extensions_of_the_installed_apps():
     assert [key for key, _ in evaluation_actions.items()] == ["coaching.mark_for_coaching"]
     assert [key for key, _ in dashboard_cards.items()] == [
         "coaching.agents_in_coaching", "coaching.center_1_score", "coaching.center_2_handle",
-        "coaching.center_3_interactions"]
+        "coaching.center_3_interactions", "coaching.center_4_recent_advice"]
 
     from tenancy.extensions import my_coaching_sections
 
