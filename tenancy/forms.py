@@ -50,6 +50,13 @@ class OrganizationSettingsForm(BootstrapMixin, forms.Form):
         choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Days skipped when due dates exclude weekends.",
     )
+    learn_team_membership = forms.BooleanField(
+        label="Learn team membership from work", required=False,
+        help_text="When imported work is assigned to an agent within a team, the agent "
+                  "becomes a member of that team, so the work can be routed and coached "
+                  "without setting teams up by hand. Memberships are never removed "
+                  "automatically.",
+    )
 
     def clean_weekend_days(self):
         days = self.cleaned_data["weekend_days"]

@@ -77,7 +77,7 @@ class Organization(models.Model):
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     weekend_days = models.JSONField(
-        default=default_weekend_days,
+        default=default_weekend_days, blank=True,  # none: a contact center open every day
         validators=[validate_weekend_days],
         help_text="Weekday numbers treated as the weekend (0=Monday … 6=Sunday).",
     )

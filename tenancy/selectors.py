@@ -75,6 +75,13 @@ def teams_for_settings(organization: Organization) -> QuerySet[Team]:
 # and every app's ``visible_…`` selectors ask these functions.
 
 
+def learns_team_membership(organization: Organization) -> bool:
+    """The setting "learn team membership from work": an imported item's assignee becomes a
+    member of its team (on for organizations created since it exists, off before)."""
+    teams = (organization.settings or {}).get("teams") or {}
+    return bool(teams.get("learn_from_work", False))
+
+
 def sees_everything(organization: Organization, user: User, *owner_roles: str) -> bool:
     """Whether the user sees every row of a kind in the organization rather than their
     teams' rows: org admins always, and members holding one of the kind's owner roles

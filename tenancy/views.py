@@ -106,6 +106,7 @@ def settings_view(request):
             "name": organization.name,
             "timezone": organization.timezone,
             "weekend_days": organization.weekend_days,
+            "learn_team_membership": selectors.learns_team_membership(organization),
         },
     )
     if request.method == "POST" and form.is_valid():

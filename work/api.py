@@ -96,7 +96,9 @@ class WorkItemIn(Schema):
     priority: int | None = Field(None, ge=1, le=5)
     category: text(100) | None = None
     subcategory: text(100) | None = None
-    team: text(150) | None = Field(None, description="Assignment group, by name.")
+    team: text(150) | None = Field(None, description="The team (assignment group), by name.")
+    assignment_group: text(150) | None = Field(
+        None, description="Another name for team (as in ServiceNow exports); send one.")
     assigned_to: text(254) | None = Field(None, description="Username or e-mail.")
     resolved_by: text(254) | None = Field(None, description="Username or e-mail.")
     opened_at: SaneDatetime | None = None

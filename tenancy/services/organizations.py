@@ -22,7 +22,8 @@ def create_organization(
 
     Validates everything before writing, so a bad slug leaves nothing behind.
     """
-    organization = Organization(name=name, slug=slug, timezone=timezone)
+    organization = Organization(name=name, slug=slug, timezone=timezone,
+                                settings={"teams": {"learn_from_work": True}})
     if weekend_days is not None:
         organization.weekend_days = weekend_days
     organization.full_clean()
@@ -54,11 +55,23 @@ def set_up_organization(
 
 @transaction.atomic
 def update_organization(
-    *, organization: Organization, name: str, timezone: str, weekend_days: list[int]
+    *, organization: Organization, name: str, timezone: str, weekend_days: list[int],
+    learn_team_membership: bool | None = None,
 ) -> Organization:
-    organization.name = name
-    organization.timezone = timezone
-    organization.weekend_days = sorted(weekend_days)
-    organization.full_clean()
-    organization.save(update_fields=["name", "timezone", "weekend_days"])
+    """Save the organization's settings; ``learn_team_membership`` (``None``: unchanged)
+    is "learn team membership from work". Locks the row so a concurrent save of another
+    settings key is not lost."""
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    locked.name = name
+    locked.timezone = timezone
+    locked.weekend_days = sorted(weekend_days)
+    if learn_team_membership is not None:
+        settings = dict(locked.settings or {})
+        settings["teams"] = {**(settings.get("teams") or {}),
+                             "learn_from_work": bool(learn_team_membership)}
+        locked.settings = settings
+    locked.full_clean()
+    locked.save(update_fields=["name", "timezone", "weekend_days", "settings"])
+    organization.name, organization.timezone = locked.name, locked.timezone
+    organization.weekend_days, organization.settings = locked.weekend_days, locked.settings
     return organization

@@ -215,6 +215,23 @@ def test_settings_post_saves_name_timezone_and_weekend(world, tenant_a, client):
     )
 
 
+def test_settings_turn_learning_team_membership_from_work_on_and_off(world, tenant_a, client):
+    from tenancy.selectors import learns_team_membership
+
+    client.force_login(world.admin)
+    assert client.get(tenant_a.url("settings/")).context["form"].initial[
+        "learn_team_membership"] is False
+    base = {"name": "Alpha", "timezone": "UTC"}
+    client.post(tenant_a.url("settings/"), {**base, "learn_team_membership": "on"})
+    tenant_a.org.refresh_from_db()
+    assert learns_team_membership(tenant_a.org) is True
+    # the box unticked, and no weekend (a contact center open every day)
+    assert client.post(tenant_a.url("settings/"), base).status_code == 302
+    tenant_a.org.refresh_from_db()
+    assert learns_team_membership(tenant_a.org) is False
+    assert tenant_a.org.weekend_days == []
+
+
 def test_settings_post_unknown_timezone_is_a_form_error(world, tenant_a, client):
     client.force_login(world.admin)
 

@@ -40,12 +40,13 @@ from .items import (
 )
 
 REQUIRED_COLUMNS = ("external_id",)
-# CSV column → work item field, for the columns whose names differ.
+# CSV column → work item field, for the columns whose names differ. The team may be given
+# as ``team`` (the name used everywhere) or ``assignment_group`` (ServiceNow exports).
 COLUMN_FIELDS = {"assignment_group": "team"}
 FIELD_COLUMNS = {v: k for k, v in COLUMN_FIELDS.items()}
 TEXT_COLUMNS = {
     "external_id", "kind", "state", "number", "short_description", "description", "category",
-    "subcategory", "assignment_group", "assigned_to", "resolved_by", "channel", "queue",
+    "subcategory", "assignment_group", "team", "assigned_to", "resolved_by", "channel", "queue",
     "topic",
 }
 INT_COLUMNS = {"priority", "reassignment_count", "reopen_count", "handle_time_seconds"}
@@ -219,6 +220,9 @@ def _rows(stream, errors: _Errors) -> Iterator[tuple[int, dict, list[CsvError]]]
         for required in REQUIRED_COLUMNS:
             if required not in keys:
                 errors.add(CsvError(1, required, f"The required column {required} is missing."))
+        if "team" in keys and "assignment_group" in keys:
+            errors.add(CsvError(1, "assignment_group", "The columns team and assignment_group "
+                                                       "both name the team; keep one."))
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         for name in duplicates:
             errors.add(CsvError(1, name, "This column appears more than once."))

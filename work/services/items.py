@@ -25,7 +25,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tenancy.enums import Role
-from tenancy.models import Membership, Organization, Team, User
+from tenancy.models import Membership, Organization, Team, TeamMember, User
+from tenancy.selectors import learns_team_membership
 from tenancy.services import add_member, create_account, save_team
 
 from .. import extensions
@@ -131,14 +132,39 @@ def _creatable_username_error(ref: str) -> str | None:
 # --- planning and writing ---------------------------------------------------------------
 
 
+# Other names a field is known by: ``assignment_group`` (ServiceNow's word, the CSV
+# column) is the team.
+FIELD_ALIASES = {"assignment_group": "team"}
+
+
+def _unalias(index: int, raw: Mapping) -> tuple[Mapping, list[ItemError]]:
+    if not any(alias in raw for alias in FIELD_ALIASES):
+        return raw, []
+    data = dict(raw)
+    errors = []
+    for alias, name in FIELD_ALIASES.items():
+        if alias not in data:
+            continue
+        value = data.pop(alias)
+        if name in data and data[name] != value:
+            errors.append(ItemError(index, alias, f"“{alias}” and “{name}” name the same "
+                                                  "field with different values; send one."))
+            continue
+        data[name] = value
+    return data, errors
+
+
 def _clean(index: int, raw: Any, tz) -> tuple[dict, list[ItemError]]:
     """One item's fields: the interaction fields (queue, topic, transcript) by
-    :mod:`.transcripts`, everything else by :func:`~.cleaning.clean_item`."""
+    :mod:`.transcripts`, everything else by :func:`~.cleaning.clean_item`. ``team`` may
+    also be sent as ``assignment_group``."""
     if not isinstance(raw, Mapping):
         return clean_item(index, raw, tz)
+    raw, alias_errors = _unalias(index, raw)
     data, errors = clean_item(
         index, {k: v for k, v in raw.items() if k not in INTERACTION_FIELDS}, tz
     )
+    errors[:0] = alias_errors
     extra, extra_errors = clean_interaction_fields(index, raw)
     data.update(extra)
     errors.extend(extra_errors)
@@ -451,6 +477,8 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         _write_transcripts(organization, [(by_id[key], turns) for key, turns in
                                           transcript_writes.items()],
                            stored_transcripts, now)
+    if learns_team_membership(organization):
+        _learn_team_membership(organization, plan)
     event_rows = WorkEvent.objects.bulk_create([
         WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
                   occurred_at=when, created_at=now, dispatched_at=now)
@@ -460,6 +488,33 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
     if summary.event_ids:
         transaction.on_commit(partial(dispatch_events, organization.pk, summary.event_ids))
     return summary
+
+
+def _learn_team_membership(organization: Organization, plan: _Plan) -> None:
+    """Make each item's assignee a member of the item's team (the tenant setting "learn
+    team membership from work"): otherwise work imported without team setup can never be
+    routed (routing ranks a team's members) nor coached (coaches come from teams).
+    Memberships are only ever added here, never removed."""
+    pairs = set()
+    for _index, data in plan.items:
+        item = plan.existing.get(data["external_id"])
+        team = plan.teams.get(data["team"].lower()) if data.get("team") else (
+            item.team if item is not None and "team" not in data else None)
+        if "assigned_to" in data:
+            agent = plan.users.get(data["assigned_to"]) if data["assigned_to"] else None
+        else:
+            agent = item.assigned_to if item is not None else None
+        if team is not None and agent is not None:
+            pairs.add((team.pk, agent.pk))
+    if not pairs:
+        return
+    known = set(TeamMember.objects.filter(
+        organization=organization, team_id__in={t for t, _ in pairs},
+        user_id__in={u for _, u in pairs}).values_list("team_id", "user_id"))
+    TeamMember.objects.bulk_create([
+        TeamMember(organization=organization, team_id=team_id, user_id=user_id)
+        for team_id, user_id in sorted(pairs - known)
+    ], ignore_conflicts=True)
 
 
 def _stored_transcripts(organization: Organization, plan: _Plan) -> dict[int, Transcript]:
