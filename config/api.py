@@ -229,6 +229,9 @@ def _add_routers() -> None:
 
     api.add_router("/scorecards", scorecards_router, tags=["Quality"])
     api.add_router("/evaluations", evaluations_router, tags=["Quality"])
+    from quality.api_calibration import calibration_router
+
+    api.add_router("/calibration-sessions", calibration_router, tags=["Calibration"])
     from skills.api import router as skills_router
 
     api.add_router("/", skills_router)

@@ -42,6 +42,8 @@ PERSONAL_OPERATIONS = {
     ("get", "/api/v1/coaching-assignments/{assignment_id}"),
     ("get", "/api/v1/agents/{username}/behaviours"),
     ("get", "/api/v1/coaching-plans"),
+    ("get", "/api/v1/calibration-sessions"),
+    ("get", "/api/v1/calibration-sessions/{session_id}"),
 }
 
 
