@@ -21,6 +21,7 @@ class FilterForm(forms.Form):
                               choices=[("", "Any state"), *AssessmentState.choices])
     scope = forms.ChoiceField(required=False, label="Whose", choices=[
         ("", "All I can see"), ("mine", "I am the coach"), ("team", "My teams' agents"),
+        ("backlog", "Unassigned (backlog)"),
     ])
     trainee = forms.CharField(required=False, label="Agent (username)", max_length=150)
     opportunity = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)

@@ -13,7 +13,7 @@ from surveys.models import SurveyResponse
 from tenancy.models import Membership, Organization, TeamMember, User
 from tenancy.selectors import coachable_agents, membership_for, sees_everything
 
-from .enums import AssessmentState
+from .enums import OPEN_STATES, AssessmentState
 from .models import (
     AssessmentCourse,
     AssessmentLearningTask,
@@ -23,14 +23,20 @@ from .models import (
     CoachingAssessment,
 )
 
+# Open assessments nobody coaches yet (no coach was found when they opened): the backlog
+# every coach and org admin sees and claims from.
+UNASSIGNED = Q(coach__isnull=True, virtual_coach__isnull=True,
+               state__in=[s.value for s in OPEN_STATES])
+
 
 def _coached_by(organization: Organization, user: User) -> Q:
-    """Assessments a coach works on: those they are the coach of and those of the agents
-    they may coach (nothing without the coach role)."""
+    """Assessments a coach works on: those they are the coach of, those of the agents
+    they may coach, and the unassigned backlog (nothing without the coach role)."""
     membership = membership_for(user, organization)
     if membership is None or not membership.is_coach:
         return Q(pk__in=[])
-    return Q(coach=user) | Q(trainee_id__in=coachable_agents(organization, user))
+    return (Q(coach=user) | Q(trainee_id__in=coachable_agents(organization, user))
+            | UNASSIGNED & ~Q(trainee=user))
 
 
 def visible_assessments(*, organization: Organization, user: User) -> QuerySet:
@@ -58,7 +64,8 @@ def managed_assessments(*, organization: Organization, user: User) -> QuerySet:
 @dataclass
 class AssessmentFilters:
     state: str = ""
-    scope: str = ""  # "mine" (I am the coach), "team" (my teams' agents), "" (all visible)
+    # "mine" (I am the coach), "team" (my teams' agents), "backlog" (unassigned), "" (all)
+    scope: str = ""
     trainee: str = ""  # username
     opportunity: int | None = None
     follow_up: bool = False
@@ -73,6 +80,8 @@ def assessment_list(*, organization: Organization, user: User,
         qs = qs.filter(coach=user)
     elif filters.scope == "team":
         qs = qs.filter(trainee_id__in=coachable_agents(organization, user))
+    elif filters.scope == "backlog":
+        qs = qs.filter(UNASSIGNED)
     if filters.trainee:
         qs = qs.filter(trainee__username=filters.trainee)
     if filters.opportunity:

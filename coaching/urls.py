@@ -72,6 +72,7 @@ urlpatterns = [
     path("assessments/new/", views.assessment_create, name="create"),
     path("assessments/<int:pk>/", views.assessment_detail, name="detail"),
     path("assessments/<int:pk>/details/", views.assessment_details, name="details"),
+    path("assessments/<int:pk>/claim/", views.assessment_claim, name="claim"),
     path("assessments/<int:pk>/skills/", views.assessment_skill_add, name="skill_add"),
     path("assessments/<int:pk>/skills/<int:skill_id>/remove/", views.assessment_skill_remove,
          name="skill_remove"),

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 from opportunities.models import CoachingOpportunity
 from skills.models import Skill
 from surveys.enums import MIN_AGGREGATE_RESPONSES
+from tenancy.models import Membership
+from tenancy.selectors import membership_for, sees_everything
 from tenancy.views import org_permission_required, org_url
 from work.models import WorkItem
 
@@ -102,7 +104,53 @@ def assessment_detail(request, pk: int):
     context.update({"assessment": assessment, "can_act": can_act and assessment.is_open})
     if can_act and assessment.is_open:
         context.update(_forms(request, assessment))
+    context.update(_claim_context(request, assessment))
     return render(request, "coaching/assessment_detail.html", context)
+
+
+def _claim_context(request, assessment) -> dict:
+    """Who may take the assessment from the backlog (a coach, for themselves) or give it
+    to a coach (an org admin, also to move it from one coach to another)."""
+    organization = request.organization
+    if not assessment.is_open or assessment.virtual_coach_id is not None:
+        return {}
+    is_admin = sees_everything(organization, request.user)
+    membership = membership_for(request.user, organization)
+    is_coach = membership is not None and membership.is_coach
+    context = {}
+    if assessment.coach_id is None and is_coach and request.user.pk != assessment.trainee_id:
+        context["can_claim"] = True
+    if is_admin:
+        context["claim_coaches"] = [
+            m.user for m in Membership.objects.filter(organization=organization, is_coach=True)
+            .exclude(user_id__in=[assessment.trainee_id, assessment.coach_id or 0])
+            .select_related("user").order_by("user__username")]
+    return context
+
+
+@require_POST
+@org_permission_required("coaching.view_assessment_list")
+def assessment_claim(request, pk: int):
+    """Claim an unassigned assessment, or (org admins) give it to a coach."""
+    assessment = _visible(request, pk)
+    coach = None
+    if request.POST.get("coach"):
+        coach = Membership.objects.filter(
+            organization=request.organization, user_id=request.POST["coach"]
+            if str(request.POST["coach"]).isdigit() else 0,
+        ).select_related("user").first()
+        if coach is None:
+            messages.error(request, "Choose a coach of this organization.")
+            return redirect(org_url(request, "coaching:detail", pk=assessment.pk))
+        coach = coach.user
+    try:
+        claimed = services.claim_assessment(assessment=assessment, actor=request.user,
+                                            coach=coach)
+    except services.AssessmentError as error:
+        return _refused(request, assessment, error)
+    if claimed.coach_id == request.user.pk:
+        return _done(request, claimed, "You coach this assessment now.")
+    return _done(request, claimed, f"{claimed.coach} coaches this assessment now.")
 
 
 def _outcomes(request, assessment) -> dict:

@@ -33,4 +33,5 @@ class MatchOutcome(models.TextChoices):
     SAMPLED_OUT = "sampled_out", "Sampled out"
     EXEMPT = "exempt", "Agent is new (exempt)"
     NO_AGENT = "no_agent", "No agent on the work item"
-    NO_COACH = "no_coach", "No coach found"
+    NO_COACH = "no_coach", "No coach found"  # before the backlog: nothing was opened
+    UNASSIGNED = "unassigned", "Opened without a coach (in the backlog)"

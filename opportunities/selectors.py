@@ -105,7 +105,8 @@ def opportunity_list(organization: Organization) -> QuerySet[CoachingOpportunity
         .select_related("virtual_coach", "named_coach")
         .annotate(
             recent_fired=Count(
-                "matches", filter=Q(matches__outcome="fired", matches__matched_at__gte=since)
+                "matches", filter=Q(matches__outcome__in=("fired", "unassigned"),
+                               matches__matched_at__gte=since)
             ),
         )
         .order_by("name")

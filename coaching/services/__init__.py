@@ -4,6 +4,7 @@ from .assessments import (
     AssessmentError,
     add_assessment_skill,
     cancel_assessment,
+    claim_assessment,
     complete_assessment,
     complete_by_virtual_coach,
     expire_overdue_assessments,
@@ -46,5 +47,6 @@ __all__ = [
     "start_assessment",
     "survey_given_by_opportunity",
     "take_coach_survey",
+    "claim_assessment",
     "update_assessment",
 ]

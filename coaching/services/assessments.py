@@ -238,6 +238,42 @@ def _editable(assessment_id: int) -> CoachingAssessment:
 
 
 @transaction.atomic
+def claim_assessment(*, assessment: CoachingAssessment, actor: User,
+                     coach: User | None = None) -> CoachingAssessment:
+    """Give an open assessment its coach: a coach claims an unassigned one (from the
+    backlog) for themselves; an org admin gives any open one to a coach (``coach``), or
+    claims it. Nobody coaches themselves. Locks the row: of two coaches claiming at once,
+    the second is told who was first."""
+    from tenancy.selectors import membership_for, sees_everything
+
+    locked = _editable(assessment.pk)
+    organization = locked.organization
+    target = coach or actor
+    is_admin = sees_everything(organization, actor)
+    if target.pk != actor.pk and not is_admin:
+        raise AssessmentError("Only org admins give an assessment to another coach.")
+    if locked.virtual_coach_id is not None:
+        raise AssessmentError("A virtual coach handles this assessment.")
+    if locked.coach_id is not None and not is_admin:
+        raise AssessmentError(f"{locked.coach} already coaches this assessment.")
+    if locked.coach_id == target.pk:
+        raise AssessmentError(f"{target} already coaches this assessment.")
+    if target.pk == locked.trainee_id:
+        raise AssessmentError("Nobody coaches their own assessment.")
+    membership = membership_for(target, organization)
+    if membership is None or not membership.is_coach:
+        raise AssessmentError(f"{target} is not a coach in this organization.")
+    before = str(locked.coach) if locked.coach_id else "nobody (backlog)"
+    locked.coach = target
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["coach", "updated_at"])
+    verb = "claimed it" if target.pk == actor.pk else f"gave it to {target}"
+    _log(locked, from_state=locked.state, actor=actor,
+         note=f"Coach: {before} → {target} ({actor} {verb}).")
+    return locked
+
+
+@transaction.atomic
 def update_assessment(
     *,
     assessment: CoachingAssessment,

@@ -1,7 +1,8 @@
 """The trigger pipeline: evaluate the tenant's active opportunities against a work event.
 
 Runs inside the outbox's transaction for the event (see :mod:`work.services.events`). A
-match opens one assessment for the work item's agent — idempotent per opportunity, event
+match opens one assessment for the work item's agent (unassigned, in the backlog, when no
+coach is found) — idempotent per opportunity, event
 and agent (a unique constraint; a re-delivered event finds the assessment it opened) —
 unless the agent is exempt (joined recently), the match is sampled out, or an assessment
 of the same opportunity was opened for the agent within the suppression window. Every
@@ -125,15 +126,15 @@ def _handle_match(event: WorkEvent, item: WorkItem,
         log(MatchOutcome.SUPPRESSED)
         return None
     coach = _choose_coach(item, agent, opportunity)
-    if coach is None and opportunity.virtual_coach_id is None:
-        log(MatchOutcome.NO_COACH)
-        return None
+    # Without a coach (no team, a team without a manager) the assessment still opens,
+    # unassigned, in the backlog coaches and org admins claim from: nothing is lost.
+    unassigned = coach is None and opportunity.virtual_coach_id is None
     assessment = _create(event, item, agent, coach, opportunity)
     if assessment is None:
         return CoachingAssessment.objects.filter(
             opportunity_id=opportunity.id, event=event, trainee=agent
         ).first()
-    _link_match(assessment, log(MatchOutcome.FIRED))
+    _link_match(assessment, log(MatchOutcome.UNASSIGNED if unassigned else MatchOutcome.FIRED))
     if opportunity.virtual_coach_id is not None:
         assessment = complete_by_virtual_coach(assessment=assessment)
     return assessment

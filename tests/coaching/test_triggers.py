@@ -153,12 +153,13 @@ def test_named_coach_and_round_robin(world):
     assert sorted(row[1] for row in rows[1:]) == ["coach", "coach", "cocoach", "cocoach"]
 
 
-def test_no_agent_or_no_coach_is_logged_and_opens_nothing(world):
+def test_no_agent_opens_nothing_and_no_coach_opens_it_unassigned(world):
     opportunity = world.opportunity()
     world.push({"external_id": "INC1", "kind": "incident", "reassignment_count": 3})
     world.push(item("INC2", agent="coach", reassignment_count=3))  # coach manages himself
-    assert assessments(world) == []
-    assert outcomes(world, opportunity) == [("INC1", "no_agent"), ("INC2", "no_coach")]
+    # nothing is lost for want of a coach: it waits in the backlog
+    assert assessments(world) == [("coach", None, "open", "INC2")]
+    assert outcomes(world, opportunity) == [("INC1", "no_agent"), ("INC2", "unassigned")]
 
 
 def test_change_operators_and_attributes_use_the_event(world):
