@@ -263,3 +263,73 @@ class CalibrationCandidateAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelA
     fields = readonly_fields = ["subject", "evaluator", "attribute_key", "attribute_name",
                                 "reason", "evaluations", "created_by", "created_at",
                                 "taken_at"]
+
+
+# --- calibration sessions (records the calibration services write) ---------------------
+
+from .models import (  # noqa: E402
+    CalibrationAgreement,
+    CalibrationDeviation,
+    CalibrationItem,
+    CalibrationParticipant,
+    CalibrationReference,
+    CalibrationSession,
+)
+
+
+class CalibrationItemInline(ReadOnlyInline):
+    model = CalibrationItem
+    fields = readonly_fields = ["position", "interaction", "source", "source_evaluation"]
+
+
+class CalibrationParticipantInline(ReadOnlyInline):
+    model = CalibrationParticipant
+    fields = readonly_fields = ["evaluator", "invited_at", "submitted_at"]
+
+
+class CalibrationAgreementInline(ReadOnlyInline):
+    model = CalibrationAgreement
+    fields = readonly_fields = ["attribute_name", "level", "alpha", "alpha_low", "alpha_high",
+                                "alpha_with_auto", "percent_agreement", "units", "ratings",
+                                "raters", "recorded_at"]
+
+
+@admin.register(CalibrationSession)
+class CalibrationSessionAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Sessions are opened, revealed and finished on the calibration pages (through
+    quality.services.calibration): shown here with their interactions, evaluators and the
+    recorded agreement, never changed. Deleting one removes its calibration evaluations."""
+
+    list_display = ["name", "state", "lead", "scorecard", "deadline", "revealed_at",
+                    "finished_at", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["name", "lead__username"]
+    list_select_related = ["lead", "scorecard"]
+    fields = readonly_fields = ["name", "scorecard", "lead", "deadline", "state", "notes",
+                                "created_at", "revealed_at", "finished_at"]
+    inlines = [CalibrationItemInline, CalibrationParticipantInline, CalibrationAgreementInline]
+
+
+@admin.register(CalibrationReference)
+class CalibrationReferenceAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """The leads' final answers, as set on the session page."""
+
+    records_deletable = False
+    list_display = ["item", "attribute", "value", "na", "decided_by", "decided_at"]
+    list_select_related = ["item__session", "attribute", "decided_by"]
+    search_fields = ["item__session__name", "attribute__name"]
+    fields = readonly_fields = ["item", "attribute", "value", "na", "note", "decided_by",
+                                "decided_at"]
+
+
+@admin.register(CalibrationDeviation)
+class CalibrationDeviationAdmin(RecordAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    """Each rater's recorded deviation (points of 100) per session and attribute."""
+
+    records_deletable = False
+    list_display = ["session", "evaluator", "is_auto", "attribute_key", "n", "from_final",
+                    "disagree_final", "from_group", "recorded_at"]
+    list_filter = ["is_auto"]
+    list_select_related = ["session", "evaluator"]
+    search_fields = ["session__name", "evaluator__username", "attribute_key"]
+    fields = readonly_fields = list_display

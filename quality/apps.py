@@ -66,6 +66,16 @@ class QualityConfig(AppConfig):
             match=("quality:dispute_analytics", "quality:send_to_calibration"), group="Quality",
         ))
 
+        # Calibration sessions: whoever audits may be invited (coaches see the sessions
+        # they are invited to; QA analysts and org admins every session and open them).
+        navigation_entries.register("quality:calibration_list", NavEntry(
+            "manager", "Calibration", "quality:calibration_list", "quality.audit", order=23,
+            match=("quality:calibration_list", "quality:calibration_create",
+                   "quality:calibration_search", "quality:calibration_detail",
+                   "quality:calibration_score", "quality:calibration_reveal",
+                   "quality:calibration_final"), group="Quality",
+        ))
+
         # Agent disputes: the agent's Review tabs on My coaching.
         from tenancy.extensions import my_coaching_sections
 

@@ -147,8 +147,10 @@ class SessionForm(BootstrapMixin, forms.Form):
 
     def chosen_interactions(self) -> list:
         """Typed, then ticked interactions, each once (after ``is_valid``)."""
+        ticked = [str(v) for v in self.data.getlist("picked")] if self.is_bound else []
+        picked = sorted(self.cleaned_data.get("picked", []),
+                        key=lambda i: ticked.index(str(i.pk)) if str(i.pk) in ticked else 0)
         seen: dict[int, object] = {}
-        for item in [*self.cleaned_data.get("interactions", []),
-                     *self.cleaned_data.get("picked", [])]:
+        for item in [*self.cleaned_data.get("interactions", []), *picked]:
             seen.setdefault(item.pk, item)
         return list(seen.values())

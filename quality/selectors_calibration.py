@@ -233,13 +233,15 @@ def _majority(values: list[float]) -> float | None:
 
 
 def _total(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}".removesuffix(".0")
+    return "—" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def reveal_table(session: CalibrationSession,
-                 references: dict[tuple[int, str], CalibrationReference]) -> RevealTable:
+                 references: dict[tuple[int, str], CalibrationReference],
+                 items: list[CalibrationItem]) -> RevealTable:
     """Every rater's answers side by side per interaction, each rater's total, the final
-    answers (``references``, from :func:`references_of`) and the evaluators' comments.
+    answers (``references``, from :func:`references_of`) and the evaluators' comments;
+    ``items`` from :func:`session_items` (with their interactions' agents).
     Only after the reveal (raises ``ValueError`` while the session is blind). Constant
     queries: :func:`ratings` and one for the comments."""
     if session.is_blind:
@@ -259,7 +261,9 @@ def reveal_table(session: CalibrationSession,
                                           "attribute__key", "comment")
     }
     table = RevealTable(raters=[_name(r) for r in data.raters], auto_column=auto_column)
+    loaded = {item.pk: item for item in items}
     for unit, item in enumerate(data.units):
+        item = loaded.get(item.pk, item)
         scored = [any(data.values[a.key][row][unit] is not None for a in data.attributes)
                   or data.totals[row][unit] is not None for row in range(len(data.raters))]
         lines = []

@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -24,13 +23,13 @@ from .. import selectors, selectors_calibration
 from ..enums import AnswerType, CalibrationState, EvaluationState
 from ..forms_calibration import SessionForm, default_deadline
 from ..models import CalibrationSession
+from ..selectors_calibration_agreement import agreement_panel
 from ..services import calibration as service
 from ..services.answers import AnswerInput
 from ..services.errors import QualityError
 from .audits import Row, _sections, _stored_value
 
 PAGE_SIZE = 25
-AGREEMENT_PANEL = "quality/_calibration_agreement.html"
 
 
 # --- access: 404 for whoever may not see -------------------------------------------------
@@ -329,21 +328,13 @@ def _detail(request, session: CalibrationSession, *, posted=None, error=None, st
                              and (waiting == 0 or context["deadline_passed"]))
     if not session.is_blind:
         references = selectors_calibration.references_of(session)
-        table = selectors_calibration.reveal_table(session, references)
+        table = selectors_calibration.reveal_table(session, references, items)
         _final_fields(table, references, posted=posted, error=error)
         context["table"] = table
         context["editing_final"] = may_run and session.state == CalibrationState.REVEALED
         context["final_count"] = len(references)
         context["final_needed"] = len(items) * len(table.items[0].lines) if table.items else 0
-        try:
-            select_template([AGREEMENT_PANEL])
-        except Exception:  # the agreement panel is not installed
-            context["panel"] = None
-        else:
-            from ..selectors_calibration_agreement import agreement_panel
-
-            context["panel"] = agreement_panel(session)
-            context["agreement_template"] = AGREEMENT_PANEL
+        context["panel"] = agreement_panel(session)
         context["general_error"] = error if error is not None and not any(
             line.error for i in table.items for line in i.lines) else None
     else:

@@ -32,7 +32,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
                       "Team performance", "Coaching required", "All agents",
                       "Advice provider"], True),
         ("Quality", ["Audit queue", "Interactions", "Leaderboard", "Dispute analytics",
-                     "Disputes", "Scorecards"], False),
+                     "Disputes", "Calibration", "Scorecards"], False),
         ("Skills", None, False),
         ("Learning", None, False),
         ("Work", ["Work items", "Routing"], False),
@@ -63,7 +63,7 @@ def test_qa_analyst_lands_on_the_audit_queue_under_quality_first(client, tenant_
     menu = client.get(response.url).context["manager_menu"]()
     assert _shape(menu)[0] == (
         "Quality", ["Audit queue", "Interactions", "Leaderboard", "Dispute analytics",
-                    "Disputes", "Scorecards"], True)
+                    "Disputes", "Calibration", "Scorecards"], True)
     assert [(e["label"], e["active"]) for e in menu[0]["entries"]][0] == ("Audit queue", True)
 
 
