@@ -29,6 +29,7 @@ from tenancy.models import Organization, User
 from work.models import WorkItem
 from work.services import MAX_BATCH, upsert_work_items
 
+from .demo_calibration import seed_calibration
 from .demo_transcripts import (
     APOLOGY_PHRASES,
     CLOSING_PHRASES,
@@ -395,6 +396,7 @@ def seed_quality(organization: Organization, people, stdout=None, *,
                  interactions: int | None = None) -> None:
     """The registered demo seeder; ``interactions`` overrides how many are made (tests)."""
     if _demo_items(organization).exists():
+        seed_calibration(organization, people, stdout)  # idempotent: only what is missing
         return
     rng = random.Random(f"quality-{organization.slug}")
     scorecard = _scorecard(organization, people.org_admin)
@@ -422,3 +424,4 @@ def seed_quality(organization: Organization, people, stdout=None, *,
         stdout.write(f"  quality: {scored} interactions scored, {audited} audited, "
                      f"{allocation.assigned} allocated for audit, {reviews} under the "
                      f"agents' review in {organization.slug}\n")
+    seed_calibration(organization, people, stdout)
