@@ -26,6 +26,7 @@ from quality.services.evaluations import agent_of
 from tenancy.errors import DomainError
 from tenancy.models import Membership, Organization, User
 from tenancy.selectors import coachable_agents, sees_everything
+from tenancy.services import password_set_link
 from tenancy.validation import LONG_TEXT
 from work.models import WorkItem
 
@@ -160,7 +161,8 @@ def _refuse_deleted(plan: CoachingPlan) -> None:
 @transaction.atomic
 def send_plan(*, plan: CoachingPlan, actor: User) -> CoachingPlan:
     """Draft → Shared: the plan starts today; the agent is e-mailed the advice with a
-    direct link after commit. Refuses a target date that passed while it was a draft."""
+    direct link after commit (and a link to choose a password when they have none yet).
+    Refuses a target date that passed while it was a draft."""
     plan = _locked(plan)
     _refuse_deleted(plan)
     check_may_plan_for(organization=plan.organization, manager=actor, agent=plan.agent)
@@ -173,8 +175,14 @@ def send_plan(*, plan: CoachingPlan, actor: User) -> CoachingPlan:
     plan.share(today)
     plan.save()
     if plan.agent.email:
+        # An agent who never chose a password (imported with their work) could not follow
+        # the link: the e-mail carries a link to choose one first.
+        set_password = (None if plan.agent.has_usable_password()
+                        else password_set_link(plan.agent, base_url=settings.SITE_URL))
         body = render_to_string("coaching/email/plan_sent.txt", {
-            "plan": plan, "link": plan_link(plan), "manager": actor})
+            "plan": plan, "link": plan_link(plan), "manager": actor,
+            "set_password": set_password,
+            "set_password_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)})
         subject = f"Coaching plan: {plan.attribute_name}"
         recipients = [plan.agent.email]
         transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
