@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml | check-python
 install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	@$(PY) manage.py migrate --noinput --verbosity 0 && echo "Database up to date."
 
 seed: migrate
 	$(PY) manage.py seed_demo

@@ -141,6 +141,7 @@ class VirtualCoach(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name_plural = "virtual coaches"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -166,6 +167,7 @@ class OpportunityMatch(TenantModel):
 
     class Meta:
         ordering = ["-matched_at", "-id"]
+        verbose_name_plural = "opportunity matches"
         indexes = [
             models.Index(fields=["organization", "opportunity", "matched_at"],
                          name="oppmatch_org_opp_at"),

@@ -287,6 +287,7 @@ class RecommenderIndex(TenantModel):
     blob = models.BinaryField()
 
     class Meta:
+        verbose_name_plural = "recommender indexes"
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="skills_recommenderindex_one"),
         ]
@@ -388,6 +389,7 @@ class RecommendationActivity(TenantModel):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "recommendation activities"
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["organization", "recommendation"], name="skillrecact_org_rec"),

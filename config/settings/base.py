@@ -247,6 +247,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "coaching.evaluate_due_plans",
         "schedule": 3600.0,
     },
+    # The coaching backlog: each coach's overdue items, weekly (hourly runs; the week is
+    # claimed in the database, so a repeated or missed run is harmless).
+    "coaching-send-backlog-digests": {
+        "task": "coaching.send_backlog_digests",
+        "schedule": 3600.0,
+    },
     "work-sweep-unprocessed-events": {
         "task": "work.sweep_unprocessed_events",
         "schedule": float(WORK_SWEEP_INTERVAL_SECONDS),
@@ -307,6 +313,23 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "client_errors_without_traceback": {
+            "()": "config.logging.ClientErrorsWithoutTraceback",
+        },
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default configuration prints django.* itself when DEBUG is on and the
+        # root handler printed it again: one handler, so each line appears once.
+        "django": {"handlers": ["console", "mail_admins"], "propagate": False,
+                   "level": env_str("LOG_LEVEL", "INFO")},
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+    },
 }
