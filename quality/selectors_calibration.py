@@ -200,7 +200,8 @@ class AttributeLine:
 
     @property
     def disagreement(self) -> bool:
-        return any(c.differs for c in self.cells)
+        """The evaluators disagree (the automatic scorer alone differing does not count)."""
+        return any(c.differs for c in self.cells if not c.is_auto)
 
 
 @dataclass

@@ -374,12 +374,12 @@ def test_lifecycle_through_the_pages(cal, client, login, django_capture_on_commi
                                      ("Yes", True)]
     assert cells(third.lines[1]) == [("0/4", False), ("1/4", True), ("0/4", False),
                                      ("—", False)]
-    assert (third.totals, third.disagreements) == (["0", "18.75", "0", "100"], 2)
+    assert (third.totals, third.disagreements) == (["0", "18.75", "0", "100"], 1)
     assert (fourth.disagreements, fourth.totals[:3]) == (0, ["62.5", "62.5", "62.5"])
     # the automatic scorer heard no greeting in the fifth: it differs from the majority
     assert cells(fifth.lines[0]) == [("Yes", False), ("No", True), ("Yes", False),
                                      ("No", True)]
-    assert fifth.totals == ["100", "75", "100", "0"]
+    assert (fifth.totals, fifth.disagreements) == (["100", "75", "100", "0"], 1)
     assert table.mean_totals == ["68.75", "71.25", "56.25", "80"]
     html = detail.content.decode()
     assert html.count('<td class="text-center cal-differs') == 7
@@ -441,7 +441,8 @@ def test_create_form_errors_by_field_keep_the_input(cal, client, login):
     }
     html = response.content.decode()
     assert "CAL-1 NOPE-9</textarea>" in html
-    assert f'value="{cal.items[3].pk}" id="pick-{cal.items[3].pk}" form="calibration-form" checked' in html
+    ticked = cal.items[3].pk
+    assert f'value="{ticked}" id="pick-{ticked}" form="calibration-form" checked' in html
     # the service's refusals land on their field too
     past = (timezone.localtime(timezone.now(), cal.tenant.org.tzinfo)
             - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
@@ -484,6 +485,10 @@ def test_create_form_prefilled_from_candidates_and_disputed_evaluations(cal, cli
             attribute_name="Resolution", reason="Overturned 6 of 8.")
         candidate.evaluations.add(other)
     login(cal.qa)
+    # the dispute analytics' open candidates link here
+    analytics = client.get(cal.tenant.url("quality/disputes/analytics/")).content.decode()
+    assert (f'id="start-calibration" href="/o/acme/quality/calibration/new/'
+            f'?candidate={candidate.pk}"') in analytics
     page = client.get(_url(cal, f"new/?candidate={candidate.pk}&evaluation={audit.pk}"))
     form = page.context["form"]
     assert (form.initial["candidates"], form.initial["disputed"]) == ([candidate.pk],
@@ -546,3 +551,22 @@ def test_session_page_reads_in_constant_queries(cal, client, login, django_asser
     with CaptureQueriesContext(connection) as one:
         assert client.get(_url(cal, f"{small.pk}/")).status_code == 200
     _queries(client, _url(cal, f"{big.pk}/"), django_assert_num_queries, len(one))
+
+
+def test_a_disputed_audit_links_to_a_new_session_for_qa_leads(cal, client, login):
+    from quality.services.disputes import DisputedAttribute, raise_dispute
+
+    from .conftest import released_audit, turn_disputes_on
+
+    turn_disputes_on(cal.tenant.org)
+    audit = released_audit(cal, answers={"greeting": "no", "resolution": 2})
+    with scopes_disabled():
+        dispute = raise_dispute(evaluation=audit, agent=cal.agent, items=[
+            DisputedAttribute("greeting", "I greeted in turn 1.", "yes")])
+    url = cal.tenant.url(f"quality/disputes/review/{dispute.pk}/")
+    link = f'href="/o/acme/quality/calibration/new/?evaluation={audit.pk}"'
+    assert link in login(cal.qa).get(url).content.decode()
+    page = client.get(_url(cal, f"new/?evaluation={audit.pk}"))
+    assert [e.pk for e in page.context["form"].fields["disputed"].queryset] == [audit.pk]
+    # greeting no (0 of 10), resolution 2/4 (15 of 30): 37.5
+    assert "CHAT-D1 (Alice Agent, audit total 37.5)" in page.content.decode()
