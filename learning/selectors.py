@@ -280,3 +280,31 @@ def my_learning_summary(request) -> dict | None:
         "url": reverse("learning:my_learning", kwargs={"org_slug": request.organization.slug}),
         "tone": "danger" if counts["overdue"] else None,
     }
+
+
+def completion_message(task: LearningTask) -> str:
+    """What completing ``task`` changed on the person's skill profile, in words: skills
+    added, levels raised, and those already held at the course's level (nothing changed)."""
+    from skills.enums import ChangeKind
+    from skills.models import SkillChange
+
+    grants = [g.skill.name for g in task.course_item.granted_skills.all()]
+    if not grants:
+        return ""
+    changes = list(SkillChange.objects.filter(
+        organization_id=task.organization_id, user_id=task.assigned_to_id,
+        cause_type=LearningTask._meta.model_name, cause_id=task.pk,
+    ).select_related("skill", "from_level", "to_level").order_by("skill__name"))
+    added = [c.skill.name for c in changes if c.kind == ChangeKind.ADDED]
+    raised = [f"{c.skill.name} ({c.from_level.name} → {c.to_level.name})" for c in changes
+              if c.kind == ChangeKind.RAISED]
+    changed = {c.skill.name for c in changes}
+    held = sorted(name for name in grants if name not in changed)
+    parts = []
+    if added:
+        parts.append(f"Skills added to your profile: {', '.join(added)}.")
+    if raised:
+        parts.append(f"Levels raised on your profile: {', '.join(raised)}.")
+    if held:
+        parts.append(f"Already on your profile at this level or higher: {', '.join(held)}.")
+    return " ".join(parts)

@@ -157,9 +157,9 @@ def task_complete(request, pk: int):
     except services.LearningError as error:
         messages.error(request, error.message)
     else:
-        skills = [g.skill.name for g in task.course_item.granted_skills.all()]
-        extra = f" Skills added to your profile: {', '.join(skills)}." if skills else ""
-        messages.success(request, f"“{done.course_item.title}” completed.{extra}")
+        extra = selectors.completion_message(done)
+        messages.success(request, f"“{done.course_item.title}” completed."
+                                  f"{' ' + extra if extra else ''}")
     return _back(request, task)
 
 

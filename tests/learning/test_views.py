@@ -166,6 +166,25 @@ def test_agent_starts_and_completes_own_task_and_gets_the_skills(world, client):
             ("Empathy", "Novice", "learning"), ("VPN", "Intermediate", "learning")]
 
 
+def test_completion_says_what_really_changed_on_the_profile(world, client):
+    from skills.services import award_skill
+
+    task = assign(world)  # grants Empathy at Novice and VPN at Intermediate
+    with world.tenant.scope():  # both already held at Novice
+        for skill in (world.vpn, world.empathy):
+            award_skill(user=world.agent, skill=skill, level=world.level("Novice"),
+                        source="manual", actor=world.coach)
+    client.force_login(world.agent)
+    response = client.post(url(world, f"tasks/{task.pk}/complete/"), follow=True)
+    assert ("“VPN troubleshooting” completed. Levels raised on your profile: VPN (Novice → "
+            "Intermediate). Already on your profile at this level or higher: Empathy.") in (
+        response.content.decode())
+    with world.tenant.scope():
+        assert dict(UserSkill.objects.filter(user=world.agent)
+                    .values_list("skill__name", "level__name")) == {
+            "Empathy": "Novice", "VPN": "Intermediate"}
+
+
 def test_completing_a_cancelled_task_is_refused_with_a_message(world, client):
     task = assign(world)
     with world.tenant.scope():
