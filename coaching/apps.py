@@ -43,6 +43,10 @@ class CoachingConfig(AppConfig):
             "manager", "Assessments", "coaching:list", "coaching.view_assessment_list",
             order=10, group="Coaching",
         ))
+        navigation_entries.register("coaching:backlog", NavEntry(
+            "manager", "Backlog", "coaching:backlog", "coaching.view_backlog", order=11,
+            match=("coaching:backlog",), group="Coaching",
+        ))
         navigation_entries.register("coaching:mine", NavEntry(
             "agent", "My assessments", "coaching:mine", "coaching.view_own_assessments",
             order=10,

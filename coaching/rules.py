@@ -46,3 +46,7 @@ rules.add_perm("coaching.plan_coaching", is_org_admin | is_coach)
 rules.add_perm("coaching.view_own_plans", is_member)
 # The outside advice provider (its URL, model and sealed API key) is the org admins'.
 rules.add_perm("coaching.manage_advice_provider", is_org_admin)
+
+# --- The coaching backlog: org admins see every open item, coaches their agents' and the
+# unassigned ones (coaching.selectors_backlog); its settings and capacity are the admins'.
+rules.add_perm("coaching.view_backlog", is_org_admin | is_coach)

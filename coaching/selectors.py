@@ -1,6 +1,6 @@
 """Read queries for assessments: who sees which, lists with their joins, the overview."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
@@ -22,6 +22,7 @@ from .models import (
     AssessmentTransition,
     CoachingAssessment,
 )
+from .selectors_backlog import on_time_by_team
 
 # Open assessments nobody coaches yet (no coach was found when they opened): the backlog
 # every coach and org admin sees and claims from.
@@ -243,6 +244,7 @@ class Overview:
     open_count: int
     overdue: int
     average_rating: float | None
+    on_time: list = field(default_factory=list)  # selectors_backlog.TeamOnTime per team
 
 
 def _week_start(day: date) -> date:
@@ -250,7 +252,8 @@ def _week_start(day: date) -> date:
 
 
 def coaching_overview(*, organization: Organization, user: User) -> Overview:
-    """The numbers of the coaching overview for what the user manages. Five queries,
+    """The numbers of the coaching overview for what the user manages (and coaching on
+    time per team, :func:`on_time_by_team`). Five queries plus those of on time,
     whatever the amount of data."""
     qs = managed_assessments(organization=organization, user=user)
     today = timezone.localdate(timezone=organization.tzinfo)
@@ -316,6 +319,7 @@ def coaching_overview(*, organization: Organization, user: User) -> Overview:
                        if r["state"] not in (AssessmentState.CLOSED_COMPLETE,
                                              AssessmentState.CLOSED_INCOMPLETE)),
         overdue=summary["overdue"], average_rating=summary["average"],
+        on_time=on_time_by_team(organization=organization, user=user),
     )
 
 

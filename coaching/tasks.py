@@ -77,3 +77,22 @@ def evaluate_due_plans() -> int:
 
 
 __all__ += ["evaluate_due_plans", "evaluate_due_plans_for"]
+
+
+# --- the coaching backlog: each coach's weekly digest of overdue items (issue 20) ------
+
+
+@shared_task(base=TenantTask, name="coaching.send_backlog_digests_for")
+def send_backlog_digests_for(*, organization: Organization) -> int:
+    from .services.backlog import send_backlog_digests
+
+    return send_backlog_digests(organization=organization)
+
+
+@shared_task(name="coaching.send_backlog_digests")
+def send_backlog_digests() -> int:
+    """Beat (hourly): one digest task per organization; each week is claimed once."""
+    return for_each_organization(send_backlog_digests_for)
+
+
+__all__ += ["send_backlog_digests", "send_backlog_digests_for"]

@@ -4,6 +4,7 @@ from . import (
     views,
     views_advice_settings,
     views_assignments,
+    views_backlog,
     views_behaviours,
     views_monitor,
     views_plans,
@@ -66,6 +67,14 @@ views_behaviours_urls = [
     path("behaviours/me/", vb.my_overview, name="my_overview"),
 ]
 
+vbl = views_backlog
+views_backlog_urls = [
+    path("backlog/", vbl.backlog, name="backlog"),
+    path("backlog/assessments/<int:pk>/claim/", vbl.backlog_claim, name="backlog_claim"),
+    path("backlog/settings/", vbl.backlog_settings, name="backlog_settings"),
+    path("backlog/capacity/", vbl.backlog_capacity, name="backlog_capacity"),
+]
+
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("assessments/", views.assessment_list, name="list"),
@@ -86,4 +95,5 @@ urlpatterns = [
     *views_monitor_urls,
     *views_behaviours_urls,
     *views_plans_urls,
+    *views_backlog_urls,
 ]

@@ -28,6 +28,7 @@ from work.models import WorkEvent, WorkItem
 
 from ..enums import Origin
 from ..models import AssessmentCourse, AssessmentSkill, CoachingAssessment
+from ..selectors_backlog import coaches_with_room
 from .assessments import _log, complete_by_virtual_coach
 from .errors import AssessmentError
 
@@ -171,6 +172,8 @@ def _choose_coach(item: WorkItem, agent: User, opportunity: ActiveOpportunity) -
         coaches = [u for u in [team.manager, *team.additional_managers.order_by("username")]
                    if u is not None and u.pk != agent.pk]
         coaches = list({u.pk: u for u in coaches}.values())
+        # A coach at capacity is skipped; with nobody left it waits in the backlog.
+        coaches = coaches_with_room(item.organization, coaches)
         if not coaches:
             return None
         counts = dict(
@@ -180,7 +183,7 @@ def _choose_coach(item: WorkItem, agent: User, opportunity: ActiveOpportunity) -
         )
         return min(coaches, key=lambda u: (counts.get(u.pk, 0), coaches.index(u)))
     if team.manager is not None and team.manager.pk != agent.pk:
-        return team.manager
+        return next(iter(coaches_with_room(item.organization, [team.manager])), None)
     return None
 
 

@@ -27,7 +27,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     olga = tenant_a.member(roles=[r.value for r in Role])
     menu = _menu(client, olga)
     assert _shape(menu) == [
-        ("Coaching", ["Overview", "Assessments", "Coaching assignments",
+        ("Coaching", ["Overview", "Assessments", "Backlog", "Coaching assignments",
                       "Marked for coaching", "Coaching monitor", "Opportunities",
                       "Team performance", "Coaching required", "All agents",
                       "Advice provider"], True),
@@ -41,7 +41,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
     ]
     coaching = menu[0]
     assert coaching["id"] == "nav-coaching"
-    assert [e["active"] for e in coaching["entries"]] == [True] + [False] * 9
+    assert [e["active"] for e in coaching["entries"]] == [True] + [False] * 10
     assert coaching["entries"][0]["url"] == "/o/alpha/coaching/"
 
 
