@@ -365,47 +365,38 @@ class Need:
 IMPACT_FORMULA = (
     "Impact: points the agent's overall average would rise if this behaviour reached the "
     "average of the agents shown. A failed critical behaviour sets an interaction's total "
-    "to 0, so with z the share of the agent's interactions zeroed that way: for a "
-    "behaviour that is not critical, (1 − z) × 100 × w × (average − agent's points) / Σ w "
-    "(w: its scorecard weight, Σ w over the behaviours the agent was scored on: zeroed "
-    "interactions stay 0 whatever else improves); for a critical behaviour, (agent's "
-    "failure rate − average failure rate, at most z) × the agent's mean total over the "
-    "interactions that were not zeroed (those rescued totals stop being 0)."
+    "to 0; z = 1 − Π (1 − the agent's failure rate of each critical behaviour) is the share "
+    "of their interactions zeroed that way. For a behaviour that is not critical: (1 − z) × "
+    "100 × w × (average − agent's points) / Σ w (w: its scorecard weight; Σ w over the "
+    "behaviours the agent was scored on), as zeroed totals stay 0 whatever else improves. "
+    "For a critical behaviour: (agent's failure rate − average failure rate) × 100 × Σ w·p "
+    "/ Σ w with the critical behaviours counted as passed: the totals it would stop zeroing."
 )
 
 
 def impact_of(mine: dict, attribute, team, attributes: list) -> float:
     """Points (0–100) the agent's overall average would rise if ``attribute`` reached
     ``team`` (the :class:`Sums` of everyone it is compared with); see
-    :data:`IMPACT_FORMULA`. ``mine``: the agent's sums by attribute key, with the total's
-    (whose ``failures`` count the interactions a failed critical attribute zeroed)."""
+    :data:`IMPACT_FORMULA`. ``mine``: the agent's sums by attribute key. Only the
+    behaviours' own answers are used: the stored totals may come from automatic scores
+    that never answer a critical behaviour only audits check."""
     own = mine.get(attribute.key, Sums())
     if own.mean is None or team.mean is None or team.mean <= own.mean:
         return 0.0
-    total = mine.get(TOTAL_KEY, Sums())
-    zeroed = min(total.failures / total.n, 1.0) if total.n else 0.0
-    if getattr(attribute, "critical", False):
-        rescued = own.failures / own.n - team.failures / team.n
-        if total.n:
-            rescued = min(rescued, zeroed)
-        return max(rescued, 0.0) * _unzeroed_mean(mine, total, attributes)
-    weight = sum(a.weight for a in attributes if mine.get(a.key, Sums()).n)
-    if not weight:
-        return 0.0
-    return (1 - zeroed) * 100 * attribute.weight * (team.mean - own.mean) / weight
-
-
-def _unzeroed_mean(mine: dict, total: Sums, attributes: list) -> float:
-    """The agent's mean total over the interactions no critical failure zeroed; when every
-    one was zeroed (or no totals), the weighted points with critical behaviours passed."""
-    if total.n > total.failures:
-        return total.total / (total.n - total.failures)
     scored = [a for a in attributes if mine.get(a.key, Sums()).n]
     weight = sum(a.weight for a in scored)
     if not weight:
         return 0.0
-    return 100 * sum(a.weight * (1.0 if getattr(a, "critical", False)
-                                 else mine[a.key].mean) for a in scored) / weight
+    if getattr(attribute, "critical", False):
+        rescued = own.failures / own.n - team.failures / team.n
+        unzeroed = 100 * sum(a.weight * (1.0 if getattr(a, "critical", False)
+                                         else mine[a.key].mean) for a in scored) / weight
+        return max(rescued, 0.0) * unzeroed
+    kept = 1.0
+    for critical in (a for a in scored if getattr(a, "critical", False)):
+        sums = mine[critical.key]
+        kept *= 1 - sums.failures / sums.n
+    return kept * 100 * attribute.weight * (team.mean - own.mean) / weight
 
 
 def coaching_needs(organization: Organization, *, agents: list[User], start: date,

@@ -306,23 +306,23 @@ def test_impact_of_a_critical_behaviour_counts_the_zeroed_totals(aw, client):
     client.force_login(aw.coach)
     page = client.get(aw.tenant.url("coaching/behaviours/required/"))
     needs = page.context["page"].object_list
-    # Compliance: (1/4 − 1/8) of the interactions stop being 0 and get the mean of the
-    # others' totals, (80 + 100 + 100) / 3 = 93.33… → + 11.67 points (70 → 81.67).
-    # Empathy: only the 3 of 4 interactions not zeroed gain: (1 − 1/4) × 100 × 20 ×
-    # (7/8 − 3/4) / 100 = 1.875 (without the critical rule: 2.5 each).
+    # Compliance: (1/4 − 1/8) of the interactions stop being 0, each worth alice's
+    # weighted points with compliance passed: 100 × (10 + 20·3/4 + 20 + 20 + 15 + 15) / 100
+    # = 95 → + 11.875 points. Empathy: only the 3 of 4 interactions not zeroed gain:
+    # (1 − 1/4) × 100 × 20 × (7/8 − 3/4) / 100 = 1.875 (without the critical rule: 2.5 each).
     assert [(n.attribute.key, n.impact) for n in needs] == [
-        ("compliance", pytest.approx(280 / 3 / 8)), ("empathy", pytest.approx(1.875))]
-    assert round(needs[0].impact, 4) == 11.6667
-    assert needs[0].priority == pytest.approx(0.25 * 280 / 3 / 8)
+        ("compliance", pytest.approx(11.875)), ("empathy", pytest.approx(1.875))]
+    assert needs[0].priority == pytest.approx(0.25 * 11.875)
     html = page.content.decode()
-    assert "+11.7 pts" in html and "+1.9 pts" in html
+    assert "+11.9 pts" in html and "+1.9 pts" in html
     assert "A failed critical behaviour sets an interaction&#x27;s total to 0" in html
     assert '<span class="badge text-bg-warning fw-normal"' in html
 
 
 def test_impact_of_a_critical_behaviour_when_every_total_was_zeroed():
-    """No interaction left unzeroed: the rescued ones are valued at the weighted points
-    with the critical behaviour passed."""
+    """Every interaction zeroed: the rescued ones are valued at the weighted points with
+    the critical behaviour passed; the stored totals are not used (automatic totals may
+    never answer a critical behaviour that only audits check)."""
     from quality.enums import TOTAL_KEY
     from quality.selectors import AttributeState
 
@@ -332,10 +332,10 @@ def test_impact_of_a_critical_behaviour_when_every_total_was_zeroed():
                               kappa=None, pairs=0, critical=critical)
 
     safety, tone = state("safety", 50, critical=True), state("tone", 50)
-    mine = {TOTAL_KEY: sel.Sums(2, 0.0, 0.0, 2), "safety": sel.Sums(2, 0.0, 0.0, 2),
+    mine = {TOTAL_KEY: sel.Sums(2, 100.0, 10000.0, 0), "safety": sel.Sums(2, 0.0, 0.0, 2),
             "tone": sel.Sums(2, 1.0, 1.0, 1)}
     team = sel.Sums(10, 6.0, 6.0, 4)  # the team passes safety 6 of 10
-    # rescued: 2/2 − 4/10 = 0.6 (≤ z = 1), each worth 100 × (50·1 + 50·0.5) / 100 = 75.
+    # rescued: 2/2 − 4/10 = 0.6, each worth 100 × (50·1 + 50·0.5) / 100 = 75.
     assert sel.impact_of(mine, safety, team, [safety, tone]) == pytest.approx(45.0)
     # tone: every interaction is zeroed, so improving it alone adds nothing.
     assert sel.impact_of(mine, tone, sel.Sums(10, 9.0, 9.0, 1), [safety, tone]) == 0.0
