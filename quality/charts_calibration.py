@@ -17,8 +17,8 @@ BLUE = "#1d4e89"
 GREY = "#adb5bd"
 AUTO = "#e07b00"
 # Enough distinct colours for the drift lines; they repeat beyond that (the table has all).
-PALETTE = ["#1d4e89", "#e07b00", "#2a9d8f", "#8e44ad", "#c0392b", "#6c757d", "#b08900",
-           "#17a2b8"]
+PALETTE = ["#1d4e89", "#2a9d8f", "#8e44ad", "#c0392b", "#6c757d", "#b08900", "#17a2b8",
+           "#d63384"]  # the automatic scorer's orange is kept for it
 
 
 def _axis_min(values: list[float]) -> float:
@@ -29,7 +29,7 @@ def _axis_min(values: list[float]) -> float:
     return max(-1.0, math.floor(low * 5) / 5)
 
 
-def alpha_chart(rows: list, *, width: int = 320, row_height: int = 24,
+def alpha_chart(rows: list, *, width: int = 420, row_height: int = 26,
                 label_width: int = 150) -> dict:
     """Rows of α (objects with ``name``, ``alpha``, ``low``, ``high``, ``flagged``,
     ``is_total``) placed on a shared axis ``[axis_min, 1]``."""
@@ -69,8 +69,8 @@ def alpha_chart(rows: list, *, width: int = 320, row_height: int = 24,
 
 
 def drift_chart(sessions: list, series: list, *, low: float, high: float,
-                lines: list[tuple[float, str, str]] = (), width: int = 620,
-                height: int = 220, pad: int = 34, step: float = 0.2,
+                lines: list[tuple[float, str, str]] = (), width: int = 760,
+                height: int = 240, pad: int = 34, step: float = 0.2,
                 fmt: str = "{:.1f}") -> dict:
     """Lines across ``sessions`` (x: the session's order of finishing) of ``series``
     (objects with ``label`` and ``points`` aligned to ``sessions``, a point's ``value``
@@ -105,15 +105,17 @@ def drift_chart(sessions: list, series: list, *, low: float, high: float,
     ticks = []
     value = low
     while value <= high + 1e-9:
-        ticks.append({"y": y(value), "label": fmt.format(value).replace("-0.0", "0.0")})
+        ticks.append({"y": y(value), "text_y": f"{float(y(value)) + 3:.1f}",
+                      "label": fmt.format(value).replace("-0.0", "0.0")})
         value = round(value + step, 10)
     return {
         "series": drawn, "width": width, "height": height, "left": left,
         "right": width - pad, "top": pad, "baseline": height - pad, "ticks": ticks,
         "labels": [{"x": f"{x(i):.1f}", "session": s, "number": i + 1}
                    for i, s in enumerate(sessions)],
-        "lines": [{"y": y(v), "label": label, "colour": colour} for v, label, colour in lines
-                  if low <= v <= high],
+        "lines": [{"y": y(v), "text_y": f"{float(y(v)) - 3:.1f}", "label": label,
+                   "colour": colour} for v, label, colour in lines if low <= v <= high],
+        "text_x": left - 6, "label_y": height - 8,
     }
 
 
