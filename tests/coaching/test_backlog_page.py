@@ -217,3 +217,23 @@ def test_backlog_queries_stay_constant_as_items_grow(client, aw, items,
         with django_assert_num_queries(counts[user.pk]):
             response = client.get(aw.tenant.url(PAGE))
         assert response.context["backlog"].totals["assessment"] == 62
+
+
+def test_overview_shows_coaching_on_time_per_team(client, aw):
+    from coaching.services import complete_assessment, resolve_assessment, start_assessment
+
+    on_time = assessment_for(aw, aw.agent, actor=aw.coach, hours=10)  # SLA 120 h
+    late = assessment_for(aw, aw.agent2, actor=aw.coach, hours=200)
+    with aw.tenant.scope():
+        for assessment in (on_time, late):
+            for step in (start_assessment, resolve_assessment, complete_assessment):
+                assessment = step(assessment=assessment, actor=aw.coach)
+    assessment_for(aw, aw.agent, actor=aw.coach, hours=10)
+    assessment_for(aw, aw.agent2, actor=aw.coach, hours=30)
+    page = _get(client, aw, aw.admin, "coaching/")
+    rows = [(t.team, t.completed, t.on_time, t.share, t.open, t.median_open_label)
+            for t in page.context["data"].on_time]
+    assert rows == [("Billing", 0, 0, None, 0, "—"), ("Care", 2, 1, 0.5, 2, "20 h")]
+    assert "50% (1 of 2)" in page.content.decode()
+    coach_rows = [t.team for t in _get(client, aw, aw.coach, "coaching/").context["data"].on_time]
+    assert coach_rows == ["Care"]
