@@ -198,7 +198,7 @@ def backlog_capacity(request):
     for row in rows:
         row.error = errors.pop(row.coach.pk, None)
     return render(request, "coaching/backlog_capacity.html", {
-        "rows": rows, "other_errors": [m for e in errors.values() for m in e["messages"]], "settings": selectors_backlog.backlog_settings(organization),
+        "rows": rows, "other_errors": [m for e in errors.values() for m in e["messages"]],
+        "settings": selectors_backlog.backlog_settings(organization),
         "capacity_bounds": CAPACITY_BOUNDS, "days": selectors_backlog.CAPACITY_DAYS,
-        "max_open": max([r.open for r in rows] + [r.capacity for r in rows] + [1]),
     }, status=status)
