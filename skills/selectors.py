@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -251,6 +252,9 @@ class Overview:
     coverage: list[CoverageSlice]
     mttr: Mttr
     sections: list = field(default_factory=list)
+    sub_skill_count: int = 0  # descendants whose work counts toward items and MTTR
+    holders: object = None  # a Page of UserSkill
+    items: object = None  # a Page of WorkItem requiring the skill or a sub-skill
 
 
 def _pie_path(start: float, end: float, r: float = 90, cx: float = 100, cy: float = 100) -> str:
@@ -278,14 +282,17 @@ def coverage(scale: list[SkillLevel], counts: dict[int, int]) -> list[CoverageSl
     return slices
 
 
-def mttr(*, skill: Skill, days: int | None) -> Mttr:
-    """Mean resolved_at − opened_at over resolved work items requiring ``skill``.
+def mttr(*, skill: Skill, days: int | None, skill_ids: list[int] | None = None) -> Mttr:
+    """Mean resolved_at − opened_at over resolved work items requiring ``skill`` (or any of
+    ``skill_ids``: the skill and its sub-skills, each item once).
 
     Counts items resolved in the last ``days`` days (all time when None).
     """
     since = timezone.now() - timedelta(days=days) if days else None
     items = WorkItem.objects.filter(
-        required_skills__skill=skill, resolved_at__isnull=False, opened_at__isnull=False
+        pk__in=WorkItemSkill.objects.filter(skill_id__in=skill_ids or [skill.pk])
+        .values("work_item_id"),
+        resolved_at__isnull=False, opened_at__isnull=False,
     )
     if since is not None:
         items = items.filter(resolved_at__gte=since)
@@ -300,7 +307,22 @@ def mttr(*, skill: Skill, days: int | None) -> Mttr:
     return Mttr(mean, result["count"], since, days)
 
 
-def overview(*, organization: Organization, skill: Skill, days: int | None) -> Overview:
+OVERVIEW_PAGE = 20  # holders and work items per page of a skill's overview
+
+
+def _descendants(node: TreeNode | None) -> list[int]:
+    found = []
+    for child in node.children if node else []:
+        found.append(child.skill.pk)
+        found.extend(_descendants(child))
+    return found
+
+
+def overview(*, organization: Organization, skill: Skill, days: int | None,
+             holders_page: int | str = 1, items_page: int | str = 1) -> Overview:
+    """A skill's figures. Work items and MTTR roll up its sub-skills (an item requiring a
+    sub-skill needs the parent's knowledge too); holders are the skill's own. Holders and
+    items come as pages (``OVERVIEW_PAGE`` rows), so the page's queries stay constant."""
     all_skills = list(
         Skill.objects.filter(organization=organization).only("pk", "name", "parent_id", "active")
     )
@@ -323,16 +345,30 @@ def overview(*, organization: Organization, skill: Skill, days: int | None) -> O
             UserSkill.objects.filter(skill=skill, level=top).select_related("user")
             .order_by("user__first_name", "user__last_name", "user__username")
         )
+    skill_ids = [skill.pk, *_descendants(subtree)]
+    required = WorkItemSkill.objects.filter(skill_id__in=skill_ids).values("work_item_id")
+    holders = Paginator(
+        UserSkill.objects.filter(skill=skill).select_related("user", "level")
+        .order_by("-level__rank", "user__first_name", "user__last_name", "user__username"),
+        OVERVIEW_PAGE).get_page(holders_page)
+    items = Paginator(
+        WorkItem.objects.filter(organization=organization, pk__in=required)
+        .select_related("assigned_to", "resolved_by")
+        .order_by(F("opened_at").desc(nulls_last=True), "-pk"),
+        OVERVIEW_PAGE).get_page(items_page)
     return Overview(
         skill=skill,
         ancestors=ancestors,
         subtree=subtree.children if subtree else [],
         holder_count=sum(counts.values()),
-        work_item_count=WorkItemSkill.objects.filter(skill=skill).count(),
+        work_item_count=items.paginator.count,
         experts=experts,
         top_level=top,
         coverage=coverage(scale, counts),
-        mttr=mttr(skill=skill, days=days),
+        mttr=mttr(skill=skill, days=days, skill_ids=skill_ids),
+        sub_skill_count=len(skill_ids) - 1,
+        holders=holders,
+        items=items,
     )
 
 

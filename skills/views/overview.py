@@ -18,9 +18,18 @@ def skill_overview(request, pk: int):
         days = 90
     if days not in dict(PERIODS):
         days = 90
-    data = selectors.overview(organization=request.organization, skill=skill, days=days or None)
+    data = selectors.overview(organization=request.organization, skill=skill, days=days or None,
+                              holders_page=request.GET.get("holders", 1),
+                              items_page=request.GET.get("items", 1))
+    def others(param):  # the query string without ``param``, ready for "param=N"
+        kept = request.GET.copy()
+        kept.pop(param, None)
+        return kept.urlencode() + "&" if kept else ""
+
     context = {
         "o": data,
+        "holders_prefix": others("holders"),
+        "items_prefix": others("items"),
         "skill": skill,
         "periods": PERIODS,
         "period": days,

@@ -102,6 +102,51 @@ def test_overview_figures_on_known_data(world, login):
     assert (mttr.mean, mttr.count, mttr.since) == (timedelta(hours=20), 3, None)
 
 
+def test_overview_rolls_up_sub_skills_and_lists_holders_and_work_in_pages(
+        world, login, django_assert_num_queries):
+    now = timezone.now()
+
+    def items(numbers):  # items requiring Firewall (a sub-skill of Networking)
+        with world.tenant.scope():
+            for n in numbers:
+                _work_item(world.tenant.org, n, now - timedelta(days=2, minutes=n),
+                           now - timedelta(days=1, minutes=n))
+            upsert_work_items(organization=world.tenant.org, items=[
+                {"external_id": f"W{n}", "skills": [{"name": "firewall"}]} for n in numbers])
+
+    with world.tenant.scope():
+        for agent, level in ((world.agent, "Novice"), (world.agent2, "Expert")):
+            award_skill(user=agent, skill=world.networking, level=world.level(level),
+                        source=Source.MANUAL)
+    url = world.tenant.url(f"skills/catalogue/{world.networking.pk}/")
+    client = login(world.coach)
+    items(range(3))
+    client.get(url)  # warm the session
+    few = len(_queries(client, url + "?items=1"))
+    items(range(3, 23))
+    with django_assert_num_queries(few):  # 3 → 23 items: the same queries
+        response = client.get(url + "?items=2")
+    o = response.context["o"]
+    assert (o.work_item_count, o.sub_skill_count, o.mttr.count) == (23, 2, 23)
+    assert o.mttr.mean == timedelta(days=1)
+    # newest first: page 2 holds the three oldest (opened 20, 21 and 22 minutes earlier)
+    assert [i.external_id for i in o.items] == ["W20", "W21", "W22"]
+    assert [(h.user.username, h.level.name) for h in o.holders] == [
+        (world.agent2.username, "Expert"), (world.agent.username, "Novice")]
+    html = response.content.decode()
+    assert "or one of its 2 sub-skills" in html and "Page 2 of 2" in html
+    assert 'href="?items=1#items"' in html
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    return captured.captured_queries
+
+
 def test_overview_of_networking_shows_its_subtree(world, login):
     response = login(world.skill_admin).get(
         world.tenant.url(f"skills/catalogue/{world.networking.pk}/"))
