@@ -570,3 +570,114 @@ def test_a_disputed_audit_links_to_a_new_session_for_qa_leads(cal, client, login
     assert [e.pk for e in page.context["form"].fields["disputed"].queryset] == [audit.pk]
     # greeting no (0 of 10), resolution 2/4 (15 of 30): 37.5
     assert "CHAT-D1 (Alice Agent, audit total 37.5)" in page.content.decode()
+
+
+# --- scoring: errors, the deadline ----------------------------------------------------------
+
+
+def test_scoring_errors_by_attribute_keep_the_input_and_write_nothing(cal, client, login):
+    session = _session(cal)
+    login(cal.coach)
+    url = _url(cal, f"{session.pk}/score/1/")
+    response = client.post(url, {"answer-greeting": "yes", "answer-resolution": "",
+                                 "comment-greeting": "Warm hello", "comment": "Overall",
+                                 "action": "submit"})
+    assert response.status_code == 400
+    assert response.context["error"].field == "resolution"
+    html = response.content.decode()
+    assert 'id="error-resolution"' in html
+    assert 'id="answer-greeting-yes" value="yes" autocomplete="off" checked' in html
+    assert 'value="Warm hello"' in html and ">Overall</textarea>" in html
+    with scopes_disabled():
+        assert not Evaluation.objects.filter(kind=EvaluationKind.CALIBRATION).exists()
+    response = client.post(url, {"answer-greeting": "maybe", "action": "save"})
+    assert (response.status_code, response.context["error"].field) == (400, "greeting")
+    with scopes_disabled():
+        assert not Evaluation.objects.filter(kind=EvaluationKind.CALIBRATION).exists()
+
+
+def test_after_the_deadline_scoring_is_read_only_and_the_lead_reveals(
+        cal, client, login, django_capture_on_commit_callbacks):
+    session = _session(cal)
+    _score(session, cal.qa2, ANSWERS["queenie"])
+    _score(session, cal.admin, ANSWERS["ada"][:2])
+    login(cal.qa)
+    assert client.get(_url(cal, f"{session.pk}/")).context["may_reveal"] is False
+    with scopes_disabled():
+        CalibrationSession.objects.filter(pk=session.pk).update(
+            deadline=timezone.now() - timedelta(minutes=5))
+    page = login(cal.coach).get(_url(cal, f"{session.pk}/score/1/"))
+    assert (page.context["editable"], page.context["open_for_scoring"]) == (False, False)
+    assert "The deadline passed: scoring is over." in page.content.decode()
+    response = client.post(_url(cal, f"{session.pk}/score/1/"),
+                           {"answer-greeting": "yes", "answer-resolution": "4",
+                            "action": "submit"}, follow=True)
+    assert "scoring is over" in response.content.decode()
+    with scopes_disabled():
+        assert not Evaluation.objects.filter(evaluator=cal.coach).exists()
+    detail = login(cal.qa).get(_url(cal, f"{session.pk}/"))
+    assert detail.context["may_reveal"] is True
+    assert 'id="reveal-button"' in detail.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url(cal, f"{session.pk}/reveal/"), follow=True)
+    assert "The scores are revealed: set the final answers." in response.content.decode()
+    assert _fresh(session).state == CalibrationState.REVEALED
+    assert [m.to for m in mail.outbox] == [["quinn@example.com"]]
+    assert ("1 of 3 evaluators scored all 5 interactions (the deadline passed)"
+            in mail.outbox[0].body)
+    table = response.context["table"]
+    # Ada scored two, Carl none: their other cells are empty
+    assert [i.totals for i in table.items][2] == ["0", "—", "—", "100"]
+    assert [i.totals for i in table.items][0] == ["100", "100", "—", "100"]
+
+
+# --- the admin --------------------------------------------------------------------------------
+
+
+def test_admin_shows_calibration_records_of_the_tenant_only(cal, client):
+    from quality.models import CalibrationDeviation
+
+    session = _session(cal, items=cal.items[:2])
+    _score(session, cal.qa2, ANSWERS["queenie"][:2])
+    _score(session, cal.admin, ANSWERS["ada"][:2])
+    _score(session, cal.coach, ANSWERS["carl"][:2])
+    with scopes_disabled():
+        from quality.services.calibration import FinalAnswer, set_final_answers
+
+        set_final_answers(session=_fresh(session), actor=cal.qa, finish=True, answers=[
+            FinalAnswer(item.pk, key, answer) for item, pair in zip(
+                session.items.order_by("position"), ANSWERS["queenie"], strict=False)
+            for key, answer in zip(("greeting", "resolution"), pair, strict=True)])
+        other_org = cal.other.org
+        make_scorecard(other_org, attributes=CARD)
+        agent = cal.other.member(roles=["agent"], username="zed")
+        leads = [cal.other.member(roles=["qa_analyst"], username=n) for n in ("gus", "gia")]
+        foreign = create_session(
+            organization=other_org, actor=leads[0], name="Globex round",
+            deadline=timezone.now() + timedelta(days=1), evaluators=leads,
+            picks=[Pick(make_interaction(other_org, agent=agent, external_id="G-1"))])
+    staff = cal.tenant.member(roles=["org_admin"], username="stella", is_staff=True)
+    client.force_login(staff)
+    changelist = client.get("/admin/quality/calibrationsession/")
+    assert changelist.status_code == 200
+    assert [s.pk for s in changelist.context["cl"].result_list] == [session.pk]
+    page = client.get(f"/admin/quality/calibrationsession/{session.pk}/change/")
+    assert page.status_code == 200
+    inlines = {i.opts.model.__name__: len(list(i)) for i in page.context["inline_admin_formsets"]}
+    assert inlines == {"CalibrationItem": 2, "CalibrationParticipant": 3,
+                       "CalibrationAgreement": 3}
+    assert client.get(f"/admin/quality/calibrationsession/{foreign.pk}/change/"
+                      ).status_code == 302
+    assert client.get("/admin/quality/calibrationsession/add/").status_code == 403
+    assert client.post(f"/admin/quality/calibrationsession/{session.pk}/change/",
+                       {"name": "Renamed"}).status_code == 403
+    assert _fresh(session).name == "November calibration"
+    references = client.get("/admin/quality/calibrationreference/")
+    assert len(references.context["cl"].result_list) == 4
+    deviations = client.get("/admin/quality/calibrationdeviation/")
+    with scopes_disabled():
+        assert len(deviations.context["cl"].result_list) == CalibrationDeviation.objects.filter(
+            session=session).count() > 0
+    reference = references.context["cl"].result_list[0]
+    assert client.post(f"/admin/quality/calibrationreference/{reference.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
