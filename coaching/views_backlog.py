@@ -75,6 +75,7 @@ def backlog(request):
         "claim_coaches": coaches if is_admin else [],
         "settings": selectors_backlog.backlog_settings(organization),
         "kinds": [(label, data.totals.get(key, 0)) for key, label in KIND_CHOICES],
+        "cap": selectors_backlog.KIND_CAP,
     }
     template = "coaching/backlog_rows.html" if request.htmx else "coaching/backlog.html"
     return render(request, template, context)

@@ -237,3 +237,15 @@ def test_overview_shows_coaching_on_time_per_team(client, aw):
     assert "50% (1 of 2)" in page.content.decode()
     coach_rows = [t.team for t in _get(client, aw, aw.coach, "coaching/").context["data"].on_time]
     assert coach_rows == ["Care"]
+
+
+def test_each_kind_is_capped_with_its_full_count(aw, items):
+    from coaching.selectors_backlog import backlog
+
+    with aw.tenant.scope():
+        data = backlog(organization=aw.tenant.org, user=aw.admin, cap=1)
+    assert data.totals["assessment"] == 2 and data.capped == ["Assessment"]
+    # the oldest assessment is the one kept
+    assert [(i.kind.key, i.obj.pk) for i in data.items if i.kind.key == "assessment"] == [
+        ("assessment", items.assessment.pk)]
+    assert len(data.items) == 6
