@@ -38,7 +38,9 @@ def recommendation_list(request):
 
 def _detail_context(request, rec, form=None, reopen_form=None) -> dict:
     return {
-        "rec": rec, "evidence": selectors.recommendation_evidence(rec),
+        "rec": rec, "evidence": (evidence := selectors.recommendation_evidence(rec)),
+        "tagged_count": sum(1 for e in evidence if e.tagged),
+        "predicted_count": sum(1 for e in evidence if not e.tagged),
         "activity": rec.activity.select_related("actor").all(),
         "form": form or RecommendationDecisionForm(),
         "reopen_form": reopen_form or ReopenForm(),

@@ -194,6 +194,11 @@ def test_untagged_items_get_skills_from_similar_tagged_ones(world, client):
         assert not WorkItemPrediction.objects.filter(work_item__external_id="T0-0").exists()
     from tests.skills.test_api import token_for
 
+    client.force_login(world.coach)
+    page = client.get(world.tenant.url(f"skills/recommendations/{rec.pk}/")).content.decode()
+    assert "0 tagged with the skill, 10 predicted" in page
+    assert "Every item here is tagged" not in page
+    client.logout()
     body = client.get("/api/v1/work-items/U-3", headers=token_for(world.tenant)).json()
     assert [p["skill"] for p in body["predicted_skills"]] == ["Firewall"]
     assert body["skills"] == []
@@ -319,6 +324,9 @@ def test_recommendation_page_shows_evidence_and_decides(world, pending, login):
     client = login(world.coach)
     page = client.get(world.tenant.url(f"skills/recommendations/{pending.pk}/")).content.decode()
     assert "against a threshold of 10" in page and "FW-7" in page and "tagged" in page
+    assert '<dd class="col-sm-8" id="rec-evidence-split">10 tagged with the skill, 0 predicted' \
+        in page
+    assert "Every item here is tagged, so it is 1" in page
     assert "Open port 7" not in page and "open port 7 on the perimeter firewall" in page
     response = client.get(world.tenant.url("skills/recommendations/"))
     assert [r.pk for r in response.context["recommendations"]] == [pending.pk]
