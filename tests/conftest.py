@@ -22,6 +22,69 @@ def pytest_report_header(config):
     )
 
 
+# --- order: the longest files first ------------------------------------------------------
+#
+# ``make test`` runs whole files on two processes (pytest-xdist ``--dist loadfile``), each
+# process taking the next file when it is almost done. A long file that starts last keeps
+# one process busy while the other has nothing left, so the longest files go first and the
+# many short ones fill in after them. Seconds are what each file took in one process on a
+# loaded two-core machine (``pytest --durations=0``); keep the list to files over ~10 s.
+# (xdist would otherwise order files by their number of tests, which puts these last.)
+SLOW_FILES = {
+    "tests/work/test_worker_integration.py": 110,
+    "tests/test_api_schemathesis.py": 90,
+    "tests/coaching/test_migrations.py": 60,
+    "tests/coaching/test_monitor.py": 58,
+    "tests/coaching/test_browser_learning_surveys.py": 36,
+    "tests/coaching/test_done_when.py": 31,
+    "tests/coaching/test_assignment_browser.py": 28,
+    "tests/tenancy/test_commands.py": 27,  # the first demo_db file seeds the demo (~25 s)
+    "tests/coaching/test_plans_done_when.py": 25,
+    "tests/quality/test_done_when.py": 25,
+    "tests/quality/test_disputes_done_when.py": 20,
+    "tests/surveys/test_views.py": 22,
+    "tests/quality/test_demo.py": 21,
+    "tests/learning/test_views.py": 21,
+    "tests/quality/test_autoscore_worker.py": 20,
+    "tests/coaching/test_monitor_browser.py": 18,
+    "tests/quality/test_audit_browser.py": 16,
+    "tests/coaching/test_behaviours_pages.py": 16,
+    "tests/quality/test_dispute_review_browser.py": 15,
+    "tests/quality/test_review_agent_browser.py": 15,
+    "tests/learning/test_browser_learning.py": 15,
+    "tests/quality/test_calibration_candidates.py": 15,
+    "tests/coaching/test_plan_views.py": 15,
+    "tests/coaching/test_marks.py": 14,
+    "tests/coaching/test_assignment_views.py": 13,
+    "tests/coaching/test_behaviours_browser.py": 13,
+    "tests/skills/test_recommend.py": 12,
+    "tests/quality/test_audit_views.py": 11,
+    "tests/skills/test_matrix.py": 10,
+}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The files of SLOW_FILES first, longest first; every other file after them, in the
+    order it had (pytest-django's: database tests, then transactional ones). A file's tests
+    keep their order."""
+    first_index = {}
+    for index, item in enumerate(items):
+        first_index.setdefault(item.nodeid.split("::", 1)[0], index)
+    items.sort(key=lambda item: (-SLOW_FILES.get(path := item.nodeid.split("::", 1)[0], 0),
+                                 first_index[path]))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` in the order of pytest_collection_modifyitems (above)."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False  # xdist would sort files by number of tests
+    return LoadFileScheduling(config, log)
+
+
 def chromium_path() -> str | None:
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     return path if os.path.exists(path) else shutil.which("chromium")

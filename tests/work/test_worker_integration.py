@@ -228,13 +228,38 @@ def _post_json(url: str, token: str, payload) -> int:
         return error.code
 
 
+# The deadlock this guards against (fixed in 0e28acd): the worker's trigger pipeline locked
+# agents' user rows FOR UPDATE for a whole chunk of events while API batches, in their own
+# transactions, share-locked the same user rows through their foreign-key checks. It needs
+# a worker chunk and batches in flight at the same moment on the same agents, not volume:
+# the batches are fired only once the worker is ready and while it processes the pool.
+# Before the fix this size answered 500 to some batches in every run (see the commit that
+# set these numbers); it used to be 30 batches of 100 over a pool of 300 (3,300 events).
+AGENTS = 10
+POOL = 100
+BATCHES = 12
+NEW_PER_BATCH = 20
+UPDATES_PER_BATCH = 20
+
+
+def _wait_until_ready(tmp_path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(b" ready." in log.read_bytes() for log in tmp_path.glob("worker-*.log")):
+            return
+        time.sleep(0.1)
+    logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log"))
+    pytest.fail(f"the worker did not start within {timeout} s; log tail:\n{logs}")
+
+
 def test_concurrent_batches_and_a_worker_do_not_deadlock(
     live_server, tenant_a, start_worker, tmp_path
 ):
-    """30 batches of 100 items arrive at once while a worker runs the trigger pipeline on
-    the same agents: every batch is accepted and every event is processed exactly once."""
+    """Concurrent batches of new and updated items arrive while a worker runs the trigger
+    pipeline on the same agents: every batch is accepted and every event is processed
+    exactly once."""
     coach = tenant_a.member(roles=["coach"], username="coach")
-    agents = [tenant_a.member(roles=["agent"], username=f"agent{i}") for i in range(10)]
+    agents = [tenant_a.member(roles=["agent"], username=f"agent{i}") for i in range(AGENTS)]
     tenant_a.team(name="Desk", manager=coach, members=agents)
     with tenant_a.scope():
         for name, suppress_days in (("Every change", 0), ("Once a week", 7)):
@@ -244,31 +269,36 @@ def test_concurrent_batches_and_a_worker_do_not_deadlock(
             ))
     token = make_token(tenant=tenant_a)
     url = f"{live_server.url}/api/v1/work-items"
-    # A shared pool of items every batch also updates, so batches and the worker meet on
-    # the same items, agents and memberships.
-    pool = [{"external_id": f"P{i}", "kind": "incident", "team": "Desk",
-             "assigned_to": f"agent{i % 10}"} for i in range(300)]
-    assert _post_json(url, token, pool[:150]) == 200
-    assert _post_json(url, token, pool[150:]) == 200
     start_worker()
+    _wait_until_ready(tmp_path)
+    # A shared pool of items every batch also updates, so batches and the worker meet on
+    # the same items, agents and memberships. The worker is already up: it processes the
+    # pool's events while the batches arrive.
+    pool = [{"external_id": f"P{i}", "kind": "incident", "team": "Desk",
+             "assigned_to": f"agent{i % AGENTS}"} for i in range(POOL)]
+    assert _post_json(url, token, pool[:POOL // 2]) == 200
+    assert _post_json(url, token, pool[POOL // 2:]) == 200
 
     def batch(k: int) -> list[dict]:
         new = [{"external_id": f"B{k}-{i}", "kind": "incident", "team": "Desk",
-                "assigned_to": f"agent{(k + i) % 10}"} for i in range(50)]
-        updates = [{"external_id": f"P{(k * 50 + i) % 300}", "short_description": f"batch {k}",
-                    "assigned_to": f"agent{(k + i + 1) % 10}"} for i in range(50)]
+                "assigned_to": f"agent{(k + i) % AGENTS}"} for i in range(NEW_PER_BATCH)]
+        updates = [{"external_id": f"P{(k * UPDATES_PER_BATCH + i) % POOL}",
+                    "short_description": f"batch {k}",
+                    "assigned_to": f"agent{(k + i + 1) % AGENTS}"}
+                   for i in range(UPDATES_PER_BATCH)]
         return new + updates
 
-    with ThreadPoolExecutor(max_workers=30) as pool_executor:
-        statuses = list(pool_executor.map(lambda k: _post_json(url, token, batch(k)), range(30)))
-    assert statuses == [200] * 30
+    with ThreadPoolExecutor(max_workers=BATCHES) as pool_executor:
+        statuses = list(pool_executor.map(lambda k: _post_json(url, token, batch(k)),
+                                          range(BATCHES)))
+    assert statuses == [200] * BATCHES
 
     with scopes_disabled():
         total = WorkEvent.objects.count()
-    assert total == 300 + 30 * 100
+    assert total == POOL + BATCHES * (NEW_PER_BATCH + UPDATES_PER_BATCH)
     # A correctness test, not a speed test: on a loaded two-core machine (the suite runs in
-    # two processes) 3,300 events may take minutes.
-    _wait_until_processed(total, tmp_path, timeout=900)
+    # two processes) the events may take a while.
+    _wait_until_processed(total, tmp_path, timeout=300)
     expected = sorted(name for name, _handler in extensions.handlers())
     with scopes_disabled():
         assert HandlerRun.objects.count() == total * len(expected)
@@ -276,7 +306,7 @@ def test_concurrent_batches_and_a_worker_do_not_deadlock(
         # Each event was tried once and never failed (no deadlock victim among them).
         assert set(WorkEvent.objects.values_list("attempts", "last_error")) == {(1, "")}
         assert OpportunityMatch.objects.count() == total * 2
-        assert CoachingAssessment.objects.count() == total + 10  # + one per agent a week
+        assert CoachingAssessment.objects.count() == total + AGENTS  # + one per agent a week
     assert _handler_runs_per_event() == {event_id: expected for event_id in event_ids}
 
 
