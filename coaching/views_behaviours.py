@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from tenancy.models import TeamMember, User
+from tenancy.models import Membership, TeamMember, User
 from tenancy.views import org_permission_required, org_url
 
 from . import charts_behaviours
@@ -89,6 +89,7 @@ def team_performance(request):
     bars = [(row, charts_behaviours.interval_bar(row.estimate)) for row in performance.rows]
     return render(request, "coaching/behaviours_team.html", {
         "form": form, "team": team, "teams": teams, "days": days,
+        "sees_all": sel.sees_all_agents(organization, request.user),
         "performance": performance, "bars": bars,
     })
 
@@ -104,14 +105,22 @@ def coaching_required(request):
     team = _chosen_team(form, teams)
     days = _period(form)
     start, end = sel.period_of(_today(request), days)
-    needs = sel.coaching_needs(organization, agents=_agents_of(request, team), start=start,
-                               end=end)
+    scoring = sel.scoring_of(organization)
+    agents = _agents_of(request, team)
+    needs = sel.coaching_needs(organization, agents=agents, start=start, end=end,
+                               scoring=scoring)
+    reviews = 0
+    if not needs:  # say why the page is empty: no scorecard, nothing scored, or no need
+        reviews = sum(part.n for sums in sel.read_sums(
+            organization, scoring, agents=[a.pk for a in agents], start=start, end=end,
+            keys=[]).values() for part in sums.values())
     page = Paginator(needs, sel.PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "coaching/behaviours_required.html", {
         "form": form, "team": team, "days": days, "start": start, "end": end,
         "page": page, "query": query.urlencode(), "impact_formula": sel.IMPACT_FORMULA,
+        "has_scorecard": scoring.scorecard is not None, "reviews": reviews,
         "scope_label": (
             team.name if team else "all agents" if everyone else "all agents you coach"),
     })
@@ -162,8 +171,12 @@ def agent_overview(request, agent_id: int):
     days = _period(form)
     start, end = sel.period_of(_today(request), days)
     teams = list(sel.teams_of(organization, agent))
-    team_agents = list(User.objects.filter(pk__in=TeamMember.objects.filter(
-        organization=organization, team__in=teams).values("user_id")))
+    if teams:
+        team_agents = list(User.objects.filter(pk__in=TeamMember.objects.filter(
+            organization=organization, team__in=teams).values("user_id")))
+    else:  # in no team (imported with work that named none): compare with every agent
+        team_agents = list(User.objects.filter(pk__in=Membership.objects.filter(
+            organization=organization, is_agent=True).values("user_id")))
     overview = sel.agent_overview(organization, agent, start=start, end=end,
                                   team_agents=team_agents)
     can_plan = (agent.pk != request.user.pk
@@ -171,6 +184,7 @@ def agent_overview(request, agent_id: int):
     return render(request, "coaching/behaviours_agent.html", {
         "form": form, "agent": agent, "days": days, "overview": overview, "teams": teams,
         "is_self": agent.pk == request.user.pk,
+        "compared_with": "team" if teams else "all agents'",
         "handle_time": _duration(overview.activity.handle_time),
         "can_plan": can_plan, "advice": _advice_for(organization, agent, overview.needs),
     })

@@ -64,3 +64,48 @@ def test_an_agent_with_a_password_gets_only_the_plans_link(
     assert "choose your password" not in message.body
     assert "/accounts/reset/" not in message.body
     assert "Open the plan (its examples and meeting notes) here:" in message.body
+
+
+def test_a_fresh_tenant_says_what_to_do_on_the_empty_pages(client, db):
+    """No team, no scorecard, nothing scored: each page says what to do next."""
+    from tests.factories import Tenant
+    from tests.quality.conftest import make_scorecard
+
+    fresh = Tenant(slug="fresh")
+    admin = fresh.member(roles=["org_admin"], username="fran")
+    coach = fresh.member(roles=["coach"], username="cody")
+    fresh.member(roles=["agent"], username="ed")
+    client.force_login(admin)
+    html = client.get(fresh.url("coaching/behaviours/")).content.decode()
+    assert "No team yet. Create one under" in html and fresh.url("teams/") in html
+    html = client.get(fresh.url("coaching/behaviours/required/")).content.decode()
+    assert "No default scorecard yet: its attributes are the behaviours coached here." in html
+    make_scorecard(fresh.org)
+    html = client.get(fresh.url("coaching/behaviours/required/")).content.decode()
+    assert "No interaction of all agents was scored in this period." in html
+    client.force_login(coach)
+    html = client.get(fresh.url("coaching/behaviours/")).content.decode()
+    assert "You coach no team yet: an org admin makes you a team's manager" in html
+
+
+def test_an_agent_in_no_team_is_compared_with_every_agent(client, aw):
+    """eve came with work that named no team: her overview compares her with all agents
+    (before, with only herself to compare with, it said nothing was below average)."""
+    from .test_behaviours_selectors import evaluate
+
+    eve = aw.tenant.member(roles=["agent"], username="eve")
+    for _ in range(2):
+        evaluate(aw, eve, {"empathy": "no"})
+        evaluate(aw, aw.agent, {})
+        evaluate(aw, aw.agent2, {})
+    client.force_login(aw.admin)
+    page = client.get(aw.tenant.url(f"coaching/behaviours/agents/{eve.pk}/"))
+    assert page.context["teams"] == []
+    # All agents: alice, bob, dora (none scored) and eve; empathy 4 of 6 passed.
+    [need] = page.context["overview"].needs
+    assert (need.attribute.key, need.failures, need.n) == ("empathy", 2, 2)
+    assert need.team_score == pytest.approx(100 * 4 / 6)
+    html = page.content.decode()
+    name = eve.get_full_name() or eve.username
+    assert f"{name} is in no team, so the comparison is with all agents of Acme." in html
+    assert "reaching the all agents&#x27; average (66.7)" in html
