@@ -131,7 +131,8 @@ class BacklogSettingsForm(BootstrapMixin, forms.Form):
         for key, label in KIND_CHOICES:
             self.fields[f"sla_{key}"] = forms.IntegerField(
                 label=f"{label}s (hours)", min_value=low, max_value=high,
-                help_text=f"From {low} to {high} hours.")
+                help_text=f"From {low} to {high} hours.",
+                widget=forms.NumberInput(attrs={"class": "form-control"}))
 
     def sla_fields(self):
         return [self[f"sla_{key}"] for key, _ in KIND_CHOICES]
