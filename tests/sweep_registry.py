@@ -103,3 +103,17 @@ owner_not_found("coaching:plan_advice",
                 "current scorecard); the sweep sends neither")
 owner_not_found("coaching:agent_sessions",
                 "the sweep's only user id is the member's own, and nobody plans for themselves")
+
+
+def _calibration_reference(ctx: SweepContext):
+    """A final answer has a value or is N/A (a check constraint)."""
+    from quality.models import CalibrationReference
+
+    return CalibrationReference.objects.create(
+        pk=ctx.pk, organization=ctx.org, item=ctx.row("quality.CalibrationItem"),
+        attribute=ctx.row("quality.Attribute"), value=1)
+
+
+register("quality.CalibrationReference", _calibration_reference)
+param("position", lambda ctx: ctx.row("quality.CalibrationItem").position,
+      view="quality:calibration_score")
