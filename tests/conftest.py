@@ -31,9 +31,9 @@ def pytest_report_header(config):
 # loaded two-core machine (``pytest --durations=0``); keep the list to files over ~10 s.
 # (xdist would otherwise order files by their number of tests, which puts these last.)
 SLOW_FILES = {
+    "tests/coaching/test_migrations.py": 200,  # migrates the whole schema back and forth twice
     "tests/work/test_worker_integration.py": 110,
     "tests/test_api_schemathesis.py": 90,
-    "tests/coaching/test_migrations.py": 60,
     "tests/coaching/test_monitor.py": 58,
     "tests/coaching/test_browser_learning_surveys.py": 36,
     "tests/coaching/test_done_when.py": 31,
