@@ -121,7 +121,9 @@ class SessionForm(BootstrapMixin, forms.Form):
             super().full_clean()
 
     def clean_evaluators(self) -> list[User]:
-        ids = self.cleaned_data["evaluators"]
+        ids = list(dict.fromkeys(self.cleaned_data["evaluators"]))
+        if len(ids) < 2:  # said here too, so every field's error shows at once
+            raise forms.ValidationError(self.fields["evaluators"].error_messages["required"])
         users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
         return [users[i] for i in ids if i in users]
 

@@ -399,6 +399,7 @@ def test_lifecycle_through_the_pages(cal, client, login, django_capture_on_commi
     html = refused.content.decode()
     assert f'id="error-{items[4].pk}-resolution"' in html
     assert "Set every final answer before finishing: 1 missing" in html
+    assert f'href="#final-{items[4].pk}-resolution">Go to the answer</a>' in html
     assert 'value="Note 2"' in html and "Kept notes</textarea>" in html
     with scopes_disabled():
         assert CalibrationReference.objects.count() == 0
@@ -437,6 +438,7 @@ def test_create_form_errors_by_field_keep_the_input(cal, client, login):
     form = response.context["form"]
     assert form.errors == {
         "name": ["This field is required."],
+        "evaluators": ["Invite at least two evaluators: agreement needs two raters."],
         "interactions": ["No call, chat or e-mail you may audit is numbered NOPE-9."],
     }
     html = response.content.decode()
@@ -448,9 +450,10 @@ def test_create_form_errors_by_field_keep_the_input(cal, client, login):
             - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(_url(cal, "new/"), _form(cal, deadline=past))
     assert response.context["form"].errors == {"deadline": ["The deadline is in the future."]}
-    response = client.post(_url(cal, "new/"), _form(cal, evaluators=[str(cal.qa2.pk)]))
-    assert response.context["form"].errors == {
-        "evaluators": ["Invite at least two evaluators: agreement needs two raters."]}
+    # an agent is no evaluator (the service says so next to the field)
+    response = client.post(_url(cal, "new/"), _form(cal, evaluators=[str(cal.qa2.pk),
+                                                                     str(cal.agent2.pk)]))
+    assert list(response.context["form"].errors) == ["evaluators"]
     with scopes_disabled():
         # alice handled CAL-1: she is no evaluator anyway (an agent); carl handles none
         own = make_interaction(cal.tenant.org, agent=cal.coach, external_id="CARL-1")
