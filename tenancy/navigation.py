@@ -10,15 +10,31 @@ from django.urls import reverse
 from .extensions import NavEntry, my_coaching_sections, navigation_entries, summary_cards
 
 
-def _is_active(entry: NavEntry, current: str) -> bool:
+def _specificity(entry: NavEntry, current: str) -> int:
+    """How closely ``entry`` claims the current page: the length of its longest matching
+    name or prefix (its own URL name counts in full), 1 when it claims it only as the one
+    entry of its app's namespace, 0 when it does not."""
     if not current:
-        return False
-    if current == entry.url_name or any(current.startswith(p) for p in entry.match):
-        return True
+        return 0
+    claims = [len(p) for p in (entry.url_name, *entry.match) if current.startswith(p)]
+    if current == entry.url_name:
+        claims.append(len(current) + 1)
+    if claims:
+        return max(claims)
     siblings = [e for e in navigation_entries if e.namespace == entry.namespace]
-    return len(siblings) == 1 and entry.namespace != "tenancy" and current.startswith(
-        entry.namespace + ":"
-    )
+    return int(len(siblings) == 1 and entry.namespace != "tenancy"
+               and current.startswith(entry.namespace + ":"))
+
+
+def _active_entry(entries, current: str) -> NavEntry | None:
+    """The one entry of ``entries`` the current page belongs to: the most specific claim
+    wins, so a manager page and an agent page of one app never light up together."""
+    best, best_score = None, 0
+    for entry in entries:
+        score = _specificity(entry, current)
+        if score > best_score:
+            best, best_score = entry, score
+    return best
 
 
 def entries_for(request, workspace: str) -> list[dict]:
@@ -26,15 +42,18 @@ def entries_for(request, workspace: str) -> list[dict]:
     if organization is None:
         return []
     current = request.resolver_match.view_name if request.resolver_match else ""
+    ordered = sorted(navigation_entries, key=lambda e: (e.order, e.label))
+    allowed = [e for e in ordered if request.user.has_perm(e.permission)]
+    active = _active_entry(allowed, current)  # across both workspaces: one lights up
     visible = []
-    for entry in sorted(navigation_entries, key=lambda e: (e.order, e.label)):
-        if entry.workspace != workspace or not request.user.has_perm(entry.permission):
+    for entry in allowed:
+        if entry.workspace != workspace:
             continue
         visible.append(
             {
                 "label": entry.label,
                 "url": reverse(entry.url_name, kwargs={"org_slug": organization.slug}),
-                "active": _is_active(entry, current),
+                "active": entry is active,
                 "group": entry.group,
             }
         )

@@ -54,6 +54,23 @@ def test_active_group_follows_the_page(client, tenant_a):
         ("Teams", True), ("Overview", False), ("Settings", False)]
 
 
+@pytest.mark.parametrize(("url", "manager", "mine"), [
+    ("/o/alpha/learning/tasks/", "Learning", None),  # was Learning and Me ▸ My learning
+    ("/o/alpha/learning/me/", None, "My learning"),
+    ("/o/alpha/surveys/templates/", "Surveys", None),
+    ("/o/alpha/surveys/me/", None, "My surveys"),
+])
+def test_one_entry_lights_up_across_both_workspaces(client, tenant_a, url, manager, mine):
+    olga = tenant_a.member(roles=[r.value for r in Role])
+    client.force_login(olga)
+    response = client.get(url)
+    assert response.status_code == 200
+    lit = [item["label"] for item in response.context["manager_menu"]() if item["active"]]
+    assert lit == ([manager] if manager else [])
+    assert [e["label"] for e in response.context["agent_nav"]() if e["active"]] == (
+        [mine] if mine else [])
+
+
 def test_qa_analyst_lands_on_the_audit_queue_under_quality_first(client, tenant_a):
     qa = tenant_a.member(roles=["qa_analyst"])
     client.force_login(qa)
