@@ -52,6 +52,7 @@ def invite_evaluators(session_pk: int) -> int:
                 continue
             body = render_to_string("quality/email/calibration_invitation.txt", {
                 "session": session, "evaluator": _name(evaluator, "there"),
+                "is_lead": evaluator.pk == session.lead_id,
                 "lead": _name(session.lead, "A QA lead"), "items": items,
                 "deadline": _local(session.organization, session.deadline),
                 "link": score_link(session),

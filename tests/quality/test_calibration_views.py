@@ -302,7 +302,8 @@ def test_lifecycle_through_the_pages(cal, client, login, django_capture_on_commi
     assert sorted(m.to[0] for m in mail.outbox) == [
         "ada@example.com", "carl@example.com", "queenie@example.com"]
     assert {m.subject for m in mail.outbox} == {"Calibration to score: November calibration"}
-    assert all(link in m.body and "5 interactions to score" in m.body for m in mail.outbox)
+    assert all(link in m.body and "5 interactions to score" in m.body and "(UTC)" in m.body
+               for m in mail.outbox)
     mail.outbox.clear()
 
     # queenie opens the link: the first interaction; a draft, then submits two
