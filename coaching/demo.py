@@ -24,20 +24,28 @@ from .enums import Origin
 from .models import AssessmentSurvey, CoachingAssessment
 
 # name, description, condition, options, course titles, coach survey?, trainee survey?
+# Each fires when the work changes into the situation (a change operator), not on every
+# later change, and is suppressed for 14 days per agent: one assessment per item and
+# opportunity, and no agent coached twice a fortnight on the same thing.
 DEMO_OPPORTUNITIES = [
     ("Reassigned three times", "The work bounced between people or teams.",
-     {"field": "reassignment_count", "op": "gte", "value": 3}, {"suppress_days": 14},
-     ["VPN troubleshooting checklist"], True, True),
+     {"all": [{"field": "reassignment_count", "op": "gte", "value": 3},
+              {"field": "reassignment_count", "op": "increased"}]},
+     {"suppress_days": 14}, ["VPN troubleshooting checklist"], True, True),
     ("Escalated", "The customer or the agent escalated the work.",
-     {"field": "escalated", "op": "eq", "value": True}, {"due_in_days": 5},
-     ["De-escalation techniques"], True, True),
+     {"field": "escalated", "op": "changed_to", "value": True},
+     {"due_in_days": 5, "suppress_days": 14}, ["De-escalation techniques"], True, True),
     ("Reopened", "The work came back after it was resolved.",
-     {"field": "reopen_count", "op": "gte", "value": 1}, {"coach_choice": "round_robin"},
-     [], True, False),
+     {"field": "reopen_count", "op": "increased"},
+     {"coach_choice": "round_robin", "suppress_days": 14}, [], True, False),
     ("SLA breached", "Resolved outside the service level; coached automatically.",
-     {"field": "sla_breached", "op": "eq", "value": True},
-     {"virtual_coach_name": "SLA coach"}, ["Empathy on the phone"], False, True),
+     {"all": [{"field": "sla_breached", "op": "eq", "value": True},
+              {"field": "state", "op": "changed_to", "value": "resolved"}]},
+     {"virtual_coach_name": "SLA coach", "suppress_days": 14}, ["Empathy on the phone"],
+     False, True),
 ]
+# The skill the virtual coach awards: one the SLA coaching is about.
+VIRTUAL_COACH_SKILL = "Complaint handling"
 
 
 def _template(organization, name: str) -> SurveyTemplate | None:
@@ -45,7 +53,8 @@ def _template(organization, name: str) -> SurveyTemplate | None:
 
 
 def _opportunities(organization) -> None:
-    skill = Skill.objects.filter(organization=organization, active=True).order_by("name").first()
+    skill = Skill.objects.filter(organization=organization, active=True,
+                                 name=VIRTUAL_COACH_SKILL).first()
     level = SkillLevel.objects.filter(organization=organization).order_by("rank").first()
     coach_survey = _template(organization, COACH_SURVEY)
     trainee_survey = _template(organization, TRAINEE_SURVEY)
@@ -88,14 +97,26 @@ def _prepare(organization, assessment, manager, index: int, coach_survey, traine
 
 
 def _fire_on_demo_work(organization) -> int:
-    events = (
+    """Run the opportunities over the demo's latest work events, oldest first, then date
+    each assessment by its work item (the demo's work is opened over months, its events
+    all arrive today: dated by the item, the coaching trend tells a story instead of a
+    spike today)."""
+    events = list(
         WorkEvent.objects.filter(organization=organization)
         .select_related("work_item").order_by("-occurred_at", "-id")[:400]
     )
-    opened = 0
-    for event in events:
-        opened += len(services.open_assessments_for_event(event=event))
-    return opened
+    now = timezone.now()
+    opened = {}
+    for event in reversed(events):
+        for assessment in services.open_assessments_for_event(event=event):
+            item = event.work_item
+            when = item.opened_at + timedelta(hours=2) if item.opened_at else None
+            opened.setdefault(assessment.pk, when if when and when < now else None)
+    # Dated once every event ran: the suppression window counts back from today.
+    for pk, when in opened.items():
+        if when is not None:
+            CoachingAssessment.objects.filter(pk=pk).update(created_at=when)
+    return len(opened)
 
 
 def _every_state(organization, people) -> None:

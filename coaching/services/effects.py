@@ -93,20 +93,25 @@ def sent_survey(assessment: CoachingAssessment, template: SurveyTemplate,
 
 def _dispatch(assessment: CoachingAssessment, template: SurveyTemplate | None, *,
               respondent: User | None, subject: User | None,
-              notify: bool = True) -> SurveyResponse | None:
+              notify: bool = True, automatic: bool = False) -> SurveyResponse | None:
     """Send ``template`` for the assessment unless it was (once per template, assessment and
     respondent: the caller holds the assessment's row lock) and record it as the
-    assessment's."""
-    if template is None or respondent is None or subject is None:
+    assessment's. ``automatic``: the survey is about automatic coaching (a virtual coach),
+    so it has no person as its subject."""
+    if template is None or respondent is None or (subject is None and not automatic):
         return None
-    if respondent.pk == subject.pk:
+    if subject is not None and respondent.pk == subject.pk:
         return None  # nobody answers a coaching survey about themselves
     existing = sent_survey(assessment, template, respondent)
     if existing is not None:
         return existing
     try:
+        labels = _labels(assessment)
+        if automatic:
+            labels["context_label"] += (f" · automatic coaching by the virtual coach "
+                                        f"“{assessment.virtual_coach}”")
         response = dispatch_survey(template=template, respondent=respondent, subject=subject,
-                                   notify=notify, **_labels(assessment))
+                                   notify=notify, automatic=automatic, **labels)
     except SurveyError as error:
         # An inactive template or a person who left the tenant must not stop the
         # completion; the assessment page shows which survey was not sent.
@@ -122,13 +127,18 @@ def _dispatch(assessment: CoachingAssessment, template: SurveyTemplate | None, *
 def dispatch_assessment_surveys(assessment: CoachingAssessment) -> list[SurveyResponse]:
     """Send the surveys of a completed assessment that were not sent yet: the coach survey
     to the coach about the trainee (not for a virtual coach), the trainee survey to the
-    trainee about the coach. Idempotent per template, assessment and respondent."""
+    trainee about the coach — about the automatic coaching when a virtual coach completed
+    it (never about a human coach who did not coach). Idempotent per template, assessment
+    and respondent."""
     sent = []
     if not assessment.virtual_coach_id:
         sent.append(_dispatch(assessment, assessment.coach_survey,
                               respondent=assessment.coach, subject=assessment.trainee))
-    sent.append(_dispatch(assessment, assessment.trainee_survey,
-                          respondent=assessment.trainee, subject=assessment.coach))
+        sent.append(_dispatch(assessment, assessment.trainee_survey,
+                              respondent=assessment.trainee, subject=assessment.coach))
+    else:
+        sent.append(_dispatch(assessment, assessment.trainee_survey,
+                              respondent=assessment.trainee, subject=None, automatic=True))
     return [response for response in sent if response is not None]
 
 

@@ -57,6 +57,7 @@ def dispatch_survey(
     context_label: str = "",
     due_at: datetime | None = None,
     notify: bool = True,
+    automatic: bool = False,
 ) -> SurveyResponse:
     """Send ``template`` to ``respondent`` (about ``subject``) and return the pending response.
 
@@ -67,6 +68,8 @@ def dispatch_survey(
     defaults to the organization's "due after N days" setting. A trainee survey is sent
     anonymous when the organization's surveys are (the flag never changes after). When
     ``notify``, the respondent gets an e-mail with a direct link after commit.
+    ``automatic``: a coaching survey about automatic coaching (a virtual coach), which has
+    no person as its subject (and so never counts toward a coach's results).
     """
     organization = template.organization
     if not template.active:
@@ -82,7 +85,7 @@ def dispatch_survey(
             f"Surveys go only to members of {organization.name}: {', '.join(outsiders)} "
             "is not one."
         )
-    if template.audience != Audience.GENERAL:
+    if template.audience != Audience.GENERAL and not (automatic and subject is None):
         if subject is None:
             raise SurveyError(f"“{template.name}” is about a person: name who it is about.")
         if subject.pk == respondent.pk:

@@ -150,10 +150,14 @@ def test_virtual_coach_assigns_training_and_sends_only_the_trainee_survey(kit):
     assert tasks(world) == [
         ("Firewall basics", "agent", assessment.pk, None, add_days(today, 5), "assigned"),
     ]
+    # about the automatic coaching: never about the team's coach, who did not coach
     assert responses(world) == [
-        ("Coaching feedback", "agent", "coach", assessment.pk, opportunity.pk,
+        ("Coaching feedback", "agent", None, assessment.pk, opportunity.pk,
          "Reassigned three times", "pending"),
     ]
+    with world.tenant.scope():
+        context = SurveyResponse.objects.get().context_label
+    assert context.endswith("· automatic coaching by the virtual coach “Auto coach”")
 
 
 # --- coaching owns the links ------------------------------------------------------------
