@@ -156,7 +156,7 @@ class CancelForm(forms.Form):
 class OpenAssessmentForm(forms.Form):
     trainee = forms.ModelChoiceField(queryset=User.objects.none(), label="Agent")
     work_item = forms.CharField(required=False, max_length=200,
-                                label="Work item (external ID, optional)")
+                                label="Work item (number or external ID, optional)")
     due_in_days = forms.IntegerField(min_value=1, max_value=365, initial=7,
                                      label="Due in (days)")
     comments = forms.CharField(required=False, max_length=LONG_TEXT,

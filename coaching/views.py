@@ -13,7 +13,7 @@ from surveys.enums import MIN_AGGREGATE_RESPONSES
 from tenancy.models import Membership
 from tenancy.selectors import membership_for, sees_everything
 from tenancy.views import org_permission_required, org_url
-from work.models import WorkItem
+from work.selectors import find_work_item
 
 from . import charts, selectors, services
 from .enums import AssessmentState
@@ -352,11 +352,9 @@ def assessment_create(request):
         data = form.cleaned_data
         work_item = None
         if data["work_item"].strip():
-            work_item = WorkItem.objects.filter(
-                organization=request.organization, external_id=data["work_item"].strip()
-            ).first()
+            work_item, why_not = find_work_item(request.organization, data["work_item"])
             if work_item is None:
-                form.add_error("work_item", "No work item with this external ID.")
+                form.add_error("work_item", why_not)
         if not form.errors:
             try:
                 assessment = services.open_manual_assessment(

@@ -83,6 +83,24 @@ def work_item_detail(organization: Organization, pk: int) -> WorkItem:
     )
 
 
+def find_work_item(organization: Organization, reference: str) -> tuple[WorkItem | None, str]:
+    """The work item a person means by ``reference``: its external ID, else the number
+    they see on it (INC0001840, any case). ``(item, "")`` or ``(None, why not)``."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None, "Give the work item's number or external ID."
+    items = WorkItem.objects.filter(organization=organization)
+    found = items.filter(external_id=reference).first()
+    if found is not None:
+        return found, ""
+    by_number = list(items.filter(number__iexact=reference)[:2])
+    if len(by_number) == 1:
+        return by_number[0], ""
+    if by_number:
+        return None, f"Several work items have the number “{reference}”: give its external ID."
+    return None, f"No work item has the number or external ID “{reference}”."
+
+
 def teams_for_filter(organization: Organization) -> QuerySet[Team]:
     return Team.objects.filter(organization=organization).order_by("name")
 

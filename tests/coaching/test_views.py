@@ -114,19 +114,26 @@ def test_coach_cannot_act_on_or_open_for_an_agent_outside_their_teams(world, log
 
 
 def test_coach_opens_a_manual_assessment_for_a_work_item(world, login):
-    world.push({"external_id": "INC9", "kind": "incident", "assigned_to": "agent"})
+    world.push({"external_id": "INC9", "kind": "incident", "assigned_to": "agent"},
+               {"external_id": "sys-4f2a", "number": "INC0001840", "kind": "incident",
+                "assigned_to": "agent"})
     client = login(world.coach)
     url = world.tenant.url("coaching/assessments/new/")
     response = client.post(url, {"trainee": world.agent.pk, "due_in_days": 5,
                                  "work_item": "NOPE"})
-    assert "No work item with this external ID." in response.content.decode()
+    assert "No work item has the number or external ID “NOPE”." in response.content.decode()
     response = client.post(url, {"trainee": world.agent.pk, "due_in_days": 5,
                                  "work_item": "INC9", "comments": "Let's talk"})
     assert response.status_code == 302
+    # what people see on the ticket, its number, works as well as the external ID
+    response = client.post(url, {"trainee": world.agent.pk, "due_in_days": 5,
+                                 "work_item": "inc0001840"})
+    assert response.status_code == 302
     with world.tenant.scope():
-        a = CoachingAssessment.objects.get()
-        assert (a.trainee, a.coach, a.work_item.external_id, a.origin, a.virtual_coach) == (
-            world.agent, world.coach, "INC9", "manual", None)
+        assert [(a.trainee, a.coach, a.work_item.external_id, a.origin, a.virtual_coach)
+                for a in CoachingAssessment.objects.order_by("id")] == [
+            (world.agent, world.coach, "INC9", "manual", None),
+            (world.agent, world.coach, "sys-4f2a", "manual", None)]
 
 
 def test_agent_sees_own_assessments_only(world, login):
