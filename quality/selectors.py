@@ -55,11 +55,27 @@ class QualitySettings:
         return asdict(self)
 
 
+PROVIDER_KEY_PURPOSE = "quality.provider.api_key"
+
+
+def _unsealed_key(sealed: str) -> str:
+    """The outside scorer's API key, or "" when it cannot be opened (SECRET_KEY changed:
+    the org admin types it again)."""
+    from tenancy.sealed import SealError, unseal
+
+    try:
+        return unseal(sealed, purpose=PROVIDER_KEY_PURPOSE)
+    except SealError:
+        return ""
+
+
 def quality_settings(organization: Organization) -> QualitySettings:
     raw = dict((organization.settings or {}).get("quality") or {})
+    stored = dict(raw.pop("provider", None) or {})
+    if stored.get("api_key_sealed"):  # sealed at rest (tenancy.sealed); plain only in memory
+        stored["api_key"] = _unsealed_key(stored["api_key_sealed"])
     provider = ProviderSettings(**{
-        k: v for k, v in (raw.pop("provider", None) or {}).items()
-        if k in ProviderSettings.__dataclass_fields__
+        k: v for k, v in stored.items() if k in ProviderSettings.__dataclass_fields__
     })
     disputes = DisputeSettings(**{
         k: v for k, v in (raw.pop("disputes", None) or {}).items()

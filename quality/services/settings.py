@@ -7,10 +7,11 @@ from django.db import transaction
 
 from tenancy.enums import Role
 from tenancy.models import Organization, User
+from tenancy.sealed import seal
 from tenancy.selectors import sees_everything
 
 from ..enums import ReleaseMode
-from ..selectors import quality_settings
+from ..selectors import PROVIDER_KEY_PURPOSE, quality_settings
 from .errors import QualityError
 
 # (field, lowest, highest, sentence) — the bounds a person can act on.
@@ -113,7 +114,10 @@ def update_quality_settings(
             "audits_per_evaluator_day": audits_per_evaluator_day,
             "provider": {
                 "enabled": provider_enabled, "url": provider_url, "model": provider_model,
-                "api_key": api_key, "timeout_seconds": float(provider_timeout_seconds),
+                # The key is stored sealed (tenancy.sealed), never in clear.
+                "api_key_sealed": seal(api_key, purpose=PROVIDER_KEY_PURPOSE) if api_key
+                else "",
+                "timeout_seconds": float(provider_timeout_seconds),
             },
         },
     }

@@ -381,6 +381,24 @@ GOOD = dict(release_mode="after_delay", release_delay_hours=48, verify_min_kappa
             provider_api_key="sk-1")
 
 
+def test_the_outside_scorers_key_is_stored_sealed_never_in_clear(world):
+    import json
+
+    from tenancy.models import Organization
+
+    org = world.tenant.org
+    update_quality_settings(organization=org, **GOOD)
+    stored = Organization.objects.get(pk=org.pk).settings
+    provider = stored["quality"]["provider"]
+    assert "sk-1" not in json.dumps(stored) and "api_key" not in provider
+    assert provider["api_key_sealed"].startswith("sealed:v2:")
+    assert quality_settings(Organization.objects.get(pk=org.pk)).provider.api_key == "sk-1"
+    # a key sealed under another SECRET_KEY cannot be opened: no key, typed again
+    provider["api_key_sealed"] = "sealed:v2:not-a-token"
+    Organization.objects.filter(pk=org.pk).update(settings=stored)
+    assert quality_settings(Organization.objects.get(pk=org.pk)).provider.api_key == ""
+
+
 def test_settings_are_saved_and_the_api_key_is_kept_when_left_empty(world):
     org = world.tenant.org
     org.settings = {"surveys": {"anonymous": True}}
