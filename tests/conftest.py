@@ -238,25 +238,35 @@ def _seeded_demo(django_db_setup, django_db_blocker) -> SeededDemo | None:
 
 
 @pytest.fixture
-def demo_db(request, _seeded_demo) -> SeededDemo:
-    """The database as ``seed_demo`` left it (acme and globex), in a transaction rolled back
-    after the test. Request it before ``db`` and any fixture that writes."""
-    from django.core.management import call_command
+def _demo_connection(_seeded_demo):
+    """The default connection on the seeded copy for the test (before ``db`` starts the
+    test's transaction, since demo_db lists this first), and back after the rollback."""
     from django.db import connection
 
-    if _seeded_demo is None:  # seed in the test's own transaction, as a copy would hold it
-        request.getfixturevalue("db")
+    if _seeded_demo is None:
+        yield None
+        return
+    database = _DemoDatabase(connection.settings_dict["DEMO_COPY"])
+    database.enter()
+    try:
+        yield _seeded_demo
+    finally:
+        database.leave()
+
+
+@pytest.fixture
+def demo_db(_demo_connection, db, request) -> SeededDemo:
+    """The database as ``seed_demo`` left it (acme and globex), in a transaction rolled back
+    after the test. Request it before any other fixture that uses the database."""
+    from django.core.management import call_command
+
+    if _demo_connection is None:  # seed in the test's own transaction, as a copy holds it
         capture = request.getfixturevalue("django_capture_on_commit_callbacks")
         out, err = io.StringIO(), io.StringIO()
         with capture(execute=True):
             call_command("seed_demo", stdout=out, stderr=err)
         return SeededDemo(out=out.getvalue(), err=err.getvalue())
-    database = _DemoDatabase(connection.settings_dict["DEMO_COPY"])
-    database.enter()
-    # Registered on the test before db's own teardown (the rollback), so it runs after it.
-    request.node.addfinalizer(database.leave)
-    request.getfixturevalue("db")
-    return _seeded_demo
+    return _demo_connection
 
 
 @pytest.fixture
