@@ -27,8 +27,9 @@ def pytest_report_header(config):
 # ``make test`` runs whole files on two processes (pytest-xdist ``--dist loadfile``), each
 # process taking the next file when it is almost done. A long file that starts last keeps
 # one process busy while the other has nothing left, so the longest files go first and the
-# many short ones fill in after them. Seconds are what each file took in one process on a
-# loaded two-core machine (``pytest --durations=0``); keep the list to files over ~10 s.
+# many short ones fill in after them. Seconds are roughly what each file took in one process
+# on a loaded two-core machine (``pytest --durations=0``; the browser files partly
+# estimated); only the order matters. Keep the list to files over ~10 s.
 # (xdist would otherwise order files by their number of tests, which puts these last.)
 SLOW_FILES = {
     "tests/coaching/test_migrations.py": 200,  # migrates the whole schema back and forth twice

@@ -233,8 +233,9 @@ def _post_json(url: str, token: str, payload) -> int:
 # transactions, share-locked the same user rows through their foreign-key checks. It needs
 # a worker chunk and batches in flight at the same moment on the same agents, not volume:
 # the batches are fired only once the worker is ready and while it processes the pool.
-# Before the fix this size answered 500 to some batches in every run (see the commit that
-# set these numbers); it used to be 30 batches of 100 over a pool of 300 (3,300 events).
+# Run against the code before the fix (0e28acd^), this size still answered 500 to batches
+# ("deadlock detected" while share-locking tenancy_user) on its first run; it used to be 30
+# batches of 100 over a pool of 300 (3,300 events).
 AGENTS = 10
 POOL = 100
 BATCHES = 12
