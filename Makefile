@@ -59,3 +59,6 @@ lint: install
 TEST_WORKERS ?= 2
 test: lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
+	@echo "The condition tests again on SQLite (what make run uses):"
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -n 0 -q \
+	  tests/opportunities/test_conditions.py tests/opportunities/test_property.py
