@@ -74,22 +74,43 @@ def _load(dispute_pk: int) -> Dispute | None:
         return dispute
 
 
+def _qa_leads(organization: Organization) -> list[str]:
+    """The addresses of the organization's active QA analysts and org admins."""
+    from django.db.models import Q
+
+    from tenancy.models import Membership
+
+    emails = Membership.objects.filter(
+        Q(is_qa_analyst=True) | Q(is_org_admin=True), organization=organization,
+        user__is_active=True,
+    ).exclude(user__email="").values_list("user__email", flat=True)
+    return sorted(set(emails))
+
+
 def dispute_raised(dispute_pk: int) -> bool:
-    """Tell the round's reviewer an agent disputed an audit; return whether it was sent."""
+    """Tell the round's reviewer an agent disputed an audit — or, when the round has no
+    reviewer who can be written to (the auditor left, no arbitrator), the organization's
+    QA analysts and org admins, who may all decide it; return whether it was sent."""
     dispute = _load(dispute_pk)
-    if dispute is None or dispute.reviewer is None or not dispute.reviewer.email:
+    if dispute is None:
         return False
     organization = dispute.organization
+    if dispute.reviewer is not None and dispute.reviewer.email:
+        recipients, reviewer = [dispute.reviewer.email], _name(dispute.reviewer, "reviewer")
+    else:
+        recipients, reviewer = _qa_leads(organization), "QA team"
+    if not recipients:
+        return False
     evaluation = dispute.evaluation
     agent = _name(evaluation.agent, "An agent")
     body = render_to_string("quality/email/dispute_raised.txt", {
         "dispute": dispute, "evaluation": evaluation, "agent": agent,
-        "reviewer": _name(dispute.reviewer, "reviewer"), "items": dispute.contested,
+        "reviewer": reviewer, "items": dispute.contested,
         "max_rounds": quality_settings(organization).disputes.max_rounds,
         "due": _local(organization, dispute.due_at), "link": review_link(dispute),
     })
     subject = f"Dispute to decide: {agent} on {evaluation.interaction.label}"
-    send_mail(subject, body, None, [dispute.reviewer.email])
+    send_mail(subject, body, None, recipients)
     return True
 
 

@@ -40,6 +40,23 @@ def _raise(world, django_capture_on_commit_callbacks, *, evaluator=None,
         return raise_dispute(evaluation=evaluation, agent=agent or world.agent, items=[EMPATHY])
 
 
+def test_a_dispute_without_a_reviewer_emails_the_qa_analysts_and_org_admins(
+        world, card, django_capture_on_commit_callbacks):
+    turn_disputes_on(world.tenant.org)  # no arbitrator
+    evaluation = released_audit(world)
+    with scopes_disabled():  # the auditor left: the round has nobody to decide it
+        Evaluation.objects.filter(pk=evaluation.pk).update(evaluator=None)
+        evaluation.refresh_from_db()
+    mail.outbox.clear()
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        dispute = raise_dispute(evaluation=evaluation, agent=world.agent, items=[EMPATHY])
+    assert dispute.reviewer_id is None
+    assert len(mail.outbox) == 1
+    assert sorted(mail.outbox[0].to) == sorted([world.qa.email, world.admin.email])
+    assert mail.outbox[0].body.startswith("Hello QA team,")
+    assert f"{SITE}/o/acme/quality/disputes/review/{dispute.pk}/" in mail.outbox[0].body
+
+
 def test_a_new_dispute_emails_its_reviewer(world, card, django_capture_on_commit_callbacks):
     turn_disputes_on(world.tenant.org, sla_hours=48)
     mail.outbox.clear()
@@ -102,16 +119,22 @@ def test_the_last_rounds_decision_says_the_review_is_resolved(
     assert "This was the last round: the review of this audit is resolved." in body
 
 
-def test_no_address_no_mail_and_the_dispute_stands(world, card,
-                                                   django_capture_on_commit_callbacks):
+def test_a_reviewer_without_address_falls_back_and_the_dispute_stands(
+        world, card, django_capture_on_commit_callbacks):
     turn_disputes_on(world.tenant.org)
     world.qa.email = ""
     world.qa.save(update_fields=["email"])
     mail.outbox.clear()
     dispute = _raise(world, django_capture_on_commit_callbacks)
-    assert mail.outbox == []
+    # the reviewer (the QA analyst) cannot be written to: the org admins are told instead
+    assert [m.to for m in mail.outbox] == [[world.admin.email]]
     with scopes_disabled():
         assert Dispute.objects.filter(pk=dispute.pk).exists()
+    world.admin.email = ""
+    world.admin.save(update_fields=["email"])
+    mail.outbox.clear()
+    _raise(world, django_capture_on_commit_callbacks, external_id="CHAT-D2")
+    assert mail.outbox == []  # nobody with an address: no mail, the dispute still stands
 
 
 # --- the daily digest ------------------------------------------------------------------------
