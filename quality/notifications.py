@@ -114,6 +114,31 @@ def dispute_raised(dispute_pk: int) -> bool:
     return True
 
 
+def review_requested(evaluation_pk: int) -> bool:
+    """Tell the agent an audit of their work was released for their review: the total, the
+    answer-by date and a direct link to accept or dispute it; return whether it was sent."""
+    from .models import Evaluation
+
+    with scopes_disabled():
+        evaluation = (Evaluation.objects.select_related("organization", "agent", "interaction")
+                      .filter(pk=evaluation_pk).first())
+    if evaluation is None or evaluation.review_state != ReviewState.PENDING_AGENT:
+        return False
+    agent = evaluation.agent
+    if agent is None or not agent.email or not agent.is_active:
+        return False
+    organization = evaluation.organization
+    body = render_to_string("quality/email/review_requested.txt", {
+        "agent": _name(agent, "there"), "evaluation": evaluation,
+        "total": _total(evaluation.total),
+        "answer_by": _local(organization, evaluation.review_due_at),
+        "link": absolute_url(organization, "quality:evaluation", pk=evaluation.pk),
+    })
+    subject = f"Your audit of {evaluation.interaction.label} is ready for your review"
+    send_mail(subject, body, None, [agent.email])
+    return True
+
+
 def dispute_decided(dispute_pk: int) -> bool:
     """Tell the agent how their dispute round was decided; return whether it was sent."""
     dispute = _load(dispute_pk)

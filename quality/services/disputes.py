@@ -108,6 +108,8 @@ def open_review(evaluation: Evaluation, *, actor: User | None = None) -> bool:
     evaluation.save(update_fields=["review_state", "review_due_at"])
     log_change(evaluation=evaluation, actor=actor, action="review requested",
                after=ReviewState.PENDING_AGENT.label)
+    pk = evaluation.pk
+    transaction.on_commit(lambda: _tell("review_requested", pk))
     return True
 
 
@@ -356,7 +358,8 @@ def close_expired_reviews(*, organization: Organization) -> int:
 
 def _tell(event: str, dispute_pk: int) -> None:
     """E-mail the people a dispute event concerns, when the notifications are installed
-    (a dispute never fails because an e-mail could not be sent)."""
+    (a dispute never fails because an e-mail could not be sent). ``dispute_pk`` is the
+    evaluation's for ``review_requested``."""
     try:
         from .. import notifications
     except ImportError:

@@ -40,6 +40,21 @@ def _raise(world, django_capture_on_commit_callbacks, *, evaluator=None,
         return raise_dispute(evaluation=evaluation, agent=agent or world.agent, items=[EMPATHY])
 
 
+def test_the_agent_is_told_when_an_audit_awaits_their_review(
+        world, card, django_capture_on_commit_callbacks):
+    turn_disputes_on(world.tenant.org, window_days=7)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = released_audit(world)
+    assert [m.to for m in mail.outbox] == [[world.agent.email]]
+    message = mail.outbox[0]
+    assert message.subject == "Your audit of CHAT-D1 is ready for your review"
+    assert "An audit of your work on CHAT-D1 was released: total 80." in message.body
+    due = timezone.localtime(evaluation.review_due_at, world.tenant.org.tzinfo)
+    assert f"by {due:%-d %b %Y %H:%M}. After that date the score stands" in message.body
+    assert message.body.rstrip().endswith(f"{SITE}/o/acme/quality/evaluations/{evaluation.pk}/")
+
+
 def test_a_dispute_without_a_reviewer_emails_the_qa_analysts_and_org_admins(
         world, card, django_capture_on_commit_callbacks):
     turn_disputes_on(world.tenant.org)  # no arbitrator
