@@ -148,6 +148,10 @@ class CoachingAssignmentOut(Schema):
     agent: str
     assigner: str | None
     status: str
+    review_status: Literal["", "pending_agent", "pending_supervisor"] = Field(
+        description="With Agent accept & dispute on: pending_supervisor while a linked "
+                    "audit's dispute waits for QA, pending_agent while one waits for the "
+                    "agent to accept or dispute; empty otherwise (status is unchanged).")
     areas: list[str] = Field(description="Attribute keys of the coaching areas.")
     assigned_date: date
     follow_up_date: date
@@ -174,6 +178,7 @@ def _assignment_out(a) -> dict:
     return {
         "id": a.pk, "name": a.name, "agent": a.agent.username,
         "assigner": a.assigner.username if a.assigner else None, "status": a.status,
+        "review_status": getattr(a, "review_status", ""),
         "areas": [area.attribute_key for area in a.areas.all()],
         "assigned_date": a.assigned_date, "follow_up_date": a.follow_up_date,
         "strengths": a.strengths, "improvements": a.improvements,
@@ -191,10 +196,12 @@ def _assignments_qs(organization, auth=None):
     from django.db.models import Prefetch
 
     from .models import AssignmentExample, AssignmentInteraction, CoachingAssignment
+    from .selectors_assignments import with_review_status
 
     mine = {"agent": auth.user} if auth is not None and auth.is_personal else {}
-    return (CoachingAssignment.objects.filter(organization=organization, **mine)
-            .select_related("agent", "assigner")
+    assignments = with_review_status(
+        CoachingAssignment.objects.filter(organization=organization, **mine), organization)
+    return (assignments.select_related("agent", "assigner")
             .prefetch_related(
                 "areas",
                 Prefetch("interaction_links",

@@ -92,6 +92,27 @@ def test_review_status_follows_the_linked_audit(world, card):
     assert stored == {AssignmentStatus.NOT_STARTED}
 
 
+def test_the_api_reports_the_review_status_beside_the_stored_one(world, card, client):
+    from tests.work.conftest import ApiClient, make_token
+
+    turn_disputes_on(world.tenant.org)
+    waiting = released_audit(world, external_id="CHAT-W")
+    disputed = released_audit(world, external_id="CHAT-D")
+    _assign(world, waiting, "Waiting")
+    _assign(world, disputed, "Disputed")
+    with scopes_disabled():
+        raise_dispute(evaluation=disputed, agent=world.agent, items=[EMPATHY])
+    api = ApiClient(client=client, token=make_token(tenant=world.tenant))
+    response = api.get("coaching-assignments")
+    assert response.status_code == 200
+    assert {a["name"]: (a["status"], a["review_status"]) for a in response.json()["items"]} == {
+        "Waiting": ("not_started", "pending_agent"),
+        "Disputed": ("not_started", "pending_supervisor")}
+    for item in response.json()["items"]:
+        detail = api.get(f"coaching-assignments/{item['id']}").json()
+        assert detail["review_status"] == item["review_status"]
+
+
 def test_pending_supervisor_wins_over_pending_agent(world, card):
     turn_disputes_on(world.tenant.org)
     first = released_audit(world, external_id="CHAT-1")
