@@ -3,6 +3,7 @@ answer writer, verified-only automatic scores, intervals, the too-few label, the
 permission matrix and a constant number of queries."""
 
 import math
+import re
 from datetime import timedelta
 
 import pytest
@@ -221,6 +222,26 @@ def test_my_quality_shows_only_the_agents_own_numbers_and_released_audits(world,
     assert "bob" not in page.content.decode()
     client.logout()
     assert login(world.outsider).get(world.tenant.url("quality/me/")).status_code == 404
+
+
+def test_my_quality_shows_the_review_state_of_each_released_audit(world, login):
+    from quality.services.disputes import acknowledge
+
+    from .conftest import released_audit, turn_disputes_on
+
+    turn_disputes_on(world.tenant.org, window_days=7)
+    waiting = released_audit(world, external_id="CHAT-W")
+    accepted = released_audit(world, external_id="CHAT-A")
+    with scopes_disabled():
+        acknowledge(evaluation=accepted, agent=world.agent)
+        waiting.refresh_from_db()
+    html = login(world.agent).get(world.tenant.url("quality/me/")).content.decode()
+    due = waiting.review_due_at.astimezone(world.tenant.org.tzinfo)
+    assert re.search(r'data-review-state="pending_agent"><a [^>]*>Pending agent review</a> '
+                     rf'<span class="small text-body-secondary">answer by {due:%-d %b %Y}',
+                     html)
+    assert '<td data-review-state="accepted"><span class="badge text-bg-light border">' \
+        'Accepted</span></td>' in html
 
 
 def _count(client, url) -> int:
