@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, F, Func, Q, Value
+from django.db.models import CharField, F, Func, Q, TextField, Value
 from django.db.models.fields.json import KT
 from django.db.models.lookups import Contains, Exact, IContains
 from django.utils.dateparse import parse_datetime
@@ -459,10 +459,32 @@ def _leaf_q(node, fields) -> Q:
         not_found = ~found | null
         return not_found & ~null if None in value else not_found
     if op == "contains":
-        return Q(**{f"{lookup}__contains": value})
+        return Q(**{f"{lookup}__cscontains": value})
     if op == "icontains":
         return Q(**{f"{lookup}__icontains": value})
     raise ConditionError(f"unknown operator {op!r}")
+
+
+class CaseSensitiveContains(Contains):
+    """``contains`` that is case-sensitive on every database, as the Python evaluator is:
+    SQLite's LIKE ignores the case of ASCII letters, so there it is ``instr(…) > 0``."""
+
+    lookup_name = "cscontains"
+
+    def as_sql(self, compiler, connection):  # LIKE is case-sensitive elsewhere
+        return Contains(self.lhs, self.rhs).as_sql(compiler, connection)
+
+    def as_sqlite(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if hasattr(self.rhs, "resolve_expression"):
+            rhs, rhs_params = compiler.compile(self.rhs)
+        else:
+            rhs, rhs_params = "%s", [self.rhs]
+        return f"instr({lhs}, {rhs}) > 0", [*lhs_params, *rhs_params]
+
+
+CharField.register_lookup(CaseSensitiveContains)
+TextField.register_lookup(CaseSensitiveContains)
 
 
 class JSONTypeOf(Func):
@@ -525,7 +547,7 @@ def _json_q(op, lookup, value, node) -> Q:
         return q & ~absent if None in value else q
     text = KT(lookup)
     if op == "contains":
-        return has & Q(Contains(text, Value(value))) & _is_json_string(key)
+        return has & Q(CaseSensitiveContains(text, Value(value))) & _is_json_string(key)
     if op == "icontains":
         return has & Q(IContains(text, Value(value))) & _is_json_string(key)
     raise ConditionError(f"unknown operator {op!r}")

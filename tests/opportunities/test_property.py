@@ -119,6 +119,16 @@ def items(draw):
     "escalated": False, "category": "", "channel": "", "sentiment": None, "team": None,
     "assigned_to": None, "opened_at": None, "handle_time_seconds": None,
     "attributes": {"vip": "ab"}}])
+# SQLite's LIKE ignores the case of ASCII letters: "contains B" matched "ab" there.
+@example(condition={"field": "attributes.vip", "op": "contains", "value": "B"}, rows=[{
+    "kind": "incident", "state": "new", "priority": None, "reassignment_count": 0,
+    "escalated": False, "category": "", "channel": "", "sentiment": None, "team": None,
+    "assigned_to": None, "opened_at": None, "handle_time_seconds": None,
+    "attributes": {"vip": "ab"}}])
+@example(condition={"field": "category", "op": "contains", "value": "B"}, rows=[{
+    "kind": "incident", "state": "new", "priority": None, "reassignment_count": 0,
+    "escalated": False, "category": "ab", "channel": "", "sentiment": None, "team": None,
+    "assigned_to": None, "opened_at": None, "handle_time_seconds": None, "attributes": {}}])
 def test_python_evaluation_and_q_agree(world, condition, rows):
     from datetime import datetime
 
