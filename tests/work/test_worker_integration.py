@@ -330,14 +330,16 @@ def test_broker_outage_answers_fast_and_the_sweepers_finish_the_work_later(
         response = api.post("work-items", _batch(f"OUT{n}-", 20, kind="case"))
         seconds.append(time.monotonic() - started)
         assert response.status_code == 200
-    assert max(seconds) < 1, seconds
+    # The bound catches a request that waits on the broker (retries, timeouts) and leaves
+    # room for a loaded CI machine (the CSV upload once took 1.95 s there).
+    assert max(seconds) < 3, seconds
 
     client.force_login(admin)
     started = time.monotonic()
     response = client.post(tenant_a.url("work/import/"), {"file": SimpleUploadedFile(
         "items.csv", b"external_id,kind\nCSV1,incident\nCSV2,chat\n", content_type="text/csv",
     )})
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3
     with scopes_disabled():
         work_import = WorkImport.objects.get()
     assert response.status_code == 302
