@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "opportunities",
     "routing",
     "coaching",
+    "privacy",
 ]
 
 MIDDLEWARE = [
