@@ -20,6 +20,7 @@ tenant_patterns = [
     path("work/", include("work.urls")),
     path("learning/", include("learning.urls")),
     path("routing/", include("routing.urls")),
+    path("privacy/", include("privacy.urls")),
 ]
 
 urlpatterns = [
