@@ -292,6 +292,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "quality-reveal-due-calibrations": {
         "task": "quality.reveal_due_calibrations", "schedule": 900.0,
     },
+    # Privacy: each organization's retention policy, nightly (a tenant without any period
+    # set is skipped; every run is recorded in its privacy audit trail).
+    "privacy-apply-retention": {"task": "privacy.apply_retention", "schedule": 86400.0},
 }
 
 SESSION_COOKIE_HTTPONLY = True
