@@ -314,10 +314,14 @@ def _mark_outliers(cells: list[AgentCell], minimum: int) -> str:
 
 
 def team_performance(organization: Organization, *, agents: list[User], start: date,
-                     end: date, scoring: Scoring | None = None) -> TeamPerformance:
+                     end: date, scoring: Scoring | None = None,
+                     sort_name=None) -> TeamPerformance:
     """The score of ``agents`` together per behaviour over ``start``…``end``, with each
-    agent's own score and robust-z outliers among the agents' means. One rollup query."""
+    agent's own score and robust-z outliers among the agents' means. One rollup query.
+    Ties by ``sort_name(agent)`` (the username by default; a page showing pseudonyms
+    orders by them — :mod:`tenancy.pseudonyms`)."""
     scoring = scoring or scoring_of(organization)
+    sort_name = sort_name or (lambda agent: agent.username)
     sums = read_sums(organization, scoring, agents=[a.pk for a in agents], start=start,
                      end=end)
     rows = []
@@ -330,7 +334,7 @@ def team_performance(organization: Organization, *, agents: list[User], start: d
             cells.append(AgentCell(agent, estimate_of(mine, attribute, scoring.minimum)))
         note = _mark_outliers(cells, scoring.minimum)
         cells.sort(key=lambda c: (not c.estimate.has_value, c.estimate.value or 0,
-                                  c.agent.username))
+                                  sort_name(c.agent)))
         rows.append(BehaviourRow(attribute, estimate_of(team, attribute, scoring.minimum),
                                  cells, note))
     overall = Sums()
@@ -400,10 +404,12 @@ def impact_of(mine: dict, attribute, team, attributes: list) -> float:
 
 
 def coaching_needs(organization: Organization, *, agents: list[User], start: date,
-                   end: date, scoring: Scoring | None = None) -> list[Need]:
+                   end: date, scoring: Scoring | None = None, sort_name=None) -> list[Need]:
     """Every (agent, behaviour) with failures and room to reach the team average, ranked
-    by frequency × impact (agents with enough reviews first). One rollup query."""
+    by frequency × impact (agents with enough reviews first; ties by ``sort_name(agent)``,
+    the username by default). One rollup query."""
     scoring = scoring or scoring_of(organization)
+    sort_name = sort_name or (lambda agent: agent.username)
     sums = read_sums(organization, scoring, agents=[a.pk for a in agents], start=start,
                      end=end)
     teams = {}
@@ -428,7 +434,7 @@ def coaching_needs(organization: Organization, *, agents: list[User], start: dat
                               own.failures, own.n, frequency,
                               100 * teams[attribute.key].mean, impact))
     needs.sort(key=lambda need: (not need.frequency.enough, -need.priority,
-                                 need.agent.username, need.attribute.key))
+                                 sort_name(need.agent), need.attribute.key))
     return needs
 
 

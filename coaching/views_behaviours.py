@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from tenancy.models import Membership, TeamMember, User
+from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required, org_url
 
 from . import charts_behaviours
@@ -66,13 +67,14 @@ def _chosen_team(form, teams):
 
 
 def _agents_of(request, team=None) -> list[User]:
-    """The agents the user may look at (in ``team`` when given), by name."""
+    """The agents the user may look at (in ``team`` when given), by what the page shows of
+    them (name, or pseudonym: :mod:`tenancy.pseudonyms`)."""
     organization = request.organization
     agents = User.objects.filter(pk__in=sel.visible_agent_ids(organization, request.user))
     if team is not None:
         agents = agents.filter(pk__in=TeamMember.objects.filter(
             organization=organization, team=team).values("user_id"))
-    return list(agents.order_by("first_name", "last_name", "username"))
+    return peer_names(request).sorted(agents.order_by("first_name", "last_name", "username"))
 
 
 @org_permission_required(MANAGE)
@@ -85,7 +87,8 @@ def team_performance(request):
     days = _period(form)
     start, end = sel.period_of(_today(request), days)
     agents = _agents_of(request, team) if team else []
-    performance = sel.team_performance(organization, agents=agents, start=start, end=end)
+    performance = sel.team_performance(organization, agents=agents, start=start, end=end,
+                                       sort_name=peer_names(request).sort_key)
     bars = [(row, charts_behaviours.interval_bar(row.estimate)) for row in performance.rows]
     return render(request, "coaching/behaviours_team.html", {
         "form": form, "team": team, "teams": teams, "days": days,
@@ -108,7 +111,7 @@ def coaching_required(request):
     scoring = sel.scoring_of(organization)
     agents = _agents_of(request, team)
     needs = sel.coaching_needs(organization, agents=agents, start=start, end=end,
-                               scoring=scoring)
+                               scoring=scoring, sort_name=peer_names(request).sort_key)
     reviews = 0
     if not needs:  # say why the page is empty: no scorecard, nothing scored, or no need
         reviews = sum(part.n for sums in sel.read_sums(
@@ -211,8 +214,15 @@ def agent_directory(request):
     query = show = ""
     if form.is_bound and form.is_valid():
         query, show = form.cleaned_data["q"].strip(), form.cleaned_data["show"]
-    rows = sel.directory(request.organization, request.user, today=_today(request),
-                         query=query, show=show)
+    names = peer_names(request)
+    if names.active:  # search and order by what is shown: a name must not find a pseudonym
+        rows = sel.directory(request.organization, request.user, today=_today(request),
+                             show=show)
+        rows = names.sorted((r for r in rows if names.matches(r.agent, query)),
+                            lambda r: r.agent)
+    else:
+        rows = sel.directory(request.organization, request.user, today=_today(request),
+                             query=query, show=show)
     page = Paginator(rows, sel.PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

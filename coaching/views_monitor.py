@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required
 
 from . import charts_monitor
@@ -59,6 +60,7 @@ def _today(request):
 def monitor_page(request):
     organization, user, today = request.organization, request.user, _today(request)
     choices = monitor.filter_choices(organization, user)
+    choices["agents"] = peer_names(request).choices(choices["agents"])
     form = MonitorFilterForm(request.GET or None, areas=sel.available_areas(organization),
                              teams=choices["teams"], agents=choices["agents"])
     date_field, filters, compare = "assigned", None, False

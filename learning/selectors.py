@@ -11,6 +11,7 @@ from django.utils import timezone
 from skills.extensions import OverviewItem, OverviewSection
 from tenancy.enums import Role
 from tenancy.models import Membership, Organization, Team, TeamMember, User
+from tenancy.pseudonyms import peer_names
 from tenancy.selectors import coachable_agents, sees_everything, teams_coached_by
 
 from .due_dates import due_status, today_for
@@ -213,7 +214,9 @@ def api_tasks(organization: Organization, *, assigned_to: User | None = None,
 
 
 def skill_overview_pending_users(request, skill) -> OverviewSection:
-    """People with an open task (assigned or in progress) whose course grants the skill."""
+    """People with an open task (assigned or in progress) whose course grants the skill
+    (by pseudonym and without a link where the viewer sees them so: tenancy.pseudonyms)."""
+    names = peer_names(request)
     tasks = list(
         LearningTask.objects.filter(
             organization=request.organization, state__in=OPEN_STATES,
@@ -222,9 +225,10 @@ def skill_overview_pending_users(request, skill) -> OverviewSection:
     )
     items = [
         OverviewItem(
-            label=str(t.assigned_to),
+            label=names.label(t.assigned_to),
             url=reverse("learning:task_detail",
-                        kwargs={"org_slug": request.organization.slug, "pk": t.pk}),
+                        kwargs={"org_slug": request.organization.slug, "pk": t.pk})
+            if names.is_named(t.assigned_to) else None,
             detail=f"{t.course_item.title} · {t.get_state_display().lower()} · "
                    f"due {t.due_date:%-d %b %Y}",
         )

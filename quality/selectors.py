@@ -322,7 +322,7 @@ def _leader_row(user, now_block: ScoreBlock, then_block: ScoreBlock) -> LeaderRo
 def leaderboard(
     organization: Organization, *, scorecard: Scorecard | None, today, days: int,
     agents: QuerySet | None, extra_agents: QuerySet | None = None, page=1,
-    per_page: int = LEADERBOARD_PAGE,
+    per_page: int = LEADERBOARD_PAGE, sort_name=None,
 ) -> Leaderboard:
     """Per agent: auto-scored interactions, the verified-only automatic score, the audit
     score and per-attribute means over the last ``days`` days up to ``today``, with the
@@ -330,7 +330,9 @@ def leaderboard(
 
     ``agents``: a subquery of the user ids that may be shown (``None``: everyone);
     ``extra_agents``: ids listed even without reviews (a team's members). Rows are sorted
-    by automatic score (agents with too few reviews last) and paged ``per_page`` at a time
+    by automatic score (agents with too few reviews last; ties by ``sort_name(user)``,
+    the username by default: a page that shows pseudonyms orders by them, not by the hidden
+    names — :mod:`tenancy.pseudonyms`) and paged ``per_page`` at a time
     (``page``: the page number, as a paginator reads it); only the page's agents get
     per-attribute numbers.
 
@@ -385,8 +387,9 @@ def leaderboard(
         people |= Q(pk__in=extra_agents)
     empty: dict = {}
     verified = {(a.key, scorer) for a in attributes for scorer in a.verified_scorers}
-    ranked = sorted(  # best automatic score first, then by username
-        ((_rank(current.get(user.pk, empty), attributes, minimum, verified), user.username,
+    sort_name = sort_name or (lambda user: user.username)
+    ranked = sorted(  # best automatic score first, then by username (or what is shown)
+        ((_rank(current.get(user.pk, empty), attributes, minimum, verified), sort_name(user),
           user) for user in User.objects.filter(people)),
         key=lambda r: r[:2])
     shown = Paginator([user for _, _, user in ranked], per_page).get_page(page)

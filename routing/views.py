@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from tenancy.models import User
+from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required, org_url
 from work.models import WorkItem
 
@@ -26,6 +27,10 @@ def suggested_agents_panel(request, item: WorkItem) -> str | None:
                                                        item=item)
     except services.RoutingError as error:
         context["error"] = error.message
+    names = peer_names(request)
+    if names.active and context.get("ranking"):  # ties by what is shown, not by username
+        context["ranking"].candidates.sort(key=lambda c: (
+            *selectors._rank_key(c)[:-1], names.sort_key(c.user)))
     return render_to_string("routing/_suggested_agents.html", context, request=request)
 
 

@@ -319,10 +319,15 @@ def _descendants(node: TreeNode | None) -> list[int]:
 
 
 def overview(*, organization: Organization, skill: Skill, days: int | None,
-             holders_page: int | str = 1, items_page: int | str = 1) -> Overview:
+             holders_page: int | str = 1, items_page: int | str = 1,
+             sort_name=None) -> Overview:
     """A skill's figures. Work items and MTTR roll up its sub-skills (an item requiring a
     sub-skill needs the parent's knowledge too); holders are the skill's own. Holders and
-    items come as pages (``OVERVIEW_PAGE`` rows), so the page's queries stay constant."""
+    items come as pages (``OVERVIEW_PAGE`` rows), so the page's queries stay constant.
+
+    ``sort_name(user)``: order holders and experts by it instead of the name (a page that
+    shows pseudonyms orders by them — :mod:`tenancy.pseudonyms`); the holders are then
+    read whole and paged in Python."""
     all_skills = list(
         Skill.objects.filter(organization=organization).only("pk", "name", "parent_id", "active")
     )
@@ -347,10 +352,13 @@ def overview(*, organization: Organization, skill: Skill, days: int | None,
         )
     skill_ids = [skill.pk, *_descendants(subtree)]
     required = WorkItemSkill.objects.filter(skill_id__in=skill_ids).values("work_item_id")
-    holders = Paginator(
-        UserSkill.objects.filter(skill=skill).select_related("user", "level")
-        .order_by("-level__rank", "user__first_name", "user__last_name", "user__username"),
-        OVERVIEW_PAGE).get_page(holders_page)
+    holders = (UserSkill.objects.filter(skill=skill).select_related("user", "level")
+               .order_by("-level__rank", "user__first_name", "user__last_name",
+                         "user__username"))
+    if sort_name is not None:
+        experts.sort(key=lambda us: sort_name(us.user))
+        holders = sorted(holders, key=lambda us: (-us.level.rank, sort_name(us.user)))
+    holders = Paginator(holders, OVERVIEW_PAGE).get_page(holders_page)
     items = Paginator(
         WorkItem.objects.filter(organization=organization, pk__in=required)
         .select_related("assigned_to", "resolved_by")

@@ -57,6 +57,16 @@ class OrganizationSettingsForm(BootstrapMixin, forms.Form):
                   "without setting teams up by hand. Memberships are never removed "
                   "automatically.",
     )
+    pseudonymise_peers = forms.BooleanField(
+        label="Show peers as pseudonyms on team pages", required=False,
+        help_text="Leaderboards, team pages, agent directories, the skill matrix, skill "
+                  "holders, the coaching monitor and routing suggestions show an agent by "
+                  "name only to the agent themselves, their coaches and organization "
+                  "admins. Everyone else sees a pseudonym such as “Agent K7Q2MX”, the same "
+                  "on every page but not traceable to the person. Team managers are always "
+                  "shown by name. Pages about one person (audits, assessments, disputes) "
+                  "keep names for the roles that may open them.",
+    )
 
     def clean_weekend_days(self):
         days = self.cleaned_data["weekend_days"]

@@ -27,6 +27,7 @@ from .forms import (
 )
 from .middleware import CURRENT_ORG_SESSION_KEY
 from .models import ApiToken, Invitation, Membership, Team
+from .pseudonyms import peer_names, pseudonymises_peers
 
 
 def org_permission_required(permission: str):
@@ -107,6 +108,7 @@ def settings_view(request):
             "timezone": organization.timezone,
             "weekend_days": organization.weekend_days,
             "learn_team_membership": selectors.learns_team_membership(organization),
+            "pseudonymise_peers": pseudonymises_peers(organization),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -274,7 +276,9 @@ def team_detail(request, pk: int):
         pk=pk,
     )
     can_edit = request.user.has_perm("tenancy.manage_organization", request.organization)
-    return render(request, "tenancy/team_detail.html", {"team": team, "can_edit": can_edit})
+    members = peer_names(request).sorted(team.members.all())
+    return render(request, "tenancy/team_detail.html",
+                  {"team": team, "members": members, "can_edit": can_edit})
 
 
 @org_permission_required("tenancy.manage_organization")

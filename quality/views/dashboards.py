@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tenancy.enums import Role
 from tenancy.models import Team, TeamMember
+from tenancy.pseudonyms import peer_names
 from tenancy.selectors import coachable_agents, sees_everything, teams_coached_by
 from tenancy.views import org_permission_required
 
@@ -88,6 +89,7 @@ def leaderboard(request):
         organization, scorecard=_scorecard(scorecards, chosen["queue"]),
         today=timezone.localdate(timezone=organization.tzinfo), days=chosen["period"],
         agents=visible, extra_agents=extra, page=request.GET.get("page"),
+        sort_name=peer_names(request).sort_key,
     )
     context = _context(board, form, chosen)
     team = next((t for t in teams if t.pk == chosen["team"]), None)

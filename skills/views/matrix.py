@@ -9,6 +9,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from tenancy.enums import Role
+from tenancy.pseudonyms import peer_names
 from tenancy.selectors import sees_everything
 
 from .. import selectors, services
@@ -31,10 +32,19 @@ def matrix(request):
     )
     if data is None:
         raise Http404("No such team.")
+    names = peer_names(request)
+    if names.active:  # label and order people by what is shown (tenancy.pseudonyms)
+        for row in data.rows:
+            row.label = names.label(row.user)
+        data.rows = names.sorted(data.rows, lambda row: row.user)
+        data.people = names.sorted(data.people)
     filters = MatrixFilterForm(
         request.GET or None, teams=data.teams, people=data.people, levels=data.levels,
         categories=data.categories, team_required=not all_visible,
     )
+    if names.active:
+        filters.fields["user"].choices = [("", "Everyone")] + [
+            (p.pk, names.label(p)) for p in data.people]
     if data.team is not None and not request.GET.get("team"):
         filters.initial["team"] = data.team.pk
     query = f"?team={data.team.pk}" if data.team is not None else ""
@@ -109,7 +119,9 @@ def matrix_cell(request, user_id: int, skill_id: int):
         request.POST or None, organization=request.organization,
         initial={"level": holding.level if holding else None},
     )
-    context = {"person": user, "skill": skill, "holding": holding, "form": form, "back": back,
+    person_label = peer_names(request).label(user)
+    context = {"person": user, "person_label": person_label, "skill": skill,
+               "holding": holding, "form": form, "back": back,
                "cell_url": request.path + query,
                "show_url": request.path + (f"{query}&" if query else "?") + "show=1"}
     if request.method == "GET" and request.GET.get("show"):
@@ -127,7 +139,7 @@ def matrix_cell(request, user_id: int, skill_id: int):
                 context.update(holding=holding, saved=True)
                 return render(request, "skills/partials/matrix_cell.html#cell", context)
             level = holding.level.name if holding else "not held"
-            messages.success(request, f"{user}: {skill.name} is now {level}.")
+            messages.success(request, f"{person_label}: {skill.name} is now {level}.")
             return redirect(back)
     template = ("skills/partials/matrix_cell.html#editor" if request.htmx
                 else "skills/matrix_cell_page.html")

@@ -2,6 +2,8 @@
 
 from django.shortcuts import get_object_or_404, render
 
+from tenancy.pseudonyms import peer_names
+
 from .. import extensions, selectors
 from ..models import Skill
 from .common import org_permission_required
@@ -20,7 +22,9 @@ def skill_overview(request, pk: int):
         days = 90
     data = selectors.overview(organization=request.organization, skill=skill, days=days or None,
                               holders_page=request.GET.get("holders", 1),
-                              items_page=request.GET.get("items", 1))
+                              items_page=request.GET.get("items", 1),
+                              sort_name=names.sort_key if (names := peer_names(request)).active
+                              else None)
     def others(param):  # the query string without ``param``, ready for "param=N"
         kept = request.GET.copy()
         kept.pop(param, None)

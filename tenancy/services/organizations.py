@@ -56,11 +56,12 @@ def set_up_organization(
 @transaction.atomic
 def update_organization(
     *, organization: Organization, name: str, timezone: str, weekend_days: list[int],
-    learn_team_membership: bool | None = None,
+    learn_team_membership: bool | None = None, pseudonymise_peers: bool | None = None,
 ) -> Organization:
     """Save the organization's settings; ``learn_team_membership`` (``None``: unchanged)
-    is "learn team membership from work". Locks the row so a concurrent save of another
-    settings key is not lost."""
+    is "learn team membership from work", ``pseudonymise_peers`` (``None``: unchanged)
+    "show peers as pseudonyms on team pages" (:mod:`tenancy.pseudonyms`). Locks the row
+    so a concurrent save of another settings key is not lost."""
     locked = Organization.objects.select_for_update().get(pk=organization.pk)
     locked.name = name
     locked.timezone = timezone
@@ -69,6 +70,11 @@ def update_organization(
         settings = dict(locked.settings or {})
         settings["teams"] = {**(settings.get("teams") or {}),
                              "learn_from_work": bool(learn_team_membership)}
+        locked.settings = settings
+    if pseudonymise_peers is not None:
+        settings = dict(locked.settings or {})
+        settings["privacy"] = {**(settings.get("privacy") or {}),
+                               "pseudonymise_peers": bool(pseudonymise_peers)}
         locked.settings = settings
     locked.full_clean()
     locked.save(update_fields=["name", "timezone", "weekend_days", "settings"])
