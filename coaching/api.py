@@ -10,6 +10,8 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.api_types import Cursor, Id, errors, personal_tokens_allowed, text
 from tenancy.validation import BIGINT_MAX
 
@@ -115,6 +117,8 @@ def get_assessment(request, assessment_id: Id):
     ).first()
     if row is None:
         return Status(404, {"detail": "No assessment with this id in your organization."})
+    record_access(request, subject=row.trainee_id, kind=AccessKind.ASSESSMENT, obj=row,
+                  label=f"Assessment #{row.pk}")
     return Status(200, _out(row))
 
 
@@ -245,6 +249,8 @@ def get_coaching_assignment(request, assignment_id: Id):
     if row is None:
         return Status(404, {"detail": "No coaching assignment with this id in your "
                                       "organization."})
+    record_access(request, subject=row.agent_id, kind=AccessKind.ASSIGNMENT, obj=row,
+                  label=row.name)
     return Status(200, _assignment_out(row))
 
 
@@ -326,6 +332,8 @@ def get_coaching_assignment_progress(request, assignment_id: Id):
     if row is None:
         return Status(404, {"detail": "No coaching assignment with this id in your "
                                       "organization."})
+    record_access(request, subject=row.agent_id, kind=AccessKind.ASSIGNMENT, obj=row,
+                  label=f"Progress of {row.name}")
     progress = monitor_rows(organization, [row],
                             timezone.localdate(timezone=organization.tzinfo),
                             area_effects=True)[0]
@@ -410,6 +418,8 @@ def get_agent_behaviours(request, username: text(150), filters: Query[BehaviourF
     if membership is None:
         return Status(404, {"detail": "No member with this username in your organization."})
     agent = membership.user
+    record_access(request, subject=agent, kind=AccessKind.OVERVIEW, obj=agent,
+                  label="Behaviours (API)")
     start, end = sel.period_of(timezone.localdate(timezone=organization.tzinfo),
                                filters.days)
     scoring = sel.scoring_of(organization)

@@ -11,6 +11,8 @@ from typing import Literal
 from django.db import transaction
 from ninja import Field, Query, Router, Schema, Status
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.api_types import Body, errors, personal_tokens_allowed, text
 from tenancy.models import Membership, User
 
@@ -119,6 +121,9 @@ def list_coaching_plans(request, filters: Query[CoachingPlanFilters]):
     if filters.attribute:
         qs = qs.filter(attribute_key=filters.attribute)
     rows = list(qs.order_by("-created_at", "-id")[: filters.limit])
+    if filters.agent and rows:  # one agent's plans: logged once per list read
+        record_access(request, subject=rows[0].agent_id, kind=AccessKind.PLAN,
+                      label="Coaching plans (API list)")
     return Status(200, {"items": [_out(p) for p in rows]})
 
 

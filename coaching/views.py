@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opportunities.models import CoachingOpportunity
+from privacy.access import record_access
+from privacy.models import AccessKind
 from skills.models import Skill
 from surveys.enums import MIN_AGGREGATE_RESPONSES
 from tenancy.models import Membership
@@ -99,6 +101,8 @@ def my_assessments(request):
 @org_permission_required("coaching.view_own_assessments")
 def assessment_detail(request, pk: int):
     assessment = _visible(request, pk)
+    record_access(request, subject=assessment.trainee_id, kind=AccessKind.ASSESSMENT,
+                  obj=assessment, label=f"Assessment #{assessment.pk}")
     can_act = request.user.has_perm("coaching.act_on_assessment", assessment)
     context = _outcomes(request, assessment)
     context.update({"assessment": assessment, "can_act": can_act and assessment.is_open})

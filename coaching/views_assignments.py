@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from quality.models import Evaluation
 from tenancy.errors import DomainError, add_service_error
 from tenancy.models import User
@@ -430,6 +432,8 @@ def _interaction_rows(request, assignment, *, agent_view: bool = False):
 def assignment_detail(request, pk: int):
     """Level 2: the agent's conversations of the assignment (date, queue, scores)."""
     assignment = _supervised(request, pk)
+    record_access(request, subject=assignment.agent_id, kind=AccessKind.ASSIGNMENT,
+                  obj=assignment, label=assignment.name)
     return render(request, "coaching/assignment_detail.html", {
         "assignment": assignment, "interactions": _interaction_rows(request, assignment),
         "status_label": (sel.REVIEW_STATUS_LABELS.get(assignment.review_status)
@@ -462,6 +466,9 @@ def assignment_evaluation(request, pk: int, evaluation_id: int):
     if evaluation is None:
         raise Http404("No such evaluation.")
     supervisor = assignment.agent_id != request.user.pk
+    record_access(request, subject=evaluation.agent_id, kind=AccessKind.EVALUATION,
+                  obj=evaluation, label=f"{evaluation.get_kind_display()} of "
+                                        f"{evaluation.interaction.label}")
     return render(request, "coaching/assignment_evaluation.html", {
         "assignment": assignment, "evaluation": evaluation, "show_history": supervisor,
         "back": org_url(request, "coaching:assignment_detail" if supervisor else

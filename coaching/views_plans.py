@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from quality.selectors import visible_evaluations
 from tenancy.errors import DomainError, add_service_error
 from tenancy.models import User
@@ -323,6 +325,8 @@ def _plan_context(request, plan, note_form=None) -> dict:
 @org_permission_required(OWN)
 def plan_detail(request, pk: int):
     plan = _visible(request, pk)
+    record_access(request, subject=plan.agent_id, kind=AccessKind.PLAN, obj=plan,
+                  label=f"Coaching plan: {plan.attribute_name}")
     if plan.agent_id == request.user.pk and plan.status == PlanStatus.SHARED:
         plan_services.open_plan(plan=plan, user=request.user)
         plan = _visible(request, pk)
@@ -391,6 +395,8 @@ def agent_sessions(request, agent_id: int):
         other = _agent(request, request.GET["agent"])
         return redirect(org_url(request, "coaching:agent_sessions", agent_id=other.pk))
     agent = _agent(request, agent_id)
+    record_access(request, subject=agent, kind=AccessKind.PLAN, obj=None,
+                  label="Coaching sessions (every plan)")
     plans = _toned(sel.agent_plans(request.organization, request.user, agent))
     return render(request, "coaching/plan_sessions.html", {
         "agent": agent, "plans": plans,

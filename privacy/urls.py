@@ -1,8 +1,8 @@
-"""Access-log pages under ``/o/<org>/privacy/``."""
+"""Privacy pages under ``/o/<org>/privacy/``: the access log and the retention settings."""
 
 from django.urls import path
 
-from . import views
+from . import views, views_retention
 
 app_name = "privacy"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("me/access/", views.my_access, name="my_access"),
     path("access-log/", views.access_log, name="access_log"),
     path("access-log/export/", views.access_log_export, name="access_log_export"),
+    path("retention/", views_retention.retention_settings, name="retention_settings"),
 ]

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema, Status
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.api_types import Body, Cursor, Id, errors, personal_tokens_allowed, text
 from tenancy.validation import BIGINT_MAX, LONG_TEXT
 
@@ -226,6 +228,9 @@ def list_evaluations(request, filters: Query[EvaluationFilters]):
     next_cursor = (base64.urlsafe_b64encode(str(rows[-1].pk).encode()).decode().rstrip("=")
                    if more else None)
     verified = _verified(organization)
+    if filters.agent and rows:  # one agent's evaluations: logged once per page read
+        record_access(request, subject=rows[0].agent_id, kind=AccessKind.EVALUATION,
+                      label="Evaluations (API list)")
     return Status(200, {"items": [_out(e, verified) for e in rows], "next_cursor": next_cursor})
 
 
@@ -320,6 +325,9 @@ def get_evaluation(request, evaluation_id: Id):
     evaluation = _with_review(_evaluations_for(request.auth)).filter(pk=evaluation_id).first()
     if evaluation is None:
         return Status(404, {"detail": NO_EVALUATION})
+    record_access(request, subject=evaluation.agent_id, kind=AccessKind.EVALUATION,
+                  obj=evaluation, label=f"{evaluation.get_kind_display()} of "
+                                        f"{evaluation.interaction.label}")
     return Status(200, _detail(evaluation, _verified(organization)))
 
 

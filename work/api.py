@@ -17,6 +17,8 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import Discriminator, Tag
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.api_types import (
     Body,
     Count,
@@ -378,7 +380,7 @@ def get_transcript(request, external_id: text(200, min_length=1)):
     work item, it is not an interaction, or it has no transcript; ``detail`` says which."""
     organization = request.auth.organization
     item = WorkItem.objects.filter(organization=organization, external_id=external_id).only(
-        "pk", "kind").first()
+        "pk", "kind", "external_id", "number", "resolved_by_id", "assigned_to_id").first()
     if item is None:
         return Status(404, {"detail": f"No work item with external_id “{external_id}”."})
     if item.kind not in INTERACTION_KINDS:
@@ -391,6 +393,8 @@ def get_transcript(request, external_id: text(200, min_length=1)):
     if turns is None:
         return Status(404, {"detail": f"The {item.get_kind_display().lower()} “{external_id}” "
                                       f"has no transcript."})
+    record_access(request, subject=item.resolved_by_id or item.assigned_to_id,
+                  kind=AccessKind.TRANSCRIPT, obj=item, label=f"Transcript of {item.label}")
     return Status(200, turns)
 
 

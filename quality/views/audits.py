@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.views import org_permission_required, org_url
 
 from .. import selectors
@@ -174,6 +176,8 @@ def audit_screen(request, pk: int):
     else:
         rows = _rows(request, evaluation)
     item = evaluation.interaction
+    record_access(request, subject=evaluation.agent_id, kind=AccessKind.EVALUATION,
+                  obj=evaluation, label=_access_label(evaluation))
     transcript = selectors.transcript_of(item)
     context = {
         "evaluation": evaluation,
@@ -217,6 +221,8 @@ def evaluation_detail(request, pk: int):
             sections.append((name, []))
         sections[-1][1].append(answer)
     transcript = selectors.transcript_of(evaluation.interaction)
+    record_access(request, subject=evaluation.agent_id, kind=AccessKind.EVALUATION,
+                  obj=evaluation, label=_access_label(evaluation))
     may_edit = evaluation.kind == EvaluationKind.MANUAL and (
         evaluation.evaluator_id == request.user.pk
         or (evaluation.state != EvaluationState.DRAFT
@@ -233,6 +239,11 @@ def evaluation_detail(request, pk: int):
         "actions": evaluation_actions_html(request, evaluation),
     }
     return render(request, "quality/evaluation_detail.html", context)
+
+
+def _access_label(evaluation: Evaluation) -> str:
+    """How the access log names an evaluation (the agent reads it under My coaching)."""
+    return f"{evaluation.get_kind_display()} of {evaluation.interaction.label}"
 
 
 @org_permission_required("quality.audit")

@@ -11,6 +11,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.views import org_permission_required, org_url
 
 from .. import selectors
@@ -152,6 +154,10 @@ def dispute_detail(request, pk: int):
     organization, user = request.organization, request.user
     dispute = _visible(request, pk)
     evaluation = dispute.evaluation
+    # Logged against the evaluation: the agent reads the dispute on the evaluation's page.
+    record_access(request, subject=evaluation.agent_id, kind=AccessKind.DISPUTE,
+                  obj=evaluation, label=f"Dispute round {dispute.round} of "
+                                        f"{evaluation.interaction.label}")
     answers = {a.attribute.key: a for a in evaluation.answers.select_related("attribute")
                .order_by("attribute__position", "attribute_id")}
     deciding = dispute.is_open and may_decide(dispute, user)

@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.views import org_permission_required, org_url
 
 from .. import selectors
@@ -82,6 +84,10 @@ def interaction_detail(request, pk: int):
     scorecard = selectors.scorecard_for(request.organization, queue=item.queue)
     transcript = getattr(item, "transcript", None)
     agent = item.resolved_by or item.assigned_to
+    # The page shows the agent's transcript and evaluations of it.
+    record_access(request, subject=agent, kind=AccessKind.TRANSCRIPT, obj=item,
+                  label=(f"Transcript of {item.label}" if transcript
+                         else f"Interaction {item.label}"))
     context = {
         "item": item,
         "agent": agent,

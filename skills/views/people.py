@@ -5,6 +5,9 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from privacy.access import record_access
+from privacy.models import AccessKind
+
 from .. import extensions, selectors, services
 from ..forms import ReviewRequestForm
 from .common import org_permission_required, org_url
@@ -61,6 +64,8 @@ def person_skills(request, user_id: int):
     )
     if person is None:
         raise Http404("No such person in your teams.")
+    record_access(request, subject=person, kind=AccessKind.SKILLS, obj=person,
+                  label="Skills and skill history")
     context = {
         "person": person,
         "is_me": person.pk == request.user.pk,
