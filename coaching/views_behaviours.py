@@ -15,6 +15,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.models import Membership, TeamMember, User
 from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required, org_url
@@ -170,6 +172,8 @@ def agent_overview(request, agent_id: int):
     """An agent's information, "about me", metrics, behaviours with trend and advice."""
     organization = request.organization
     agent = _overview_agent(request, agent_id)
+    record_access(request, subject=agent, kind=AccessKind.OVERVIEW, obj=agent,
+                  label="Performance overview")
     form = PeriodForm(request.GET or None)
     days = _period(form)
     start, end = sel.period_of(_today(request), days)

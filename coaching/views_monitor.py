@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required
 
@@ -108,6 +110,8 @@ def _monitored(request, pk: int) -> CoachingAssignment:
 def monitor_detail(request, pk: int):
     """Agent progress and the coaching effect of one assignment (a panel under htmx)."""
     assignment = _monitored(request, pk)
+    record_access(request, subject=assignment.agent_id, kind=AccessKind.ASSIGNMENT,
+                  obj=assignment, label=f"Progress of {assignment.name}")
     progress = monitor.assignment_progress(request.organization, assignment, _today(request))
     context = {
         "assignment": assignment, "progress": progress, "row": progress.row,
