@@ -19,6 +19,7 @@ class TenancyConfig(AppConfig):
             NavEntry("manager", "Settings", "tenancy:settings",
                      "tenancy.manage_organization", order=90, group="Organization"),
             NavEntry("agent", "My coaching", "tenancy:my_coaching",
-                     "tenancy.view_agent_workspace", order=0),
+                     "tenancy.view_agent_workspace", order=0,
+                     match=("privacy:my_access",)),  # "Who looked at my data"
         ):
             navigation_entries.register(entry.url_name, entry)
