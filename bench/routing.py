@@ -1,20 +1,33 @@
-"""Routing benchmark: decisions per second and queries per decision as the pool grows.
+"""Routing benchmark: decisions per second as the pool grows *and* as work history grows.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coachdesk .venv/bin/python bench/routing.py
+    DATABASE_URL=postgres://coachdesk_owner@127.0.0.1:5432/coachdesk .venv/bin/python bench/routing.py
 
-Creates a throw-away organization with ``--agents`` agents (default 500) in one team,
-``--skills`` skills (default 50; each agent holds 10 at random levels) and ``--items``
-open items (default 10,000) assigned across the agents, then ranks candidates for items
-requiring three skills (:func:`routing.selectors.rank_candidates`, what the API and the
-auto-assign handler run) at several pool sizes, printing decisions per second and queries
-per decision. Deletes the organization at the end. Never fails for being slow.
+Creates a throw-away organization with ``--agents`` agents (default 500), ``--skills``
+skills (default 50; each agent holds 10 at random levels) and ``--open-items`` open items
+(default 10,000, mixed kinds) assigned across the agents. Then it loads work history the
+way a contact center accumulates it — items created, assigned, reassigned, resolved and
+closed, five events each, dated over the past year — first up to ``--small-events``
+(default 50,000) events, then up to ``--events`` (default 500,000). History is loaded
+with set-based inserts (``INSERT … SELECT FROM unnest``; ``COPY`` is refused under
+row-level security), not through the ingest service, and routing's
+per-agent state is rebuilt from it (:func:`routing.services.rebuild_routing_state`, what
+the migration's backfill does), then ``ANALYZE``.
+
+At each history size it ranks candidates for an open incident requiring three skills
+(:func:`routing.selectors.rank_candidates`, what the API, the auto-assign handler and the
+work-item page's Suggested agents panel run) with pools of 10, 100 and ``--agents``
+agents, and prints decisions per second, milliseconds and queries per decision, and the
+ratio of the large history to the small one. Deletes the organization at the end.
+Never fails for being slow.
 """
 
 import argparse
+import json
 import os
 import random
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,7 +38,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
@@ -35,10 +48,24 @@ from skills.models import Skill, UserSkill  # noqa: E402
 from skills.models import WorkItemSkill as RequiredSkill  # noqa: E402
 from skills.services import ensure_level_scale  # noqa: E402
 from tenancy.models import Membership, Organization, Team, TeamMember, User  # noqa: E402
-from work.models import WorkItem  # noqa: E402
+from work.models import WorkEvent, WorkItem  # noqa: E402
+
+try:  # row-level security (tenancy/rls.py); the clean-up reads across tenants
+    from tenancy.rls import platform
+except ImportError:  # pragma: no cover - before row-level security
+    from contextlib import nullcontext as platform
+
+try:
+    from routing.services import rebuild_routing_state
+except ImportError:  # the history-scanning routing had no state to rebuild
+    rebuild_routing_state = None
+
+KINDS = ("incident", "request", "case", "chat")
+OPEN_STATES = ("new", "in_progress", "on_hold")
+EVENTS_PER_ITEM = 5
 
 
-def build(organization, *, agents: int, skills: int, items: int, rng: random.Random):
+def build(organization, *, agents: int, skills: int, open_items: int, rng: random.Random):
     now = timezone.now()
     stamp = organization.slug
     users = User.objects.bulk_create([User(username=f"{stamp}-a{i}") for i in range(agents)])
@@ -52,20 +79,136 @@ def build(organization, *, agents: int, skills: int, items: int, rng: random.Ran
                   source="manual", acquired_at=now, changed_at=now)
         for u in users for s in rng.sample(catalogue, min(10, skills))
     ], batch_size=5000)
-    WorkItem.objects.bulk_create([
-        WorkItem(organization=organization, external_id=f"OPEN{i}", kind="incident",
-                 state="in_progress", assigned_to=rng.choice(users))
-        for i in range(items)
+    items = WorkItem.objects.bulk_create([
+        WorkItem(organization=organization, external_id=f"OPEN{i}", kind=rng.choice(KINDS),
+                 state=rng.choice(OPEN_STATES), assigned_to=rng.choice(users),
+                 opened_at=now - timedelta(hours=rng.randint(1, 72)))
+        for i in range(open_items)
     ], batch_size=5000)
+    # Each open item's creation (with its assignment) is an event too.
+    _load_events(organization, [
+        (item.pk, "created", {"kind": [None, item.kind], "state": [None, item.state],
+                              "assigned_to": [None, item.assigned_to.username]},
+         item.opened_at)
+        for item in items
+    ])
     return users, levels, catalogue
+
+
+def _load_events(organization, rows) -> None:
+    """Write processed events in bulk: one ``INSERT … SELECT FROM unnest(arrays)`` per
+    20,000 events on PostgreSQL (``COPY`` is refused under row-level security),
+    ``bulk_create`` elsewhere."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        WorkEvent.objects.bulk_create([
+            WorkEvent(organization=organization, work_item_id=item_id, type=type_,
+                      changes=changes, occurred_at=when, created_at=now, dispatched_at=now,
+                      processed_at=now, attempts=1)
+            for item_id, type_, changes, when in rows
+        ], batch_size=5000)
+        return
+    table = WorkEvent._meta.db_table
+    sql = (f"INSERT INTO {table} (organization_id, work_item_id, type, changes, occurred_at, "
+           "created_at, dispatched_at, dispatch_count, processed_at, attempts, last_error) "
+           "SELECT %s, item, type, changes, occurred, %s, %s, 1, %s, 1, '' "
+           "FROM unnest(%s::bigint[], %s::text[], %s::jsonb[], %s::timestamptz[]) "
+           "AS t(item, type, changes, occurred)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        for offset in range(0, len(rows), 20_000):
+            chunk = rows[offset:offset + 20_000]
+            cursor.execute(sql, [organization.pk, now, now, now,
+                                 [r[0] for r in chunk], [r[1] for r in chunk],
+                                 [json.dumps(r[2]) for r in chunk], [r[3] for r in chunk]])
+
+
+def load_history(organization, users, *, start: int, events: int, rng: random.Random) -> None:
+    """Add done items with five events each (created with an assignee, reassigned,
+    updated, resolved, closed) until the organization holds ``events`` history events."""
+    now = timezone.now()
+    count = max(0, (events - start) // EVENTS_PER_ITEM)
+    batch = 20_000
+    for offset in range(0, count, batch):
+        plans = []
+        for i in range(offset, min(count, offset + batch)):
+            first, second = rng.sample(users, 2)
+            opened = now - timedelta(days=365) + timedelta(seconds=rng.randint(0, 364 * 86400))
+            plans.append((f"H{start + i}", rng.choice(KINDS), first, second, opened))
+        items = WorkItem.objects.bulk_create([
+            WorkItem(organization=organization, external_id=external_id, kind=kind,
+                     state="closed", assigned_to=second, resolved_by=second, opened_at=opened,
+                     resolved_at=opened + timedelta(hours=5),
+                     closed_at=opened + timedelta(hours=30), reassignment_count=1)
+            for external_id, kind, first, second, opened in plans
+        ], batch_size=5000)
+        rows = []
+        for item, (_external_id, kind, first, second, opened) in zip(items, plans, strict=True):
+            rows += [
+                (item.pk, "created", {"kind": [None, kind], "state": [None, "new"],
+                                      "assigned_to": [None, first.username]}, opened),
+                (item.pk, "updated", {"assigned_to": [first.username, second.username],
+                                      "reassignment_count": [0, 1]},
+                 opened + timedelta(hours=1)),
+                (item.pk, "updated", {"state": ["new", "in_progress"],
+                                      "priority": [None, rng.randint(1, 5)]},
+                 opened + timedelta(hours=2)),
+                (item.pk, "resolved", {"state": ["in_progress", "resolved"],
+                                       "resolved_by": [None, second.username]},
+                 opened + timedelta(hours=5)),
+                (item.pk, "closed", {"state": ["resolved", "closed"]},
+                 opened + timedelta(hours=30)),
+            ]
+        _load_events(organization, rows)
+
+
+def refresh(organization) -> None:
+    if rebuild_routing_state is not None:
+        rebuild_routing_state(organization=organization)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (WorkEvent, WorkItem, UserSkill, TeamMember, Membership):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")  # fresh statistics
+            cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'routing_%%' "
+                           "AND relkind = 'r'")
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"ANALYZE {table}")
+
+
+def measure(organization, items: dict[int, WorkItem], *, decisions: int,
+            seconds: float) -> dict[int, tuple[float, int]]:
+    """Decisions per second and queries per decision for each pool size."""
+    results = {}
+    for size, item in items.items():
+        with CaptureQueriesContext(connection) as ctx:
+            rank_candidates(organization=organization, item=item)
+        if os.environ.get("BENCH_SHOW_QUERIES"):
+            for q in ctx.captured_queries:
+                print(f"    {q['time']}s {q['sql'][:300]}")
+        done, started = 0, time.perf_counter()
+        while done < decisions and (done < 5 or time.perf_counter() - started < seconds):
+            rank_candidates(organization=organization, item=item)
+            done += 1
+        elapsed = time.perf_counter() - started
+        results[size] = (done / elapsed, len(ctx.captured_queries))
+    return results
+
+
+def print_results(label: str, results: dict[int, tuple[float, int]]) -> None:
+    for size, (rate, queries) in results.items():
+        print(f"{label:>10} {size:>6} {rate:>12.1f} {1000 / rate:>12.2f} {queries:>8}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--skills", type=int, default=50)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--decisions", type=int, default=50)
+    parser.add_argument("--open-items", type=int, default=10_000)
+    parser.add_argument("--small-events", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--decisions", type=int, default=1000,
+                        help="at most this many decisions per measurement")
+    parser.add_argument("--seconds", type=float, default=3.0,
+                        help="stop a measurement after this long (at least 5 decisions)")
     args = parser.parse_args()
     rng = random.Random(7)
     stamp = f"bench-routing-{int(time.time())}"
@@ -73,14 +216,11 @@ def main() -> None:
         organization = Organization.objects.create(name=stamp, slug=stamp)
     try:
         with scope(organization=organization):
+            started = time.perf_counter()
             users, levels, catalogue = build(organization, agents=args.agents,
-                                             skills=args.skills, items=args.items, rng=rng)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")  # fresh statistics after the bulk load
-            print(f"{connection.vendor}: {args.agents} agents, {args.skills} skills, "
-                  f"{args.items:,} open items")
-            print(f"{'pool':>6} {'decisions/s':>12} {'ms/decision':>12} {'queries':>8}")
+                                             skills=args.skills, open_items=args.open_items,
+                                             rng=rng)
+            items = {}
             for size in sorted({min(s, args.agents) for s in (10, 100, args.agents)}):
                 team = Team.objects.create(organization=organization, name=f"Pool {size}")
                 TeamMember.objects.bulk_create([TeamMember(organization=organization,
@@ -93,23 +233,41 @@ def main() -> None:
                                   minimum_level=levels[1])
                     for s in rng.sample(catalogue, 3)
                 ])
-                with CaptureQueriesContext(connection) as ctx:
-                    rank_candidates(organization=organization, item=item)
-                if os.environ.get("BENCH_SHOW_QUERIES"):
-                    for q in ctx.captured_queries:
-                        print(f"    {q['time']}s {q['sql'][:150]}")
-                started = time.perf_counter()
-                for _ in range(args.decisions):
-                    rank_candidates(organization=organization, item=item)
-                elapsed = time.perf_counter() - started
-                print(f"{size:>6} {args.decisions / elapsed:>12.1f} "
-                      f"{1000 * elapsed / args.decisions:>12.2f} {len(ctx.captured_queries):>8}")
+                items[size] = item
+            base = args.open_items
+            load_history(organization, users, start=base, events=args.small_events, rng=rng)
+            refresh(organization)
+            small_total = WorkEvent.objects.filter(organization=organization).count()
+            print(f"{connection.vendor}: {args.agents} agents, {args.skills} skills, "
+                  f"{args.open_items:,} open items; loaded in "
+                  f"{time.perf_counter() - started:.0f} s")
+            print(f"{'events':>10} {'pool':>6} {'decisions/s':>12} {'ms/decision':>12} "
+                  f"{'queries':>8}")
+            small = measure(organization, items, decisions=args.decisions,
+                            seconds=args.seconds)
+            print_results(f"{small_total:,}", small)
+            started = time.perf_counter()
+            load_history(organization, users, start=small_total, events=args.events, rng=rng)
+            refresh(organization)
+            large_total = WorkEvent.objects.filter(organization=organization).count()
+            print(f"  (history grown to {large_total:,} events in "
+                  f"{time.perf_counter() - started:.0f} s)")
+            large = measure(organization, items, decisions=args.decisions,
+                            seconds=args.seconds)
+            print_results(f"{large_total:,}", large)
+            print(f"ratio {large_total:,} / {small_total:,} events, decisions/s:")
+            for size in items:
+                print(f"{'':>10} {size:>6} {large[size][0] / small[size][0]:>12.2f}")
     finally:
-        with scopes_disabled():
-            for model in (TeamMember, RequiredSkill, UserSkill, WorkItem, Team, Skill):
-                model.objects.filter(organization=organization).delete()
+        with scopes_disabled(), platform("bench: delete the throw-away organization"):
             users = list(Membership.objects.filter(organization=organization)
                          .values_list("user_id", flat=True))
+            with connection.cursor() as cursor:
+                for model in (WorkEvent, RequiredSkill, WorkItem):
+                    cursor.execute(f"DELETE FROM {model._meta.db_table} "
+                                   "WHERE organization_id = %s", [organization.pk])
+            for model in (TeamMember, UserSkill, Team, Skill):
+                model.objects.filter(organization=organization).delete()
             organization.delete()
             User.objects.filter(pk__in=users).delete()
 

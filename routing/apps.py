@@ -7,10 +7,11 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         from tenancy.extensions import NavEntry, demo_seeders, navigation_entries
-        from work.extensions import work_item_panels
+        from work.extensions import work_item_panels, work_item_writes
 
         from . import handlers  # noqa: F401  (registers routing.auto_assign)
         from .demo import seed_routing
+        from .services import record_work_item_writes
         from .views import suggested_agents_panel
 
         navigation_entries.register("routing:team_load", NavEntry(
@@ -18,4 +19,5 @@ class RoutingConfig(AppConfig):
             match=("routing:",), group="Work",
         ))
         work_item_panels.register("routing.suggested_agents", suggested_agents_panel)
+        work_item_writes.register("routing.agent_state", record_work_item_writes)
         demo_seeders.register("routing", seed_routing)

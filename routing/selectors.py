@@ -1,23 +1,29 @@
 """Read side of routing: the tenant's settings, the ranking of candidates, team load.
 
 The ranking reads skill holdings straight from ``skills.UserSkill`` on every call (no
-cache), so a skill awarded a moment ago by any path counts in the very next decision. It
-runs a constant number of queries whatever the number of agents, skills or open items.
+cache), so a skill awarded a moment ago by any path counts in the very next decision.
+Open items per kind and the last assignment come from the per-agent routing state that
+ingest keeps in the transaction of every change (:mod:`routing.models`), never from work
+history. The database ranks the pool (passed as a subquery, never as a list of ids) and
+returns only the top candidates: a constant number of queries, and a cost that grows
+with the pool but not with the number of events or items.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
-from django.db.models import CharField, Count, Max, QuerySet
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from skills.models import UserSkill
+from skills.models import SkillLevel, UserSkill
 from skills.models import WorkItemSkill as RequiredSkill
 from tenancy.models import Membership, Organization, Team, TeamMember, User
 from tenancy.selectors import sees_everything, teams_coached_by
 from work.enums import OPEN_STATES, WorkKind
-from work.models import WorkEvent, WorkItem
+from work.models import WorkItem
 
 from .enums import NobodyQualifies, Pool
 from .errors import RoutingConflict, RoutingError
@@ -91,9 +97,13 @@ class Candidate:
 
 @dataclass
 class Ranking:
+    """The best candidates for ``item`` in rank order (see :func:`rank_candidates`), out
+    of ``considered`` agents in the pool."""
+
     item: WorkItem
     settings: RoutingSettings
     candidates: list[Candidate]
+    considered: int = 0
 
     @property
     def qualified(self) -> list[Candidate]:
@@ -128,25 +138,104 @@ def _requirements(item: WorkItem) -> list[RequiredSkill]:
     return linked
 
 
-def _pool(organization: Organization, item: WorkItem, settings: RoutingSettings) -> list[User]:
-    agents = Membership.objects.filter(organization=organization, is_agent=True).values("user_id")
-    users = User.objects.filter(pk__in=agents, is_active=True)
+SHOWN = 10  # candidates a ranking returns (plus the best one with free capacity)
+
+
+def _ranking_sql(organization: Organization, item: WorkItem, settings: RoutingSettings,
+                 requirements: list[RequiredSkill], include: User | None) -> tuple[str, list]:
+    """One statement that scores every agent of the pool and returns the top ones.
+
+    The pool (active agents of the organization, of the item's team unless the pool is
+    the whole organization) is passed as a subquery; each agent's held level per
+    required skill is joined from ``UserSkill``, their open items of the item's kind and
+    last assignment from the routing state (never from work history). Rows come back in
+    rank order (:func:`_rank_key`): the first :data:`SHOWN`, the best one with free
+    capacity wherever it ranks (the best partial match), and ``include``. Every row
+    carries the pool size and the levels held per requirement (for the reasons).
+    """
+    from .models import AgentOpenItems, AgentRoutingState
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    org = organization.pk
+    params: list = []
+    team_filter = ""
     if settings.pool == Pool.TEAM:
-        if item.team_id is None:
-            return []
-        users = users.filter(pk__in=TeamMember.objects.filter(team_id=item.team_id)
-                             .values("user_id"))
-    return list(users.order_by("username"))
+        team_filter = (f" AND u.id IN (SELECT tm.user_id FROM {table(TeamMember)} tm"
+                       " WHERE tm.organization_id = %s AND tm.team_id = %s)")
+    pool = (f"SELECT u.id, u.username FROM {table(User)} u WHERE u.is_active"
+            f" AND u.id IN (SELECT m.user_id FROM {table(Membership)} m"
+            " WHERE m.organization_id = %s AND m.is_agent)" + team_filter)
+    params += [org] + ([org, item.team_id] if team_filter else [])
+    held_columns, shortfall, surplus, joins, join_params = [], ["0"], ["0"], [], []
+    for n, requirement in enumerate(requirements):
+        minimum = requirement.minimum_level.rank if requirement.minimum_level else 1
+        joins.append(
+            f" LEFT JOIN {table(UserSkill)} us{n} ON us{n}.organization_id = %s"
+            f" AND us{n}.user_id = p.id AND us{n}.skill_id = %s"
+            f" LEFT JOIN {table(SkillLevel)} lv{n} ON lv{n}.id = us{n}.level_id"
+        )
+        join_params += [org, requirement.skill_id]
+        held_columns.append(f"lv{n}.rank AS held{n}")
+        shortfall.append(f"CASE WHEN lv{n}.rank IS NULL THEN {minimum}"
+                         f" WHEN lv{n}.rank < {minimum} THEN {minimum} - lv{n}.rank ELSE 0 END")
+        surplus.append(f"CASE WHEN lv{n}.rank > {minimum} THEN lv{n}.rank - {minimum} ELSE 0 END")
+    # The item itself counts in its own assignee's open items; it is not other work.
+    itself = (f"CASE WHEN p.id = (SELECT w.assigned_to_id FROM {table(WorkItem)} w"
+              " WHERE w.organization_id = %s AND w.id = %s AND w.kind = %s"
+              f" AND w.state IN ({', '.join(['%s'] * len(OPEN_STATES))})) THEN 1 ELSE 0 END")
+    scored = (
+        "SELECT p.id, p.username, "
+        + "".join(f"{column}, " for column in held_columns)
+        + f"({' + '.join(shortfall)}) AS shortfall, ({' + '.join(surplus)}) AS surplus, "
+        + f"COALESCE(o.open_items, 0) - {itself} AS open_items, "
+        + "s.last_assigned_at "
+        + f"FROM pool p{''.join(joins)}"
+        + f" LEFT JOIN {table(AgentOpenItems)} o ON o.organization_id = %s"
+        " AND o.user_id = p.id AND o.kind = %s"
+        f" LEFT JOIN {table(AgentRoutingState)} s ON s.organization_id = %s AND s.user_id = p.id"
+    )
+    params += [org, item.pk, item.kind, *sorted(OPEN_STATES), *join_params,
+               org, item.kind, org]  # in the order of the placeholders
+    capacity = settings.capacity_for(item.kind)
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    # _rank_key, in SQL: qualified first; better match; more free capacity; longest since
+    # the last assignment (never first); username (by code point, as Python compares).
+    order = ("CASE WHEN shortfall = 0 AND open_items < %s THEN 0 ELSE 1 END, shortfall,"
+             " surplus DESC, open_items,"
+             " CASE WHEN last_assigned_at IS NULL THEN 0 ELSE 1 END, last_assigned_at,"
+             f" username{collate}")
+    ranked = (
+        f"SELECT scored.*, ROW_NUMBER() OVER (ORDER BY {order}) AS rank_position,"
+        f" ROW_NUMBER() OVER (PARTITION BY CASE WHEN open_items < %s THEN 1 ELSE 0 END"
+        f" ORDER BY {order}) AS room_position,"
+        " COUNT(*) OVER () AS considered FROM scored"
+    )
+    params += [capacity, capacity, capacity]
+    sql = (
+        f"WITH pool AS ({pool}), scored AS ({scored}), ranked AS ({ranked}) "
+        "SELECT * FROM ranked WHERE rank_position <= %s"
+        " OR (open_items < %s AND room_position = 1) OR id = %s ORDER BY rank_position"
+    )
+    params += [SHOWN, capacity, include.pk if include is not None else None]
+    return sql, params
 
 
-def rank_candidates(*, organization: Organization, item: WorkItem) -> Ranking:
+def rank_candidates(*, organization: Organization, item: WorkItem,
+                    include: User | None = None) -> Ranking:
     """Rank the agents who could take ``item``: qualified ones first, then by match
     quality, free capacity (per kind) and longest since their last assignment.
 
     A candidate qualifies when they hold every required skill at or above its minimum
-    level (any level when none is given) and have free capacity. Six queries, whatever
-    the size of the pool. Raises :class:`RoutingConflict` for a resolved or closed item,
-    :class:`RoutingError` for an item requiring unknown or retired skills.
+    level (any level when none is given) and have free capacity. The database ranks the
+    whole pool and returns the best :data:`SHOWN` with their reasons, plus the best
+    candidate with free capacity (the partial match routing falls back to) and
+    ``include`` (an agent a coach picked) wherever they rank; ``Ranking.considered`` is
+    the pool's size. Open items and last assignments come from the routing state kept by
+    ingest, so the cost does not grow with work history: four queries, whatever the size
+    of the pool or the history. Raises :class:`RoutingConflict` for a resolved or closed
+    item, :class:`RoutingError` for an item requiring unknown or retired skills.
     """
     if item.state not in OPEN_STATES:
         raise RoutingConflict(
@@ -154,69 +243,47 @@ def rank_candidates(*, organization: Organization, item: WorkItem) -> Ranking:
         )
     settings = routing_settings(organization)
     requirements = _requirements(item)
-    users = _pool(organization, item, settings)
-    user_ids = [u.pk for u in users]
-    held: dict[tuple[int, int], int] = {}
-    if user_ids and requirements:
-        rows = UserSkill.objects.filter(
-            organization=organization, user_id__in=user_ids,
-            skill_id__in=[r.skill_id for r in requirements],
-        ).values_list("user_id", "skill_id", "level__rank")
-        held = {(user_id, skill_id): rank for user_id, skill_id, rank in rows}
-    open_counts = dict(
-        WorkItem.objects.filter(organization=organization, assigned_to_id__in=user_ids,
-                                kind=item.kind, state__in=OPEN_STATES)
-        .exclude(pk=item.pk)
-        .values_list("assigned_to_id").annotate(n=Count("id"))
-    ) if user_ids else {}
-    by_username = {u.username: u for u in users}
-    last_assigned = {
-        by_username[name].pk: when for name, when in (
-            WorkEvent.objects.filter(organization=organization)
-            .annotate(agent=Cast(KT("changes__assigned_to__1"), CharField()))
-            .filter(agent__in=list(by_username))
-            .values_list("agent").annotate(last=Max("occurred_at"))
-        )
-    } if users else {}
+    if settings.pool == Pool.TEAM and item.team_id is None:
+        return Ranking(item=item, settings=settings, candidates=[], considered=0)
+    sql, params = _ranking_sql(organization, item, settings, requirements, include)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column.name if hasattr(column, "name") else column[0]
+                   for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    users = User.objects.in_bulk([row["id"] for row in rows])
 
     capacity = settings.capacity_for(item.kind)
     kind_label = WorkItem(kind=item.kind).get_kind_display().lower()
     candidates = []
-    for user in users:
-        reasons, surplus, shortfall = [], 0, 0
-        for requirement in requirements:
+    for row in rows:
+        reasons = []
+        for n, requirement in enumerate(requirements):
             minimum = requirement.minimum_level.rank if requirement.minimum_level else 1
-            rank = held.get((user.pk, requirement.skill_id))
+            rank = row[f"held{n}"]
             name = requirement.skill.name
             if rank is None:
-                shortfall += minimum
                 reasons.append(f"Lacks {name}")
             elif rank < minimum:
-                shortfall += minimum - rank
                 reasons.append(f"{name} {minimum - rank} level(s) below the minimum")
             else:
-                surplus += rank - minimum
                 reasons.append(f"{name} at the minimum" if rank == minimum
                                else f"{name} {rank - minimum} level(s) above the minimum")
-        open_items = open_counts.get(user.pk, 0)
+        open_items, shortfall = row["open_items"], row["shortfall"]
         reasons.append(f"{open_items} of {capacity} open {kind_label} item(s)")
-        last = last_assigned.get(user.pk)
+        last = row["last_assigned_at"]
+        if last is not None and not isinstance(last, datetime):  # SQLite returns text
+            last = parse_datetime(last)
+        if last is not None and timezone.is_naive(last):
+            last = timezone.make_aware(last, dt_timezone.utc)
         reasons.append(f"last assigned {last:%Y-%m-%d %H:%M}" if last else "never assigned")
         candidates.append(Candidate(
-            user=user, qualified=shortfall == 0 and open_items < capacity, surplus=surplus,
-            shortfall=shortfall, open_items=open_items, capacity=capacity,
-            last_assigned_at=last, reasons=reasons,
+            user=users[row["id"]], qualified=shortfall == 0 and open_items < capacity,
+            surplus=row["surplus"], shortfall=shortfall, open_items=open_items,
+            capacity=capacity, last_assigned_at=last, reasons=reasons,
         ))
-    candidates.sort(key=_rank_key)
-    return Ranking(item=item, settings=settings, candidates=candidates)
-
-
-def _rank_key(c: Candidate):
-    # Qualified first; then better match, more free capacity, longest since last
-    # assignment (never assigned first); the username keeps ties stable.
-    return (not c.qualified, c.shortfall, -c.surplus, -c.free,
-            c.last_assigned_at is not None, c.last_assigned_at or datetime.min,
-            c.user.username)
+    considered = rows[0]["considered"] if rows else 0
+    return Ranking(item=item, settings=settings, candidates=candidates, considered=considered)
 
 
 def work_item_for_routing(organization: Organization, external_id: str) -> WorkItem:

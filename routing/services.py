@@ -1,21 +1,30 @@
-"""Every routing write: the tenant's settings, and routing a work item (rank, then assign
-through work's write path so the assignment is a work event too, and record the decision).
+"""Every routing write: the tenant's settings, routing a work item (rank, then assign
+through work's write path so the assignment is a work event too, and record the decision),
+and the per-agent routing state (open items per kind, last assignment) that ingest keeps
+up to date in the transaction of every change of a work item.
 """
 
-from django.db import transaction
+from collections import Counter
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import CharField, Count, Max
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from tenancy.models import Organization, User
-from work.enums import WorkKind
-from work.models import WorkItem
+from work.enums import OPEN_STATES, WorkKind
+from work.extensions import ItemWrite
+from work.models import WorkEvent, WorkItem
 from work.services import upsert_work_items
 
 from .enums import NobodyQualifies, Outcome, Pool, Trigger
 from .errors import RoutingConflict, RoutingError
-from .models import RoutingDecision
+from .models import AgentOpenItems, AgentRoutingState, RoutingDecision
 from .selectors import SETTINGS_KEY, Candidate, Ranking, RoutingSettings, rank_candidates
 
-__all__ = ["RoutingConflict", "RoutingError", "assign_to_candidate", "route_work_item",
-           "set_routing_settings"]
+__all__ = ["RoutingConflict", "RoutingError", "assign_to_candidate", "rebuild_routing_state",
+           "record_work_item_writes", "route_work_item", "set_routing_settings"]
 
 
 @transaction.atomic
@@ -114,7 +123,7 @@ def route_work_item(
             assigned_to=best.user, actor=actor,
             reason=f"Nobody qualified; best partial match: {best.user.username} ({_why(best)}).",
         )
-    considered = len(ranking.candidates)
+    considered = ranking.considered
     return ranking, _record(
         organization, item, trigger=trigger, outcome=Outcome.FLAGGED, ranking=ranking,
         actor=actor,
@@ -132,7 +141,7 @@ def assign_to_candidate(
     allowed: the coach decides, and the decision says so). Locks the item row."""
     item = WorkItem.objects.select_for_update(of=("self",)).select_related(
         "team", "assigned_to").get(pk=item.pk, organization=organization)
-    ranking = rank_candidates(organization=organization, item=item)
+    ranking = rank_candidates(organization=organization, item=item, include=agent)
     chosen = next((c for c in ranking.candidates if c.user.pk == agent.pk), None)
     if chosen is None:
         raise RoutingError(f"{agent.username} is not a candidate for {item.label}.")
@@ -168,3 +177,100 @@ def auto_assign(*, organization: Organization, item: WorkItem) -> RoutingDecisio
     except RoutingError as error:
         return _record(organization, item, trigger=Trigger.AUTO, outcome=Outcome.REFUSED,
                        reason=error.message)
+
+
+# --- per-agent routing state --------------------------------------------------------------
+
+
+def record_work_item_writes(organization: Organization, writes: list[ItemWrite]) -> None:
+    """Move each agent's open-item counts and last assignment along with ingest's writes.
+
+    Registered on :data:`work.extensions.work_item_writes`, so it runs inside the ingest
+    transaction (API, CSV import, UI, routing, demo: every writer of ``assigned_to``) and
+    its rows commit or roll back with the items. An item open and assigned before counts
+    −1 for its old (assignee, kind), open and assigned after +1 for its new one; an item
+    whose assignee changed to someone sets that agent's last assignment to the event's
+    time if later. Counts move with ``open_items = open_items + n`` (one ``INSERT … ON
+    CONFLICT DO UPDATE`` per table, rows in key order), never read-modify-write, so
+    concurrent batches add up and lock agents in the same order (no deadlock).
+    """
+    deltas: Counter[tuple[int, str]] = Counter()
+    assigned: dict[int, datetime] = {}
+    for write in writes:
+        item = write.item
+        if write.before is not None:
+            old_agent, old_kind, old_state = write.before
+            if old_agent is not None and old_state in OPEN_STATES:
+                deltas[(old_agent, old_kind)] -= 1
+        if item.assigned_to_id is not None and item.state in OPEN_STATES:
+            deltas[(item.assigned_to_id, item.kind)] += 1
+        if "assigned_to" in write.changed and item.assigned_to_id is not None:
+            when = assigned.get(item.assigned_to_id)
+            if when is None or write.occurred_at > when:
+                assigned[item.assigned_to_id] = write.occurred_at
+    moves = sorted((key, n) for key, n in deltas.items() if n)
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        if moves:
+            table = ops.quote_name(AgentOpenItems._meta.db_table)
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, user_id, kind, open_items) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(moves))
+                + " ON CONFLICT (organization_id, user_id, kind) DO UPDATE"
+                f" SET open_items = {table}.open_items + excluded.open_items",
+                [v for (user_id, kind), n in moves for v in (organization.pk, user_id, kind, n)],
+            )
+        if assigned:
+            table = ops.quote_name(AgentRoutingState._meta.db_table)
+            rows = sorted(assigned.items())
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, user_id, last_assigned_at) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(rows))
+                + " ON CONFLICT (organization_id, user_id) DO UPDATE SET last_assigned_at ="
+                f" CASE WHEN {table}.last_assigned_at IS NULL"
+                f" OR {table}.last_assigned_at < excluded.last_assigned_at"
+                f" THEN excluded.last_assigned_at ELSE {table}.last_assigned_at END",
+                [v for user_id, when in rows
+                 for v in (organization.pk, user_id, ops.adapt_datetimefield_value(when))],
+            )
+
+
+def routing_state_from_history(organization: Organization) -> tuple[dict, dict]:
+    """What the state must hold, computed from work items and events the slow way:
+    ``({(user_id, kind): open items}, {user_id: last assigned at})``. The last assignment
+    is the latest event whose ``assigned_to`` changed to the agent (events name users by
+    username)."""
+    open_items = {
+        (user_id, kind): n for user_id, kind, n in
+        WorkItem.objects.filter(organization=organization, assigned_to__isnull=False,
+                                state__in=OPEN_STATES)
+        .values_list("assigned_to_id", "kind").annotate(n=Count("id")).order_by()
+    }
+    by_username = dict(
+        WorkEvent.objects.filter(organization=organization)
+        .annotate(agent=Cast(KT("changes__assigned_to__1"), CharField()))
+        .filter(agent__isnull=False)
+        .values_list("agent").annotate(last=Max("occurred_at")).order_by()
+    )
+    ids = dict(User.objects.filter(username__in=list(by_username))
+               .values_list("username", "pk"))
+    last = {ids[name]: when for name, when in by_username.items() if name in ids}
+    return open_items, last
+
+
+@transaction.atomic
+def rebuild_routing_state(*, organization: Organization) -> None:
+    """Recompute the organization's routing state from its work items and events (for
+    work written around ingest, e.g. bulk loads). Locks the state rows by replacing them;
+    run it while nothing is ingested for the organization."""
+    open_items, last = routing_state_from_history(organization)
+    AgentOpenItems.objects.filter(organization=organization).delete()
+    AgentRoutingState.objects.filter(organization=organization).delete()
+    AgentOpenItems.objects.bulk_create([
+        AgentOpenItems(organization=organization, user_id=user_id, kind=kind, open_items=n)
+        for (user_id, kind), n in sorted(open_items.items())
+    ], batch_size=1000)
+    AgentRoutingState.objects.bulk_create([
+        AgentRoutingState(organization=organization, user_id=user_id, last_assigned_at=when)
+        for user_id, when in sorted(last.items())
+    ], batch_size=1000)

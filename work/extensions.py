@@ -25,12 +25,21 @@
 * :data:`predicted_skills` — one provider ``fn(item_ids) -> {item_id: [{"skill", "score"}]}``
   the work-item API adds to each item (the recommender's predictions).
 
+* :data:`work_item_writes` — features that keep their own state of work items up to date
+  (routing's per-agent load and last assignment): ``fn(organization, writes)`` is called
+  inside the ingest transaction, after the items are written, with one
+  :class:`ItemWrite` per created or changed item, so the state commits (or rolls back)
+  with the change. Every write of ``assigned_to``, ``kind`` or ``state`` (API, CSV import,
+  UI, routing, the demo) goes through ingest, hence through here.
+
 * :data:`work_item_panels` — a card on the work-item page (routing's "Suggested agents"):
   ``fn(request, item)`` returns rendered HTML, or ``None`` to show nothing for this user or
   item. Shown in key order.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from tenancy.extensions import Registry
@@ -38,7 +47,7 @@ from tenancy.extensions import Registry
 if TYPE_CHECKING:
     from tenancy.models import Organization
 
-    from .models import WorkEvent
+    from .models import WorkEvent, WorkItem
 
 Handler = Callable[["WorkEvent"], None]
 ItemPanel = Callable[..., "str | None"]
@@ -61,10 +70,26 @@ class SkillCatalog(Protocol):
         """
 
 
+@dataclass(frozen=True)
+class ItemWrite:
+    """One created or changed item as ingest wrote it: ``item`` holds the new values (and
+    its id), ``before`` the ``(assigned_to_id, kind, state)`` it had (``None`` when it is
+    new), ``changed`` the names of the fields that changed, ``occurred_at`` the time of its
+    event."""
+
+    item: "WorkItem"
+    before: tuple[int | None, str, str] | None
+    changed: frozenset[str]
+    occurred_at: datetime
+
+
+WorkItemWrites = Callable[["Organization", list[ItemWrite]], None]
+
 after_work_event_committed: Registry[Handler] = Registry("work.after_work_event_committed")
 skill_catalog: Registry[SkillCatalog] = Registry("work.skill_catalog")
 predicted_skills: Registry[PredictedSkills] = Registry("work.predicted_skills")
 work_item_panels: Registry[ItemPanel] = Registry("work.work_item_panels")
+work_item_writes: Registry[WorkItemWrites] = Registry("work.work_item_writes")
 
 
 def handlers() -> list[tuple[str, Handler]]:

@@ -395,6 +395,7 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
     now = timezone.now()
     summary = UpsertSummary()
     creates, updates, events = [], [], []  # events: (item, type, changes, occurred_at)
+    writes: list[extensions.ItemWrite] = []
     update_fields: set[str] = set()
     skill_rows: dict[int, list] = {}  # id(item) -> pairs to write (replacing existing rows)
     existing_skills: dict[int, list] = {}
@@ -417,6 +418,7 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         if new:
             item = WorkItem(organization=organization, external_id=data["external_id"],
                             created_at=now, updated_at=now)
+        before = None if new else (item.assigned_to_id, item.kind, item.state)
         changes = _apply_fields(item, data, plan, new=new)
         if "skills" in data:
             old = [] if new else sorted(existing_skills.get(item.pk, []),
@@ -433,6 +435,8 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         if not new:
             _derive_counts(item, data, changes)
         when = data.get("occurred_at") or occurred_at or now
+        if new or changes:
+            writes.append(extensions.ItemWrite(item, before, frozenset(changes), when))
         if new:
             creates.append(item)
             events.append((item, EventType.CREATED, changes, when))
@@ -479,6 +483,8 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
                            stored_transcripts, now)
     if learns_team_membership(organization):
         _learn_team_membership(organization, plan)
+    for observe in extensions.work_item_writes:
+        observe(organization, writes)  # same transaction: their state commits with the items
     event_rows = WorkEvent.objects.bulk_create([
         WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
                   occurred_at=when, created_at=now, dispatched_at=now)
