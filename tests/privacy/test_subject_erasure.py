@@ -6,15 +6,16 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, ManagementUtility, call_command
+from django.db.models import Count
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from coaching import selectors_monitor as monitor
 from privacy.models import PersonalDataRequest
 from privacy.subject import direct_rows, mentions
 from quality import selectors as quality_selectors
-from tests.factories import Tenant
 from tenancy.models import Membership, Organization, TeamMember, User
+from tests.factories import Tenant
 
 from .subject_rows import EMAIL, NAME, USERNAME, build, tenant_text_hits
 
@@ -74,7 +75,7 @@ def test_erase_person_leaves_no_trace_of_the_name_in_the_tenant(cast):
         assert list(mentions(org, ghost)) == []  # not even the username, as a word
         assert {label: qs.count() for label, qs in direct_rows(org, cast.person).items()
                 if qs.count()} == {}
-    assert out.startswith(f"Erased jdoe in Alpha: now “Erased person 1” (audit record #")
+    assert out.startswith("Erased jdoe in Alpha: now “Erased person 1” (audit record #")
 
 
 def test_erase_person_points_the_rows_at_a_pseudonym_that_cannot_sign_in(cast):
@@ -258,3 +259,58 @@ def test_erase_person_exits_non_zero_on_error(cast, capsys):
                            "--user", "ghost", "--yes"]).execute()
     assert exit_info.value.code == 1
     assert "No user with the username or e-mail address “ghost”." in capsys.readouterr().err
+
+
+def test_erase_person_clears_the_dispute_arbitrator(cast):
+    org = cast.tenant.org
+    with scopes_disabled():
+        Organization.objects.filter(pk=org.pk).update(settings={"quality": {"disputes": {
+            "enabled": True, "max_rounds": 2, "window_days": 7, "sla_hours": 48,
+            "arbitrator_id": cast.person.pk}}})
+    out = _erase("--org", "alpha", "--user", USERNAME, "--yes")
+    org.refresh_from_db()
+    assert org.settings["quality"]["disputes"] == {
+        "enabled": True, "max_rounds": 2, "window_days": 7, "sla_hours": 48,
+        "arbitrator_id": None}
+    assert "    quality settings (arbitrator cleared): 1" in out
+
+
+def _demo_aggregates(org, admin) -> dict:
+    today = timezone.localdate(timezone=org.tzinfo)
+    with scope(organization=org):
+        cards = quality_selectors.dashboard_scorecards(org)
+        result = {}
+        for team in M("tenancy.Team").objects.filter(organization=org).order_by("name"):
+            members = TeamMember.objects.filter(organization=org, team=team).values("user_id")
+            board = quality_selectors.leaderboard(org, scorecard=cards[0], today=today,
+                                                  days=90, agents=members,
+                                                  extra_agents=members)
+            result[team.name] = (board.overall.auto.value, board.overall.audit.value,
+                                 board.overall.audit.n, board.agent_count)
+        filters = monitor.MonitorFilters(date_from=today - timedelta(days=365), date_to=today)
+        page, rows = monitor.monitor_page(org, admin, filters, today, 1)
+        result["monitor"] = (page.paginator.count,
+                             [(r.manual.now.value, r.auto.now.value) for r in rows])
+        result["assessments"] = M("coaching.CoachingAssessment").objects.filter(
+            organization=org).count()
+        return result
+
+
+def test_erase_person_keeps_the_demo_tenants_team_scores_and_monitor(demo_db):
+    with scopes_disabled():
+        org = Organization.objects.get(slug="acme")
+        admin = User.objects.get(username="acme-admin")
+        # The agent with the most audits: the erasure moves the most numbers.
+        agent_id = (M("quality.Evaluation").objects.filter(organization=org, kind="manual")
+                    .values("agent").annotate(n=Count("id"))
+                    .order_by("-n").values_list("agent", flat=True)[0])
+        agent = User.objects.get(pk=agent_id)
+    before = _demo_aggregates(org, admin)
+    assert before["monitor"][0] > 0
+    assert any(scores[1] is not None for name, scores in before.items()
+               if name not in ("monitor", "assessments"))
+    _erase("--org", "acme", "--user", agent.username, "--yes")
+    assert _demo_aggregates(org, admin) == before
+    with scopes_disabled():
+        assert not M("quality.Evaluation").objects.filter(organization=org,
+                                                          agent=agent).exists()
