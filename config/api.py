@@ -19,6 +19,7 @@ from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
 from pydantic import BaseModel
 
+from tenancy import rls
 from tenancy.api_types import Parser, field_errors
 from tenancy.errors import DomainError
 from tenancy.models import ApiToken
@@ -89,7 +90,8 @@ def tenant_scoped(view_func):
 
     @wraps(view_func)
     def wrapper(request, *args, **kwargs):
-        with scope(organization=request.auth.organization):
+        organization = request.auth.organization
+        with rls.tenant(organization), scope(organization=organization):
             return view_func(request, *args, **kwargs)
 
     return wrapper

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy import rls
 from tenancy.models import Organization, User
 from tenancy.scoping import organization_scope
 
@@ -57,7 +58,7 @@ def _total(value) -> str:
 
 
 def _load(dispute_pk: int) -> Dispute | None:
-    with scopes_disabled():  # only to learn the round's organization
+    with scopes_disabled(), rls.platform("a dispute names its organization"):
         organization_id = (Dispute.objects.filter(pk=dispute_pk)
                            .values_list("organization_id", flat=True).first())
     if organization_id is None:
@@ -119,7 +120,7 @@ def review_requested(evaluation_pk: int) -> bool:
     answer-by date and a direct link to accept or dispute it; return whether it was sent."""
     from .models import Evaluation
 
-    with scopes_disabled():
+    with scopes_disabled(), rls.platform("an evaluation names its organization"):
         evaluation = (Evaluation.objects.select_related("organization", "agent", "interaction")
                       .filter(pk=evaluation_pk).first())
     if evaluation is None or evaluation.review_state != ReviewState.PENDING_AGENT:

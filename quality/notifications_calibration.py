@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
+from tenancy import rls
 from tenancy.scoping import organization_scope
 
 from .models import CalibrationSession
@@ -28,7 +29,7 @@ def session_link(session: CalibrationSession) -> str:
 
 
 def _send(session_pk: int, send) -> int:
-    with scopes_disabled():  # only to learn the session's organization
+    with scopes_disabled(), rls.platform("a calibration session names its organization"):
         organization_id = (CalibrationSession.objects.filter(pk=session_pk)
                            .values_list("organization_id", flat=True).first())
     if organization_id is None:

@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_row_level_security(sender, verbosity=1, stdout=None, using="default", **kwargs):
+    from . import rls
+
+    rls.sync_policies(verbosity=verbosity, stdout=stdout)
 
 
 class TenancyConfig(AppConfig):
@@ -6,10 +13,13 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from . import admin_lockouts
+        from . import admin_lockouts, background  # noqa: F401 (background: task signals)
         from .extensions import NavEntry, navigation_entries
 
         admin_lockouts.register()
+        # Once per migrate, after every app's tables exist.
+        post_migrate.connect(_sync_row_level_security, sender=self,
+                             dispatch_uid="tenancy.rls.sync_policies")
 
         for entry in (
             NavEntry("manager", "Overview", "tenancy:overview",

@@ -24,11 +24,33 @@ import logging
 from typing import Any
 
 from celery import Task, current_app
+from celery.signals import task_postrun, task_prerun
 
+from . import rls
 from .models import Organization
 from .scoping import organization_scope
 
 logger = logging.getLogger(__name__)
+
+
+# Every task is a unit of work of its own for row-level security: it starts with no tenant
+# (a TenantTask then pins its organization), whatever the worker ran before, and an eager
+# task run inside a request does not inherit the request's tenant by accident.
+_task_entries: dict[str, Any] = {}
+
+
+@task_prerun.connect(dispatch_uid="tenancy.rls.task_entry")
+def _enter_task(task_id=None, **kwargs: Any) -> None:
+    entry = rls.entry()
+    entry.__enter__()
+    _task_entries[task_id] = entry
+
+
+@task_postrun.connect(dispatch_uid="tenancy.rls.task_exit")
+def _leave_task(task_id=None, **kwargs: Any) -> None:
+    entry = _task_entries.pop(task_id, None)
+    if entry is not None:
+        entry.__exit__(None, None, None)
 
 
 class TenantTask(Task):

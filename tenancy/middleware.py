@@ -14,6 +14,7 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
 from django_scopes import scope, scopes_disabled
 
+from . import rls
 from .models import Organization
 from .selectors import membership_for
 
@@ -41,6 +42,22 @@ def admin_organization(request) -> Organization | None:
     return admin_memberships[0].organization if admin_memberships else None
 
 
+class RowLevelSecurityMiddleware:
+    """Start every request as its own unit of work with no tenant (tenancy/rls.py).
+
+    The tenant middleware and the API pin the request's organization once they know it;
+    until then, and on pages outside any tenant, no tenant row is visible to the database
+    except through a named :func:`tenancy.rls.platform` block.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with rls.entry():
+            return self.get_response(request)
+
+
 class TenantMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,7 +76,13 @@ class TenantMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         organization = Organization.objects.filter(slug=slug).first()
-        membership = membership_for(request.user, organization) if organization else None
+        if organization is None:
+            raise Http404("No such organization.")
+        with rls.tenant(organization):
+            return self._member_request(request, organization)
+
+    def _member_request(self, request, organization):
+        membership = membership_for(request.user, organization)
         if membership is None:
             raise Http404("No such organization.")
         request.organization = organization
@@ -73,14 +96,14 @@ class TenantMiddleware:
     def _admin_request(self, request):
         user = request.user
         if user.is_authenticated and user.is_superuser:
-            with scopes_disabled():
+            with scopes_disabled(), rls.platform("a platform superuser in the Django admin"):
                 return self.get_response(request)
         organization = admin_organization(request) if user.is_authenticated else None
         request.organization = organization
         if organization is not None:
             user._current_organization = organization
         # Without an organization the scope is empty: nothing tenant-owned is visible.
-        with scope(organization=organization):
+        with rls.tenant(organization), scope(organization=organization):
             return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):

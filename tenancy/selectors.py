@@ -3,6 +3,7 @@
 from django.db.models import F, Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
+from . import rls
 from .enums import Role
 from .models import (
     ApiToken,
@@ -16,10 +17,10 @@ from .models import (
 )
 
 
-def memberships_of_user(user: User) -> QuerySet[Membership]:
+def memberships_of_user(user: User) -> list[Membership]:
     """Every organization the user belongs to (crosses tenants on purpose: the org switcher)."""
-    with scopes_disabled():
-        return (
+    with scopes_disabled(), rls.platform("the organizations a user belongs to"):
+        return list(
             Membership.objects.filter(user=user)
             .select_related("organization")
             .order_by("organization__name")
@@ -32,7 +33,7 @@ def membership_for(user: User, organization: Organization) -> Membership | None:
         return None
     cache = user.__dict__.setdefault("_membership_cache", {})
     if organization.pk not in cache:
-        with scopes_disabled():
+        with scopes_disabled(), rls.tenant(organization):
             cache[organization.pk] = (
                 Membership.objects.filter(user=user, organization=organization)
                 .select_related("organization")
@@ -44,7 +45,7 @@ def membership_for(user: User, organization: Organization) -> Membership | None:
 def account_is_shared(user: User, organization: Organization) -> bool:
     """The account also belongs to another organization (its sign-in details are then not
     this organization's to change). Crosses tenants on purpose, answering only yes/no."""
-    with scopes_disabled():
+    with scopes_disabled(), rls.platform("whether an account belongs to other organizations"):
         return Membership.objects.filter(user=user).exclude(organization=organization).exists()
 
 
@@ -142,7 +143,7 @@ def active_token_for(raw: str | None) -> ApiToken | None:
     personal token counts only while its person is active and still a member."""
     if not raw:
         return None
-    with scopes_disabled():
+    with scopes_disabled(), rls.platform("an API token names its organization"):
         return (
             ApiToken.objects.select_related("organization", "user")
             .filter(key_hash=ApiToken.hash_key(raw), revoked_at__isnull=True)

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django_scopes import scope
 
-from . import navigation, selectors, services
+from . import navigation, rls, selectors, services
 from .errors import add_service_error
 from .forms import (
     AboutForm,
@@ -188,6 +188,11 @@ def invitation_accept(request, token: str):
     except services.InvitationLinkError as error:
         return render(request, "tenancy/invitation_invalid.html",
                       {"message": error.messages[0]}, status=410)
+    with rls.tenant(invitation.organization):
+        return _answer_invitation(request, invitation)
+
+
+def _answer_invitation(request, invitation):
     organization = invitation.organization
     context = {"invitation": invitation, "organization": organization}
     if not request.user.is_authenticated:

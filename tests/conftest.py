@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django_scopes import scopes_disabled
 
 from tests.factories import PASSWORD, Tenant
@@ -229,7 +230,9 @@ def _seeded_demo(django_db_setup, django_db_blocker) -> SeededDemo | None:
         return None
     out, err = io.StringIO(), io.StringIO()
     database = _DemoDatabase(copy)
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), override_settings(RLS_TEST_SET_UP_AS_PLATFORM=False):
+        # As in production: the command runs with no tenant unless it enters one, so
+        # row-level security checks every statement of the seeding.
         database.enter()
         try:
             call_command("seed_demo", stdout=out, stderr=err)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request starts with no tenant for row-level security (tenancy/rls.py).
+    "tenancy.middleware.RowLevelSecurityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,6 +94,14 @@ TEMPLATES = [
 
 DATABASES = {"default": env_db("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL with row-level security: every statement carries its tenant
+    # (tenancy/rls.py). Connect as a role that is neither superuser nor BYPASSRLS, or the
+    # database lets everything through (``manage.py check --deploy`` warns).
+    DATABASES["default"]["ENGINE"] = "tenancy.db"
+# The role the application connects as; ``migrate`` (run as the tables' owner) grants it
+# the rights it needs on every table. Empty: grant nothing (one role does both).
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "coachdesk_app")
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,6 +21,10 @@ if (_xdist_worker.startswith("gw") and os.environ.get("REDIS_URL")
 from .base import *  # noqa: E402, F403
 
 DEBUG = False
+# Test set-up (factories, fixtures) writes rows of several tenants outside any request or
+# task: it runs as the platform. Requests, tasks and commands start their own unit of work
+# (tenancy/rls.py), so what they do is checked by row-level security as in production.
+RLS_TEST_SET_UP_AS_PLATFORM = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES = {

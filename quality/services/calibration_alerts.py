@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
+from tenancy import rls
 from tenancy.models import Membership, Organization
 from tenancy.scoping import organization_scope
 
@@ -120,7 +121,7 @@ def qa_leads(organization: Organization) -> list:
 def send_calibration_alerts(session_pk: int) -> int:
     """E-mail every QA lead of the session's tenant when the finished session crosses a
     threshold; return how many e-mails were sent (0 when within the thresholds)."""
-    with scopes_disabled():  # only to learn the session's organization
+    with scopes_disabled(), rls.platform("a calibration session names its organization"):
         organization_id = (CalibrationSession.objects.filter(pk=session_pk)
                            .values_list("organization_id", flat=True).first())
     if organization_id is None:

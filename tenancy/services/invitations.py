@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import scopes_disabled
 
+from .. import rls
 from ..models import Invitation, Membership, Organization, User
 from .accounts import create_account
 from .errors import TenancyError
@@ -145,7 +146,7 @@ def open_invitation(*, token: str) -> Invitation:
             "This invitation link is not valid: it is incomplete or was changed. Open the "
             "link from the e-mail again, or ask for a new invitation."
         )
-    with scopes_disabled():
+    with scopes_disabled(), rls.platform("an invitation link names its organization"):
         invitation = (
             Invitation.objects.select_related("organization", "invited_by")
             .filter(pk=data["i"]).first()

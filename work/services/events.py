@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy import rls
 from tenancy.background import enqueue
 from tenancy.models import Organization
 
@@ -207,7 +208,7 @@ def redispatch_stale_events(
         older_than = timedelta(seconds=settings.WORK_EVENT_REDISPATCH_AFTER_SECONDS)
     now = timezone.now()
     by_organization: dict[int, list[int]] = {}
-    with scopes_disabled(), transaction.atomic():
+    with scopes_disabled(), rls.platform("outbox sweeper"), transaction.atomic():
         rows = list(
             WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(

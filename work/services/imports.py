@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tenancy import rls
 from tenancy.background import enqueue
 from tenancy.errors import ImportRefused
 from tenancy.models import Organization, User
@@ -424,7 +425,7 @@ def redispatch_queued_imports(*, older_than: timedelta | None = None) -> int:
     if older_than is None:
         older_than = timedelta(seconds=settings.WORK_EVENT_REDISPATCH_AFTER_SECONDS)
     now = timezone.now()
-    with scopes_disabled(), transaction.atomic():
+    with scopes_disabled(), rls.platform("import sweeper"), transaction.atomic():
         rows = list(
             WorkImport.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=ImportStatus.QUEUED, dispatched_at__lt=now - older_than)
