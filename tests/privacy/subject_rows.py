@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from privacy.subject import installed
-from tests.factories import Tenant
 from tenancy.models import Team, TeamManager, TeamMember, User
+from tests.factories import Tenant
 
 NAME = "Jane Doe"
 USERNAME = "jdoe"
