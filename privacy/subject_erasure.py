@@ -53,6 +53,7 @@ from .subject import (
     Subject,
     SubjectError,
     direct_rows,
+    installed,
     mentions,
     model,
     other_memberships,
@@ -124,8 +125,12 @@ def _blank(f: models.Field):
     return "" if f.blank else ERASED
 
 
-def _erased_text(organization: Organization, user: User, *, apply: bool) -> Counter:
+def _erased_text(organization: Organization, user: User, *,
+                 apply: bool) -> tuple[Counter, set[tuple[str, int, str]]]:
+    """Erase the text about the person; rows per model, and the ``(model, pk, column)``
+    erased (so a dry run does not count them again as names to replace)."""
     counts: Counter = Counter()
+    erased: set[tuple[str, int, str]] = set()
     for label, (paths, columns) in ERASED_TEXT.items():
         model_class = model(label)
         who = Q()
@@ -141,9 +146,10 @@ def _erased_text(organization: Organization, user: User, *, apply: bool) -> Coun
         if not pks:
             continue
         counts[label] += len(pks)
+        erased |= {(label, pk, f.name) for pk in pks for f in fields}
         if apply:
             model_class.objects.filter(pk__in=pks).update(**{f.name: _blank(f) for f in fields})
-    return counts
+    return counts, erased
 
 
 def _replace(value, regex, replacement):
@@ -169,14 +175,18 @@ def _replacements(user: User, pseudonym: User):
     return regex, lambda match: table[match.group(0).lower()]
 
 
-def _mentions(organization: Organization, user: User, pseudonym: User | None) -> Counter:
+def _mentions(organization: Organization, user: User, pseudonym: User | None,
+              erased: set[tuple[str, int, str]]) -> Counter:
     counts: Counter = Counter()
     regex = replacement = None
     if pseudonym is not None:
         regex, replacement = _replacements(user, pseudonym)
     for mention in mentions(organization, user):
         label = mention.model._meta.label
-        counts[label] += len(mention.pks)
+        left = [pk for pk in mention.pks
+                if any((label, pk, c) not in erased for c in mention.fields[pk])]
+        if left:
+            counts[label] += len(left)
         if pseudonym is None:
             continue
         columns = sorted({c for cs in mention.fields.values() for c in cs})
@@ -218,18 +228,33 @@ def _future_references(organization: Organization, user: User, *, apply: bool) -
     return Counter({k: v for k, v in counts.items() if v})
 
 
+# Columns cleared by :func:`_future_references` instead of pointed at the pseudonym.
+CLEARED = {
+    "tenancy.Team": {"manager"},
+    "tenancy.TeamManager": {"user"},
+    "opportunities.CoachingOpportunity": {"named_coach"},
+}
+
+
 def _repoint(organization: Organization, user: User, pseudonym: User | None) -> Counter:
     """Point every user column naming the person at the pseudonym; rows per model."""
     counts: Counter = Counter()
-    for label, qs in direct_rows(organization, user).items():
-        n = qs.count()
+    for label, fields in PERSON_FIELDS.items():
+        names = [name for name in fields if name not in CLEARED.get(label, ())]
+        if not names or not installed(label):
+            continue
+        person = Q()
+        for name in names:
+            person |= Q(**{name: user})
+        rows = model(label).objects.filter(person, organization=organization)
+        n = rows.count()
         if not n:
             continue
         counts[label] = n
         if pseudonym is None:
             continue
-        for name in PERSON_FIELDS[label]:
-            qs.model.objects.filter(organization=organization, **{name: user}).update(
+        for name in names:
+            model(label).objects.filter(organization=organization, **{name: user}).update(
                 **{name: pseudonym})
     return counts
 
@@ -289,9 +314,9 @@ def erase_person(*, subject: Subject, requested_by: str, dry_run: bool) -> Erasu
             pseudonym.save()
             erasure.pseudonym = pseudonym
         with deleting_expired_records():  # the access log's triggers let an erasure through
-            text = _erased_text(organization, user, apply=not dry_run)
+            text, erased = _erased_text(organization, user, apply=not dry_run)
             references = _future_references(organization, user, apply=not dry_run)
-            named = _mentions(organization, user, pseudonym)
+            named = _mentions(organization, user, pseudonym, erased)
             children = _children(organization, user)
             repointed = _repoint(organization, user, pseudonym)
         summary = {

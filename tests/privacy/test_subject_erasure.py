@@ -314,3 +314,16 @@ def test_erase_person_keeps_the_demo_tenants_team_scores_and_monitor(demo_db):
     with scopes_disabled():
         assert not M("quality.Evaluation").objects.filter(organization=org,
                                                           agent=agent).exists()
+
+
+def test_erase_person_dry_run_counts_what_the_erasure_then_does(cast):
+    from privacy.subject import find_subject
+    from privacy.subject_erasure import erase_person
+
+    with cast.tenant.scope():
+        subject = find_subject(organization=cast.tenant.org, reference=USERNAME)
+        planned = erase_person(subject=subject, requested_by="test", dry_run=True).summary
+        done = erase_person(subject=subject, requested_by="test", dry_run=False).summary
+    assert done.pop("account_emptied") is False
+    assert planned == done
+    assert planned["names_replaced"]["work.WorkItem"] == 1  # INC-9 names her
