@@ -102,7 +102,11 @@ def retention_settings(request):
                                           "it; nothing has been removed yet.")
                 return redirect(org_url(request, "privacy:retention_settings"))
     preview = preview_retention(organization, policy=preview_policy)
+    runs = list(recent_runs(organization))
+    for run in runs:  # rows changed (or, for a dry run, that would be) per run
+        run.changed = sum(part.get("count", 0) for part in run.summary.values()
+                          if isinstance(part, dict))
     return render(request, "privacy/retention_settings.html", {
         "form": form, "current": current, "preview": preview, "previewing": previewing,
-        "runs": list(recent_runs(organization)), "minimum_days": MINIMUM_DAYS,
+        "runs": runs, "minimum_days": MINIMUM_DAYS,
     }, status=400 if form.errors else 200)
