@@ -213,6 +213,8 @@ def _snapshot(cast) -> dict:
 
 def test_erase_person_dry_run_changes_nothing(cast):
     before = _snapshot(cast)
+    assert before["rows"]["quality.Evaluation"] == 1  # the snapshot sees her rows
+    assert before["hits"]["work.Transcript"] == 1
     out = _erase("--org", "alpha", "--user", USERNAME, "--dry-run")
     assert _snapshot(cast) == before
     assert out.splitlines()[0] == (
