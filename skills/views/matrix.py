@@ -133,7 +133,8 @@ def matrix_cell(request, user_id: int, skill_id: int):
                 allow_lower=form.cleaned_data["lower"],
             )
         except services.SkillError as error:
-            form.add_error("level", error.message)
+            # The service's message names the person; say it as the page does.
+            form.add_error("level", error.message.replace(str(user), person_label))
         else:
             if request.htmx:
                 context.update(holding=holding, saved=True)

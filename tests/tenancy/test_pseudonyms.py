@@ -14,6 +14,7 @@ from quality.models import ScoreRollup
 from tenancy.pseudonyms import PeerNames, pseudonym, pseudonymises_peers
 from tests.factories import Tenant
 from tests.quality.conftest import make_scorecard
+from tests.routing.conftest import rw  # noqa: F401  (the routing world, a fixture)
 
 PSEUDONYM = re.compile(r"Agent [A-Z2-7]{6}")
 THREE = [
@@ -326,6 +327,18 @@ def test_skill_pages_show_holders_as_pseudonyms_to_a_skill_admin(cast, client):
     assert "Ada Lovelock" in coach and cast.alias(cast.cyra) in coach
 
 
+def test_matrix_cell_editor_names_a_pseudonymised_person_by_pseudonym(cast, client):
+    """A skill admin still edits every cell; the editor and its message say the pseudonym."""
+    skill = _skill_held_by_everyone(cast)
+    cast.pseudonymise()
+    url = f"/o/acme/skills/matrix/cell/{cast.cyra.pk}/{skill.pk}/"
+    html = page(client, cast.skill_admin, url)
+    names_absent(html, cast.cyra)
+    assert f"Billing for {cast.alias(cast.cyra)}" in html
+    response = client.post(url, {"level": ""}, follow=True)
+    names_absent(response.content.decode(), cast.cyra)
+
+
 # --- the setting on the Settings page -------------------------------------------------------
 
 
@@ -370,3 +383,65 @@ def test_settings_other_tenant_gets_404_and_anonymous_the_login(cast, client):
     assert client.post(SETTINGS, {**FORM, "pseudonymise_peers": "on"}).status_code == 404
     cast.acme.org.refresh_from_db()
     assert pseudonymises_peers(cast.acme.org) is False
+
+
+# --- the coaching monitor and the behaviours pages ----------------------------------------
+
+
+def test_monitor_rows_and_agent_filter_show_peers_as_pseudonyms_to_a_qa_analyst(cast, client):
+    from coaching.models import CoachingAssignment
+
+    today = timezone.localdate(timezone=cast.acme.org.tzinfo)
+    with scopes_disabled():
+        for agent in (cast.ada, cast.cyra):
+            CoachingAssignment.objects.create(
+                organization=cast.acme.org, name="Empathy refresher", agent=agent,
+                assigner=cast.coach2, assigned_date=today, follow_up_date=today)
+    cast.pseudonymise()
+    html = page(client, cast.quinn, "/o/acme/coaching/monitor/")
+    names_absent(html, cast.ada, cast.bruno, cast.cyra)
+    assert f"<td>{cast.alias(cast.cyra)}<div" in html
+    assert f'<option value="{cast.cyra.pk}">{cast.alias(cast.cyra)}</option>' in html
+    coach = page(client, cast.coach, "/o/acme/coaching/monitor/")
+    assert "<td>Ada Lovelock<div" in coach
+
+
+def test_team_performance_and_coaching_required_hide_peers_from_a_qa_analyst(cast, client):
+    cast.pseudonymise()
+    for path in (f"/o/acme/coaching/behaviours/?team={cast.blue.pk}",
+                 "/o/acme/coaching/behaviours/required/"):
+        html = page(client, cast.quinn, path)
+        names_absent(html, cast.ada, cast.bruno, cast.cyra)
+        assert f"/behaviours/agents/{cast.ada.pk}/" not in html
+    team = page(client, cast.quinn, f"/o/acme/coaching/behaviours/?team={cast.blue.pk}")
+    assert f"<td>{cast.alias(cast.ada)}</td>" in team
+    assert f"/behaviours/agents/{cast.quinn.pk}/\">Quinn Analystova</a>" in team
+
+
+# --- routing's suggested agents -------------------------------------------------------------
+
+
+def _suggestions(html: str) -> str:
+    start = html.index('id="suggested-agents"')
+    return html[start:html.index("</ol>", start)]
+
+
+def test_suggested_agents_are_pseudonyms_for_another_teams_coach(rw, login):  # noqa: F811
+    from work.models import WorkItem
+
+    rw.give(username="ben", skill=rw.vpn, level="Advanced")
+    rw.push({"external_id": "INC1", "kind": "incident", "team": "Desk",
+             "skills": [{"name": "VPN", "minimum_level": 2}]})
+    org = rw.tenant.org
+    org.settings = {**(org.settings or {}), "privacy": {"pseudonymise_peers": True}}
+    with scopes_disabled():
+        org.save(update_fields=["settings"])
+        item = WorkItem.objects.get(external_id="INC1")
+    url = rw.tenant.url(f"work/{item.pk}/")
+    card = _suggestions(login(rw.coach2).get(url).content.decode())
+    for agent in rw.agents.values():
+        assert agent.get_full_name() not in card
+        assert pseudonym(org.pk, agent.pk) in card
+    assert "Assign to" not in card
+    own = _suggestions(login(rw.coach).get(url).content.decode())
+    assert rw.agents["ben"].get_full_name() in own and "Assign to ben" in own
