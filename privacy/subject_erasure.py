@@ -48,6 +48,7 @@ from tenancy.models import Membership, Organization, Team, TeamManager, User
 from .access import deleting_expired_records
 from .models import PersonalDataRequest, RequestKind
 from .subject import (
+    ABOUT,
     CHILDREN,
     PERSON_FIELDS,
     Subject,
@@ -262,7 +263,7 @@ def _repoint(organization: Organization, user: User, pseudonym: User | None) -> 
 def _children(organization: Organization, user: User) -> Counter:
     """Rows about the person only through a parent (counted; they follow the parent)."""
     counts: Counter = Counter()
-    about = direct_rows(organization, user, kinds=("about",))
+    about = direct_rows(organization, user, kinds=(ABOUT,))
     for label, (fk, parent) in CHILDREN.items():
         if label in PERSON_FIELDS:
             continue
