@@ -20,7 +20,8 @@ What each kind does:
   in open coaching.
 - **evaluations**: *anonymise* unlinks the agent and clears the free text written about
   them (the evaluation's and its answers' comments, dispute reasons and decisions, history
-  notes), keeping every score; *delete* removes them with their answers, history and
+  notes), keeping every score; the interaction loses its assignee (and resolver) once none
+  of its evaluations names an agent; *delete* removes them with their answers, history and
   disputes. Dated by the interaction. Either way the per-agent daily rollups the
   dashboards read are not touched.
 - **access log**: records older than the period are deleted (inside
@@ -51,6 +52,7 @@ from coaching.models import (
 from quality.enums import CalibrationState, ReviewState
 from quality.models import (
     Answer,
+    AuditAssignment,
     BestResponse,
     CalibrationItem,
     Dispute,
@@ -211,9 +213,17 @@ def retain_work_items(*, organization: Organization, cutoff: datetime, dry_run: 
 # --- evaluations --------------------------------------------------------------------------
 
 
+PEOPLE_FIELDS = ("assigned_to", "resolved_by")  # work item fields that name the agent
+
+
 def _anonymise_evaluations(rows: list[tuple[int, int | None]]) -> None:
-    """Unlink the agent from these evaluations and clear what was written about them."""
+    """Unlink the agent from these evaluations and clear what was written about them; an
+    interaction none of whose evaluations names an agent any more loses its assignee too
+    (its own fields, the change events that name them, and its audit allocation), or the
+    scores would still lead to the person."""
     ids = [pk for pk, _ in rows]
+    interaction_ids = set(Evaluation.objects.filter(pk__in=ids)
+                          .values_list("interaction_id", flat=True))
     by_agent: dict[int, list[int]] = defaultdict(list)
     for pk, agent_id in rows:
         if agent_id is not None:
@@ -228,6 +238,18 @@ def _anonymise_evaluations(rows: list[tuple[int, int | None]]) -> None:
     DisputeItem.objects.filter(dispute__evaluation_id__in=ids).update(reason="", comment="")
     Dispute.objects.filter(evaluation_id__in=ids).update(raised_by=None)
     Evaluation.objects.filter(pk__in=ids).update(agent=None, comment="")
+
+    unlinked = list(WorkItem.objects.filter(pk__in=interaction_ids).exclude(
+        Exists(Evaluation.objects.filter(interaction=OuterRef("pk"), agent__isnull=False)))
+        .values_list("pk", flat=True))
+    WorkItem.objects.filter(pk__in=unlinked).update(assigned_to=None, resolved_by=None)
+    AuditAssignment.objects.filter(interaction_id__in=unlinked).delete()
+    events = list(WorkEvent.objects.filter(work_item_id__in=unlinked,
+                                           changes__has_any_keys=list(PEOPLE_FIELDS)))
+    for event in events:
+        event.changes = {field: [None, None] if field in PEOPLE_FIELDS else change
+                         for field, change in event.changes.items()}
+    WorkEvent.objects.bulk_update(events, ["changes"])
 
 
 def retain_evaluations(*, organization: Organization, cutoff: datetime, dry_run: bool,

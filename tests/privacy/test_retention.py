@@ -154,8 +154,12 @@ def test_anonymising_evaluations_keeps_scores_without_the_person(world, evaluati
         assert Answer.objects.filter(evaluation__in=old).count() == 9
         assert set(Answer.objects.filter(evaluation__in=old).values_list("comment", flat=True)) \
             == {""}
+        # The interactions no longer lead to the person either.
+        assert [(e.interaction.assigned_to_id, e.interaction.resolved_by_id) for e in old] \
+            == [(None, None)] * 3
         recent = Evaluation.objects.get(pk=evaluations["recent"].pk)
         assert recent.agent_id == world.agent.pk
+        assert recent.interaction.assigned_to_id == world.agent.pk
         assert Answer.objects.filter(evaluation=recent).exclude(comment="").count() == 3
         other = Evaluation.objects.get(pk=evaluations["other"].pk)
         assert other.agent_id == world.outsider.pk
@@ -385,3 +389,33 @@ def test_nightly_task_skips_a_tenant_without_a_policy(world, tasks_in_process):
     assert apply_retention_for(organization_id=world.tenant.org.pk) is None
     with scopes_disabled():
         assert not PersonalDataRequest.objects.exists()
+
+
+def test_anonymising_clears_what_names_the_agent_around_the_scores(world, evaluations):
+    from quality.models import Dispute, DisputeItem
+    from work.models import WorkEvent
+
+    org = world.tenant.org
+    e1 = evaluations["e1"]
+    with scopes_disabled():
+        event = WorkEvent.objects.create(
+            organization=org, work_item=e1.interaction, type="resolved",
+            processed_at=timezone.now(),
+            changes={"assigned_to": [None, "alice"], "state": ["new", "resolved"]})
+        dispute = Dispute.objects.create(organization=org, evaluation=e1, round=1,
+                                         raised_by=world.agent, reviewer=world.qa,
+                                         due_at=days_ago(98))
+        item = DisputeItem.objects.create(
+            organization=org, dispute=dispute, attribute=e1.answers.first().attribute,
+            reason="I did say sorry, ask Bob", original="No", comment="Alice is right")
+    set_policy(org, evaluations_days=90, evaluations_mode="anonymise")
+
+    assert run(org).outcome("evaluations").count == 3
+
+    with scopes_disabled():
+        event.refresh_from_db()
+        dispute.refresh_from_db()
+        item.refresh_from_db()
+    assert event.changes == {"assigned_to": [None, None], "state": ["new", "resolved"]}
+    assert (dispute.raised_by_id, dispute.reviewer_id) == (None, world.qa.pk)
+    assert (item.reason, item.comment, item.original) == ("", "", "No")
