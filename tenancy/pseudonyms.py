@@ -108,18 +108,27 @@ class PeerNames:
         return pseudonym(self.organization.pk, person.pk)
 
     def choices(self, people: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
-        """``(user id, name)`` choices of a form, labelled and ordered as shown."""
+        """``(user id, name)`` choices of a form, labelled and ordered as shown (as given
+        when nobody is pseudonymised)."""
+        if not self.active:
+            return list(people)
         labelled = [(pk, name if not self.active or pk in self.named_ids
                      else pseudonym(self.organization.pk, pk)) for pk, name in people]
         return sorted(labelled, key=lambda choice: (choice[1].casefold(), choice[0]))
 
     def sort_key(self, person: User) -> tuple:
         """Order people by what is shown of them: sorting pseudonyms by the hidden names
-        would tell anyone who knows the team who is who."""
-        return (self.label(person).casefold(), person.pk if not self.is_named(person)
-                else person.username)
+        would tell anyone who knows the team who is who. The username when nobody is
+        pseudonymised (the order the pages had)."""
+        if not self.active:
+            return (person.username,)
+        return (self.label(person).casefold(), person.pk)
 
     def sorted(self, items: Iterable[T], person: Callable[[T], User] = lambda p: p) -> list[T]:
+        """``items`` ordered by what is shown of ``person(item)``; as given when nobody is
+        pseudonymised."""
+        if not self.active:
+            return list(items)
         return sorted(items, key=lambda item: self.sort_key(person(item)))
 
     def matches(self, person: User, query: str) -> bool:
@@ -133,10 +142,6 @@ class PeerNames:
             known = self.label(person)
         known = known.casefold()
         return all(word in known for word in words)
-
-
-def peer_names_for(organization: Organization, viewer: User) -> PeerNames:
-    return PeerNames(organization, viewer)
 
 
 def peer_names(request) -> PeerNames:
