@@ -13,7 +13,7 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from . import admin_lockouts, background  # noqa: F401 (background: task signals)
+        from . import admin_lockouts, background, checks  # noqa: F401 (signals, checks)
         from .extensions import NavEntry, navigation_entries
 
         admin_lockouts.register()

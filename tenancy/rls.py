@@ -28,8 +28,9 @@ The tenant comes from the entry point, pinned once:
   :func:`tenancy.scoping.organization_scope`.
 
 Without a pin, the organization of the active django-scopes scope is used, so code that
-enters ``scope(organization=...)`` (seeding, commands) runs as that tenant; with scopes
-disabled and no :func:`platform` block, a statement sees no tenant rows at all.
+enters ``scope(organization=...)`` (seeding, commands) runs as that tenant, also where it
+disables the ORM's scope inside; outside any scope and any :func:`platform` block a
+statement sees no tenant rows at all.
 
 On SQLite (``make run``) none of this exists: the application's scopes are the only wall.
 """
@@ -99,9 +100,9 @@ def wanted_settings() -> tuple[str, str]:
         return str(state.organization_id), "off"
     if isinstance(state, Platform):
         return "", "on"
-    scope = get_scope()
-    organization = scope.get("organization") if scope.get("_enabled") else None
-    organization_id = getattr(organization, "pk", None)
+    # The organization of the innermost scope that named one: ``scopes_disabled()`` inside
+    # it (a same-tenant lookup past the ORM's scope) keeps it, as django-scopes keeps it.
+    organization_id = getattr(get_scope().get("organization"), "pk", None)
     return (str(organization_id) if organization_id is not None else ""), "off"
 
 

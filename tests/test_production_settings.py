@@ -36,16 +36,47 @@ def _placeholder_key() -> str:
     return re.search(r"^SECRET_KEY=(.+)$", text, re.M).group(1)
 
 
-def test_check_deploy_is_clean_with_the_documented_variables():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING")
+def _database_url(user: str | None = None) -> str:
+    """The tests' own PostgreSQL database (it exists while they run), as ``user``."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.skip("The production checks look at a PostgreSQL role; these tests run on "
+                    "SQLite (DATABASE_URL unset).")
+    return (f"postgres://{user or db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}")
+
+
+def test_check_deploy_is_clean_with_the_documented_variables(db):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING",
+                     DATABASE_URL=_database_url())
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == "System check identified no issues (0 silenced).\n"
     assert result.stderr == ""
 
 
-def test_check_deploy_behind_a_redirecting_proxy_is_clean_too():
+def test_check_deploy_warns_when_the_role_ignores_row_level_security(db):
+    url = _database_url("postgres")
+    result = _manage("check", "--deploy", DATABASE_URL=url)
+
+    if "password authentication failed" in result.stderr or "does not exist" in result.stderr:
+        pytest.skip("No trusted postgres superuser on this server to connect as.")
+    assert "(coachdesk.W011) The application connects to PostgreSQL as postgres, a role " \
+           "that ignores row-level security" in result.stdout + result.stderr
+
+
+def test_check_deploy_warns_that_sqlite_has_no_row_level_security():
+    result = _manage("check", "--deploy", DATABASE_URL="sqlite:////tmp/coachdesk-check.db")
+
+    assert "(coachdesk.W010) The database is not PostgreSQL: tenants are kept apart by the " \
+           "application alone" in result.stdout + result.stderr
+
+
+def test_check_deploy_behind_a_redirecting_proxy_is_clean_too(db):
     result = _manage("check", "--deploy", "--fail-level", "WARNING",
+                     DATABASE_URL=_database_url(),
                      SECURE_SSL_REDIRECT="false", TRUSTED_PROXY_COUNT="1")
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -224,6 +224,10 @@ def test_the_first_pin_stands_and_platform_names_its_reason(tenant_a, tenant_b):
                 assert rls.wanted_settings() == (str(tenant_b.org.pk), "off")
         with scope(organization=tenant_b.org):  # no pin: the scope decides
             assert rls.wanted_settings() == (str(tenant_b.org.pk), "off")
+            with scopes_disabled():  # a lookup past the ORM's scope stays in the tenant
+                assert rls.wanted_settings() == (str(tenant_b.org.pk), "off")
+        with scopes_disabled():
+            assert rls.wanted_settings() == ("", "off")
         assert rls.wanted_settings() == ("", "off")
     with pytest.raises(ValueError, match="names its reason"), rls.platform(""):
         pass
