@@ -45,6 +45,8 @@ KIND_LABELS = {
     "evaluations": "Evaluations",
     "access_log": "Access log",
 }
+NOUNS = {"transcripts": "transcript", "work_items": "closed work item",
+         "evaluations": "evaluation", "access_log": "access record"}
 
 
 class RetentionError(DomainError):
@@ -160,8 +162,7 @@ class KindOutcome:
         """One line saying what happened (or would happen), as the command prints it."""
         if self.action == "keep":
             return f"{self.label}: kept forever (no retention period set)."
-        noun = {"transcripts": "transcript", "work_items": "closed work item",
-                "evaluations": "evaluation", "access_log": "access record"}[self.kind]
+        noun = NOUNS[self.kind]
         plural = noun if self.count == 1 else f"{noun}s"
         verb = {"remove text": "remove the text of", "delete": "delete",
                 "anonymise": "anonymise"}[self.action]
@@ -200,8 +201,7 @@ class RetentionRun:
         for o in self.outcomes:
             if o.action == "keep":
                 continue
-            noun = {"transcripts": "transcript", "work_items": "closed work item",
-                    "evaluations": "evaluation", "access_log": "access record"}[o.kind]
+            noun = NOUNS[o.kind]
             verb = "remove the text of" if o.action == "remove text" else o.action
             parts.append(f"{verb} {o.count} {noun}{'' if o.count == 1 else 's'}")
         if not parts:
