@@ -42,14 +42,16 @@ def seed_access_records(organization, people, stdout) -> None:
             "organization_id": organization.pk, "subject_id": subject.pk,
             "viewer_id": viewer.pk if viewer else None, "viewer_label": label,
             "kind": kind, "channel": channel, "object_id": str(object_id),
-            "object_label": object_label[:200], "path": path, "viewed_at": min(at, now),
+            "object_label": object_label[:200], "path": path,
+            "viewed_at": min(at, now - timedelta(minutes=len(rows) + 1)),
         })
 
     released = list(Evaluation.objects.filter(
         organization=organization, agent__in=agents, kind="manual", state="released",
     ).select_related("interaction", "agent").order_by("-released_at", "pk")[:6])
     for index, evaluation in enumerate(released):
-        at = (evaluation.released_at or now) + timedelta(hours=2 + index)
+        # the morning after the interaction, a coach going through their agents' audits
+        at = evaluation.interaction_at + timedelta(days=1, hours=2 + index)
         label = f"Audit of {evaluation.interaction.label}"
         path = reverse("quality:evaluation", kwargs={"org_slug": slug, "pk": evaluation.pk})
         if coach is not None:
