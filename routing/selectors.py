@@ -10,8 +10,7 @@ with the pool but not with the number of events or items.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Count, QuerySet
@@ -139,6 +138,7 @@ def _requirements(item: WorkItem) -> list[RequiredSkill]:
 
 
 SHOWN = 10  # candidates a ranking returns (plus the best one with free capacity)
+_USER_COLUMNS = [f.column for f in User._meta.concrete_fields]
 
 
 def _ranking_sql(organization: Organization, item: WorkItem, settings: RoutingSettings,
@@ -146,12 +146,12 @@ def _ranking_sql(organization: Organization, item: WorkItem, settings: RoutingSe
     """One statement that scores every agent of the pool and returns the top ones.
 
     The pool (active agents of the organization, of the item's team unless the pool is
-    the whole organization) is passed as a subquery; each agent's held level per
-    required skill is joined from ``UserSkill``, their open items of the item's kind and
-    last assignment from the routing state (never from work history). Rows come back in
-    rank order (:func:`_rank_key`): the first :data:`SHOWN`, the best one with free
-    capacity wherever it ranks (the best partial match), and ``include``. Every row
-    carries the pool size and the levels held per requirement (for the reasons).
+    the whole organization) is a subquery; each agent's level per required skill comes
+    from one pass over ``UserSkill`` (``held0``, ``held1``…), their open items of the
+    item's kind and last assignment from the routing state (never from work history).
+    Rows come back in rank order (:func:`_rank_key`): the first :data:`SHOWN`, the best
+    one with free capacity wherever it ranks (the best partial match), and ``include``;
+    each carries ``considered``, the pool's size.
     """
     from .models import AgentOpenItems, AgentRoutingState
 
@@ -159,67 +159,68 @@ def _ranking_sql(organization: Organization, item: WorkItem, settings: RoutingSe
         return connection.ops.quote_name(model._meta.db_table)
 
     org = organization.pk
-    params: list = []
-    team_filter = ""
+    capacity = settings.capacity_for(item.kind)
+    placeholders = ", ".join(["%s"] * len(OPEN_STATES))
+    sql = [f"WITH pool AS (SELECT u.id, u.username FROM {table(User)} u WHERE u.is_active"  # noqa: S608 (names from the models, values bound)
+           f" AND u.id IN (SELECT m.user_id FROM {table(Membership)} m"
+           " WHERE m.organization_id = %s AND m.is_agent)"]
+    params: list = [org]
     if settings.pool == Pool.TEAM:
-        team_filter = (f" AND u.id IN (SELECT tm.user_id FROM {table(TeamMember)} tm"
-                       " WHERE tm.organization_id = %s AND tm.team_id = %s)")
-    pool = (f"SELECT u.id, u.username FROM {table(User)} u WHERE u.is_active"
-            f" AND u.id IN (SELECT m.user_id FROM {table(Membership)} m"
-            " WHERE m.organization_id = %s AND m.is_agent)" + team_filter)
-    params += [org] + ([org, item.team_id] if team_filter else [])
-    held_columns, shortfall, surplus, joins, join_params = [], ["0"], ["0"], [], []
+        sql.append(f" AND u.id IN (SELECT tm.user_id FROM {table(TeamMember)} tm"  # noqa: S608 (names from the models, values bound)
+                   " WHERE tm.organization_id = %s AND tm.team_id = %s)")
+        params += [org, item.team_id]
+    sql.append(")")
+    held = [f"h.held{n}" for n in range(len(requirements))]
+    if requirements:
+        sql.append(", held AS (SELECT us.user_id, "  # noqa: S608 (names from the models, values bound)
+                   + ", ".join(f"MAX(CASE WHEN us.skill_id = %s THEN lv.rank END) AS held{n}"
+                               for n in range(len(requirements)))
+                   + f" FROM {table(UserSkill)} us JOIN {table(SkillLevel)} lv"
+                   " ON lv.id = us.level_id WHERE us.organization_id = %s AND us.skill_id IN ("
+                   + ", ".join(["%s"] * len(requirements)) + ") GROUP BY us.user_id)")
+        params += [r.skill_id for r in requirements] + [org] + [r.skill_id for r in requirements]
+    shortfall, surplus = ["0"], ["0"]
     for n, requirement in enumerate(requirements):
-        minimum = requirement.minimum_level.rank if requirement.minimum_level else 1
-        joins.append(
-            f" LEFT JOIN {table(UserSkill)} us{n} ON us{n}.organization_id = %s"
-            f" AND us{n}.user_id = p.id AND us{n}.skill_id = %s"
-            f" LEFT JOIN {table(SkillLevel)} lv{n} ON lv{n}.id = us{n}.level_id"
-        )
-        join_params += [org, requirement.skill_id]
-        held_columns.append(f"lv{n}.rank AS held{n}")
-        shortfall.append(f"CASE WHEN lv{n}.rank IS NULL THEN {minimum}"
-                         f" WHEN lv{n}.rank < {minimum} THEN {minimum} - lv{n}.rank ELSE 0 END")
-        surplus.append(f"CASE WHEN lv{n}.rank > {minimum} THEN lv{n}.rank - {minimum} ELSE 0 END")
-    # The item itself counts in its own assignee's open items; it is not other work.
-    itself = (f"CASE WHEN p.id = (SELECT w.assigned_to_id FROM {table(WorkItem)} w"
-              " WHERE w.organization_id = %s AND w.id = %s AND w.kind = %s"
-              f" AND w.state IN ({', '.join(['%s'] * len(OPEN_STATES))})) THEN 1 ELSE 0 END")
-    scored = (
-        "SELECT p.id, p.username, "
-        + "".join(f"{column}, " for column in held_columns)
-        + f"({' + '.join(shortfall)}) AS shortfall, ({' + '.join(surplus)}) AS surplus, "
-        + f"COALESCE(o.open_items, 0) - {itself} AS open_items, "
-        + "s.last_assigned_at "
-        + f"FROM pool p{''.join(joins)}"
-        + f" LEFT JOIN {table(AgentOpenItems)} o ON o.organization_id = %s"
+        minimum = int(requirement.minimum_level.rank if requirement.minimum_level else 1)
+        shortfall.append(f"CASE WHEN h.held{n} IS NULL THEN {minimum} WHEN h.held{n} < {minimum}"
+                         f" THEN {minimum} - h.held{n} ELSE 0 END")
+        surplus.append(f"CASE WHEN h.held{n} > {minimum} THEN h.held{n} - {minimum} ELSE 0 END")
+    # The item itself counts in its assignee's open items; it is not other work for them.
+    sql.append(
+        ", scored AS (SELECT p.id, p.username, "  # noqa: S608 (names from the models, values bound)
+        + "".join(f"{column}, " for column in held)
+        + f"{' + '.join(shortfall)} AS shortfall, {' + '.join(surplus)} AS surplus,"
+        " COALESCE(o.open_items, 0) - CASE WHEN itself.user_id IS NULL THEN 0 ELSE 1 END"
+        " AS open_items, s.last_assigned_at FROM pool p"
+        + (" LEFT JOIN held h ON h.user_id = p.id" if requirements else "")
+        + f" LEFT JOIN {table(AgentOpenItems)} o ON o.organization_id = %s"  # noqa: S608 (names from the models, values bound)
         " AND o.user_id = p.id AND o.kind = %s"
         f" LEFT JOIN {table(AgentRoutingState)} s ON s.organization_id = %s AND s.user_id = p.id"
+        f" LEFT JOIN (SELECT w.assigned_to_id AS user_id FROM {table(WorkItem)} w"
+        " WHERE w.organization_id = %s AND w.id = %s AND w.kind = %s"
+        f" AND w.state IN ({placeholders})) itself ON itself.user_id = p.id)"
     )
-    params += [org, item.pk, item.kind, *sorted(OPEN_STATES), *join_params,
-               org, item.kind, org]  # in the order of the placeholders
-    capacity = settings.capacity_for(item.kind)
+    params += [org, item.kind, org, org, item.pk, item.kind, *sorted(OPEN_STATES)]
+    # _rank_key in SQL: qualified first; better match; more free capacity; longest since
+    # the last assignment (never first); username by code point, as Python compares.
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    # _rank_key, in SQL: qualified first; better match; more free capacity; longest since
-    # the last assignment (never first); username (by code point, as Python compares).
-    order = ("CASE WHEN shortfall = 0 AND open_items < %s THEN 0 ELSE 1 END, shortfall,"
-             " surplus DESC, open_items,"
-             " CASE WHEN last_assigned_at IS NULL THEN 0 ELSE 1 END, last_assigned_at,"
-             f" username{collate}")
-    ranked = (
-        f"SELECT scored.*, ROW_NUMBER() OVER (ORDER BY {order}) AS rank_position,"
-        f" ROW_NUMBER() OVER (PARTITION BY CASE WHEN open_items < %s THEN 1 ELSE 0 END"
-        f" ORDER BY {order}) AS room_position,"
-        " COUNT(*) OVER () AS considered FROM scored"
+    sql.append(
+        ", ranked AS (SELECT scored.*, ROW_NUMBER() OVER (ORDER BY"  # noqa: S608 (names from the models, values bound)
+        " CASE WHEN shortfall = 0 AND open_items < %s THEN 0 ELSE 1 END, shortfall,"
+        " surplus DESC, open_items, CASE WHEN last_assigned_at IS NULL THEN 0 ELSE 1 END,"
+        f" last_assigned_at, username{collate}) AS rank_position,"
+        " COUNT(*) OVER () AS considered FROM scored)"
+        ", marked AS (SELECT ranked.*, MIN(CASE WHEN open_items < %s THEN rank_position END)"
+        " OVER () AS best_with_room FROM ranked)"
+        # The returned agents' user rows come along (as u_<column>), not in another query.
+        " SELECT marked.*, " + ", ".join(f"u.{connection.ops.quote_name(column)} AS u_{column}"
+                                          for column in _USER_COLUMNS)
+        + f" FROM marked JOIN {table(User)} u ON u.id = marked.id"
+        " WHERE rank_position <= %s OR rank_position = best_with_room"
+        " OR marked.id = %s ORDER BY rank_position"
     )
-    params += [capacity, capacity, capacity]
-    sql = (
-        f"WITH pool AS ({pool}), scored AS ({scored}), ranked AS ({ranked}) "
-        "SELECT * FROM ranked WHERE rank_position <= %s"
-        " OR (open_items < %s AND room_position = 1) OR id = %s ORDER BY rank_position"
-    )
-    params += [SHOWN, capacity, include.pk if include is not None else None]
-    return sql, params
+    params += [capacity, capacity, SHOWN, include.pk if include is not None else None]
+    return "".join(sql), params
 
 
 def rank_candidates(*, organization: Organization, item: WorkItem,
@@ -233,7 +234,7 @@ def rank_candidates(*, organization: Organization, item: WorkItem,
     candidate with free capacity (the partial match routing falls back to) and
     ``include`` (an agent a coach picked) wherever they rank; ``Ranking.considered`` is
     the pool's size. Open items and last assignments come from the routing state kept by
-    ingest, so the cost does not grow with work history: four queries, whatever the size
+    ingest, so the cost does not grow with work history: three queries, whatever the size
     of the pool or the history. Raises :class:`RoutingConflict` for a resolved or closed
     item, :class:`RoutingError` for an item requiring unknown or retired skills.
     """
@@ -251,7 +252,10 @@ def rank_candidates(*, organization: Organization, item: WorkItem,
         columns = [column.name if hasattr(column, "name") else column[0]
                    for column in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    users = User.objects.in_bulk([row["id"] for row in rows])
+    users = {row["id"]: User.from_db(connection.alias, [f.attname for f in
+                                                        User._meta.concrete_fields],
+                                     [row[f"u_{column}"] for column in _USER_COLUMNS])
+             for row in rows}
 
     capacity = settings.capacity_for(item.kind)
     kind_label = WorkItem(kind=item.kind).get_kind_display().lower()
@@ -275,7 +279,7 @@ def rank_candidates(*, organization: Organization, item: WorkItem,
         if last is not None and not isinstance(last, datetime):  # SQLite returns text
             last = parse_datetime(last)
         if last is not None and timezone.is_naive(last):
-            last = timezone.make_aware(last, dt_timezone.utc)
+            last = timezone.make_aware(last, UTC)
         reasons.append(f"last assigned {last:%Y-%m-%d %H:%M}" if last else "never assigned")
         candidates.append(Candidate(
             user=users[row["id"]], qualified=shortfall == 0 and open_items < capacity,
@@ -284,6 +288,15 @@ def rank_candidates(*, organization: Organization, item: WorkItem,
         ))
     considered = rows[0]["considered"] if rows else 0
     return Ranking(item=item, settings=settings, candidates=candidates, considered=considered)
+
+
+def _rank_key(c: Candidate):
+    # Qualified first; then better match, more free capacity, longest since last
+    # assignment (never assigned first); the username keeps ties stable. The ranking
+    # statement (_ranking_sql) orders by the same.
+    return (not c.qualified, c.shortfall, -c.surplus, -c.free,
+            c.last_assigned_at is not None, c.last_assigned_at or datetime.min,
+            c.user.username)
 
 
 def work_item_for_routing(organization: Organization, external_id: str) -> WorkItem:

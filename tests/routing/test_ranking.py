@@ -107,5 +107,5 @@ def test_ranking_runs_in_constant_queries_whatever_the_team_size(rw, tenant_a):
         rw.give(username=user.username, skill=rw.vpn, level="Expert")
     large = count()
     # The database ranks the whole pool and returns the best ten.
-    assert small == (4, 5, 5)
-    assert large == (4, 10, 25)
+    assert small == (3, 5, 5)
+    assert large == (3, 10, 25)
