@@ -109,6 +109,10 @@ class CoachingAssessment(FSMModelMixin, TenantModel):
                          name="assessment_org_trainee_opp"),
             models.Index(fields=["organization", "coach"], name="assessment_org_coach"),
             models.Index(fields=["organization", "created_at"], name="assessment_org_created"),
+            # The assessments list's order (newest first), a page at a time, by state too.
+            models.Index(fields=["organization", "-created_at", "-id"], name="assessment_org_list"),
+            models.Index(fields=["organization", "state", "-created_at", "-id"],
+                         name="assessment_org_state_list"),
         ]
 
     def __str__(self) -> str:

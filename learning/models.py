@@ -230,6 +230,8 @@ class LearningTask(FSMModelMixin, TenantModel):
                          name="learningtask_org_user_state"),
             models.Index(fields=["organization", "state", "due_date"],
                          name="learningtask_org_state_due"),
+            # The task list's order (soonest due first), a page at a time.
+            models.Index(fields=["organization", "due_date", "id"], name="learningtask_org_list"),
         ]
 
     def __str__(self) -> str:

@@ -336,6 +336,10 @@ class SkillRecommendation(FSMModelMixin, TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "state"], name="skillrec_org_state"),
+            # The recommendations list's order, a page at a time, with or without a state.
+            models.Index(fields=["organization", "state", "-created_at", "-id"],
+                         name="skillrec_org_state_list"),
+            models.Index(fields=["organization", "-created_at", "-id"], name="skillrec_org_list"),
             models.Index(fields=["organization", "user"], name="skillrec_org_user"),
         ]
 

@@ -143,6 +143,9 @@ class SurveyResponse(TenantModel):
                          name="surveyresp_org_tpl_state"),
             models.Index(fields=["organization", "state", "due_at"],
                          name="surveyresp_org_state_due"),
+            # A survey's responses on its results page, latest first, a page at a time.
+            models.Index(fields=["organization", "template", "-completed_at", "-dispatched_at",
+                                 "-id"], name="surveyresp_org_tpl_latest"),
         ]
         ordering = ["due_at", "id"]
 
