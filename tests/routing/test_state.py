@@ -322,3 +322,25 @@ def test_suggested_agents_panel_runs_constant_queries_as_history_grows(
     # The panel never reads work history.
     assert not [q for q in grown.captured_queries if "work_workevent" in q["sql"]
                 and "assigned_to" in q["sql"]]
+
+
+def test_rebuild_command_recomputes_the_state(rw):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    upsert(rw, at(0), {"external_id": "A", "kind": "incident", "assigned_to": "ann"},
+           {"external_id": "B", "kind": "chat", "assigned_to": "ann", "state": "closed"})
+    kept = state(rw)
+    with rw.tenant.scope():
+        AgentOpenItems.objects.all().delete()
+        AgentRoutingState.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_routing_state", "--org", rw.tenant.org.slug, stdout=out)
+    assert state(rw) == kept == ({("ann", "incident"): 1}, {"ann": at(0)})
+    assert out.getvalue() == (f"Routing state of {rw.tenant.org.name} rebuilt: 1 agent(s) "
+                              "with a last assignment, 1 agent and kind pair(s) with open "
+                              "items.\n")
+    with pytest.raises(CommandError, match="No organization with slug “nope”."):
+        call_command("rebuild_routing_state", "--org", "nope")
