@@ -237,6 +237,9 @@ def _add_routers() -> None:
     from skills.api import router as skills_router
 
     api.add_router("/", skills_router)
+    from privacy.api import router as privacy_router
+
+    api.add_router("/access-records", privacy_router, tags=["Privacy"])
     api.extra_schemas.extend(schemas_read_by_hand)
 
 

@@ -37,7 +37,7 @@ def test_member_holding_every_role_gets_grouped_menus_in_order(client, tenant_a)
         ("Learning", None, False),
         ("Work", ["Work items", "Routing"], False),
         ("Surveys", None, False),
-        ("Organization", ["Teams", "Overview", "Settings"], False),
+        ("Organization", ["Teams", "Overview", "Access log", "Settings"], False),
     ]
     coaching = menu[0]
     assert coaching["id"] == "nav-coaching"
@@ -51,7 +51,8 @@ def test_active_group_follows_the_page(client, tenant_a):
     assert [item["label"] for item in menu if item["active"]] == ["Organization"]
     organization = menu[-1]
     assert [(e["label"], e["active"]) for e in organization["entries"]] == [
-        ("Teams", True), ("Overview", False), ("Settings", False)]
+        ("Teams", True), ("Overview", False), ("Access log", False),
+        ("Settings", False)]
 
 
 @pytest.mark.parametrize(("url", "manager", "mine"), [
