@@ -160,7 +160,8 @@ def visible_learning_tasks(*, organization: Organization, user: User) -> QuerySe
 
 def team_tasks(organization: Organization, viewer: User, filters: TaskFilters,
                *, today: datetime.date) -> QuerySet[LearningTask]:
-    """Tasks of the agents the viewer may coach (every task for learning/org admins)."""
+    """Tasks of the agents the viewer may coach (every task for learning/org admins), soonest
+    due first: the order of index ``learningtask_org_list``, so a page reads only its rows."""
     tasks = _task_base().filter(organization=organization)
     if not sees_everything(organization, viewer, Role.LEARNING_ADMIN):
         tasks = tasks.filter(assigned_to_id__in=coachable_agents(organization, viewer))
@@ -172,7 +173,7 @@ def team_tasks(organization: Organization, viewer: User, filters: TaskFilters,
         tasks = tasks.filter(course_item_id=filters.course)
     if filters.overdue:
         tasks = tasks.filter(state__in=OPEN_STATES, due_date__lt=today)
-    return tasks.order_by("due_date", "assigned_to__username", "pk")
+    return tasks.order_by("due_date", "pk")
 
 
 def state_counts(tasks: QuerySet[LearningTask], *, today: datetime.date) -> dict[str, int]:

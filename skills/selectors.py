@@ -2,10 +2,11 @@
 fixed number of queries whatever the amount of data."""
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -101,6 +102,11 @@ class Matrix:
     people: list[User]
     categories: list[str]
     team: Team | None
+    page: Page | None = None  # of the people who match, ``rows`` are this page's
+
+
+#: People per page of the skill matrix: 50 × 31 skills is ~1,500 cells, not 15,000.
+MATRIX_PAGE = 50
 
 
 def matrix(
@@ -112,12 +118,18 @@ def matrix(
     skill_type: str = "",
     level_id: int | None = None,
     category: str = "",
+    page: str | int | None = None,
+    per_page: int = MATRIX_PAGE,
+    order_people: Callable[[list[User]], list[User]] | None = None,
 ) -> Matrix | None:
-    """Agents × skills with their levels, in seven queries plus one per registered marker.
+    """Agents × skills with their levels, a page of people at a time, in seven queries (eight
+    with ``level_id``) plus one per registered marker, whatever the number of people.
 
     Skill and org admins may look at the whole tenant or any team; other viewers (coaches)
     only at a team they coach, the first one by default. Returns None when ``team_id`` is
-    not a team the viewer may see.
+    not a team the viewer may see. People are ordered by name, or by ``order_people`` (the
+    order of what is shown of them where peers are pseudonyms, tenancy.pseudonyms), before
+    they are paged; a page number out of range gives the last page.
     """
     viewer_sees_all = sees_everything(organization, viewer, Role.SKILL_ADMIN)
     teams_qs = Team.objects.filter(organization=organization)
@@ -154,9 +166,21 @@ def matrix(
     else:
         people_qs = User.objects.none()
     people = list(people_qs.order_by("first_name", "last_name", "username"))
+    if order_people is not None:
+        people = order_people(people)
     rows_people = [p for p in people if user_id is None or p.pk == user_id]
 
     skill_ids = [s.pk for s in skills]
+    if level_id is not None:
+        # Only people holding one of the shown skills at that level have a row: decided
+        # before paging, so every page is full.
+        holders = set(UserSkill.objects.filter(
+            organization=organization, level_id=level_id, skill_id__in=skill_ids,
+            user_id__in=people_qs.values("pk") if user_id is None else [user_id],
+        ).values_list("user_id", flat=True))
+        rows_people = [p for p in rows_people if p.pk in holders]
+    people_page = Paginator(rows_people, per_page).get_page(page)
+    rows_people = list(people_page.object_list)
     user_ids = [p.pk for p in rows_people]
     level_by_id = {lv.pk: lv for lv in scale}
     held: dict[tuple[int, int], SkillLevel] = {}
@@ -183,7 +207,7 @@ def matrix(
         if level_id is None or hit:
             label = person.get_full_name() or person.username
             rows.append(MatrixRow(person, label, cells))
-    return Matrix(scale, skills, rows, teams, people, all_categories, team)
+    return Matrix(scale, skills, rows, teams, people, all_categories, team, people_page)
 
 
 def matrix_cell(*, organization: Organization, user: User, skill: Skill) -> UserSkill | None:

@@ -336,14 +336,15 @@ def _withhold_what_identifies(result: QuestionResult, *, quotes_withheld: bool) 
 
 
 def responses_for_template(organization: Organization, template: SurveyTemplate, *,
-                           trainee_answers: bool = False, limit=50):
-    """The latest responses that may be listed with their respondent (see
-    :func:`shown_individually`)."""
+                           trainee_answers: bool = False) -> QuerySet[SurveyResponse]:
+    """The responses that may be listed with their respondent (see
+    :func:`shown_individually`), latest first (pending ones, not completed yet, before
+    them): the order of index ``surveyresp_org_tpl_latest``, for a page at a time."""
     responses = SurveyResponse.objects.filter(organization=organization, template=template)
     return (
         shown_individually(responses, trainee_answers=trainee_answers)
         .select_related("respondent", "subject")
-        .order_by("-completed_at", "-dispatched_at", "-id")[:limit]
+        .order_by("-completed_at", "-dispatched_at", "-id")
     )
 
 

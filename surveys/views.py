@@ -1,6 +1,7 @@
 """Survey pages: surveys to take, the answer form, the builder, results, effectiveness."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from .enums import MIN_AGGREGATE_RESPONSES
 from .forms import AnswerSheet, QuestionForm, SurveySettingsForm, TemplateForm
 from .models import Question, SurveyResponse, SurveyTemplate
 
+RESPONSES_PAGE = 50  # a survey's responses listed on its results page, per page
 PERIODS = [("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months"),
            ("all", "All time")]
 
@@ -222,10 +224,12 @@ def template_results(request, pk: int):
                                                  request.organization)
     results = selectors.template_results(request.organization, template,
                                          trainee_answers=sees_trainee_answers)
+    page = Paginator(selectors.responses_for_template(
+        request.organization, template, trainee_answers=sees_trainee_answers),
+        RESPONSES_PAGE).get_page(request.GET.get("page"))
     return render(request, "surveys/results.html", {
-        "template": template, "results": results,
-        "responses": selectors.responses_for_template(
-            request.organization, template, trainee_answers=sees_trainee_answers),
+        "template": template, "results": results, "page": page,
+        "responses": page.object_list,
         "sees_trainee_answers": sees_trainee_answers,
         "min_responses": MIN_AGGREGATE_RESPONSES,
         **_perms(request),

@@ -3,6 +3,7 @@ its content, and the agent's actions on their own tasks."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -12,6 +13,8 @@ from ..enums import DueStatus, TaskState
 from ..extensions import with_origins
 from ..forms import AssignForm, TaskFilterForm
 from .common import org_permission_required, org_url
+
+PAGE_SIZE = 50
 
 
 @org_permission_required("learning.view_learning_workspace")
@@ -31,10 +34,11 @@ def task_list(request):
         filters = selectors.TaskFilters(**form.cleaned_data)
     visible = selectors.team_tasks(organization, request.user, selectors.TaskFilters(),
                                    today=today)
-    tasks = with_origins(selectors.decorate(
-        selectors.team_tasks(organization, request.user, filters, today=today), today=today))
+    page = Paginator(selectors.team_tasks(organization, request.user, filters, today=today),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    tasks = with_origins(selectors.decorate(page.object_list, today=today))
     context = {
-        "form": form, "tasks": tasks, "today": today,
+        "form": form, "page": page, "tasks": tasks, "today": today,
         "counts": selectors.state_counts(visible, today=today),
         "filtered": bool(request.GET),
         "can_assign": request.user.has_perm("learning.assign_courses", organization),

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -21,6 +22,7 @@ from .common import org_permission_required, org_url, parse_int
 @org_permission_required("skills.view_matrix")
 def matrix(request):
     all_visible = sees_everything(request.organization, request.user, Role.SKILL_ADMIN)
+    names = peer_names(request)
     data = selectors.matrix(
         organization=request.organization,
         viewer=request.user,
@@ -29,15 +31,15 @@ def matrix(request):
         skill_type=request.GET.get("skill_type", ""),
         level_id=parse_int(request.GET.get("level")),
         category=request.GET.get("category", ""),
+        page=request.GET.get("page"),
+        # People ordered by what is shown of them before they are paged (tenancy.pseudonyms).
+        order_people=names.sorted if names.active else None,
     )
     if data is None:
         raise Http404("No such team.")
-    names = peer_names(request)
-    if names.active:  # label and order people by what is shown (tenancy.pseudonyms)
+    if names.active:
         for row in data.rows:
             row.label = names.label(row.user)
-        data.rows = names.sorted(data.rows, lambda row: row.user)
-        data.people = names.sorted(data.people)
     filters = MatrixFilterForm(
         request.GET or None, teams=data.teams, people=data.people, levels=data.levels,
         categories=data.categories, team_required=not all_visible,
@@ -47,7 +49,9 @@ def matrix(request):
             (p.pk, names.label(p)) for p in data.people]
     if data.team is not None and not request.GET.get("team"):
         filters.initial["team"] = data.team.pk
-    query = f"?team={data.team.pk}" if data.team is not None else ""
+    # The cell editor goes back to this team and page (parameters _cell_query reads).
+    query = _cell_query({"team": data.team.pk if data.team is not None else "",
+                         "page": data.page.number if data.page.number > 1 else ""})
     cell_base = reverse("skills:matrix_cell", kwargs={
         "org_slug": request.organization.slug, "user_id": 0, "skill_id": 0,
     }).removesuffix("0/0/")
@@ -61,6 +65,13 @@ def matrix(request):
         "is_skill_owner": all_visible,
     }
     return render(request, "skills/matrix.html", context)
+
+
+def _cell_query(params) -> str:
+    """``?team=…&page=…`` of the digits among ``params`` ("" when none)."""
+    kept = {k: str(params.get(k, "")) for k in ("team", "page")}
+    kept = {k: v for k, v in kept.items() if v.isdigit()}
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _cells_html(data, cell_base: str, query: str) -> list[str]:
@@ -112,8 +123,7 @@ def matrix_cell(request, user_id: int, skill_id: int):
     """
     user, skill = _cell_target(request, user_id, skill_id)
     holding = selectors.matrix_cell(organization=request.organization, user=user, skill=skill)
-    team = request.GET.get("team", "")
-    query = f"?team={team}" if team.isdigit() else ""
+    query = _cell_query(request.GET)
     back = org_url(request, "skills:matrix") + query
     form = CellForm(
         request.POST or None, organization=request.organization,

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -11,6 +12,8 @@ from ..enums import RecommendationState
 from ..forms import RecommendationDecisionForm, ReopenForm
 from ..models import SkillRecommendation
 from .common import org_permission_required, org_url, parse_int
+
+PAGE_SIZE = 50
 
 
 def _recommendation_for(request, pk: int) -> SkillRecommendation:
@@ -31,8 +34,11 @@ def recommendation_list(request):
         organization=request.organization, viewer=request.user,
         state="" if state == "all" else state,
     )
+    # Newest first, a page at a time (index skillrec_org_state_list / skillrec_org_list).
+    page = Paginator(recs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "skills/recommendation_list.html", {
-        "recommendations": recs, "state": state, "states": RecommendationState.choices,
+        "page": page, "recommendations": page.object_list, "state": state,
+        "states": RecommendationState.choices,
     })
 
 
