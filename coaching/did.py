@@ -29,10 +29,14 @@ agent left, or fewer than ``min_comparison`` comparison agents, the verdict is "
 little data to tell" and there is no estimate.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
+from tenancy.lazy import lazy_module
+
+np = lazy_module("numpy")  # imported on first use: web workers start without it
 
 MIN_N = 3
 MIN_COMPARISON = 3

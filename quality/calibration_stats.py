@@ -12,15 +12,20 @@ only, below 0.667 unreliable. α is undefined when every rating has the same val
 no variation to agree on) or fewer than two ratings share a unit.
 """
 
+from __future__ import annotations
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-import krippendorff
-import numpy as np
+from tenancy.lazy import lazy_module
 
 from .enums import ALPHA_RELIABLE, ALPHA_TENTATIVE
+
+# Imported on first use: web workers start without them.
+krippendorff = lazy_module("krippendorff")
+np = lazy_module("numpy")
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 BOOTSTRAP_SAMPLES = 1000

@@ -12,10 +12,12 @@ import functools
 import math
 from dataclasses import dataclass
 
-from scipy import stats as _scipy_stats
+from tenancy.lazy import lazy_module
+
+_scipy_stats = lazy_module("scipy.stats")  # imported on first use, not at start-up
 
 CONFIDENCE = 0.95
-Z = float(_scipy_stats.norm.ppf(1 - (1 - CONFIDENCE) / 2))  # 1.959963984540054
+Z = 1.959963984540054  # scipy.stats.norm.ppf(0.975); tests/test_lean_startup.py checks it
 
 
 @functools.lru_cache(maxsize=4096)

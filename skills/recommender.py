@@ -8,13 +8,23 @@ neighbours above the similarity threshold, each skill weighted by the similarity
 neighbours that needed it.
 """
 
+from __future__ import annotations
+
 import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from tenancy.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from scipy import sparse as _sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# The scientific stack is imported on first use (fitting, predicting, unpickling an index),
+# so web workers, which import this module through the services, start without it.
+np = lazy_module("numpy")
+sparse = lazy_module("scipy.sparse")
 
 QUERY_CHUNK = 2048  # untagged items scored per sparse product (bounds memory)
 
@@ -37,7 +47,7 @@ def item_text(*, short_description: str, description: str, category: str, subcat
 @dataclass
 class TextIndex:
     vectorizer: TfidfVectorizer
-    matrix: sparse.csr_matrix  # one L2-normalised row per tagged item
+    matrix: _sparse.csr_matrix  # one L2-normalised row per tagged item
     item_ids: np.ndarray
     skills: list[tuple[int, ...]]  # skill ids of each row
 
@@ -48,6 +58,8 @@ class TextIndex:
         item, or no word in any of them)."""
         if not texts:
             return None
+        from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+
         vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english",
                                      dtype=np.float32, max_features=200_000)
         try:
@@ -74,7 +86,7 @@ class TextIndex:
             result.extend(self._top(products, k))
         return result
 
-    def _top(self, products: sparse.csr_matrix, k: int) -> list[list[Neighbour]]:
+    def _top(self, products: _sparse.csr_matrix, k: int) -> list[list[Neighbour]]:
         """The best ``k`` columns of each row, vectorised: one sort over every candidate."""
         counts = np.diff(products.indptr)
         rows = np.repeat(np.arange(products.shape[0]), counts)

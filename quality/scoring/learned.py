@@ -6,13 +6,15 @@ only fits, serializes and predicts. A scale attribute predicts the scale value (
 per value seen in training).
 """
 
+from __future__ import annotations
+
 import pickle
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+if TYPE_CHECKING:  # scikit-learn is imported where a pipeline is fitted or unpickled
+    from sklearn.pipeline import Pipeline
 
 from .rules import ScorerAnswer
 
@@ -28,6 +30,11 @@ def agent_text(turns: Sequence[Mapping]) -> str:
 
 def fit(texts: Sequence[str], labels: Sequence[int], *, seed: int = 0) -> Pipeline:
     """A fitted pipeline; needs at least two distinct labels."""
+    # Imported here, not at module level: web workers start without scikit-learn.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415
+
     pipeline = Pipeline([
         ("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True,
                                   strip_accents="unicode")),

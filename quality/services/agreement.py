@@ -26,7 +26,6 @@ from functools import partial
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from sklearn.metrics import cohen_kappa_score
 
 from tenancy.background import enqueue
 from tenancy.models import Organization
@@ -49,6 +48,8 @@ def cohen_kappa(first: Sequence, second: Sequence, *, weighted: bool = False) ->
         return None
     if len(set(first)) == 1 and len(set(second)) == 1:
         return 1.0 if first[0] == second[0] else 0.0
+    from sklearn.metrics import cohen_kappa_score  # noqa: PLC0415 (not at web start-up)
+
     if weighted:  # scale values only (N/A pairs are left out), in numeric order
         labels = sorted(set(first) | set(second))
         kappa = cohen_kappa_score(list(first), list(second), labels=labels, weights="quadratic")

@@ -16,7 +16,6 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from sklearn.model_selection import train_test_split
 
 from tenancy.models import Organization
 from work.models import Transcript
@@ -104,6 +103,8 @@ def train_learned_scorer(
             existing.delete()
         return None
     stratify = labels if min(counts.values()) >= 2 else None
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 (not at web start-up)
+
     train_x, test_x, train_y, test_y = train_test_split(
         texts, labels, test_size=HELDOUT_SHARE, random_state=SEED, stratify=stratify,
     )
