@@ -19,14 +19,6 @@ from tenancy.validation import DOCUMENT_TEXT, text_limit
 from .enums import EventType, ImportStatus, WorkKind, WorkState
 
 
-def credited_to(prefix: str = "") -> Coalesce:
-    """Whom a work item counts for: its resolver, else its assignee (the recommender counts
-    resolved work by this). The ``workitem_org_credited`` index is built on exactly this
-    expression; a query that filters on it (``prefix`` ``"work_item__"`` from a related
-    model) is served by that index, on PostgreSQL and SQLite alike."""
-    return Coalesce(f"{prefix}resolved_by", f"{prefix}assigned_to")
-
-
 class WorkItem(TenantModel):
     """One piece of work a source system sent us, identified by its ``external_id``."""
 
@@ -53,6 +45,17 @@ class WorkItem(TenantModel):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="resolved_work_items",
+    )
+    # Whom the item counts for: its resolver, else its assignee (the recommender counts
+    # resolved work by it). The database computes it on every write, whatever the path
+    # (ingest, bulk updates, retention clearing people), so it cannot drift; a stored
+    # column, not an expression index, because row-level security keeps a COALESCE out of
+    # index conditions (not leakproof) while ``credited_to = %s`` is served by
+    # ``workitem_org_credited``.
+    credited_to = models.GeneratedField(
+        expression=Coalesce("resolved_by", "assigned_to"),
+        output_field=models.BigIntegerField(null=True, blank=True), db_persist=True,
+        null=True, verbose_name="credited to (user id)",
     )
     opened_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -100,7 +103,7 @@ class WorkItem(TenantModel):
             # table rebuild.
             models.Index(fields=["organization", "kind", "state"], name="workitem_org_kind_state"),
             models.Index(fields=["organization", "assigned_to"], name="workitem_org_assignee"),
-            models.Index(models.F("organization"), credited_to(), models.F("state"),
+            models.Index(fields=["organization", "credited_to", "state"],
                          name="workitem_org_credited"),
             models.Index(fields=["organization", "team"], name="workitem_org_team"),
             models.Index(fields=["organization", "queue"], name="workitem_org_queue",

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -113,14 +112,19 @@ def _resolved(organization: Organization):
 def _evidence_by_agent_and_skill(
     organization: Organization, agent_ids: set[int] | None, skill_ids: set[int] | None
 ) -> dict[tuple[int, int], list[_Evidence]]:
-    agent = Coalesce(F("work_item__resolved_by_id"), F("work_item__assigned_to_id"))
+    # The agent is the item's stored ``credited_to`` (resolver, else assignee), filtered
+    # with the item's organization and state: the shape of its ``workitem_org_credited``
+    # index, so one agent's resolved items are an index range, not a scan of every item.
+    agent = F("work_item__credited_to")
     found: dict[tuple[int, int], list[_Evidence]] = defaultdict(list)
     sources = (
         (WorkItemSkill.objects.filter(organization=organization), True),
         (WorkItemPrediction.objects.filter(organization=organization), False),
     )
     for queryset, tagged in sources:
-        rows = queryset.filter(work_item__state__in=DONE_STATES).annotate(agent=agent)
+        rows = (queryset.filter(work_item__organization=organization,
+                                work_item__state__in=DONE_STATES)
+                .annotate(agent=agent))
         rows = rows.filter(agent__isnull=False)
         if agent_ids is not None:
             rows = rows.filter(agent__in=agent_ids)
