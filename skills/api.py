@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
 from ninja import Field, Query, Router, Schema
 
+from privacy.access import record_access
+from privacy.models import AccessKind
 from tenancy.api_types import Offset, errors, text
 from tenancy.models import Membership, User
 
@@ -113,7 +115,10 @@ def list_user_skills(request, filters: Query[UserSkillFilters]):
     qs = UserSkill.objects.filter(organization=organization).select_related(
         "user", "skill", "level")
     if filters.user:
-        qs = qs.filter(user=_member(organization, filters.user))
+        person = _member(organization, filters.user)
+        qs = qs.filter(user=person)
+        record_access(request, subject=person, kind=AccessKind.SKILLS, obj=person,
+                      label="Skills (API)")
     if filters.skill:
         condition = Q(name__iexact=filters.skill)
         if filters.skill.isdigit():

@@ -169,6 +169,8 @@ def test_api_organization_token_is_recorded_under_its_name(client, aw, audit):
     assert client.get(transcript, headers=headers).status_code == 200
     listed = "/api/v1/evaluations?agent=alice"
     assert client.get(listed, headers=headers).status_code == 200
+    skills = "/api/v1/user-skills?user=alice"
+    assert client.get(skills, headers=headers).status_code == 200
 
     assert _records(aw) == [
         (aw.agent.pk, None, "Workforce analytics", "evaluation", "api", str(audit.pk),
@@ -177,6 +179,8 @@ def test_api_organization_token_is_recorded_under_its_name(client, aw, audit):
          str(audit.interaction_id), "Transcript of CHAT-D1", transcript),
         (aw.agent.pk, None, "Workforce analytics", "evaluation", "api", "",
          "Evaluations (API list)", listed),
+        (aw.agent.pk, None, "Workforce analytics", "skills", "api", str(aw.agent.pk),
+         "Skills (API)", skills),
     ]
 
 
