@@ -12,10 +12,16 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='coachingassessment',
-            index=models.Index(fields=['organization', '-created_at', '-id'], name='assessment_org_list'),
+            index=models.Index(
+                fields=['organization', '-created_at', '-id'],
+                name='assessment_org_list',
+            ),
         ),
         migrations.AddIndex(
             model_name='coachingassessment',
-            index=models.Index(fields=['organization', 'state', '-created_at', '-id'], name='assessment_org_state_list'),
+            index=models.Index(
+                fields=['organization', 'state', '-created_at', '-id'],
+                name='assessment_org_state_list',
+            ),
         ),
     ]

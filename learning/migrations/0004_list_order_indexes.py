@@ -12,6 +12,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='learningtask',
-            index=models.Index(fields=['organization', 'due_date', 'id'], name='learningtask_org_list'),
+            index=models.Index(
+                fields=['organization', 'due_date', 'id'],
+                name='learningtask_org_list',
+            ),
         ),
     ]

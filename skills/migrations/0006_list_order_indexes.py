@@ -12,10 +12,16 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='skillrecommendation',
-            index=models.Index(fields=['organization', 'state', '-created_at', '-id'], name='skillrec_org_state_list'),
+            index=models.Index(
+                fields=['organization', 'state', '-created_at', '-id'],
+                name='skillrec_org_state_list',
+            ),
         ),
         migrations.AddIndex(
             model_name='skillrecommendation',
-            index=models.Index(fields=['organization', '-created_at', '-id'], name='skillrec_org_list'),
+            index=models.Index(
+                fields=['organization', '-created_at', '-id'],
+                name='skillrec_org_list',
+            ),
         ),
     ]

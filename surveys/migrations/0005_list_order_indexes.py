@@ -12,6 +12,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='surveyresponse',
-            index=models.Index(fields=['organization', 'template', '-completed_at', '-dispatched_at', '-id'], name='surveyresp_org_tpl_latest'),
+            index=models.Index(
+                fields=['organization', 'template', '-completed_at', '-dispatched_at', '-id'],
+                name='surveyresp_org_tpl_latest',
+            ),
         ),
     ]
