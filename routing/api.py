@@ -37,7 +37,8 @@ class RouteOut(Schema):
              summary="Rank the agents for a work item, and optionally assign it")
 def route_work_item(request, external_id: text(200, min_length=1),
                     body: RouteIn | None = None):
-    """Candidates in rank order, qualified ones first. With ``{"assign": true}`` the item
+    """The ten best candidates in rank order, qualified ones first (plus the best one with
+    free capacity when it ranks lower). With ``{"assign": true}`` the item
     is assigned to the top qualified agent (or per the tenant's no-one-qualifies setting)
     and ``outcome``/``assigned_to``/``reason`` say what happened."""
     organization = request.auth.organization
