@@ -104,6 +104,13 @@ def course_list(organization: Organization, *, source: str = "", q: str = "") ->
             .order_by("title"))
 
 
+def course_choices(organization: Organization) -> QuerySet[CourseItem]:
+    """Every course's id and title, by title: a filter's choices (one plain query, none of
+    :func:`course_list`'s counts and prefetches)."""
+    return CourseItem.objects.filter(organization=organization).only("pk", "title").order_by(
+        "title")
+
+
 def course_detail(organization: Organization, pk: int) -> CourseItem | None:
     return (CourseItem.objects.filter(organization=organization, pk=pk)
             .prefetch_related(_skills_prefetch(), "catalogs").first())
@@ -261,10 +268,10 @@ def skill_overview_courses(request, skill) -> OverviewSection:
 
 __all__ = [
     "DueStatus", "TaskFilters", "api_tasks", "assignable_courses", "assignable_people",
-    "catalog_detail", "catalog_list", "catalogs_for", "course_detail", "course_list",
-    "decorate", "local_today", "members_of_teams", "my_tasks", "skill_overview_courses",
-    "skill_overview_pending_users", "state_counts", "task_for", "team_tasks",
-    "teams_for_assigning", "visible_learning_tasks",
+    "catalog_detail", "catalog_list", "catalogs_for", "course_choices", "course_detail",
+    "course_list", "decorate", "local_today", "members_of_teams", "my_tasks",
+    "skill_overview_courses", "skill_overview_pending_users", "state_counts", "task_for",
+    "team_tasks", "teams_for_assigning", "visible_learning_tasks",
 ]
 
 

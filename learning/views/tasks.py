@@ -27,7 +27,7 @@ def task_list(request):
     organization = request.organization
     today = selectors.local_today(organization)
     agents = list(selectors.assignable_people(organization, request.user))
-    courses = list(selectors.course_list(organization).only("pk", "title"))
+    courses = list(selectors.course_choices(organization))
     form = TaskFilterForm(request.GET or None, agents=agents, courses=courses)
     filters = selectors.TaskFilters()
     if form.is_valid():

@@ -63,7 +63,7 @@ def test_task_list_queries_do_not_grow_with_pages_of_rows(world, client, who,
     client.force_login(getattr(world, who))
     target = world.tenant.url("learning/tasks/")
     client.get(target)
-    with django_assert_num_queries(16) as small:
+    with django_assert_num_queries(14) as small:
         client.get(target)
     _tasks(world, 240)
     with django_assert_num_queries(len(small.captured_queries)):
