@@ -11,7 +11,9 @@ every list page, as the org admin and as a coach of the seeded demo.
 survey 2 — by bulk-creating rows in the tenant (it adds only what is missing, so a second
 run adds nothing). Then ``ANALYZE``, and each page as ``<org>-admin`` and ``<org>-coach-1``
 after one warm-up: p50 and p95 of ``--runs`` GETs of the whole request (bench/pagetime.py),
-its query count and its HTML in kB. Prints figures; never fails for being slow.
+its query count, the medians of its time in the database and of this process's CPU time (on
+a shared machine the wall clock also measures the neighbours), and its HTML in kB. Prints
+figures; never fails for being slow.
 """
 
 import argparse
@@ -148,7 +150,8 @@ def main() -> None:
         ("survey results", f"surveys/templates/{template.pk}/results/"),
         ("team load", "routing/"),
     ]
-    print(f"{'page':<28} {'as':<6} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'kB':>7}")
+    print(f"{'page':<28} {'as':<6} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'db ms':>7} "
+          f"{'cpu ms':>7} {'kB':>6}")
     for role, user in (("admin", admin), ("coach", coach)):
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
@@ -157,9 +160,9 @@ def main() -> None:
             if response.status_code != 200:
                 print(f"{label:<28} {role:<6} {'(' + str(response.status_code) + ')':>8}")
                 continue
-            p50, p95, queries, _db, _cpu = measure_page(client, base + path, args.runs)
-            print(f"{label:<28} {role:<6} {p50:>8.1f} {p95:>8.1f} {queries:>8} "
-                  f"{len(response.content) / 1024:>7.0f}")
+            p50, p95, queries, db, cpu = measure_page(client, base + path, args.runs)
+            print(f"{label:<28} {role:<6} {p50:>8.1f} {p95:>8.1f} {queries:>8} {db:>7.1f} "
+                  f"{cpu:>7.1f} {len(response.content) / 1024:>6.0f}")
 
 
 if __name__ == "__main__":
