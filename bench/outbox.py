@@ -85,8 +85,8 @@ def _insert_sql(model, explicit: dict[str, str]) -> tuple[str, list[str], list]:
 
 def insert_items(organization, agents: list[int], *, prefix: str, count: int,
                  open_items: bool) -> None:
-    """``count`` items (``prefix`` + number) in one statement; each needs one skill (four
-    in five of the history, every live item)."""
+    """``count`` items (``prefix`` + number) in one statement; each needs one skill (six
+    in seven of the history, every live item)."""
     done = "CASE WHEN g %% 10 = 9 THEN 'in_progress' WHEN g %% 2 = 0 THEN 'resolved' " \
            "ELSE 'closed' END"
     explicit = {
@@ -125,7 +125,7 @@ def insert_items(organization, agents: list[int], *, prefix: str, count: int,
                      "skill_id": f"(%(skills)s::bigint[])[1 + w.id %% {len(skill_ids)}]"}
         wis_columns, wis_select, wis_params = _insert_sql(WorkItemSkill, skill_sql)
         assert not wis_params, wis_params
-        keep = "" if open_items else "AND w.id %% 5 <> 0"
+        keep = "" if open_items else "AND w.id %% 7 <> 0"  # 7 ⟂ 30: every skill has history
         cursor.execute(
             f"INSERT INTO skills_workitemskill ({wis_columns}) SELECT {', '.join(wis_select)} "
             f"FROM work_workitem w WHERE w.organization_id = %(org)s "

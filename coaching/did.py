@@ -62,7 +62,7 @@ class Sums:
     total: float = 0.0
     total_sq: float = 0.0
 
-    def __add__(self, other: "Sums") -> "Sums":
+    def __add__(self, other: Sums) -> Sums:
         return Sums(self.n + other.n, self.total + other.total, self.total_sq + other.total_sq)
 
     @property

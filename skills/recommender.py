@@ -53,7 +53,7 @@ class TextIndex:
 
     @classmethod
     def fit(cls, *, texts: Sequence[str], item_ids: Sequence[int],
-            skills: Sequence[Iterable[int]]) -> "TextIndex | None":
+            skills: Sequence[Iterable[int]]) -> TextIndex | None:
         """Fit on the tagged items; None when there is nothing to learn from (no tagged
         item, or no word in any of them)."""
         if not texts:
@@ -108,7 +108,7 @@ class TextIndex:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
 
     @staticmethod
-    def loads(blob: bytes) -> "TextIndex":
+    def loads(blob: bytes) -> TextIndex:
         # Only ever our own pickle, read back from our own database row.
         return pickle.loads(blob)  # noqa: S301
 

@@ -314,7 +314,8 @@ def update_recommendations_for_item(*, organization: Organization,
     agent_id = work_item.resolved_by_id or work_item.assigned_to_id
     before = set(WorkItemPrediction.objects.filter(work_item=work_item)
                  .values_list("skill_id", flat=True))
-    WorkItemPrediction.objects.filter(work_item=work_item).delete()
+    if before:
+        WorkItemPrediction.objects.filter(work_item=work_item).delete()
     skill_ids = set(WorkItemSkill.objects.filter(work_item=work_item)
                     .values_list("skill_id", flat=True))
     if not skill_ids:
