@@ -2,6 +2,7 @@
 action, the team load view and the org admin's routing settings."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -56,9 +57,12 @@ def assign(request, pk: int):
 @org_permission_required("routing.view_team_load")
 def team_load(request):
     organization = request.organization
-    teams = list(selectors.teams_for_load(organization, request.user))
+    # Five teams a page (by name), with the shared pager.
+    page = Paginator(selectors.teams_for_load(organization, request.user), 5).get_page(
+        request.GET.get("page"))
     settings = selectors.routing_settings(organization)
-    context = {"loads": selectors.team_load(organization, teams), "settings": settings,
+    context = {"loads": selectors.team_load(organization, list(page.object_list)),
+               "page": page, "settings": settings,
                "can_configure": request.user.has_perm("routing.manage_settings", organization)}
     return render(request, "routing/team_load.html", context)
 
