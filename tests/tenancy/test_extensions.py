@@ -120,7 +120,7 @@ def test_extension_points_are_declared_only_in_each_apps_extensions_module_named
         "tenancy": ["navigation_entries", "summary_cards", "my_coaching_sections",
                     "demo_seeders"],
         "work": ["after_work_event_committed", "skill_catalog", "predicted_skills",
-                 "work_item_panels"],
+                 "work_item_panels", "work_item_writes"],
         "skills": ["skill_overview_sections", "skill_matrix_markers", "history_causes"],
         "surveys": ["after_survey_completed_committed"],
         "opportunities": ["match_links"],
@@ -136,14 +136,20 @@ def test_the_registered_extensions_of_the_installed_apps():
     from skills.extensions import history_causes, skill_matrix_markers, skill_overview_sections
     from surveys.extensions import after_survey_completed_committed
     from tenancy.extensions import demo_seeders, summary_cards
-    from work.extensions import handlers, predicted_skills, skill_catalog, work_item_panels
+    from work.extensions import (
+        handlers,
+        predicted_skills,
+        skill_catalog,
+        work_item_panels,
+        work_item_writes,
+    )
 
     assert [name for name, _ in handlers()] == [
         "coaching.open_assessments", "quality.autoscore", "routing.auto_assign",
         "skills.recommend", "work.record_processing"]
     assert [key for key, _ in demo_seeders.items()] == [
         "work", "skills", "learning", "surveys", "quality", "routing", "coaching",
-        "coaching_quality", "coaching_monitor", "coaching_plans"]
+        "coaching_quality", "coaching_monitor", "coaching_plans", "privacy_access"]
     assert [key for key, _ in summary_cards.items()] == [
         "skills", "learning", "surveys", "quality", "coaching", "coaching_assignments"]
     assert [key for key, _ in after_survey_completed_committed.items()] == [
@@ -154,6 +160,7 @@ def test_the_registered_extensions_of_the_installed_apps():
     assert sorted(key for key, _ in history_causes.items()) == [
         "learningtask", "skillrecommendation", "skillreview"]
     assert [key for key, _ in work_item_panels.items()] == ["routing.suggested_agents"]
+    assert [key for key, _ in work_item_writes.items()] == ["routing.agent_state"]
     assert [key for key, _ in predicted_skills.items()] == ["skills.recommender"]
     assert [key for key, _ in skill_catalog.items()] == ["skills"]
     assert [key for key, _ in task_origins.items()] == ["coaching.assessment"]
@@ -165,4 +172,5 @@ def test_the_registered_extensions_of_the_installed_apps():
 
     from tenancy.extensions import my_coaching_sections
 
-    assert [key for key, _ in my_coaching_sections.items()] == ["quality.review", "coaching.plans"]
+    assert [key for key, _ in my_coaching_sections.items()] == [
+        "quality.review", "coaching.plans", "privacy.access"]

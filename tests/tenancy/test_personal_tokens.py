@@ -44,6 +44,7 @@ PERSONAL_OPERATIONS = {
     ("get", "/api/v1/coaching-plans"),
     ("get", "/api/v1/calibration-sessions"),
     ("get", "/api/v1/calibration-sessions/{session_id}"),
+    ("get", "/api/v1/access-records"),  # an org admin's token only (tests/privacy)
 }
 
 
