@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from tenancy.models import Organization, User
@@ -339,12 +339,13 @@ def responses_for_template(organization: Organization, template: SurveyTemplate,
                            trainee_answers: bool = False) -> QuerySet[SurveyResponse]:
     """The responses that may be listed with their respondent (see
     :func:`shown_individually`), latest first (pending ones, not completed yet, before
-    them): the order of index ``surveyresp_org_tpl_latest``, for a page at a time."""
+    them, on every database): the order of index ``surveyresp_org_tpl_latest``, for a page
+    at a time."""
     responses = SurveyResponse.objects.filter(organization=organization, template=template)
     return (
         shown_individually(responses, trainee_answers=trainee_answers)
         .select_related("respondent", "subject")
-        .order_by("-completed_at", "-dispatched_at", "-id")
+        .order_by(F("completed_at").desc(nulls_first=True), "-dispatched_at", "-id")
     )
 
 
