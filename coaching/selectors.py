@@ -199,6 +199,8 @@ def assessment_surveys(assessment: CoachingAssessment, *, viewer: User) -> list[
             note = "Not sent: a virtual coach completed this assessment, so nobody answers it."
         elif role == "trainee" and assessment.virtual_coach_id:
             note = "About the automatic coaching (the virtual coach), not a person."
+        elif role == "coach" and assessment.coach_id is None:
+            note = "Not sent yet: the coach who takes this assessment from the backlog answers it."
         elif role == "trainee" and assessment.coach_id is None:
             note = "Not sent: the assessment has no coach for the agent to rate."
         withheld = role == "trainee" and response is not None and not viewer.has_perm(

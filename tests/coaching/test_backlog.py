@@ -105,3 +105,22 @@ def test_org_admins_assign_and_reassign_others_may_not(world, client, unassigned
     with scopes_disabled():
         assessment.refresh_from_db()
         assert assessment.coach_id == world.coach2.pk
+
+
+
+def test_an_unassigned_assessment_says_who_will_answer_its_coach_survey(
+        world, client, unassigned):
+    """An unassigned assessment with a coach survey has nobody to answer it yet (its
+    page was a 500 on the demo's backlog)."""
+    assessment, _ = unassigned
+    with scopes_disabled():
+        assessment.coach_survey = world.survey("Coach review")
+        assessment.save(update_fields=["coach_survey"])
+    client.force_login(world.admin)
+
+    page = client.get(world.tenant.url(f"coaching/assessments/{assessment.pk}/"))
+
+    assert page.status_code == 200
+    rows = page.content.decode().split('id="assessment-surveys"')[1].split("</table>")[0]
+    assert ("<td>—</td>\n            <td><span class=\"small\">Not sent yet: the coach who "
+            "takes this assessment from the backlog answers it.</span></td>") in rows
