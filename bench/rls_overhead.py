@@ -35,7 +35,7 @@ import random  # noqa: E402
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django_scopes import scopes_disabled  # noqa: E402
+from django_scopes import scope, scopes_disabled  # noqa: E402
 
 import ingest  # noqa: E402
 import triggers  # noqa: E402
@@ -69,7 +69,7 @@ def ingest_rate(items: int) -> float:
     with rls.platform("bench set-up"):
         organization, teams, agents = ingest.setup_organization()
     try:
-        with rls.tenant(organization):
+        with rls.tenant(organization), scope(organization=organization):
             seconds = ingest.run_service(organization, teams, agents, items)
         return items / seconds
     finally:

@@ -172,24 +172,32 @@ def tenant_tables() -> list[str]:
     return sorted(set(tables))
 
 
+# The settings are read once per statement, not once per row: a scalar subquery is an
+# InitPlan, evaluated before the scan (row-level security then costs a comparison per row).
+TENANT_ROWS = ("organization_id = (SELECT NULLIF(current_setting("
+               f"'{ORGANIZATION_SETTING}', true), '')::bigint)")
+BYPASS = f"(SELECT current_setting('{BYPASS_SETTING}', true) = 'on')"
+# Written on the tenant policy; a table whose policy says otherwise is synced again.
+POLICY_VERSION = "coachdesk tenant isolation v2"
+
+
 def _policy_sql(table: str) -> list[str]:
     quoted = connection.ops.quote_name(table)
-    tenant_rows = (f"organization_id = NULLIF(current_setting('{ORGANIZATION_SETTING}', true), "
-                   "'')::bigint")
-    bypass = f"current_setting('{BYPASS_SETTING}', true) = 'on'"
     return [
         f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {quoted} FORCE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS {POLICY} ON {quoted}",
-        f"CREATE POLICY {POLICY} ON {quoted} USING ({tenant_rows}) WITH CHECK ({tenant_rows})",
+        f"CREATE POLICY {POLICY} ON {quoted} USING ({TENANT_ROWS}) WITH CHECK ({TENANT_ROWS})",
+        f"COMMENT ON POLICY {POLICY} ON {quoted} IS '{POLICY_VERSION}'",
         f"DROP POLICY IF EXISTS {BYPASS_POLICY} ON {quoted}",
-        f"CREATE POLICY {BYPASS_POLICY} ON {quoted} USING ({bypass}) WITH CHECK ({bypass})",
+        f"CREATE POLICY {BYPASS_POLICY} ON {quoted} USING ({BYPASS}) WITH CHECK ({BYPASS})",
     ]
 
 
 def tables_without_policy(using=None) -> list[str]:
     """Tenant tables (by their ``organization_id`` column, whatever the models say) that
-    lack forced row-level security or either policy. Empty is the only good answer."""
+    lack forced row-level security or either policy (in its current version). Empty is the
+    only good answer."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -201,12 +209,15 @@ def tables_without_policy(using=None) -> list[str]:
             WHERE c.relkind = 'r' AND n.nspname = current_schema()
               AND NOT (c.relrowsecurity AND c.relforcerowsecurity
                        AND EXISTS (SELECT 1 FROM pg_policy p
-                                   WHERE p.polrelid = c.oid AND p.polname = %s)
+                                   JOIN pg_description d ON d.objoid = p.oid
+                                        AND d.classoid = 'pg_policy'::regclass
+                                   WHERE p.polrelid = c.oid AND p.polname = %s
+                                     AND d.description = %s)
                        AND EXISTS (SELECT 1 FROM pg_policy p
                                    WHERE p.polrelid = c.oid AND p.polname = %s))
             ORDER BY c.relname
             """,
-            [POLICY, BYPASS_POLICY],
+            [POLICY, POLICY_VERSION, BYPASS_POLICY],
         )
         return [row[0] for row in cursor.fetchall()]
 
