@@ -9,7 +9,7 @@ What the connection holds is forgotten at every commit, rollback, rollback to a 
 and change of autocommit, so a value that the database dropped is never assumed.
 """
 
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, schema
 
 from tenancy import rls
 
@@ -17,7 +17,34 @@ SET_SQL = (f"SELECT set_config('{rls.ORGANIZATION_SETTING}', %s, %s), "
            f"set_config('{rls.BYPASS_SETTING}', %s, %s)")
 
 
+class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
+    """Drops a table's tenant policies before the column they read changes or goes
+    (PostgreSQL refuses otherwise); ``migrate`` gives the table its policies back after the
+    migrations, or never again once it has no ``organization_id``."""
+
+    def _drop_tenant_policies(self, model) -> None:
+        table = self.quote_name(model._meta.db_table)
+        for name in (rls.POLICY, rls.BYPASS_POLICY):
+            self.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
+
+    def remove_field(self, model, field):
+        if getattr(field, "column", None) == "organization_id":
+            self._drop_tenant_policies(model)
+        return super().remove_field(model, field)
+
+    def alter_field(self, model, old_field, new_field, strict=False):
+        if "organization_id" in (old_field.column, new_field.column) and (
+            old_field.column != new_field.column
+            or old_field.db_parameters(connection=self.connection)
+            != new_field.db_parameters(connection=self.connection)
+        ):
+            self._drop_tenant_policies(model)
+        return super().alter_field(model, old_field, new_field, strict=strict)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    SchemaEditorClass = DatabaseSchemaEditor
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._rls_session = None  # what the session holds, outside transactions

@@ -8,6 +8,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tenancy import rls
+
 BEFORE = [
     ("coaching", "0005_drop_course_and_survey_names"),
     ("learning", "0001_initial"),
@@ -23,6 +25,7 @@ def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
+    rls.sync_policies()  # what migrate does after its migrations (post_migrate)
     return executor.loader.project_state(targets).apps
 
 
