@@ -33,14 +33,14 @@ django.setup()
 
 import random  # noqa: E402
 
+import ingest  # noqa: E402
+import triggers  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
-
-import ingest  # noqa: E402
-import triggers  # noqa: E402
-from config.celery import app as celery_app  # noqa: E402
 from pagetime import measure_page  # noqa: E402
+
+from config.celery import app as celery_app  # noqa: E402
 from tenancy import rls  # noqa: E402
 from tenancy.models import Organization, User  # noqa: E402
 
