@@ -14,8 +14,9 @@ from tests.factories import PASSWORD, Tenant
 
 
 def pytest_report_header(config):
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" in engine:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # ENGINE is tenancy.db (PostgreSQL with RLS)
         return f"database: PostgreSQL ({settings.DATABASES['default'].get('HOST') or 'socket'})"
     return (
         "!!! DATABASE_URL is not set: tests fall back to SQLite; "
