@@ -4,7 +4,6 @@ exemption and coach assignment; the virtual coach completes at once."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -234,7 +233,7 @@ def _membership_locks(queries) -> list[str]:
 
 
 @pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    connection.vendor != "postgresql",
     reason="row locks are PostgreSQL's (SQLite locks the whole database)",
 )
 def test_trigger_locks_only_the_membership_row_and_only_for_a_suppression_window(world):

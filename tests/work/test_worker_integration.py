@@ -44,7 +44,7 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                        reason="REDIS_URL is not set: these tests run a real Celery worker "
                               "against Redis (CI sets it)."),
-    pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    pytest.mark.skipif(connection.vendor != "postgresql",
                        reason="a worker process cannot share the SQLite test database; "
                               "set DATABASE_URL to PostgreSQL."),
     pytest.mark.django_db(transaction=True),
