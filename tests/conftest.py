@@ -78,6 +78,7 @@ def pytest_collection_modifyitems(items):
                                  first_index[path]))
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile`` in the order of pytest_collection_modifyitems (above)."""
     if config.getoption("dist", None) != "loadfile":
