@@ -43,30 +43,46 @@ import os
 import re
 import sys
 import tempfile
+import zipfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_PATH = ROOT.parent / "shared" / "data" / "jira-hbase" / "issues"
+DATA = ROOT.parent / "shared" / "data"
+HBASE_PATH = DATA / "jira-hbase" / "issues"
+BPI_PATH = DATA / "bpi2013-incidents" / "IBM-VolvoIT-Challenge.zip"
+BPI_MEMBER = "VolvoIT-Challenge/VINST-new.csv"
 TAIL_KEYS = ["Status", "Priority", "Resolution", "Affects_version", "Fix_version", "Component",
              "Label", "Environment", "Attachment number", "Assignee", "Reporter", "Create date",
              "Update date", "Resolved date"]
+# The incident attributes the BPI 2013 tenant chooses for the recommender (its
+# ``attribute_keys``): imported as CSV columns the import keeps as attributes.
+BPI_ATTRIBUTE_KEYS = ("impact", "country", "first_team", "org_line", "function_div",
+                      "support_teams")
 
 
 @dataclass
-class Issue:
+class Item:
     key: str
     summary: str
     description: str
-    components: list[str]
-    assignee: str
+    skills: list[str]
+    agent: str
     resolved: datetime
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    def text(self, keys=()) -> str:
+        """What the product's index reads (``skills.recommender.item_text``): the
+        descriptions, then the values of the tenant's attribute keys."""
+        parts = [self.summary, self.description]
+        parts += [self.attributes[k] for k in keys if self.attributes.get(k)]
+        return " ".join(p for p in parts if p)
 
 
-def parse(path: Path) -> Issue | None:
+def parse_hbase(path: Path) -> Item | None:
     """One issue file (the parsing rule of the data's SOURCE.md); None when unusable."""
     text = path.read_text(encoding="utf-8").replace("\r\n", "\n").removesuffix("\n")
     lines = text.split("\n")
@@ -85,8 +101,52 @@ def parse(path: Path) -> Issue | None:
             name = raw.strip().rstrip(",").strip()
             if name and not re.fullmatch(r"\(\d+\)", name):
                 components.append(name)
-    return Issue(path.stem, summary.strip(), description.strip(), components,
-                 fields["Assignee"], datetime.strptime(fields["Resolved date"], "%d/%b/%y %H:%M"))
+    return Item(path.stem, summary.strip(), description.strip(), components,
+                fields["Assignee"], datetime.strptime(fields["Resolved date"], "%d/%b/%y %H:%M"))
+
+
+def load_hbase(path: Path) -> list[Item] | None:
+    files = sorted(path.glob("HBASE-*.txt")) if path.is_dir() else []
+    return list(filter(None, map(parse_hbase, files))) or None
+
+
+def load_bpi2013(path: Path) -> list[Item] | None:
+    """One work item per incident (SR Number) of the VINST event log; see the module
+    docstring for what the agent, the skill and the text are, and why."""
+    if not path.is_file():
+        return None
+    with zipfile.ZipFile(path) as archive:
+        text = archive.read(BPI_MEMBER).decode("utf-8-sig")
+    events: dict[str, list[dict]] = defaultdict(list)
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        events[row["SR Number"]].append(row)
+    items = []
+    for number, rows in events.items():
+        last = rows[-1]
+        if last["Status"] != "Completed":
+            continue  # still open at the end of the log
+        worked = [r for r in rows if r["Status"] == "Accepted"] or rows
+        first = rows[0]
+        teams = list(dict.fromkeys(r["Involved ST"] for r in rows if r["Involved ST"]))
+        attributes = {
+            "impact": first["SR Latest Impact"],
+            "country": first["Country"],
+            "first_team": first["Involved ST"],
+            "org_line": first["Involved Org line 3"],
+            "function_div": first["Involved ST Function Div"],
+            "support_teams": ", ".join(teams),
+        }
+        items.append(Item(number, "", "", [first["Product"]], worked[-1]["Resource"],
+                          datetime.fromisoformat(last["Change Date+Time"]),
+                          {k: v for k, v in attributes.items() if v}))
+    return items or None
+
+
+DATASETS = {
+    "hbase": ("Apache HBase JIRA (fixed issues)", HBASE_PATH, load_hbase, ()),
+    "bpi2013": ("BPI 2013 Volvo IT incidents (closed)", BPI_PATH, load_bpi2013,
+                BPI_ATTRIBUTE_KEYS),
+}
 
 
 def username(name: str) -> str:
@@ -99,36 +159,179 @@ def prf(predicted: set, truth_any: set, truth_recall: set) -> tuple[float, float
     return precision, recall
 
 
+def time_split(items: list[Item], share: float) -> tuple[list[Item], list[Item]]:
+    items = sorted(items, key=lambda i: (i.resolved, i.key))
+    cut = int(len(items) * share)
+    return items[:cut], items[cut:]
+
+
+def profiles(before: list[Item], k: int) -> dict[str, set[str]]:
+    """An agent's profile: the skills of at least ``k`` of their earlier items."""
+    profile: dict[str, set[str]] = defaultdict(set)
+    for (agent, skill), n in Counter((i.agent, s) for i in before for s in i.skills).items():
+        if n >= k:
+            profile[agent].add(skill)
+    return profile
+
+
+def run_product(dataset: str, before: list[Item], after: list[Item], keys: tuple[str, ...],
+                profile: dict[str, set[str]], thresholds: list[int]):
+    """Import, award the profiles and run ``manage.py recommend_skills --json`` in a
+    throw-away organization with the product's default settings (plus the tenant's
+    attribute keys): ({threshold: recommended pairs}, {item key: best predicted skill})."""
+    from django.core.management import call_command
+    from django_scopes import scope, scopes_disabled
+
+    from skills.models import Skill, WorkItemPrediction
+    from skills.services import award_skill, ensure_level_scale
+    from tenancy import rls
+    from tenancy.models import Organization, User
+    from tenancy.validation import DOCUMENT_TEXT
+
+    slug = f"eval-{dataset}-{os.getpid()}"
+    with rls.platform("bench set-up"):
+        org = Organization.objects.create(name=f"{dataset} evaluation", slug=slug, settings={
+            "recommender": {"attribute_keys": list(keys)}})
+    names = {i.agent: f"{slug}-{username(i.agent)}" for i in before + after}
+    recommended: dict[int, set] = {}
+    predictions: dict[str, str] = {}
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8",
+                                         delete=False) as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["external_id", "kind", "state", "short_description",
+                             "description", "resolved_by", "resolved_at", "skills", *keys])
+            for tagged, part in ((True, before), (False, after)):
+                for i in part:
+                    writer.writerow([i.key, "problem", "resolved", i.summary[:500],
+                                     i.description[:DOCUMENT_TEXT], names[i.agent],
+                                     i.resolved.isoformat(),
+                                     ";".join(i.skills) if tagged else "",
+                                     *(i.attributes.get(k, "") for k in keys)])
+        call_command("import_work_items", handle.name, "--org", slug, "--create-missing",
+                     stdout=io.StringIO())
+        os.unlink(handle.name)
+        with scope(organization=org):
+            lowest = ensure_level_scale(organization=org)[0]
+            skills = {s.name: s for s in Skill.objects.filter(organization=org)}
+            users = {u.username: u for u in User.objects.filter(username__startswith=slug)}
+            for agent, owned in profile.items():
+                for skill in owned:
+                    if skill in skills:
+                        award_skill(user=users[names[agent]], skill=skills[skill],
+                                    level=lowest, source="import")
+            by_user = {v: k for k, v in names.items()}
+            # Highest first: a run keeps the pending recommendations of an earlier run, and
+            # every pair above a higher threshold is above a lower one too.
+            for threshold in sorted(thresholds, reverse=True):
+                out = io.StringIO()
+                call_command("recommend_skills", "--org", slug, "--threshold",
+                             str(threshold), "--json", stdout=out)
+                recs = [json.loads(line) for line in out.getvalue().splitlines() if line]
+                recommended[threshold] = {(by_user[r["agent"]], r["skill"]) for r in recs}
+            for key, skill in (WorkItemPrediction.objects.filter(organization=org)
+                               .order_by("work_item_id", "-score")
+                               .values_list("work_item__external_id", "skill__name")):
+                predictions.setdefault(key, skill)
+    finally:
+        with rls.platform("bench clean-up"), scopes_disabled():
+            # People first: their skill history protects the organization's skills.
+            User.objects.filter(username__startswith=f"{slug}-").delete()
+            org.delete()
+    return recommended, predictions
+
+
+def evaluate(dataset: str, items: list[Item], args, thresholds: list[int]) -> list[tuple]:
+    """Print the tables of one dataset; return its (threshold, ours, reference) rows."""
+    title, _path, _loader, keys = DATASETS[dataset]
+    before, after = time_split(items, args.split)
+    profile = profiles(before, args.k)
+    later = Counter((i.agent, s) for i in after for s in i.skills)
+    truth_any = {pair for pair in later if pair[1] not in profile[pair[0]]}
+    recommended, predictions = run_product(dataset, before, after, keys, profile, thresholds)
+
+    scored = [i for i in after if i.skills]
+    own = defaultdict(Counter)
+    for i in before:
+        own[i.agent].update(i.skills)
+    popular = Counter(s for i in before for s in i.skills).most_common(1)[0][0]
+
+    def accuracy(guess) -> tuple[float, float]:
+        given = [(i, guess(i)) for i in scored]
+        given = [(i, g) for i, g in given if g]
+        hits = sum(1 for i, g in given if g in i.skills)
+        return hits / len(scored), len(given) / len(scored)
+
+    def rule(guess, threshold: int) -> set:
+        counts = Counter((i.agent, guess(i)) for i in after if guess(i))
+        counts.update((i.agent, s) for i in before for s in i.skills)
+        return {p for p, n in counts.items()
+                if n >= threshold and p[1] not in profile[p[0]]}
+
+    def agent_top(i):
+        return own[i.agent].most_common(1)[0][0] if own[i.agent] else None
+
+    reference = knn_reference(before, after, k=args.reference_k, keys=keys)
+    guesses = [
+        ("Agent's most frequent skill", agent_top),
+        ("Most frequent skill overall", lambda i: popular),
+        (f"TF-IDF kNN reference (k={args.reference_k})", lambda i: reference.get(i.key)),
+    ]
+    ours_accuracy = accuracy(lambda i: predictions.get(i.key))
+    print(f"\n== {title}: {len(items):,} items, {len(before):,} before the split (tagged), "
+          f"{len(after):,} after (untagged; {len(scored):,} have a skill); "
+          f"{len({i.agent for i in items}):,} agents, "
+          f"{len({s for i in items for s in i.skills}):,} skills; profile k={args.k}")
+    results = []
+    for threshold in thresholds:
+        truth_recall = {p for p in truth_any if later[p] >= threshold}
+        rows = [("Coachdesk recommender", *ours_accuracy,
+                 *prf(recommended[threshold], truth_any, truth_recall),
+                 len(recommended[threshold]))]
+        for name, guess in guesses:
+            chosen = rule(guess, threshold)
+            rows.append((name, *accuracy(guess), *prf(chosen, truth_any, truth_recall),
+                         len(chosen)))
+        print(f"\n{dataset}, threshold {threshold}: {len(truth_recall)} (agent, new skill) "
+              f"pairs with ≥ {threshold} later items, {len(truth_any)} with ≥ 1")
+        print(f"{'method':<32} {'pred. acc':>9} {'coverage':>9} {'rec. prec':>9} "
+              f"{'rec. recall':>11} {'recs':>5}")
+        for name, acc, cov, p, r, n in rows:
+            print(f"{name:<32} {acc:>9.1%} {cov:>9.1%} {p:>9.1%} {r:>11.1%} {n:>5}")
+        ref_p, ref_r = rows[-1][3], rows[-1][4]
+        our_p, our_r = rows[0][3], rows[0][4]
+        print(f"vs the reference: precision {100 * (our_p - ref_p):+.1f} points, recall "
+              f"{100 * (our_r - ref_r):+.1f} points (issue 23 asks for +5 on each)")
+        results.append((threshold, rows[0], rows[-1]))
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH),
-                        help="Folder of HBASE-<n>.txt files.")
+    parser.add_argument("--dataset", choices=["hbase", "bpi2013", "both"], default="both")
+    parser.add_argument("--hbase", default=str(HBASE_PATH), help="Folder of HBASE-<n>.txt.")
+    parser.add_argument("--bpi2013", default=str(BPI_PATH),
+                        help="IBM-VolvoIT-Challenge.zip (read in place).")
     parser.add_argument("--split", type=float, default=0.7)
     parser.add_argument("--k", type=int, default=3, help="Resolutions that make a profile skill.")
     parser.add_argument("--thresholds", default="5,10",
                         help="Comma-separated counting thresholds to score at.")
     parser.add_argument("--reference-k", type=int, default=10,
                         help="Neighbours of the TF-IDF kNN reference.")
-    parser.add_argument("--similarity", type=float, default=0.2)
-    parser.add_argument("--neighbours", type=int, default=5)
     args = parser.parse_args()
-    folder = Path(args.path)
-    files = sorted(folder.glob("HBASE-*.txt")) if folder.is_dir() else []
-    if not files:
-        print(f"Skipping: no HBASE-*.txt files in {folder} (local evaluation data).")
-        return 0
-
-    issues = sorted(filter(None, map(parse, files)), key=lambda i: (i.resolved, i.key))
-    cut = int(len(issues) * args.split)
-    before, after = issues[:cut], issues[cut:]
-    profile: dict[str, set[str]] = defaultdict(set)
-    earlier = Counter((i.assignee, c) for i in before for c in i.components)
-    for (agent, component), n in earlier.items():
-        if n >= args.k:
-            profile[agent].add(component)
-    later = Counter((i.assignee, c) for i in after for c in i.components)
-    truth_any = {pair for pair in later if pair[1] not in profile[pair[0]]}
     thresholds = [int(t) for t in args.thresholds.split(",") if t.strip()]
+    chosen = ["hbase", "bpi2013"] if args.dataset == "both" else [args.dataset]
+    loaded = {}
+    for dataset in chosen:
+        _title, _default, loader, _keys = DATASETS[dataset]
+        path = Path(getattr(args, dataset))
+        items = loader(path)
+        if items is None:
+            print(f"Skipping {dataset}: no data at {path} (local evaluation data).")
+        else:
+            loaded[dataset] = items
+    if not loaded:
+        return 0
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("DEBUG", "false")
@@ -140,130 +343,38 @@ def main() -> int:
     # The outbox tasks of the import go nowhere: the evaluation runs the full rebuild itself.
     celery_app.conf.broker_url = "memory://"
     celery_app.conf.task_always_eager = False
-    from django.core.management import call_command
-    from django_scopes import scope, scopes_disabled
+    from skills.services import recommender_settings
+    from tenancy.models import Organization
 
-    from skills.models import Skill, WorkItemPrediction
-    from skills.services import award_skill, ensure_level_scale
-    from tenancy.models import Organization, User
-    from tenancy.validation import DOCUMENT_TEXT
-
-    slug = f"eval-hbase-{os.getpid()}"
-    org = Organization.objects.create(name="HBase evaluation", slug=slug, settings={
-        "recommender": {"similarity_threshold": args.similarity,
-                        "neighbours": args.neighbours}})
-    names = {i.assignee: f"{slug}-{username(i.assignee)}" for i in issues}
-    try:
-        with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8",
-                                         delete=False) as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["external_id", "kind", "state", "short_description",
-                             "description", "resolved_by", "resolved_at", "skills"])
-            for index, i in enumerate(issues):
-                tagged = index < cut
-                writer.writerow([i.key, "problem", "resolved", i.summary[:500],
-                                 i.description[:DOCUMENT_TEXT], names[i.assignee],
-                                 i.resolved.isoformat(),
-                                 ";".join(i.components) if tagged else ""])
-        call_command("import_work_items", handle.name, "--org", slug, "--create-missing",
-                     stdout=io.StringIO())
-        os.unlink(handle.name)
-        with scope(organization=org):
-            lowest = ensure_level_scale(organization=org)[0]
-            skills = {s.name: s for s in Skill.objects.filter(organization=org)}
-            users = {u.username: u for u in User.objects.filter(username__startswith=slug)}
-            for agent, components in profile.items():
-                for c in components:
-                    if c in skills:
-                        award_skill(user=users[names[agent]], skill=skills[c], level=lowest,
-                                    source="import")
-            by_user = {v: k for k, v in names.items()}
-            recommended: dict[int, set] = {}
-            # Highest first: a run keeps the pending recommendations of an earlier run, and
-            # every pair above a higher threshold is above a lower one too.
-            for threshold in sorted(thresholds, reverse=True):
-                out = io.StringIO()
-                call_command("recommend_skills", "--org", slug, "--threshold",
-                             str(threshold), "--json", stdout=out)
-                recs = [json.loads(line) for line in out.getvalue().splitlines() if line]
-                recommended[threshold] = {(by_user[r["agent"]], r["skill"]) for r in recs}
-            predictions: dict[str, str] = {}
-            for key, skill, _score in (WorkItemPrediction.objects.filter(organization=org)
-                                       .order_by("work_item_id", "-score")
-                                       .values_list("work_item__external_id", "skill__name",
-                                                    "score")):
-                predictions.setdefault(key, skill)
-    finally:
-        with scopes_disabled():
-            # People first: their skill history protects the organization's skills.
-            User.objects.filter(username__startswith=f"{slug}-").delete()
-            org.delete()
-
-    scored = [i for i in after if i.components]
-    own = {a: Counter(c for i in before if i.assignee == a for c in i.components)
-           for a in {i.assignee for i in issues}}
-    popular = Counter(c for i in before for c in i.components).most_common(1)[0][0]
-
-    def accuracy(guess) -> tuple[float, float]:
-        given = [(i, guess(i)) for i in scored]
-        given = [(i, g) for i, g in given if g]
-        hits = sum(1 for i, g in given if g in i.components)
-        return hits / len(scored), len(given) / len(scored)
-
-    def rule(guess, threshold: int) -> set:
-        counts = Counter((i.assignee, guess(i)) for i in after if guess(i))
-        counts.update((i.assignee, c) for i in before for c in i.components)
-        return {p for p, n in counts.items()
-                if n >= threshold and p[1] not in profile[p[0]]}
-
-    def agent_top(i):
-        return own[i.assignee].most_common(1)[0][0] if own[i.assignee] else None
-
-    reference = knn_reference(before, after, k=args.reference_k)
-    guesses = [
-        ("Agent's most frequent skill", agent_top),
-        ("Most frequent skill overall", lambda i: popular),
-        (f"TF-IDF kNN reference (k={args.reference_k})", lambda i: reference.get(i.key)),
-    ]
-    ours_accuracy = accuracy(lambda i: predictions.get(i.key))
-    print(f"{len(issues):,} fixed issues with an assignee: {len(before):,} before the split "
-          f"(tagged), {len(after):,} after (untagged; {len(scored):,} have a component). "
-          f"k={args.k}, similarity ≥ {args.similarity}, {args.neighbours} neighbours.")
-    for threshold in thresholds:
-        truth_recall = {p for p in truth_any if later[p] >= threshold}
-        rows = [("Coachdesk recommender", *ours_accuracy,
-                 *prf(recommended[threshold], truth_any, truth_recall),
-                 len(recommended[threshold]))]
-        for name, guess in guesses:
-            chosen = rule(guess, threshold)
-            rows.append((name, *accuracy(guess), *prf(chosen, truth_any, truth_recall),
-                         len(chosen)))
-        print(f"\nthreshold {threshold}: {len(truth_recall)} (agent, new skill) pairs with "
-              f"≥ {threshold} later issues")
-        print(f"{'method':<32} {'pred. acc':>9} {'coverage':>9} {'rec. prec':>9} "
-              f"{'rec. recall':>11} {'recs':>5}")
-        for name, acc, cov, p, r, n in rows:
-            print(f"{name:<32} {acc:>9.1%} {cov:>9.1%} {p:>9.1%} {r:>11.1%} {n:>5}")
-        ref_p, ref_r = rows[-1][3], rows[-1][4]
-        our_p, our_r = rows[0][3], rows[0][4]
-        print(f"vs the reference: precision {100 * (our_p - ref_p):+.1f} points, recall "
-              f"{100 * (our_r - ref_r):+.1f} points (issue 23 asks for +5 on each)")
+    print(f"Product defaults: {recommender_settings(Organization(settings={}))}")
+    summary = []
+    for dataset, items in loaded.items():
+        for threshold, ours, ref in evaluate(dataset, items, args, thresholds):
+            summary.append((dataset, threshold, ours, ref))
+    print("\nSummary (recommendations; issue 23 asks ours ≥ reference + 5 points on each)")
+    print(f"{'dataset':<8} {'thr':>3} {'ours P':>7} {'ref P':>7} {'ΔP':>6} {'ours R':>7} "
+          f"{'ref R':>7} {'ΔR':>6}  met")
+    for dataset, threshold, ours, ref in summary:
+        dp, dr = 100 * (ours[3] - ref[3]), 100 * (ours[4] - ref[4])
+        print(f"{dataset:<8} {threshold:>3} {ours[3]:>7.1%} {ref[3]:>7.1%} {dp:>+6.1f} "
+              f"{ours[4]:>7.1%} {ref[4]:>7.1%} {dr:>+6.1f}  "
+              f"{'yes' if dp >= 5 and dr >= 5 else 'no'}")
     return 0
 
 
-def knn_reference(before: list[Issue], after: list[Issue], *, k: int = 10,
-                  min_similarity: float = 0.1) -> dict[str, str]:
-    """The plain TF-IDF k-nearest-neighbour vote: {later issue key: predicted component}."""
+def knn_reference(before: list[Item], after: list[Item], *, k: int = 10,
+                  min_similarity: float = 0.1, keys=()) -> dict[str, str]:
+    """The plain TF-IDF k-nearest-neighbour vote: {later item key: predicted skill}."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    tagged = [i for i in before if i.components]
+    tagged = [i for i in before if i.skills]
     vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), stop_words="english",
                                  min_df=2)
-    known = vectorizer.fit_transform([f"{i.summary}\n{i.description}" for i in tagged])
-    unknown = vectorizer.transform([f"{i.summary}\n{i.description}" for i in after])
+    known = vectorizer.fit_transform([i.text(keys) for i in tagged])
+    unknown = vectorizer.transform([i.text(keys) for i in after])
     similarities = (unknown @ known.T).toarray()
     predicted = {}
-    for row, issue in enumerate(after):
+    for row, item in enumerate(after):
         nearest = similarities[row].argsort()[::-1][:k]
         votes: dict[str, float] = defaultdict(float)
         best: dict[str, float] = defaultdict(float)
@@ -271,13 +382,13 @@ def knn_reference(before: list[Issue], after: list[Issue], *, k: int = 10,
             similarity = float(similarities[row, column])
             if similarity <= 0:
                 continue
-            for component in tagged[column].components:
-                votes[component] += similarity
-                best[component] = max(best[component], similarity)
+            for skill in tagged[column].skills:
+                votes[skill] += similarity
+                best[skill] = max(best[skill], similarity)
         if votes:
             top = max(votes, key=lambda c: (votes[c], c))
             if best[top] >= min_similarity:
-                predicted[issue.key] = top
+                predicted[item.key] = top
     return predicted
 
 
