@@ -12,6 +12,9 @@ def my_access_section(request) -> str | None:
     if not user.has_perm("privacy.view_own_access_log", organization):
         return None
     latest = list(selectors.records_about(organization, user)[:LATEST])
+    hidden = selectors.evaluations_hidden_from(organization, user, latest)
+    rows = [{"record": r, "hidden": r.kind in selectors.EVALUATION_KINDS and r.object_id in hidden}
+            for r in latest]
     return render_to_string("privacy/my_access_section.html", {
-        "latest": latest, "tz": organization.tzinfo,
+        "latest": rows, "tz": organization.tzinfo,
     }, request=request)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 
+from quality.selectors import visible_evaluations
 from tenancy.models import Membership, Organization, User
 
 from .models import AccessKind, AccessRecord
@@ -40,6 +41,23 @@ def records_about(organization: Organization, user: User) -> QuerySet[AccessReco
     """Who looked at ``user``'s data, newest first (the viewer's name as recorded)."""
     return AccessRecord.objects.filter(organization=organization, subject=user).order_by(
         "-viewed_at", "-pk")
+
+
+# Kinds whose object is an evaluation (a dispute's record names the disputed evaluation).
+EVALUATION_KINDS = (AccessKind.EVALUATION, AccessKind.DISPUTE)
+
+
+def evaluations_hidden_from(organization: Organization, user: User,
+                            records: list[AccessRecord]) -> set[str]:
+    """The evaluation ids among ``records`` that ``user`` may not open — an audit not released
+    to them yet, or a calibration evaluation — so their own log neither links nor names it.
+    One query, and none when no record is about an evaluation."""
+    ids = {r.object_id for r in records if r.kind in EVALUATION_KINDS and r.object_id.isdigit()}
+    if not ids:
+        return set()
+    visible = visible_evaluations(organization, user).filter(
+        pk__in=[int(i) for i in ids]).values_list("pk", flat=True)
+    return ids - {str(pk) for pk in visible}
 
 
 @dataclass(frozen=True)

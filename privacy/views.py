@@ -19,9 +19,17 @@ PAGE_SIZE = 50
 
 def _rows(request, records, *, for_agent: bool) -> list[dict]:
     organization = request.organization
-    return [{"record": record,
-             "url": selectors.object_url(organization, record, for_agent=for_agent)}
-            for record in records]
+    records = list(records)
+    hidden = (selectors.evaluations_hidden_from(organization, request.user, records)
+              if for_agent else set())
+    rows = []
+    for record in records:
+        if record.kind in selectors.EVALUATION_KINDS and record.object_id in hidden:
+            rows.append({"record": record, "url": "", "hidden": True})
+        else:
+            rows.append({"record": record, "hidden": False,
+                         "url": selectors.object_url(organization, record, for_agent=for_agent)})
+    return rows
 
 
 @org_permission_required("privacy.view_own_access_log")

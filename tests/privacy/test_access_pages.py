@@ -92,8 +92,10 @@ def test_my_access_pages_newest_first_with_constant_queries(
     with CaptureQueriesContext(connection) as one:
         assert c.get(aw.tenant.url(MINE)).status_code == 200
     with aw.tenant.scope():
-        for n in range(60):
+        for n in range(59):
             record_access(aw.coach, subject=aw.agent, kind="skills", obj=n, label=f"n{n}")
+        # The first page holds an evaluation, as it did before (another viewer: no dedup).
+        record_access(aw.qa, subject=aw.agent, kind="evaluation", obj=audit, label="n59")
     with django_assert_num_queries(len(one.captured_queries)):
         first = c.get(aw.tenant.url(MINE))
     assert [r[2] for r in _rows(first)][:2] == ["n59", "n58"]
@@ -101,6 +103,36 @@ def test_my_access_pages_newest_first_with_constant_queries(
     last = c.get(aw.tenant.url(MINE) + "?page=2")
     assert [r[2] for r in _rows(last)][-1] == "first"
     assert len(last.context["rows"]) == 11
+
+
+def test_an_evaluation_not_released_to_the_agent_is_neither_named_nor_linked(
+        client, aw, audit, opened):
+    """A QA analyst opened an audit still in draft: alice learns that her evaluation was
+    opened, not which one, and gets no link to a page that would say 404."""
+    from quality.services.audits import start_audit
+    from tests.quality.conftest import make_interaction
+
+    with scopes_disabled():
+        item = make_interaction(aw.tenant.org, agent=aw.agent, external_id="CHAT-D2",
+                                turns=[("agent", "Hello"), ("customer", "Hi")])
+        draft = start_audit(interaction=item, evaluator=aw.qa)
+    with aw.tenant.scope():
+        record_access(aw.qa, subject=aw.agent, kind="evaluation", obj=draft,
+                      label="Audit of CHAT-D2")
+    page = _as(client, aw.agent).get(aw.tenant.url(MINE))
+    released_url = aw.tenant.url(f"quality/evaluations/{audit.pk}/")
+    assert [(r["record"].viewer_label, r["url"], r["hidden"]) for r in page.context["rows"]] == [
+        (str(aw.qa), "", True), (str(aw.coach), released_url, False)]
+    html = page.content.decode()
+    assert "CHAT-D2" not in html and f"quality/evaluations/{draft.pk}/" not in html
+    assert "Evaluation: <span class=\"text-body-secondary\">not released to you</span>" in html
+    home = client.get(aw.tenant.url("me/")).content.decode()
+    assert "opened your evaluation (not released to you)" in home
+    assert "opened your evaluation (Audit of CHAT-D1)" in home and "CHAT-D2" not in home
+    # An org admin, who may open it, sees it named and linked in the organization's log.
+    log = _as(client, aw.admin).get(aw.tenant.url(LOG)).content.decode()
+    draft_url = aw.tenant.url(f"quality/evaluations/{draft.pk}/")
+    assert f'<a href="{draft_url}">Audit of CHAT-D2</a>' in log
 
 
 # --- the organization's access log -------------------------------------------------------
