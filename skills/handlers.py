@@ -1,24 +1,18 @@
-"""The recommender's work-event handler: a resolution updates its agent's counts at once."""
+"""The recommender's work-event handler: resolutions update their agents' counts at once."""
 
-from django_scopes import get_scope
-
-from tenancy.models import Organization
 from work.enums import DONE_STATES
 from work.extensions import after_work_event_committed
 from work.models import WorkEvent
 
-from .services import update_recommendations_for_item
+from .services import update_recommendations_for_items
 
 RECOMMEND = "skills.recommend"
 
 
 @after_work_event_committed.register(RECOMMEND)
-def recommend(event: WorkEvent) -> None:
-    item = event.work_item
-    if item.state in DONE_STATES:
-        # The outbox task runs in the tenant's scope with the organization loaded: no
-        # query per event for it.
-        scoped = get_scope().get("organization")
-        if isinstance(scoped, Organization) and scoped.pk == item.organization_id:
-            item.organization = scoped
-        update_recommendations_for_item(organization=item.organization, work_item=item)
+def recommend(events: list[WorkEvent]) -> None:
+    # The outbox hands over a batch of one tenant's events, their organization loaded.
+    resolved = [event.work_item for event in events if event.work_item.state in DONE_STATES]
+    if resolved:
+        update_recommendations_for_items(organization=events[0].organization,
+                                         work_items=resolved)

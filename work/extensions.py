@@ -7,13 +7,17 @@
       from work.extensions import after_work_event_committed
 
       @after_work_event_committed.register("opportunities.evaluate")
-      def evaluate(event): ...
+      def evaluate(events): ...
 
-  The key is the handler's stable name (the key of its run records). After the event's
+  The key is the handler's stable name (the key of its run records). After the events'
   transaction committed, the outbox worker (:func:`work.services.process_work_events`)
-  calls every handler once per event, in a savepoint with the record of the run, so a
-  handler's writes and its "done" mark commit together; a handler that raises is logged,
-  recorded on the run and retried later — the event itself stays.
+  calls every handler with a batch of one tenant's events (in id order, each with its
+  ``work_item`` and ``organization`` loaded), in a savepoint with the records of the run,
+  so a handler's writes and its "done" marks commit together. A handler must give each
+  event the same effect whether it comes alone or in a batch: one that raises on a batch
+  is called again with each event alone, and the event it fails on is logged, recorded
+  and retried later — the event itself stays. Batching is what makes the outbox fast:
+  read what a batch needs in one query, not one per event.
 
 * :data:`skill_catalog` — work items name the skills they required. Work keeps the names
   as the source sent them (``RequestedSkill``: change detection, history). The skills app
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
 
     from .models import WorkEvent, WorkItem
 
-Handler = Callable[["WorkEvent"], None]
+Handler = Callable[[list["WorkEvent"]], None]
 ItemPanel = Callable[..., "str | None"]
 PredictedSkills = Callable[[list[int]], dict[int, list[dict]]]
 

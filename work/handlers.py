@@ -1,7 +1,7 @@
-"""The handler ``work`` ships: it records that an event went through the outbox.
+"""The handler ``work`` ships: it records that events went through the outbox.
 
-Its :class:`~work.models.HandlerRun` row (written with the run, one per event) is the
-processing record; the log line helps when following an event through the worker logs.
+Its :class:`~work.models.HandlerRun` rows (written with the run, one per event) are the
+processing record; the log lines help when following an event through the worker logs.
 Later features register their own handlers in :mod:`work.extensions`.
 """
 
@@ -16,7 +16,8 @@ RECORD_PROCESSING = "work.record_processing"
 
 
 @after_work_event_committed.register(RECORD_PROCESSING)
-def record_processing(event: WorkEvent) -> None:
-    logger.debug(
-        "work event %s (%s) of item %s processed", event.pk, event.type, event.work_item_id
-    )
+def record_processing(events: list[WorkEvent]) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        for event in events:
+            logger.debug("work event %s (%s) of item %s processed", event.pk, event.type,
+                         event.work_item_id)

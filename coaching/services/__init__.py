@@ -24,7 +24,7 @@ from .effects import (
     rating_from_score,
     set_rating_from_coach_survey,
 )
-from .triggers import open_assessments_for_event, sampled_in
+from .triggers import open_assessments_for_event, open_assessments_for_events, sampled_in
 
 __all__ = [
     "AssessmentError",
@@ -34,6 +34,7 @@ __all__ = [
     "complete_by_virtual_coach",
     "expire_overdue_assessments",
     "open_assessments_for_event",
+    "open_assessments_for_events",
     "open_manual_assessment",
     "remove_assessment_skill",
     "resolve_assessment",

@@ -43,6 +43,35 @@ def sampled_in(*, opportunity_id: int, event_id: int, sample_rate: int) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < sample_rate
 
 
+def open_assessments_for_events(*, events: list[WorkEvent]) -> list[CoachingAssessment]:
+    """:func:`open_assessments_for_event` for a batch of one tenant's events, in order.
+
+    When an opportunity with a suppression window applies to any of them, the membership
+    rows of all their agents are locked first, at once and in id order: two workers whose
+    batches share agents then wait for each other instead of deadlocking (each would
+    otherwise lock its agents in the order of its own events)."""
+    if not events:
+        return []
+    suppressing = [o for o in active_opportunities(events[0].organization_id)
+                   if o.suppress_days]
+    agent_ids = {
+        agent_id for event in events
+        if any(o.applies_to(event_type=event.type, kind=event.work_item.kind)
+               for o in suppressing)
+        for agent_id in [event.work_item.assigned_to_id or event.work_item.resolved_by_id]
+        if agent_id is not None
+    }
+    if agent_ids:
+        list(Membership.objects.filter(organization_id=events[0].organization_id,
+                                       user_id__in=agent_ids)
+             .order_by("pk").select_for_update(of=("self",), no_key=True)
+             .values_list("pk", flat=True))
+    results = []
+    for event in events:
+        results += open_assessments_for_event(event=event)
+    return results
+
+
 def open_assessments_for_event(*, event: WorkEvent) -> list[CoachingAssessment]:
     """Evaluate every active opportunity of the event's tenant; return the assessments
     opened (or found, for a re-delivered event). For an opportunity with a suppression

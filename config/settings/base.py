@@ -226,6 +226,9 @@ WORK_EVENT_MAX_DISPATCHES = env_int("WORK_EVENT_MAX_DISPATCHES", 20, minimum=1)
 # An event whose handlers fail is retried with exponential backoff (the redispatch delay,
 # doubled per failed try, at most an hour) until this many tries have failed.
 WORK_EVENT_MAX_ATTEMPTS = env_int("WORK_EVENT_MAX_ATTEMPTS", 10, minimum=1)
+# The outbox worker claims and processes events in batches of at most this many (one
+# transaction each; every handler runs once over the batch).
+WORK_EVENT_BATCH_SIZE = env_int("WORK_EVENT_BATCH_SIZE", 200, minimum=1)
 WORK_SWEEP_INTERVAL_SECONDS = env_int("WORK_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 WORK_IMPORT_MAX_UPLOAD_BYTES = env_int("WORK_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 # Request bodies. MAX_REQUEST_BODY_BYTES: the largest body without a file (the API takes

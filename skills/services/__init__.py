@@ -33,6 +33,7 @@ from .recommendations import (
     reject_recommendation,
     reopen_recommendation,
     update_recommendations_for_item,
+    update_recommendations_for_items,
 )
 from .requirements import SkillCatalog
 from .reviews import (
@@ -55,6 +56,7 @@ __all__ = [
     "reopen_recommendation",
     "supersede_recommendations",
     "update_recommendations_for_item",
+    "update_recommendations_for_items",
     "ImportReport",
     "SkillCatalog",
     "SkillError",

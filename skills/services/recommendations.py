@@ -3,8 +3,9 @@
 - :func:`rebuild_recommendations` (nightly, ``manage.py recommend_skills``) refits the
   tenant's text index on its tagged resolved items, predicts the skills of the untagged
   ones, then applies the rule to every agent.
-- :func:`update_recommendations_for_item` (work-event handler) scores one resolved item
-  against the stored index (one query, no refit) and applies the rule to its agent only.
+- :func:`update_recommendations_for_items` (work-event handler, per batch of events)
+  scores resolved items against the stored index (no refit) and applies the rule to the
+  (agent, skill) pairs they touch only.
 - The rule (:func:`apply_recommendation_rule`): per agent (``resolved_by``, else
   ``assigned_to``) and skill the agent does not hold, count the resolved items needing it
   (tagged, or predicted); at the threshold keep one pending recommendation with the count
@@ -16,12 +17,12 @@
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +43,7 @@ from ..models import (
     WorkItemPrediction,
     WorkItemSkill,
 )
-from ..recommender import TextIndex, item_text, predict
+from ..recommender import ModelSettings, TextIndex, item_fields, item_text
 from .awards import award_skill, supersede_recommendation
 from .catalogue import ensure_level_scale
 
@@ -56,26 +57,39 @@ MAX_EVIDENCE = 100  # evidence items kept per recommendation (the count keeps th
 
 @dataclass(frozen=True)
 class RecommenderSettings:
-    """``Organization.settings["recommender"]``; every key is optional."""
+    """``Organization.settings["recommender"]``; every key is optional. The model's keys
+    and their defaults are :class:`skills.recommender.ModelSettings`'s (``min_score`` is
+    the older name of ``min_probability``)."""
 
     threshold: int = 10  # resolved items needing a skill before it is recommended
-    similarity_threshold: float = 0.3  # cosine a tagged neighbour needs to count
-    neighbours: int = 5  # tagged neighbours consulted per untagged item
-    min_score: float = 0.5  # share of the neighbours' similarity a predicted skill needs
-    attribute_keys: tuple[str, ...] = ()  # attributes whose values join the text
+    attribute_keys: tuple[str, ...] = ()  # attributes that join the text and the fields
+    model: ModelSettings = ModelSettings()
+
+    @property
+    def min_probability(self) -> float:
+        return self.model.min_probability
+
+
+_MODEL_KEYS = {f.name: f.type for f in fields(ModelSettings)}
 
 
 def recommender_settings(organization: Organization) -> RecommenderSettings:
     raw = (organization.settings or {}).get("recommender") or {}
     defaults = RecommenderSettings()
     try:
+        model = {}
+        for key in _MODEL_KEYS:
+            source = "min_score" if key == "min_probability" and key not in raw else key
+            if source in raw:
+                default = getattr(defaults.model, key)
+                model[key] = type(default)(raw[source])
+        model = ModelSettings(**model)
+        if model.neighbours < 1 or model.min_df < 1 or model.c <= 0:
+            raise ValueError("neighbours, min_df and c must be positive")
         return RecommenderSettings(
             threshold=max(1, int(raw.get("threshold", defaults.threshold))),
-            similarity_threshold=float(raw.get("similarity_threshold",
-                                               defaults.similarity_threshold)),
-            neighbours=max(1, int(raw.get("neighbours", defaults.neighbours))),
-            min_score=float(raw.get("min_score", defaults.min_score)),
             attribute_keys=tuple(str(k) for k in raw.get("attribute_keys", ())),
+            model=model,
         )
     except (TypeError, ValueError):
         logger.warning("Invalid recommender settings for %s; using defaults.", organization.slug)
@@ -145,27 +159,35 @@ def apply_recommendation_rule(
     organization: Organization,
     agent_ids: set[int] | None = None,
     skill_ids: set[int] | None = None,
+    pairs: set[tuple[int, int]] | None = None,
     threshold: int | None = None,
 ) -> RuleReport:
     """Create or refresh the pending recommendations of these agents and skills (all when
-    None); each (agent, skill) pair is decided on its own, so a subset gives the same
-    answer for its pairs as a full run.
+    None), or of exactly these ``pairs`` of (agent, skill); each pair is decided on its
+    own, so a subset gives the same answer for its pairs as a full run.
 
     ``threshold`` replaces the tenant default for this run; a skill's own threshold still
     wins. New recommendations e-mail the agent's coaches after commit.
     """
     config = recommender_settings(organization)
     default_threshold = threshold if threshold is not None else config.threshold
+    if pairs is not None:
+        agent_ids = {agent for agent, _skill in pairs}
+        skill_ids = {skill for _agent, skill in pairs}
     evidence = _evidence_by_agent_and_skill(organization, agent_ids, skill_ids)
+    if pairs is not None:
+        evidence = {pair: items for pair, items in evidence.items() if pair in pairs}
+    # Locked in id order, so two workers whose batches share agents never deadlock here.
     open_recs = SkillRecommendation.objects.select_for_update().filter(
         organization=organization,
         state__in=[RecommendationState.PENDING, RecommendationState.REJECTED],
-    )
+    ).order_by("pk")
     if agent_ids is not None:
         open_recs = open_recs.filter(user_id__in=agent_ids)
     if skill_ids is not None:
         open_recs = open_recs.filter(skill_id__in=skill_ids)
-    existing = {(r.user_id, r.skill_id): r for r in open_recs}
+    existing = {(r.user_id, r.skill_id): r for r in open_recs
+                if pairs is None or (r.user_id, r.skill_id) in pairs}
     users = {u for u, _ in evidence} | {u for u, _ in existing}
     held = set(UserSkill.objects.filter(organization=organization, user_id__in=users)
                .values_list("user_id", "skill_id"))
@@ -229,24 +251,28 @@ def _texts(rows, keys) -> list[str]:
                       subcategory=r[4], attributes=r[5], attribute_keys=keys) for r in rows]
 
 
-def _prediction_rows(organization, index, item_ids, texts, config) -> list[WorkItemPrediction]:
-    if index is None or not item_ids:
+def _fields(rows, keys) -> list[str]:
+    return [item_fields(category=r[3], subcategory=r[4], attributes=r[5], attribute_keys=keys)
+            for r in rows]
+
+
+def _prediction_rows(organization, index, rows, config) -> list[WorkItemPrediction]:
+    """The predictions of these untagged rows (``_TEXT_FIELDS``): each skill whose combined
+    probability reaches the tenant's ``min_probability``, with the neighbours that needed
+    it."""
+    if index is None or not rows:
         return []
-    skills_of = index.skills_by_item()
-    rows = []
-    for item_id, found in zip(item_ids, index.neighbours(
-            texts, k=config.neighbours, min_similarity=config.similarity_threshold),
-            strict=True):
-        for p in predict(found, skills_of, min_score=config.min_score):
-            rows.append(WorkItemPrediction(
-                organization=organization, work_item_id=item_id, skill_id=p.skill_id,
-                score=p.score, neighbours=[list(n) for n in p.neighbours],
-            ))
-    return rows
+    found = index.predict(_texts(rows, config.attribute_keys),
+                          fields=_fields(rows, config.attribute_keys),
+                          agents=[r[6] for r in rows], min_probability=config.min_probability)
+    return [WorkItemPrediction(organization=organization, work_item_id=row[0],
+                               skill_id=p.skill_id, score=p.score,
+                               neighbours=[list(n) for n in p.neighbours])
+            for row, predictions in zip(rows, found, strict=True) for p in predictions]
 
 
 _TEXT_FIELDS = ("id", "short_description", "description", "category", "subcategory",
-                "attributes")
+                "attributes", "credited_to")
 
 
 def rebuild_recommendations(
@@ -258,6 +284,9 @@ def rebuild_recommendations(
     applies the rule in one transaction (locks the tenant's open recommendations).
     """
     config = recommender_settings(organization)
+    # Items tagged after this moment join the neighbours through _stored_index's freshness
+    # check, so the stamp is taken before anything is read.
+    started = timezone.now()
     tags: dict[int, set[int]] = defaultdict(set)
     for item_id, skill_id in WorkItemSkill.objects.filter(
             organization=organization, work_item__state__in=DONE_STATES,
@@ -267,71 +296,130 @@ def rebuild_recommendations(
     tagged_rows = [r for r in rows if r[0] in tags]
     untagged_rows = [r for r in rows if r[0] not in tags]
     index = TextIndex.fit(texts=_texts(tagged_rows, config.attribute_keys),
+                          fields=_fields(tagged_rows, config.attribute_keys),
                           item_ids=[r[0] for r in tagged_rows],
-                          skills=[tags[r[0]] for r in tagged_rows])
-    predictions = _prediction_rows(organization, index, [r[0] for r in untagged_rows],
-                                   _texts(untagged_rows, config.attribute_keys), config)
+                          skills=[tags[r[0]] for r in tagged_rows],
+                          agents=[r[6] for r in tagged_rows], settings=config.model)
+    predictions = _prediction_rows(organization, index, untagged_rows, config)
     with transaction.atomic():
         WorkItemPrediction.objects.filter(organization=organization).delete()
         WorkItemPrediction.objects.bulk_create(predictions, batch_size=5000)
         RecommenderIndex.objects.filter(organization=organization).delete()
         if index is not None:
-            RecommenderIndex.objects.create(organization=organization, built_at=timezone.now(),
+            RecommenderIndex.objects.create(organization=organization, built_at=started,
                                             item_count=len(index), blob=index.dumps())
         rule = apply_recommendation_rule(organization=organization, threshold=threshold)
     return RebuildReport(resolved=len(rows), tagged=len(tagged_rows),
                          predicted=len({p.work_item_id for p in predictions}), rule=rule)
 
 
-_index_cache: dict[int, tuple[object, TextIndex]] = {}
+@dataclass
+class _CachedIndex:
+    stamp: object
+    index: TextIndex
+    fresh: dict[int, object] = field(default_factory=dict)  # item id → updated_at added
+
+
+_index_cache: dict[int, _CachedIndex] = {}
 
 
 def _stored_index(organization: Organization) -> TextIndex | None:
-    """The tenant's index: one query for its stamp, the blob only when it changed."""
+    """The tenant's index as of now: one query for its stamp, the blob only when it
+    changed, and one for the tagged resolved items changed since it was built — those not
+    yet in this process's copy join it as neighbours at once (:meth:`TextIndex.add`,
+    vocabulary and classifier as fitted) instead of at the next nightly rebuild."""
     stamp = (RecommenderIndex.objects.filter(organization=organization)
              .values_list("built_at", flat=True).first())
     if stamp is None:
         return None
     cached = _index_cache.get(organization.pk)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    blob = (RecommenderIndex.objects.filter(organization=organization)
-            .values_list("blob", flat=True).first())
-    if blob is None:
-        return None
-    index = TextIndex.loads(bytes(blob))
-    _index_cache[organization.pk] = (stamp, index)
-    return index
+    if cached is None or cached.stamp != stamp:
+        blob = (RecommenderIndex.objects.filter(organization=organization)
+                .values_list("blob", flat=True).first())
+        if blob is None:
+            return None
+        cached = _CachedIndex(stamp, TextIndex.loads(bytes(blob)))
+        _index_cache[organization.pk] = cached
+    tagged = WorkItemSkill.objects.filter(organization=organization, work_item=OuterRef("pk"),
+                                          skill__active=True)
+    changed = {pk: when for pk, when in _resolved(organization).filter(
+        updated_at__gte=stamp).filter(Exists(tagged)).values_list("id", "updated_at")
+        if cached.fresh.get(pk) != when}
+    if changed:
+        _add_fresh(organization, cached, changed)
+    return cached.index
+
+
+def _add_fresh(organization: Organization, cached: _CachedIndex,
+               changed: dict[int, object]) -> None:
+    config = recommender_settings(organization)
+    tags: dict[int, set[int]] = defaultdict(set)
+    for item_id, skill_id in WorkItemSkill.objects.filter(
+            organization=organization, work_item_id__in=changed,
+            skill__active=True).values_list("work_item_id", "skill_id"):
+        tags[item_id].add(skill_id)
+    rows = list(_resolved(organization).filter(pk__in=changed).order_by("id")
+                .values_list(*_TEXT_FIELDS))
+    for row, text, fields_ in zip(rows, _texts(rows, config.attribute_keys),
+                                  _fields(rows, config.attribute_keys), strict=True):
+        cached.index.add(text=text, fields=fields_, item_id=row[0], skills=tags[row[0]])
+        cached.fresh[row[0]] = changed[row[0]]
 
 
 @transaction.atomic
-def update_recommendations_for_item(*, organization: Organization,
-                                    work_item: WorkItem) -> RuleReport | None:
-    """Re-predict one resolved item against the stored index and re-apply the rule to its
-    agent. Does nothing for an item that is not resolved or has no agent."""
-    if work_item.state not in DONE_STATES:
-        return None
-    agent_id = work_item.resolved_by_id or work_item.assigned_to_id
-    before = set(WorkItemPrediction.objects.filter(work_item=work_item)
-                 .values_list("skill_id", flat=True))
+def update_recommendations_for_items(*, organization: Organization,
+                                     work_items: list[WorkItem]) -> RuleReport:
+    """Re-predict resolved items against the stored index and re-apply the rule to the
+    (agent, skill) pairs they touch — the work-event handler's batch: a few queries for
+    the whole batch, whatever its size. Items that are not resolved are left alone."""
+    items = {item.pk: item for item in work_items if item.state in DONE_STATES}
+    if not items:
+        return RuleReport()
+    before: dict[int, set[int]] = defaultdict(set)
+    for item_id, skill_id in WorkItemPrediction.objects.filter(
+            organization=organization, work_item_id__in=items).values_list(
+            "work_item_id", "skill_id"):
+        before[item_id].add(skill_id)
     if before:
-        WorkItemPrediction.objects.filter(work_item=work_item).delete()
-    skill_ids = set(WorkItemSkill.objects.filter(work_item=work_item)
-                    .values_list("skill_id", flat=True))
-    if not skill_ids:
+        WorkItemPrediction.objects.filter(organization=organization,
+                                          work_item_id__in=before).delete()
+    skills_of: dict[int, set[int]] = defaultdict(set)
+    for item_id, skill_id in WorkItemSkill.objects.filter(
+            organization=organization, work_item_id__in=items).values_list(
+            "work_item_id", "skill_id"):
+        skills_of[item_id].add(skill_id)
+    untagged = [item for item in items.values() if item.pk not in skills_of]
+    if untagged:
         config = recommender_settings(organization)
-        row = (work_item.pk, work_item.short_description, work_item.description,
-               work_item.category, work_item.subcategory, work_item.attributes)
-        predictions = _prediction_rows(organization, _stored_index(organization),
-                                       [work_item.pk], _texts([row], config.attribute_keys),
+        rows = [(item.pk, item.short_description, item.description, item.category,
+                 item.subcategory, item.attributes,
+                 item.resolved_by_id or item.assigned_to_id) for item in untagged]
+        predictions = _prediction_rows(organization, _stored_index(organization), rows,
                                        config)
         WorkItemPrediction.objects.bulk_create(predictions)
-        skill_ids = {p.skill_id for p in predictions}
-    if agent_id is None or not (skill_ids | before):
+        for prediction in predictions:
+            skills_of[prediction.work_item_id].add(prediction.skill_id)
+    # Only these agents' counts for the skills these items touch can have changed.
+    pairs = set()
+    for item in items.values():
+        agent_id = item.resolved_by_id or item.assigned_to_id
+        if agent_id is not None:
+            pairs.update((agent_id, skill_id)
+                         for skill_id in skills_of[item.pk] | before[item.pk])
+    if not pairs:
+        return RuleReport()
+    return apply_recommendation_rule(organization=organization, pairs=pairs)
+
+
+def update_recommendations_for_item(*, organization: Organization,
+                                    work_item: WorkItem) -> RuleReport | None:
+    """Re-predict one resolved item and re-apply the rule to its agent (see
+    :func:`update_recommendations_for_items`). Does nothing for an item that is not
+    resolved."""
+    if work_item.state not in DONE_STATES:
         return None
-    # Only this agent's counts for the skills this item touches can have changed.
-    return apply_recommendation_rule(organization=organization, agent_ids={agent_id},
-                                     skill_ids=skill_ids | before)
+    return update_recommendations_for_items(organization=organization,
+                                            work_items=[work_item])
 
 
 # ------------------------------------------------------------------------ lifecycle

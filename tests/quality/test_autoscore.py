@@ -228,17 +228,17 @@ def test_the_handler_scores_on_creation_and_on_a_transcript_change(world):
     with scopes_disabled():
         other = WorkEvent.objects.create(organization=org, work_item=item,
                                          type=EventType.UPDATED, changes={"priority": [1, 2]})
-        autoscore(other)
+        autoscore([other])
         assert Evaluation.objects.count() == 0
         created = WorkEvent.objects.create(organization=org, work_item=item,
                                            type=EventType.CREATED, changes={})
-        autoscore(created)
+        autoscore([created])
         assert Evaluation.objects.count() == 1
         Transcript.objects.filter(work_item=item).update(turns=[
             {"speaker": "agent", "text": "Hello."}, {"speaker": "customer", "text": "Hi."}],
             turn_count=2)
-        autoscore(WorkEvent.objects.create(organization=org, work_item=item,
-                                           type=EventType.UPDATED,
-                                           changes={"transcript": [5, 2]}))
+        autoscore([WorkEvent.objects.create(organization=org, work_item=item,
+                                            type=EventType.UPDATED,
+                                            changes={"transcript": [5, 2]})])
         evaluation = Evaluation.objects.get()
     assert _answers(evaluation)["greeting"] == ("no", [], "rules:1")

@@ -187,7 +187,7 @@ def test_the_outbox_handler_leaves_the_seeded_automatic_evaluation(demo):
             work_item__external_id=f"{DEMO_PREFIX}00001", type="created")
         evaluation = Evaluation.objects.get(kind="auto", interaction=event.work_item)
         history = evaluation.changes.count()
-        autoscore(event)
+        autoscore([event])
         again = Evaluation.objects.get(pk=evaluation.pk)
         assert Evaluation.objects.filter(kind="auto", interaction=event.work_item).count() == 1
         assert (again.updated_at, again.total, again.changes.count()) == (

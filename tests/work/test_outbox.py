@@ -35,16 +35,17 @@ def write(tenant, count=2):
 
 def test_process_runs_each_handler_once_per_event(tenant_a, only_handlers):
     calls = []
-    only_handlers(**{"a.first": lambda event: calls.append(("a", event.pk)),
-                     "b.second": lambda event: calls.append(("b", event.pk))})
+    only_handlers(**{"a.first": lambda events: calls.extend(("a", e.pk) for e in events),
+                     "b.second": lambda events: calls.extend(("b", e.pk) for e in events)})
     event_ids = write(tenant_a)
     with tenant_a.scope():
         assert services.process_work_events(organization=tenant_a.org, event_ids=event_ids) == 2
         assert services.process_work_events(organization=tenant_a.org, event_ids=event_ids) == 0
         runs = sorted(HandlerRun.objects.values_list("event_id", "handler"))
         unprocessed = WorkEvent.objects.filter(processed_at__isnull=True).count()
-    assert calls == [("a", event_ids[0]), ("b", event_ids[0]),
-                     ("a", event_ids[1]), ("b", event_ids[1])]
+    # Each handler once over the batch, the events in id order.
+    assert calls == [("a", event_ids[0]), ("a", event_ids[1]),
+                     ("b", event_ids[0]), ("b", event_ids[1])]
     assert runs == [(event_ids[0], "a.first"), (event_ids[0], "b.second"),
                     (event_ids[1], "a.first"), (event_ids[1], "b.second")]
     assert unprocessed == 0
@@ -53,14 +54,16 @@ def test_process_runs_each_handler_once_per_event(tenant_a, only_handlers):
 def test_failing_handler_is_retried_alone_and_its_writes_roll_back(tenant_a, only_handlers):
     attempts = []
 
-    def flaky(event):
+    def flaky(events):
+        [event] = events
         attempts.append(event.pk)
         WorkItem.objects.filter(pk=event.work_item_id).update(number="TOUCHED")
         if len(attempts) == 1:
             raise RuntimeError("remote system down")
 
     ok_calls = []
-    only_handlers(**{"a.ok": lambda event: ok_calls.append(event.pk), "b.flaky": flaky})
+    only_handlers(**{"a.ok": lambda events: ok_calls.extend(e.pk for e in events),
+                     "b.flaky": flaky})
     [event_id] = write(tenant_a, 1)
     with tenant_a.scope():
         assert not services.process_work_event(organization=tenant_a.org, event_id=event_id)
@@ -159,12 +162,16 @@ def test_failing_event_is_isolated_and_the_rest_of_its_chunk_is_processed(
     event_ids = write(tenant_a, 100)
     bad = event_ids[37]
 
-    def picky(event):
-        WorkItem.objects.filter(pk=event.work_item_id).update(number="TOUCHED")
-        if event.pk == bad:
-            raise RuntimeError("cannot handle this one")
+    batches = []
 
-    only_handlers(**{"a.ok": lambda event: None, "b.picky": picky})
+    def picky(events):
+        batches.append(len(events))
+        for event in events:
+            WorkItem.objects.filter(pk=event.work_item_id).update(number="TOUCHED")
+            if event.pk == bad:
+                raise RuntimeError("cannot handle this one")
+
+    only_handlers(**{"a.ok": lambda events: None, "b.picky": picky})
     before = timezone.now()
     with tenant_a.scope():
         assert services.process_work_events(organization=tenant_a.org,
@@ -179,6 +186,7 @@ def test_failing_event_is_isolated_and_the_rest_of_its_chunk_is_processed(
     assert states[bad] == (False, 1, "b.picky: RuntimeError('cannot handle this one')")
     assert {states[pk] for pk in event_ids if pk != bad} == {(True, 1, "")}
     assert len(touched) == 99 and bad_item not in touched  # its write rolled back
+    assert batches == [100] + [1] * 100  # the batch failed: then event by event
     assert before + timedelta(seconds=60) <= retry_at <= timezone.now() + timedelta(seconds=60)
 
 
@@ -188,7 +196,7 @@ def test_unreadable_event_is_isolated_and_recorded(tenant_a, only_handlers):
     from django.db import connection
 
     calls = []
-    only_handlers(**{"a.ok": lambda event: calls.append(event.pk)})
+    only_handlers(**{"a.ok": lambda events: calls.extend(e.pk for e in events)})
     event_ids = write(tenant_a, 3)
     with scopes_disabled():
         poison_item = WorkEvent.objects.get(pk=event_ids[1]).work_item_id
@@ -221,7 +229,7 @@ def test_failed_event_is_retried_after_its_backoff_then_given_up_then_retried_by
     settings.WORK_EVENT_MAX_ATTEMPTS = 2
     broken = {"yes": True}
 
-    def flaky(event):
+    def flaky(events):
         if broken["yes"]:
             raise RuntimeError("remote system down")
 
@@ -282,7 +290,7 @@ def test_admin_shows_failing_events_and_retries_them(
     tenant_a, tenant_b, only_handlers, client, settings, django_capture_on_commit_callbacks
 ):
     settings.WORK_EVENT_MAX_ATTEMPTS = 1
-    only_handlers(**{"a.broken": lambda event: 1 / 0})
+    only_handlers(**{"a.broken": lambda events: 1 / 0})
     ok_a, bad_a = write(tenant_a, 2)
     [bad_b] = write(tenant_b, 1)
     with tenant_a.scope():

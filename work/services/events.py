@@ -5,8 +5,9 @@ commit. If the broker is down the dispatch fails quickly and quietly; the sweepe
 (:func:`redispatch_stale_events`, a beat task) re-sends every event still unprocessed a
 minute after its last dispatch.
 
-Each event is processed in a transaction of its own, so one bad event (a handler that
-raises, a value that cannot be read) never holds back the others: its error and attempt
+Events are processed in batches (a transaction each, every handler once over the batch),
+and one bad event (a handler that raises, a value that cannot be read) never holds back
+the others: the batch is run again event by event, and the bad one's error and attempt
 count are recorded on the event, and the sweeper retries it with exponential backoff until
 ``WORK_EVENT_MAX_ATTEMPTS`` tries have failed (then it waits for an operator, who sees it
 in the admin and can retry it there).
@@ -14,6 +15,7 @@ in the admin and can retry it there).
 
 import contextlib
 import logging
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
@@ -56,30 +58,31 @@ def process_work_events(*, organization: Organization, event_ids: list[int]) -> 
     """Run every registered handler that has not yet run for each event; return how many
     events got processed now.
 
-    Each event gets a transaction of its own: the event row is locked (``FOR UPDATE SKIP
-    LOCKED``: an event a concurrent worker holds is left to it), each handler runs in a
-    savepoint, and the :class:`HandlerRun` rows, whose unique key (event, handler) keeps a
-    handler to one run per event, commit with the handlers' writes. Locks are held for
-    one event only, so the worker never holds a row the API waits for while it waits for
-    another. A failing handler, or an event that cannot even be read, is logged; the
-    event records the error, its attempt count and when to retry (see
-    :func:`redispatch_stale_events`), the handlers that finished are not run again, and
-    the other events go on.
+    The events go in batches of ``WORK_EVENT_BATCH_SIZE``, a transaction each, pinned to
+    the organization: the batch's unprocessed event rows are claimed at once (``FOR UPDATE
+    SKIP LOCKED``: an event a concurrent worker holds is left to it), each handler runs
+    once over the batch in a savepoint, and the :class:`HandlerRun` rows, whose unique key
+    (event, handler) keeps a handler to one run per event, commit with the handlers'
+    writes. A handler that raises on a batch is run again event by event, each in a
+    savepoint of its own, so only the event it fails on is held back: that event records
+    the error, its attempt count and when to retry (see :func:`redispatch_stale_events`);
+    the handlers that finished are not run again, and the other events go on. A batch
+    that cannot even be read (a value Python cannot load) is processed event by event.
     """
     handlers = extensions.handlers()
+    ids = sorted(set(event_ids))
+    size = settings.WORK_EVENT_BATCH_SIZE
     processed = 0
-    with _commits_without_waiting_for_the_disk():
-        for event_id in sorted(set(event_ids)):
+    with rls.tenant(organization), _commits_without_waiting_for_the_disk():
+        for start in range(0, len(ids), size):
+            chunk = ids[start:start + size]
             try:
-                processed += _process_event(organization, event_id, handlers)
-            except Exception as error:
-                # Its transaction rolled back (a value that cannot be read, say).
-                logger.exception("Work event %s could not be processed", event_id)
-                try:
-                    _record_failure(organization, event_id, [f"processing: {error!r}"])
-                except Error:
-                    logger.exception("The failure of work event %s was not recorded; the "
-                                     "sweeper sends it again.", event_id)
+                processed += _process_batch(organization, chunk, handlers)
+            except Exception:
+                if len(chunk) > 1:
+                    logger.warning("A batch of %d work events could not be processed; "
+                                   "processing them one by one.", len(chunk), exc_info=True)
+                processed += _process_one_by_one(organization, chunk, handlers)
     return processed
 
 
@@ -95,40 +98,86 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=base * 2 ** min(attempts - 1, 20)), MAX_RETRY_DELAY)
 
 
-def _process_event(organization: Organization, event_id: int, handlers) -> bool:
+def _process_one_by_one(organization: Organization, event_ids: list[int], handlers) -> int:
+    processed = 0
+    for event_id in event_ids:
+        try:
+            processed += _process_batch(organization, [event_id], handlers)
+        except Exception as error:
+            # Its transaction rolled back (a value that cannot be read, say).
+            logger.exception("Work event %s could not be processed", event_id)
+            try:
+                _record_failure(organization, event_id, [f"processing: {error!r}"])
+            except Error:
+                logger.exception("The failure of work event %s was not recorded; the "
+                                 "sweeper sends it again.", event_id)
+    return processed
+
+
+def _process_batch(organization: Organization, event_ids: list[int], handlers) -> int:
     with transaction.atomic():
-        event = (
+        events = list(
             WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("work_item")
-            .filter(organization=organization, pk=event_id, processed_at__isnull=True)
-            .first()
+            .filter(organization=organization, pk__in=event_ids, processed_at__isnull=True)
+            .order_by("pk")
         )
-        if event is None:
-            return False  # processed already, another tenant's, or held by another worker
-        done = set()
-        if event.attempts:
-            done = set(HandlerRun.objects.filter(event=event).values_list("handler", flat=True))
-        failures, runs = [], []
+        if not events:
+            return 0  # processed already, another tenant's, or held by another worker
+        for event in events:  # the scoped organization: no query per event for it
+            event.organization = organization
+            event.work_item.organization = organization
+        done: dict[int, set[str]] = defaultdict(set)
+        retried = [event.pk for event in events if event.attempts]
+        if retried:
+            for event_id, name in HandlerRun.objects.filter(
+                    event_id__in=retried).values_list("event_id", "handler"):
+                done[event_id].add(name)
+        failures: dict[int, list[str]] = defaultdict(list)
+        runs = []
         for name, handler in handlers:
-            if name in done:
-                continue
-            try:
-                with transaction.atomic():
-                    handler(event)
-            except Exception as error:
-                logger.exception("Handler %s failed on work event %s", name, event_id)
-                failures.append(f"{name}: {error!r}")
-            else:
-                runs.append(HandlerRun(organization=organization, event=event, handler=name))
+            pending = [event for event in events if name not in done[event.pk]]
+            if pending:
+                runs += [HandlerRun(organization=organization, event=event, handler=name)
+                         for event in _run_handler(name, handler, pending, failures)]
         HandlerRun.objects.bulk_create(runs)
-        if failures:
-            _record_failure(organization, event_id, failures, attempts=event.attempts)
-            return False
-        WorkEvent.objects.filter(pk=event_id).update(
-            processed_at=timezone.now(), attempts=event.attempts + 1, retry_at=None,
-            last_error="",
-        )
-        return True
+        succeeded = [event.pk for event in events if event.pk not in failures]
+        if succeeded:
+            WorkEvent.objects.filter(pk__in=succeeded).update(
+                processed_at=timezone.now(), attempts=F("attempts") + 1, retry_at=None,
+                last_error="",
+            )
+        for event in events:
+            if event.pk in failures:
+                _record_failure(organization, event.pk, failures[event.pk],
+                                attempts=event.attempts)
+        return len(succeeded)
+
+
+def _run_handler(name: str, handler, events: list[WorkEvent],
+                 failures: dict[int, list[str]]) -> list[WorkEvent]:
+    """Run ``handler`` over the events in a savepoint; when it raises, over each event in
+    a savepoint of its own. Return the events it processed; record the others' errors."""
+    if len(events) > 1:
+        try:
+            with transaction.atomic():
+                handler(events)
+        except Exception:
+            logger.warning("Handler %s failed on a batch of %d work events; running it "
+                           "event by event.", name, len(events), exc_info=True)
+        else:
+            return events
+    succeeded = []
+    for event in events:
+        try:
+            with transaction.atomic():
+                handler([event])
+        except Exception as error:
+            logger.exception("Handler %s failed on work event %s", name, event.pk)
+            failures[event.pk].append(f"{name}: {error!r}")
+        else:
+            succeeded.append(event)
+    return succeeded
 
 
 def _record_failure(organization: Organization, event_id: int, failures: list[str], *,
