@@ -3,8 +3,6 @@
 Mounted at ``/api/v1/assessments`` by :mod:`config.api` (token auth, tenant scope).
 """
 
-import base64
-import binascii
 from datetime import date, datetime
 from typing import Literal
 
@@ -12,8 +10,8 @@ from ninja import Field, Query, Router, Schema, Status
 
 from privacy.access import record_access
 from privacy.models import AccessKind
+from tenancy.api_paging import BadCursor, newest_first_page
 from tenancy.api_types import Cursor, Id, errors, personal_tokens_allowed, text
-from tenancy.validation import BIGINT_MAX
 
 from . import selectors
 from .enums import AssessmentState
@@ -73,16 +71,6 @@ def _out(a) -> dict:
     }
 
 
-def _decode_cursor(cursor: str) -> int:
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValueError from None
-    if not 0 <= value <= BIGINT_MAX:
-        raise ValueError
-    return value
-
-
 @router.get("", response={200: AssessmentPage, **errors(400)},
             summary="List assessments (newest first)")
 def list_assessments(request, filters: Query[AssessmentFilters]):
@@ -94,18 +82,10 @@ def list_assessments(request, filters: Query[AssessmentFilters]):
         qs = qs.filter(trainee__username=filters.trainee)
     if filters.opportunity:
         qs = qs.filter(opportunity__name__iexact=filters.opportunity)
-    if filters.cursor:
-        try:
-            qs = qs.filter(pk__lt=_decode_cursor(filters.cursor))
-        except ValueError:
-            return Status(400, {"detail": "The cursor is not one this API returned."})
-    rows = list(qs.order_by("-id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    next_cursor = (
-        base64.urlsafe_b64encode(str(rows[-1].pk).encode()).decode().rstrip("=")
-        if more else None
-    )
+    try:
+        rows, next_cursor = newest_first_page(qs, filters.cursor, filters.limit)
+    except BadCursor as refused:
+        return Status(400, {"detail": str(refused)})
     return Status(200, {"items": [_out(a) for a in rows], "next_cursor": next_cursor})
 
 

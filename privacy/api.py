@@ -2,17 +2,15 @@
 tokens) or an org admin's personal token; newest first, cursor-paged. Reading the log is
 not itself recorded (it shows who looked, not one agent's data)."""
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from tenancy.api_paging import BadCursor, newest_first_page
 from tenancy.api_types import Cursor, SaneDatetime, errors, personal_tokens_allowed, text
 from tenancy.enums import Role
 from tenancy.selectors import membership_for
-from tenancy.validation import BIGINT_MAX
 
 from .models import AccessChannel, AccessKind, AccessRecord
 
@@ -50,16 +48,6 @@ class AccessRecordFilters(Schema):
     until: SaneDatetime | None = Field(None, description="Viewed before.")
     cursor: Cursor | None = None
     limit: int = Field(PAGE_SIZE, ge=1, le=500)
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValueError from None
-    if not 1 <= value <= BIGINT_MAX:
-        raise ValueError
-    return value
 
 
 def _out(record: AccessRecord) -> dict:
@@ -100,14 +88,8 @@ def list_access_records(request, filters: Query[AccessRecordFilters]):
         qs = qs.filter(viewed_at__gte=filters.since)
     if filters.until:
         qs = qs.filter(viewed_at__lt=filters.until)
-    if filters.cursor:
-        try:
-            qs = qs.filter(pk__lt=_decode_cursor(filters.cursor))
-        except ValueError:
-            return Status(400, {"detail": "The cursor is not one this API returned."})
-    rows = list(qs.order_by("-id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    next_cursor = (base64.urlsafe_b64encode(str(rows[-1].pk).encode()).decode().rstrip("=")
-                   if more else None)
+    try:
+        rows, next_cursor = newest_first_page(qs, filters.cursor, filters.limit)
+    except BadCursor as refused:
+        return Status(400, {"detail": str(refused)})
     return Status(200, {"items": [_out(r) for r in rows], "next_cursor": next_cursor})

@@ -9,8 +9,6 @@ agent's review of an audit (accept & dispute) is read in ``review`` and answered
 ``POST …/acknowledge`` and ``POST …/disputes``, by the agent's personal token only.
 """
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,8 +17,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from privacy.access import record_access
 from privacy.models import AccessKind
+from tenancy.api_paging import BadCursor, newest_first_page
 from tenancy.api_types import Body, Cursor, Id, errors, personal_tokens_allowed, text
-from tenancy.validation import BIGINT_MAX, LONG_TEXT
+from tenancy.validation import LONG_TEXT
 
 from .enums import CalibrationState, EvaluationKind, ReviewState
 from .models import Answer, AttributeAgreement, Dispute, DisputeItem, Evaluation
@@ -189,16 +188,6 @@ def _out(evaluation: Evaluation, verified: set) -> dict:
     }
 
 
-def _decode_cursor(cursor: str) -> int:
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValueError from None
-    if not 1 <= value <= BIGINT_MAX:
-        raise ValueError
-    return value
-
-
 @evaluations_router.get("", response={200: EvaluationPage, **errors(400)},
                         summary="List evaluations (newest first)")
 @personal_tokens_allowed
@@ -217,16 +206,10 @@ def list_evaluations(request, filters: Query[EvaluationFilters]):
         qs = qs.filter(interaction__external_id=filters.interaction)
     if filters.agent:
         qs = qs.filter(agent__username=filters.agent)
-    if filters.cursor:
-        try:
-            qs = qs.filter(pk__lt=_decode_cursor(filters.cursor))
-        except ValueError:
-            return Status(400, {"detail": "The cursor is not one this API returned."})
-    rows = list(qs.order_by("-id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    next_cursor = (base64.urlsafe_b64encode(str(rows[-1].pk).encode()).decode().rstrip("=")
-                   if more else None)
+    try:
+        rows, next_cursor = newest_first_page(qs, filters.cursor, filters.limit)
+    except BadCursor as refused:
+        return Status(400, {"detail": str(refused)})
     verified = _verified(organization)
     if filters.agent and rows:  # one agent's evaluations: logged once per page read
         record_access(request, subject=rows[0].agent_id, kind=AccessKind.EVALUATION,

@@ -11,15 +11,14 @@ An organization's token sees every session of its organization; a member's perso
 only the sessions its person takes part in (as an evaluator) or leads.
 """
 
-import base64
 from datetime import datetime
 from typing import Literal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from ninja import Field, Query, Router, Schema, Status
 
+from tenancy.api_paging import BadCursor, newest_first_page
 from tenancy.api_types import Cursor, Id, errors, personal_tokens_allowed
-from tenancy.validation import BIGINT_MAX
 
 from . import calibration_stats as stats
 from .enums import ALPHA_TENTATIVE, CalibrationSource, CalibrationState, EvaluationKind
@@ -175,18 +174,6 @@ def _out(session: CalibrationSession) -> dict:
     }
 
 
-def _encode(pk: int) -> str:
-    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> int | None:
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except ValueError:
-        return None
-    return value if 1 <= value <= BIGINT_MAX else None
-
-
 def _reference_value(reference: CalibrationReference) -> AnswerValue:
     if reference.na:
         return "na"
@@ -285,16 +272,11 @@ def list_sessions(request, filters: Query[SessionFilters]):
     qs = _sessions(request.auth)
     if filters.state:
         qs = qs.filter(state=filters.state)
-    if filters.cursor:
-        before = _decode(filters.cursor)
-        if before is None:
-            return Status(400, {"detail": "The cursor is not one this API returned."})
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs.order_by("-id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    return Status(200, {"items": [_out(s) for s in rows],
-                        "next_cursor": _encode(rows[-1].pk) if more else None})
+    try:
+        rows, next_cursor = newest_first_page(qs, filters.cursor, filters.limit)
+    except BadCursor as refused:
+        return Status(400, {"detail": str(refused)})
+    return Status(200, {"items": [_out(s) for s in rows], "next_cursor": next_cursor})
 
 
 @calibration_router.get("/{session_id}", response={200: SessionDetailOut, **errors(404)},
