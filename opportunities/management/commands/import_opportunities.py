@@ -1,12 +1,10 @@
 """Create or update an organization's coaching opportunities from a JSON file, atomically."""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope
 
 from opportunities.imports import ImportRefused, import_opportunities
-from tenancy.models import Organization
+from tenancy.commands import organization_by_slug, read_json_file
 
 
 class Command(BaseCommand):
@@ -20,24 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("file", help="Path of the JSON file ('-' for standard input).")
 
     def handle(self, *args, org, file, **options):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise CommandError(f"No organization with slug “{org}”.")
-        try:
-            if file == "-":
-                import sys
-
-                entries = json.load(sys.stdin)
-            else:
-                with open(file, encoding="utf-8") as handle:
-                    entries = json.load(handle)
-        except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        except json.JSONDecodeError as error:
-            raise CommandError(
-                f"{file} is not valid JSON (line {error.lineno}, column {error.colno}: "
-                f"{error.msg})."
-            ) from None
+        organization = organization_by_slug(org)
+        entries = read_json_file(file)
         with scope(organization=organization):
             try:
                 summary = import_opportunities(organization=organization, entries=entries)

@@ -2,11 +2,11 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django_scopes import scope
 
 from quality.services.scorecards import export_scorecards
-from tenancy.models import Organization
+from tenancy.commands import organization_by_slug
 
 
 class Command(BaseCommand):
@@ -16,9 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--org", required=True, help="Slug of the organization.")
 
     def handle(self, *args, org, **options):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise CommandError(f"No organization with slug “{org}”.")
+        organization = organization_by_slug(org)
         with scope(organization=organization):
             data = export_scorecards(organization)
         self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
