@@ -124,3 +124,20 @@ def deleting_expired_records() -> Iterator[None]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, '', true)", [RETENTION_SETTING])
+
+
+def _set_retention_flag(value: str) -> None:
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [RETENTION_SETTING, value])
+
+
+def allow_deleting_with_organization(sender, instance, **kwargs) -> None:
+    """``pre_delete`` of an organization: its access records go with it (the append-only
+    triggers would refuse the cascade). Set for the deleting transaction only; cleared again
+    by :func:`forbid_deleting_after_organization`."""
+    _set_retention_flag("on")
+
+
+def forbid_deleting_after_organization(sender, instance, **kwargs) -> None:
+    _set_retention_flag("")

@@ -6,14 +6,18 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, pre_delete
+
         from tenancy.extensions import (
             NavEntry,
             demo_seeders,
             my_coaching_sections,
             navigation_entries,
         )
+        from tenancy.models import Organization
 
         from . import rules  # noqa: F401  (registers the permissions)
+        from .access import allow_deleting_with_organization, forbid_deleting_after_organization
         from .demo import seed_access_records
         from .sections import my_access_section
 
@@ -25,3 +29,9 @@ class PrivacyConfig(AppConfig):
         ))
         my_coaching_sections.register("privacy.access", my_access_section)
         demo_seeders.register("privacy_access", seed_access_records)
+        # Deleting an organization deletes its access log with it (the platform's decision,
+        # in the Django admin or a script); nothing else may delete records.
+        pre_delete.connect(allow_deleting_with_organization, sender=Organization,
+                           dispatch_uid="privacy.access.organization_deleted")
+        post_delete.connect(forbid_deleting_after_organization, sender=Organization,
+                            dispatch_uid="privacy.access.organization_deleted_after")

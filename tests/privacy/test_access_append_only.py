@@ -67,3 +67,18 @@ def test_deleting_a_person_empties_their_links(records):
         assert list(AccessRecord.objects.order_by("pk").values_list(
             "viewer_id", "viewer_label", "object_label")) == [
             (None, "Carl Coach", "Audit of C-1"), (None, "Carl Coach", "Audit of C-2")]
+
+
+def test_deleting_an_organization_deletes_its_access_log_and_nothing_else(
+        records, tenant_a, tenant_b):
+    gina = tenant_b.member(username="gina")
+    quinn = tenant_b.member(roles=["qa_analyst"], username="quinn")
+    with tenant_b.scope():
+        record_access(quinn, subject=gina, kind="skills", obj=gina, label="Skills")
+    with scopes_disabled():
+        kept = AccessRecord.objects.get(organization=tenant_b.org)
+        with transaction.atomic():
+            tenant_a.org.delete()
+            # …and within the same transaction, no other record may be deleted.
+            _refused(lambda: AccessRecord.objects.filter(pk=kept.pk).delete())
+        assert list(AccessRecord.objects.values_list("pk", flat=True)) == [kept.pk]
