@@ -1,7 +1,8 @@
 """Calibration alerts: the tenant's thresholds and the e-mail to its QA leads (QA analysts
 and org admins) when a finished calibration session has an attribute whose α is below the
-α threshold, or an evaluator whose deviation from the final answers (on the total score,
-points of 100) is above the deviation threshold.
+α threshold, an evaluator whose deviation from the final answers (on the total score,
+points of 100) is above the deviation threshold, or an attribute the automatic scorer
+answered that far from the final answers.
 
 Thresholds live in ``Organization.settings["quality"]["calibration"]``
 (``alpha_threshold``, default 0.667: Krippendorff's bar for tentative conclusions;
@@ -83,15 +84,18 @@ class Breaches:
     thresholds: CalibrationThresholds
     attributes: list[Breach]
     evaluators: list[Breach]
+    automatic: list[Breach] = ()  # attributes the automatic scorer answered far from final
 
     def __bool__(self) -> bool:
-        return bool(self.attributes or self.evaluators)
+        return bool(self.attributes or self.evaluators or self.automatic)
 
 
 def session_breaches(session: CalibrationSession) -> Breaches:
     """What of the session's recorded agreement crosses the tenant's thresholds: attributes
-    (not the total) with α below the α threshold, evaluators (not the automatic scorer)
-    whose deviation from the final answers on the total is above the deviation threshold.
+    (not the total) with α below the α threshold, evaluators whose deviation from the final
+    answers on the total is above the deviation threshold, and the attributes on which the
+    automatic scorer's answers are that far from the final answers (it answers only the
+    attributes it has rules for, so it is judged per attribute, not on the total).
     """
     thresholds = calibration_thresholds(session.organization)
     attributes = [
@@ -107,7 +111,16 @@ def session_breaches(session: CalibrationSession) -> Breaches:
         .select_related("evaluator").order_by("-from_final", "evaluator_id")
         if d.from_final > thresholds.deviation_threshold
     ]
-    return Breaches(thresholds, attributes, evaluators)
+    names = dict(CalibrationAgreement.objects.filter(session=session)
+                 .exclude(attribute_key="").values_list("attribute_key", "attribute_name"))
+    automatic = [
+        Breach(names.get(d.attribute_key, d.attribute_key), d.from_final, d.n)
+        for d in CalibrationDeviation.objects.filter(
+            session=session, is_auto=True, from_final__isnull=False).exclude(attribute_key="")
+        .order_by("-from_final", "attribute_key")
+        if d.from_final > thresholds.deviation_threshold
+    ]
+    return Breaches(thresholds, attributes, evaluators, automatic)
 
 
 def qa_leads(organization: Organization) -> list:

@@ -63,6 +63,23 @@ def test_no_alert_within_the_thresholds_and_one_past_raised_ones(
     assert "more than 4.5 points" in body and "4.7 points over 4 interactions" in body
 
 
+def test_the_automatic_scorer_far_from_the_final_answers_is_in_the_alert(
+        world, django_capture_on_commit_callbacks):
+    """The lead's final answers say the first interaction was not greeted, where the
+    automatic scorer (and every evaluator) said it was: 1 of 4 greeting answers off by 100
+    points = 25 points > 15. It cannot answer resolution, so that attribute is not judged."""
+    final = [("no", 4), ("yes", 3), ("no", 0), ("no", 2)]
+    finish(world, django_capture_on_commit_callbacks, scores=CLOSE, final=final,
+           name="Machine")
+    sent = alerts()
+    assert len(sent) == 2
+    body = sent[0].body
+    assert ("The automatic scorer, more than 15 points from the final answers (its rules "
+            "disagree with your evaluators: check them before trusting its scores):\n"
+            "- Greeting: 25.0 points over 4 interactions\n") in body
+    assert "Resolution: " not in body.split("The automatic scorer")[1]
+
+
 def test_nothing_sent_before_the_session_finishes(world, django_capture_on_commit_callbacks):
     finish(world, django_capture_on_commit_callbacks, name="Revealed", final=None)
     assert alerts() == []
