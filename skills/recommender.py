@@ -266,7 +266,8 @@ class TextIndex:
                 agents: Sequence[int | None] | None = None,
                 min_probability: float | None = None) -> list[list[Prediction]]:
         """For each item, the skills whose combined probability is at least
-        ``min_probability`` (the settings' when None), most probable first."""
+        ``min_probability`` (the settings' when None), most probable first (at most
+        ``max_skills``). An item without a single known word or field gets none."""
         s = self.settings
         floor = s.min_probability if min_probability is None else min_probability
         agents = list(agents) if agents is not None else [None] * len(texts)
@@ -280,7 +281,11 @@ class TextIndex:
             if s.classifier_weight > 0 and len(self.skill_ids):
                 logits = queries @ self.coef.T + self.intercept
                 classified = 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
+            known = np.diff(queries.indptr) > 0
             for row, near in enumerate(found):
+                if not known[row]:  # no known word or field: nothing to go on
+                    result.append([])
+                    continue
                 result.append(self._combined(
                     near, skills_of, None if classified is None else classified[row],
                     agents[start + row], floor))

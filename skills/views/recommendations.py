@@ -47,6 +47,7 @@ def _detail_context(request, rec, form=None, reopen_form=None) -> dict:
         "rec": rec, "evidence": (evidence := selectors.recommendation_evidence(rec)),
         "tagged_count": sum(1 for e in evidence if e.tagged),
         "predicted_count": sum(1 for e in evidence if not e.tagged),
+        "min_probability": services.recommender_settings(request.organization).min_probability,
         "activity": rec.activity.select_related("actor").all(),
         "form": form or RecommendationDecisionForm(),
         "reopen_form": reopen_form or ReopenForm(),

@@ -10,7 +10,13 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 
 from skills.enums import RecommendationState, Source
-from skills.models import SkillChange, SkillRecommendation, UserSkill, WorkItemPrediction
+from skills.models import (
+    RecommenderIndex,
+    SkillChange,
+    SkillRecommendation,
+    UserSkill,
+    WorkItemPrediction,
+)
 from skills.services import (
     SkillError,
     approve_recommendation,
@@ -189,7 +195,9 @@ def test_untagged_items_get_skills_from_similar_tagged_ones(world, client):
         rec = SkillRecommendation.objects.get(user=world.agent)
         first = rec.evidence[0]
         assert first["tagged"] is False and 0.5 <= first["score"] <= 1
-        assert first["neighbours"] and all(n[1] >= 0.3 for n in first["neighbours"])
+        # Real cosine similarities of the neighbours that needed the skill, at least the
+        # default similarity threshold (0.1).
+        assert first["neighbours"] and all(0.1 <= n[1] <= 1 for n in first["neighbours"])
         assert not WorkItemPrediction.objects.filter(work_item__external_id="EMPTY-0").exists()
         assert not WorkItemPrediction.objects.filter(work_item__external_id="T0-0").exists()
     from tests.skills.test_api import token_for
@@ -198,6 +206,16 @@ def test_untagged_items_get_skills_from_similar_tagged_ones(world, client):
     page = client.get(world.tenant.url(f"skills/recommendations/{rec.pk}/")).content.decode()
     assert "0 tagged with the skill, 10 predicted" in page
     assert "Every item here is tagged" not in page
+    # Each predicted item: its probability of the skill and its neighbours' real
+    # similarities; the confidence and the counting floor in words.
+    assert "<th scope=\"col\">Probability of the skill</th>" in page
+    assert f"<td>{first['score']:.2f}</td>" in page
+    neighbour, similarity = first["neighbours"][0]
+    with world.tenant.scope():
+        shown = WorkItem.objects.get(pk=neighbour).external_id
+    assert f">{shown}</a>: {similarity:.2f}</li>" in page
+    assert "only when that probability is at least 0.20" in page
+    assert "the cosine of their word-and-field vectors" in page
     client.logout()
     body = client.get("/api/v1/work-items/U-3", headers=token_for(world.tenant)).json()
     assert [p["skill"] for p in body["predicted_skills"]] == ["Firewall"]
@@ -243,6 +261,34 @@ def test_incremental_updates_equal_a_full_rebuild(world, django_capture_on_commi
     assert [sorted(m.to) for m in mail.outbox] == [["carl@example.com", "cora@example.com"]]
     rebuild(world.tenant)
     assert _snapshot(world.tenant) == incremental
+
+
+def test_a_newly_resolved_tagged_item_is_a_neighbour_at_once(
+        world, django_capture_on_commit_callbacks):
+    """Freshness (issue 23.4): no rebuild between the tagged item and the untagged one."""
+    with world.tenant.scope():
+        world.tenant.org.settings = {"recommender": {
+            "classifier_weight": 0, "min_probability": 0.1, "max_skills": 0}}
+        world.tenant.org.save()
+    _history(world.tenant, world.agent2)
+    rebuild(world.tenant)
+    with world.tenant.scope():
+        WorkEvent.objects.update(processed_at="2020-01-01T00:00:00Z")
+    text = "Printer exception on the firewall {n}"  # words the index knows, a new mixture
+    items(world.tenant, world.agent2, 1, prefix="NEW", skills=["Router"], text=text)
+    items(world.tenant, world.agent, 1, prefix="ASK", text=text)
+    with world.tenant.scope():
+        pending = list(WorkEvent.objects.filter(processed_at__isnull=True)
+                       .values_list("pk", flat=True))
+        with django_capture_on_commit_callbacks(execute=True):
+            process_work_events(organization=world.tenant.org, event_ids=pending)
+        new = WorkItem.objects.get(external_id="NEW-0")
+        router = WorkItemPrediction.objects.get(work_item__external_id="ASK-0",
+                                                skill=world.router)
+        assert router.neighbours == [[new.pk, 1.0]]
+        assert 0.1 <= router.score < 1
+        # The stored index is the nightly one; the fresh row lives beside it until then.
+        assert RecommenderIndex.objects.get().item_count == 22
 
 
 def test_nothing_crosses_tenants(world):
@@ -409,10 +455,14 @@ def test_evaluation_script_skips_cleanly_without_the_data(tmp_path):
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[2] / "bench" / "recommender_eval.py"
-    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+    missing = tmp_path / "none.zip"
+    done = subprocess.run([sys.executable, str(script), "--hbase", str(tmp_path),
+                           "--bpi2013", str(missing)], capture_output=True,
                           text=True, check=False, timeout=60)
     assert done.returncode == 0
-    assert done.stdout.startswith(f"Skipping: no HBASE-*.txt files in {tmp_path}")
+    assert done.stdout.splitlines() == [
+        f"Skipping hbase: no data at {tmp_path} (local evaluation data).",
+        f"Skipping bpi2013: no data at {missing} (local evaluation data)."]
 
 
 def test_a_demoted_manager_still_recorded_on_the_team_cannot_decide_recommendations(world):

@@ -54,14 +54,17 @@ def test_the_floor_and_the_number_of_skills_an_item_counts_toward():
     index.settings = ModelSettings(classifier_weight=0.5, max_skills=1, min_probability=0.0)
     assert index.predict(["printer jam"])[0] == found[:1]
     assert index.predict(["nothing in common"], min_probability=0.5) == [[]]
+    # No known word: no prediction at all (the classifier's intercept alone is no evidence).
+    assert index.predict(["", "zebra"], min_probability=0.0) == [[], []]
 
 
 def test_the_agent_prior_is_the_share_of_their_tagged_items():
-    index = fitted(classifier_weight=0, agent_prior=1.0, max_skills=0, min_probability=0.0)
-    # No word in common: only the agent's own history speaks (agent 7: three firewall
-    # items and one printer item; agent 8: two printer items; agent 9: none).
+    index = fitted(classifier_weight=0, agent_prior=1.0, max_skills=0, min_probability=0.0,
+                   similarity_threshold=0.9)
+    # No neighbour this close: only the agent's own history speaks (agent 7: three
+    # firewall items and one printer item; agent 8: two printer items; agent 9: none).
     assert [[(p.skill_id, p.score) for p in found] for found in index.predict(
-        ["nothing in common"] * 3, agents=[7, 8, 9])] == [
+        ["firewall and printer"] * 3, agents=[7, 8, 9])] == [
         [(FIREWALL, 0.75), (PRINTER, 0.25)], [(PRINTER, 1.0)], []]
 
 
