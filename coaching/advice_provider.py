@@ -11,6 +11,7 @@ embedded generator, saying so. Standard library only (``urllib.request``).
 
 import hashlib
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -137,3 +138,37 @@ def variant_key_of(text: str) -> str:
 def write_advice(settings: AdviceProviderSettings, material, *, attempt: int = 1) -> str:
     """The provider's advice text; :class:`AdviceProviderError` when not usable."""
     return parse_reply(_post(settings, request_body(settings, material, attempt=attempt)))
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+
+
+# What a connection test sends: the same instructions and shape as real advice, about a
+# made-up behaviour, with no agent's data in it.
+CHECK_MATERIAL = {"behaviour": "Connection test", "attempt": 1, "agent_examples": [],
+                  "best_responses": [],
+                  "guidance": "Greet the customer by name and say what you will do next."}
+
+
+def check_connection(settings: AdviceProviderSettings) -> ConnectionCheck:
+    """Ask the configured service for one piece of advice about a made-up behaviour (no
+    agent's data is sent) and say whether it answered usably, how fast, or why not."""
+    if not settings.url or not settings.model:
+        return ConnectionCheck(False, "Save the service's URL and model first.")
+    body = {
+        "model": settings.model, "temperature": 0.7,
+        "response_format": {"type": "json_object"},
+        "messages": [{"role": "system", "content": INSTRUCTIONS},
+                     {"role": "user", "content": json.dumps(CHECK_MATERIAL)}],
+    }
+    started = time.monotonic()
+    try:
+        advice = parse_reply(_post(settings, body))
+    except AdviceProviderError as error:
+        return ConnectionCheck(False, f"The advice service did not work: {error}.")
+    elapsed = round((time.monotonic() - started) * 1000)
+    return ConnectionCheck(True, f"The advice service answered in {elapsed:,} ms with advice "
+                                 f"of {len(advice):,} characters.")

@@ -56,6 +56,8 @@ views_plans_urls = [
     path("plans/<int:pk>/delete/", vp.plan_delete, name="plan_delete"),
     path("agents/<int:agent_id>/sessions/", vp.agent_sessions, name="agent_sessions"),
     path("settings/advice/", views_advice_settings.advice_settings, name="advice_settings"),
+    path("settings/advice/check/", views_advice_settings.advice_settings_check,
+         name="advice_settings_check"),
 ]
 
 vb = views_behaviours

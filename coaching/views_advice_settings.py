@@ -6,12 +6,13 @@ is left empty and removes it only when asked."""
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from tenancy.errors import DomainError, add_service_error
 from tenancy.forms import BootstrapMixin
 from tenancy.views import org_permission_required, org_url
 
-from .advice_provider import advice_provider_settings
+from .advice_provider import advice_provider_settings, check_connection
 from .services.plans import (
     MAX_API_KEY,
     MAX_MODEL,
@@ -81,3 +82,12 @@ def advice_settings(request):
             return redirect(org_url(request, "coaching:advice_settings"))
     return render(request, "coaching/advice_settings.html", {
         "form": form, "current": current}, status=400 if form.errors else 200)
+
+
+@require_POST
+@org_permission_required(MANAGE_PROVIDER)
+def advice_settings_check(request):
+    """Try the saved settings (on or off) with one made-up request and say what happened."""
+    result = check_connection(advice_provider_settings(request.organization))
+    (messages.success if result.ok else messages.error)(request, result.message)
+    return redirect(org_url(request, "coaching:advice_settings"))

@@ -2,6 +2,8 @@
 next to their field with what was typed kept and nothing saved, and the API key
 write-only (never shown back, kept when left empty, removed only when asked)."""
 
+import json
+
 import pytest
 from django_scopes import scopes_disabled
 
@@ -120,3 +122,87 @@ def test_turning_it_off_keeps_url_model_and_key(client, aw):
         False, GOOD["url"], "sk-secret-123", 5.0)
     html = client.get(url).content.decode()
     assert "Advice is written by the built-in generator (no outside service)." in html
+
+
+# --- Test connection: the saved settings, against a local fake server only ----------------
+
+CHECK = "coaching/settings/advice/check/"
+
+
+@pytest.fixture
+def fake():
+    from tests.quality.test_provider import FakeProvider
+
+    server = FakeProvider()
+    yield server
+    server.close()
+
+
+def _save(client, aw, fake, **changes):
+    client.force_login(aw.admin)
+    response = client.post(aw.tenant.url(PATH), {**GOOD, "url": fake.url, "enabled": "",
+                                                 "timeout_seconds": "1", **changes}, follow=True)
+    assert _said(response) == [("success", "Advice provider saved.")]  # shown, so gone
+
+
+def _said(response):
+    return [(m.level_tag, m.message) for m in response.context["messages"]]
+
+
+def test_test_connection_permission_matrix(client, aw, fake):
+    _save(client, aw, fake)
+    url = aw.tenant.url(CHECK)
+    client.logout()
+    anonymous = client.post(url)
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+    for who, status in (("agent", 403), ("coach", 403), ("qa", 403), ("outsider", 404)):
+        assert _status(client, getattr(aw, who), url, "post") == status, who
+    assert fake.requests == []  # nobody but an org admin made it call out
+    assert _status(client, aw.admin, url) == 405  # a GET never calls out either
+    assert fake.requests == []
+
+
+def test_test_connection_says_it_works_without_sending_agents_data(client, aw, fake):
+    _save(client, aw, fake)
+    fake.content = '{"advice": "Greet them by name, then say what happens next."}'
+    response = client.post(aw.tenant.url(CHECK), follow=True)
+    [(level, message)] = _said(response)
+    assert level == "success"
+    assert message.startswith("The advice service answered in ")
+    assert message.endswith(" ms with advice of 47 characters.")
+    [request] = fake.requests
+    assert (request["path"], request["authorization"]) == (
+        "/v1/chat/completions", "Bearer sk-secret-123")
+    sent = request["body"]
+    assert sent["model"] == "small-1"
+    assert json.loads(sent["messages"][1]["content"]) == {
+        "behaviour": "Connection test", "attempt": 1, "agent_examples": [],
+        "best_responses": [],
+        "guidance": "Greet the customer by name and say what you will do next."}
+    assert _provider(aw).enabled is False  # testing changes nothing
+
+
+@pytest.mark.parametrize(("setup_fake", "message"), [
+    (lambda f: setattr(f, "status", 401), "The advice service did not work: it answered HTTP 401."),
+    (lambda f: setattr(f, "delay", 1.5),
+     "The advice service did not work: it did not answer within 1 s."),
+    (lambda f: setattr(f, "content", "plain words"),
+     'The advice service did not work: its reply has no {"advice": …} message.'),
+])
+def test_test_connection_says_why_it_failed(client, aw, fake, setup_fake, message):
+    _save(client, aw, fake)
+    setup_fake(fake)
+    response = client.post(aw.tenant.url(CHECK), follow=True)
+    assert _said(response) == [("error", message)]
+    assert f"{message}" in response.content.decode().replace("&#x27;", "'").replace(
+        "&quot;", '"')
+
+
+def test_test_connection_button_only_once_a_url_is_saved(client, aw, fake):
+    client.force_login(aw.admin)
+    button = 'id="check-provider"'
+    assert button not in client.get(aw.tenant.url(PATH)).content.decode()
+    response = client.post(aw.tenant.url(CHECK), follow=True)
+    assert _said(response) == [("error", "Save the service's URL and model first.")]
+    _save(client, aw, fake)
+    assert button in client.get(aw.tenant.url(PATH)).content.decode()
