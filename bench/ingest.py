@@ -31,6 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 from django_scopes import scope, scopes_disabled  # noqa: E402
 
 from config.celery import app as celery_app  # noqa: E402
+from tenancy import rls  # noqa: E402
 from tenancy.models import Membership, Organization, Team, User  # noqa: E402
 from work.models import WorkItem  # noqa: E402
 from work.services import MAX_BATCH, upsert_work_items  # noqa: E402
@@ -126,20 +127,22 @@ def main() -> None:
     engine = connection.vendor
     if engine != "postgresql":
         print(f"note: running on {engine}; the reference figures are for PostgreSQL.")
-    organization, teams, agents = setup_organization()
+    with rls.platform("bench set-up"):
+        organization, teams, agents = setup_organization()
     try:
-        with scope(organization=organization):
+        with rls.tenant(organization), scope(organization=organization):
             raw = run_raw(organization, teams, agents, args.items)
             service = run_service(organization, teams, agents, args.items)
     finally:
         if not args.keep:
-            cleanup(organization, agents)
+            with rls.platform("bench clean-up"):
+                cleanup(organization, agents)
     raw_rate, service_rate = args.items / raw, args.items / service
     print(f"database:       {engine} ({settings.DATABASES['default'].get('NAME')})")
     print(f"items:          {args.items:,} in batches of {MAX_BATCH:,}")
     print(f"raw bulk_create: {raw_rate:10,.0f} items/s  ({raw:.1f} s)")
     print(f"service path:    {service_rate:10,.0f} items/s  ({service:.1f} s, with events)")
-    print(f"ratio:           {service_rate / raw_rate:10.0%} of raw (aim: at least 30%)")
+    print(f"ratio:           {service_rate / raw_rate:10.0%} of raw (aim: at least 50%)")
 
 
 if __name__ == "__main__":
