@@ -3,7 +3,7 @@ arrives or changes (or its agent changes), on the worker, through the outbox."""
 
 from work.enums import INTERACTION_KINDS, EventType
 from work.extensions import after_work_event_committed
-from work.models import WorkEvent
+from work.models import Transcript, WorkEvent
 
 from .services.autoscore import ScoringContext, score_interaction
 
@@ -18,12 +18,21 @@ def autoscore(events: list[WorkEvent]) -> None:
     # One scoring context per batch of events: the scorecard, learned scorers and
     # verified scorers are read once per batch (at most a minute old), never carried from
     # one batch to the next.
-    context = None
+    due = []
     for event in events:
         item = event.work_item  # loaded with the event, its organization the scoped one
         if item.kind not in INTERACTION_KINDS:
             continue
         changes = event.changes or {}
         if event.type == EventType.CREATED or any(name in changes for name in RESCORE_ON):
-            context = context or ScoringContext()
+            due.append(item)
+    if not due:
+        return
+    # An interaction without a transcript has nothing to score: one query tells which
+    # of the batch's have one (scoring reads each transcript itself).
+    with_transcript = set(Transcript.objects.filter(work_item_id__in={i.pk for i in due})
+                          .values_list("work_item_id", flat=True))
+    context = ScoringContext()
+    for item in due:
+        if item.pk in with_transcript:
             score_interaction(interaction=item, context=context)

@@ -10,7 +10,9 @@ match writes a line to the opportunity's match log.
 """
 
 import hashlib
-from datetime import timedelta
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -21,7 +23,6 @@ from opportunities.enums import CoachChoice, MatchOutcome
 from opportunities.fields import event_changes, event_values, work_item_fields
 from opportunities.models import OpportunityMatch
 from opportunities.selectors import ActiveOpportunity, active_opportunities
-from opportunities.services import record_match
 from tenancy.errors import same_tenant
 from tenancy.models import Membership, Organization, Team, TeamMember, User
 from work.models import WorkEvent, WorkItem
@@ -43,101 +44,144 @@ def sampled_in(*, opportunity_id: int, event_id: int, sample_rate: int) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < sample_rate
 
 
-def open_assessments_for_events(*, events: list[WorkEvent]) -> list[CoachingAssessment]:
-    """:func:`open_assessments_for_event` for a batch of one tenant's events, in order.
+@dataclass
+class _Batch:
+    """What the pipeline reads once for a batch of one tenant's matches instead of once
+    per match: the agents, their memberships (locked in id order when a matched
+    opportunity has a suppression window: two workers whose batches share agents then
+    wait for each other instead of deadlocking), match-log lines and assessments a
+    re-delivered event already has, each (opportunity, agent)'s latest assessment for the
+    suppression window (kept up to date as the batch opens assessments), and the agents'
+    teams. Log lines that open nothing are inserted together at the end."""
 
-    When an opportunity with a suppression window applies to any of them, the membership
-    rows of all their agents are locked first, at once and in id order: two workers whose
-    batches share agents then wait for each other instead of deadlocking (each would
-    otherwise lock its agents in the order of its own events)."""
+    organization: Organization
+    users: dict[int, User]
+    memberships: dict[int, Membership]
+    seen: dict[tuple[int, int], OpportunityMatch]
+    existing: dict[tuple[int, int, int], CoachingAssessment]
+    latest: dict[tuple[int, int], datetime]
+    lines: list[OpportunityMatch] = field(default_factory=list)
+    _teams: dict[int, list[Team]] | None = None
+
+    @classmethod
+    def load(cls, organization: Organization,
+             matches: list[tuple[WorkEvent, ActiveOpportunity]]) -> "_Batch":
+        agent_ids = {_agent_id(event.work_item) for event, _o in matches} - {None}
+        event_ids = {event.pk for event, _o in matches}
+        opportunity_ids = {o.id for _e, o in matches}
+        memberships = Membership.objects.filter(
+            organization_id=organization.pk, user_id__in=agent_ids
+        ).order_by("pk")  # never through the user table: that would lock user rows too
+        suppress_days = max((o.suppress_days or 0 for _e, o in matches), default=0)
+        if suppress_days:
+            memberships = memberships.select_for_update(of=("self",), no_key=True)
+        latest: dict[tuple[int, int], datetime] = {}
+        if suppress_days:
+            for opportunity_id, trainee_id, created_at in CoachingAssessment.objects.filter(
+                    opportunity_id__in=opportunity_ids, trainee_id__in=agent_ids,
+                    created_at__gte=timezone.now() - timedelta(days=suppress_days),
+            ).values_list("opportunity_id", "trainee_id", "created_at"):
+                key = (opportunity_id, trainee_id)
+                latest[key] = max(created_at, latest.get(key, created_at))
+        return cls(
+            organization=organization,
+            users=User.objects.in_bulk(agent_ids),
+            memberships={m.user_id: m for m in memberships},
+            seen={(m.opportunity_id, m.event_id): m for m in OpportunityMatch.objects.filter(
+                opportunity_id__in=opportunity_ids, event_id__in=event_ids)},
+            existing={(a.opportunity_id, a.event_id, a.trainee_id): a
+                      for a in CoachingAssessment.objects.filter(
+                          opportunity_id__in=opportunity_ids, event_id__in=event_ids,
+                          trainee_id__in=agent_ids)},
+            latest=latest,
+        )
+
+    def teams_of(self, agent: User) -> list[Team]:
+        """The agent's teams by name (every agent of the batch read in one query)."""
+        if self._teams is None:
+            self._teams = defaultdict(list)
+            for member in TeamMember.objects.filter(user_id__in=self.users).select_related(
+                    "team__manager"):
+                self._teams[member.user_id].append(member.team)
+            for teams in self._teams.values():
+                teams.sort(key=lambda t: t.name)
+        return self._teams.get(agent.pk, [])
+
+    def flush(self) -> None:
+        OpportunityMatch.objects.bulk_create(self.lines)
+        self.lines = []
+
+
+def open_assessments_for_events(*, events: list[WorkEvent]) -> list[CoachingAssessment]:
+    """Evaluate every active opportunity of the events' tenant against each event, in
+    order; return the assessments opened (or found, for a re-delivered event). Each
+    event's matches are decided as if it came alone (the suppression window sees the
+    assessments the earlier events opened); what they read is read once per batch
+    (:class:`_Batch`)."""
     if not events:
         return []
-    suppressing = [o for o in active_opportunities(events[0].organization_id)
-                   if o.suppress_days]
-    agent_ids = {
-        agent_id for event in events
-        if any(o.applies_to(event_type=event.type, kind=event.work_item.kind)
-               for o in suppressing)
-        for agent_id in [event.work_item.assigned_to_id or event.work_item.resolved_by_id]
-        if agent_id is not None
-    }
-    if agent_ids:
-        list(Membership.objects.filter(organization_id=events[0].organization_id,
-                                       user_id__in=agent_ids)
-             .order_by("pk").select_for_update(of=("self",), no_key=True)
-             .values_list("pk", flat=True))
-    results = []
+    organization = events[0].organization
+    opportunities = active_opportunities(organization.pk)
+    fields = work_item_fields()
+    matches = []
     for event in events:
-        results += open_assessments_for_event(event=event)
+        item = event.work_item
+        candidates = [o for o in opportunities
+                      if o.applies_to(event_type=event.type, kind=item.kind)]
+        if not candidates:
+            continue
+        values = event_values(event)
+        changes = event_changes(event)
+        matches += [(event, o) for o in candidates
+                    if conditions.evaluate(o.condition, fields, values, changes)]
+    if not matches:
+        return []
+    batch = _Batch.load(organization, matches)
+    results = []
+    for event, opportunity in matches:
+        assessment = _handle_match(batch, event, event.work_item, opportunity)
+        if assessment is not None:
+            results.append(assessment)
+    batch.flush()
     return results
 
 
 def open_assessments_for_event(*, event: WorkEvent) -> list[CoachingAssessment]:
-    """Evaluate every active opportunity of the event's tenant; return the assessments
-    opened (or found, for a re-delivered event). For an opportunity with a suppression
-    window, locks the agent's membership row (that row only, ``FOR NO KEY UPDATE``) while
-    deciding, so concurrent events of one agent respect the window."""
-    item = event.work_item
-    candidates = [
-        o for o in active_opportunities(event.organization_id)
-        if o.applies_to(event_type=event.type, kind=item.kind)
-    ]
-    if not candidates:
-        return []
-    fields = work_item_fields()
-    values = event_values(event)
-    changes = event_changes(event)
-    matched = [o for o in candidates if conditions.evaluate(o.condition, fields, values, changes)]
-    results = []
-    for opportunity in matched:
-        assessment = _handle_match(event, item, opportunity)
-        if assessment is not None:
-            results.append(assessment)
-    return results
+    """:func:`open_assessments_for_events` for one event."""
+    return open_assessments_for_events(events=[event])
 
 
-def _agent_of(item: WorkItem) -> User | None:
-    if item.assigned_to_id:
-        return item.assigned_to
-    if item.resolved_by_id:
-        return item.resolved_by
-    return None
+def _agent_id(item: WorkItem) -> int | None:
+    return item.assigned_to_id or item.resolved_by_id
 
 
-def _handle_match(event: WorkEvent, item: WorkItem,
+def _handle_match(batch: _Batch, event: WorkEvent, item: WorkItem,
                   opportunity: ActiveOpportunity) -> CoachingAssessment | None:
-    seen = OpportunityMatch.objects.filter(opportunity_id=opportunity.id, event=event).first()
+    seen = batch.seen.get((opportunity.id, event.pk))
     if seen is not None:
         # A re-delivered event: same answer as the first time, no second log line.
         return CoachingAssessment.objects.filter(opportunity_match=seen).first()
-    agent = _agent_of(item)
+    agent_id = _agent_id(item)
+    agent = batch.users.get(agent_id) if agent_id is not None else None
 
-    def log(outcome: str) -> OpportunityMatch:
-        return record_match(
+    def line(outcome: str) -> OpportunityMatch:
+        return OpportunityMatch(
             organization_id=event.organization_id, opportunity_id=opportunity.id,
             work_item_id=item.pk, event_id=event.pk, agent_id=agent.pk if agent else None,
-            outcome=outcome,
+            outcome=MatchOutcome(outcome),
         )
+
+    def log(outcome: str) -> None:
+        batch.lines.append(line(outcome))
 
     if agent is None:
         log(MatchOutcome.NO_AGENT)
         return None
-    memberships = Membership.objects.filter(
-        organization_id=event.organization_id, user=agent
-    ).order_by()  # no ordering through the user table: that would lock user rows too
-    if opportunity.suppress_days:
-        # Only the suppression window is decided across events: lock the membership row
-        # alone (FOR NO KEY UPDATE of it, never of the user row the API's foreign-key
-        # checks share-lock). Everything else is decided by the unique constraint on
-        # (opportunity, event, trainee).
-        memberships = memberships.select_for_update(of=("self",), no_key=True)
-    membership = memberships.first()
+    membership = batch.memberships.get(agent.pk)
     if membership is None:
         log(MatchOutcome.NO_AGENT)
         return None
-    existing = CoachingAssessment.objects.filter(
-        opportunity_id=opportunity.id, event=event, trainee=agent
-    ).first()
+    existing = batch.existing.get((opportunity.id, event.pk, agent.pk))
     if existing is not None:
         return existing  # re-delivery: the assessment exists and its log line too
     if not sampled_in(opportunity_id=opportunity.id, event_id=event.pk,
@@ -149,22 +193,24 @@ def _handle_match(event: WorkEvent, item: WorkItem,
             membership.joined_at > when - timedelta(days=opportunity.exempt_first_days):
         log(MatchOutcome.EXEMPT)
         return None
-    if opportunity.suppress_days and CoachingAssessment.objects.filter(
-        opportunity_id=opportunity.id, trainee=agent,
-        created_at__gte=timezone.now() - timedelta(days=opportunity.suppress_days),
-    ).exists():
+    latest = batch.latest.get((opportunity.id, agent.pk))
+    if opportunity.suppress_days and latest is not None and \
+            latest >= timezone.now() - timedelta(days=opportunity.suppress_days):
         log(MatchOutcome.SUPPRESSED)
         return None
-    coach = _choose_coach(item, agent, opportunity)
+    coach = _choose_coach(batch, item, agent, opportunity)
     # Without a coach (no team, a team without a manager) the assessment still opens,
     # unassigned, in the backlog coaches and org admins claim from: nothing is lost.
     unassigned = coach is None and opportunity.virtual_coach_id is None
-    assessment = _create(event, item, agent, coach, opportunity)
+    assessment = _create(batch.organization, event, item, agent, coach, opportunity)
     if assessment is None:
         return CoachingAssessment.objects.filter(
             opportunity_id=opportunity.id, event=event, trainee=agent
         ).first()
-    _link_match(assessment, log(MatchOutcome.UNASSIGNED if unassigned else MatchOutcome.FIRED))
+    batch.latest[(opportunity.id, agent.pk)] = assessment.created_at
+    match = line(MatchOutcome.UNASSIGNED if unassigned else MatchOutcome.FIRED)
+    match.save()
+    _link_match(assessment, match)
     if opportunity.virtual_coach_id is not None:
         assessment = complete_by_virtual_coach(assessment=assessment)
     return assessment
@@ -178,23 +224,23 @@ def _link_match(assessment: CoachingAssessment, match: OpportunityMatch) -> None
     assessment.save(update_fields=["opportunity_match"])
 
 
-def _team_of(item: WorkItem, agent: User) -> Team | None:
+def _team_of(batch: _Batch, item: WorkItem, agent: User) -> Team | None:
     """The work item's team when the agent belongs to it, else the agent's first team."""
-    memberships = TeamMember.objects.filter(user=agent).select_related("team__manager")
-    teams = sorted((m.team for m in memberships), key=lambda t: t.name)
+    teams = batch.teams_of(agent)
     for team in teams:
         if team.pk == item.team_id:
             return team
     return teams[0] if teams else None
 
 
-def _choose_coach(item: WorkItem, agent: User, opportunity: ActiveOpportunity) -> User | None:
+def _choose_coach(batch: _Batch, item: WorkItem, agent: User,
+                  opportunity: ActiveOpportunity) -> User | None:
     if opportunity.coach_choice == CoachChoice.NAMED and opportunity.named_coach_id:
         return User.objects.filter(
             pk=opportunity.named_coach_id,
             memberships__organization_id=item.organization_id,
         ).first()
-    team = _team_of(item, agent)
+    team = _team_of(batch, item, agent)
     if team is None:
         return None
     if opportunity.coach_choice == CoachChoice.ROUND_ROBIN:
@@ -202,7 +248,7 @@ def _choose_coach(item: WorkItem, agent: User, opportunity: ActiveOpportunity) -
                    if u is not None and u.pk != agent.pk]
         coaches = list({u.pk: u for u in coaches}.values())
         # A coach at capacity is skipped; with nobody left it waits in the backlog.
-        coaches = coaches_with_room(item.organization, coaches)
+        coaches = coaches_with_room(batch.organization, coaches)
         if not coaches:
             return None
         counts = dict(
@@ -212,13 +258,12 @@ def _choose_coach(item: WorkItem, agent: User, opportunity: ActiveOpportunity) -
         )
         return min(coaches, key=lambda u: (counts.get(u.pk, 0), coaches.index(u)))
     if team.manager is not None and team.manager.pk != agent.pk:
-        return next(iter(coaches_with_room(item.organization, [team.manager])), None)
+        return next(iter(coaches_with_room(batch.organization, [team.manager])), None)
     return None
 
 
-def _create(event: WorkEvent, item: WorkItem, agent: User, coach: User | None,
-            opportunity: ActiveOpportunity) -> CoachingAssessment | None:
-    organization = Organization.objects.get(pk=event.organization_id)
+def _create(organization: Organization, event: WorkEvent, item: WorkItem, agent: User,
+            coach: User | None, opportunity: ActiveOpportunity) -> CoachingAssessment | None:
     now = timezone.now()
     try:
         with transaction.atomic():

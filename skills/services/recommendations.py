@@ -16,13 +16,15 @@
 """
 
 import logging
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
+from functools import reduce
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -124,7 +126,8 @@ def _resolved(organization: Organization):
 
 
 def _evidence_by_agent_and_skill(
-    organization: Organization, agent_ids: set[int] | None, skill_ids: set[int] | None
+    organization: Organization, agent_ids: set[int] | None, skill_ids: set[int] | None,
+    pairs: set[tuple[int, int]] | None = None,
 ) -> dict[tuple[int, int], list[_Evidence]]:
     # The agent is the item's stored ``credited_to`` (resolver, else assignee), filtered
     # with the item's organization and state: the shape of its ``workitem_org_credited``
@@ -144,6 +147,9 @@ def _evidence_by_agent_and_skill(
             rows = rows.filter(agent__in=agent_ids)
         if skill_ids is not None:
             rows = rows.filter(skill_id__in=skill_ids)
+        if pairs is not None:  # not every agent × skill: only the rows of these pairs
+            rows = rows.filter(reduce(operator.or_, (
+                Q(agent=agent_id, skill_id=skill_id) for agent_id, skill_id in sorted(pairs))))
         fields = ["agent", "skill_id", "work_item_id", "work_item__external_id"]
         if not tagged:
             fields += ["score", "neighbours"]
@@ -174,9 +180,7 @@ def apply_recommendation_rule(
     if pairs is not None:
         agent_ids = {agent for agent, _skill in pairs}
         skill_ids = {skill for _agent, skill in pairs}
-    evidence = _evidence_by_agent_and_skill(organization, agent_ids, skill_ids)
-    if pairs is not None:
-        evidence = {pair: items for pair, items in evidence.items() if pair in pairs}
+    evidence = _evidence_by_agent_and_skill(organization, agent_ids, skill_ids, pairs)
     # Locked in id order, so two workers whose batches share agents never deadlock here.
     open_recs = SkillRecommendation.objects.select_for_update().filter(
         organization=organization,
