@@ -65,6 +65,10 @@ class ModelSettings:
     agent_prior: float = 0.0  # share of the agent's own history (off: it measured worse)
     min_probability: float = 0.2  # combined probability an item needs to count
     max_skills: int = 2  # most probable skills an item counts toward (0: no limit)
+    # The vote: the share of the neighbours' similarity (False), or its mass — the sum of
+    # the similarities of the neighbours that needed the skill over ``neighbours`` (True):
+    # ten weak neighbours (cosine 0.2) then vote 0.2, not 1.
+    vote_by_mass: bool = False  # measured worse on validation: off by default
 
 
 def item_text(*, short_description: str, description: str, category: str, subcategory: str,
@@ -126,7 +130,7 @@ class TextIndex:
     item_ids: np.ndarray
     skills: list[tuple[int, ...]]  # skill ids of each row
     skill_ids: np.ndarray = None  # classifier rows: the skill of each
-    coef: np.ndarray = None  # (skills, features) float32
+    coef: np.ndarray = None  # (features, skills) float32, C-contiguous: one product a query
     intercept: np.ndarray = None
     agent_counts: dict[int, dict[int, int]] = field(default_factory=dict)
 
@@ -201,8 +205,9 @@ class TextIndex:
         trained = sorted(s for s, n in counts.items() if 2 <= n < len(self.skills))
         width = self.matrix.shape[1]
         self.skill_ids = np.asarray(trained, dtype=np.int64)
-        self.coef = np.zeros((len(trained), width), dtype=np.float32)
+        coef = np.zeros((len(trained), width), dtype=np.float32)
         self.intercept = np.zeros(len(trained), dtype=np.float32)
+        self.coef = np.ascontiguousarray(coef.T)
         if self.settings.classifier_weight <= 0 or not trained or width == 0:
             return
         for row, skill_id in enumerate(trained):
@@ -210,8 +215,9 @@ class TextIndex:
                                  count=len(self.skills))
             model = LogisticRegression(C=self.settings.c, solver="liblinear")
             model.fit(self.matrix, target)
-            self.coef[row] = model.coef_[0]
+            coef[row] = model.coef_[0]
             self.intercept[row] = model.intercept_[0]
+        self.coef = np.ascontiguousarray(coef.T)
 
     def __len__(self) -> int:
         return self.matrix.shape[0]
@@ -242,7 +248,8 @@ class TextIndex:
         return result
 
     def _neighbours(self, queries, k: int, min_similarity: float) -> list[list[Neighbour]]:
-        products = (queries @ self.matrix.T).tocsr()
+        # The tagged matrix times the few queries' transpose: no copy of the tagged matrix.
+        products = (self.matrix @ queries.T.tocsc()).T.tocsr()
         products.data[products.data < min_similarity] = 0
         products.eliminate_zeros()
         return self._top(products, k)
@@ -279,7 +286,7 @@ class TextIndex:
             found = self._neighbours(queries, s.neighbours, s.similarity_threshold)
             classified = None
             if s.classifier_weight > 0 and len(self.skill_ids):
-                logits = queries @ self.coef.T + self.intercept
+                logits = queries @ self.coef + self.intercept
                 classified = 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
             known = np.diff(queries.indptr) > 0
             for row, near in enumerate(found):
@@ -296,7 +303,7 @@ class TextIndex:
         s = self.settings
         probability: dict[int, float] = {}
         support: dict[int, list[Neighbour]] = {}
-        total = sum(sim for _, sim in near)
+        total = s.neighbours if s.vote_by_mass else sum(sim for _, sim in near)
         for item_id, sim in near:
             for skill_id in skills_of.get(item_id, ()):
                 probability[skill_id] = probability.get(skill_id, 0.0) + sim / total
