@@ -9,6 +9,7 @@ after commit.
 """
 
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -485,15 +486,49 @@ def _write(organization: Organization, plan: _Plan, *, occurred_at: datetime | N
         _learn_team_membership(organization, plan)
     for observe in extensions.work_item_writes:
         observe(organization, writes)  # same transaction: their state commits with the items
-    event_rows = WorkEvent.objects.bulk_create([
-        WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
-                  occurred_at=when, created_at=now, dispatched_at=now)
-        for item, type_, changes, when in events
-    ], batch_size=MAX_BATCH)
-    summary.event_ids = [event.pk for event in event_rows]
+    summary.event_ids = _insert_events(organization, events, now)
     if summary.event_ids:
         transaction.on_commit(partial(dispatch_events, organization.pk, summary.event_ids))
     return summary
+
+
+def _insert_events(organization: Organization, events: list[tuple], now: datetime) -> list[int]:
+    """Write the batch's events (``(item, type, changes, occurred_at)``), in order; return
+    their ids.
+
+    On PostgreSQL one ``INSERT … SELECT … FROM UNNEST`` per 1,000 events binds only what
+    differs per event (item, type, changes, time) as four arrays and the rest once:
+    ``bulk_create`` binds all twelve columns of every row, which made writing the events
+    cost as much as writing the items. The statement goes through Django's cursor, so it
+    runs as the organization (row-level security) like every other statement.
+    """
+    if not events:
+        return []
+    if connection.vendor != "postgresql":
+        return [event.pk for event in WorkEvent.objects.bulk_create([
+            WorkEvent(organization=organization, work_item=item, type=type_, changes=changes,
+                      occurred_at=when, created_at=now, dispatched_at=now)
+            for item, type_, changes, when in events
+        ], batch_size=MAX_BATCH)]
+    table = connection.ops.quote_name(WorkEvent._meta.db_table)
+    encoder = WorkEvent._meta.get_field("changes").encoder
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), MAX_BATCH):
+            rows = json.dumps([[item.pk, str(type_), changes, when.isoformat()]
+                               for item, type_, changes, when in events[start:start + MAX_BATCH]],
+                              cls=encoder)
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, work_item_id, type, changes, "  # noqa: S608 (the model's table, values bound)
+                "occurred_at, created_at, dispatched_at, dispatch_count, attempts, last_error) "
+                "SELECT %s, (e.row->>0)::bigint, e.row->>1, e.row->2, "
+                "(e.row->>3)::timestamptz, %s, %s, 1, 0, '' "
+                "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(row, n) "
+                "ORDER BY e.n RETURNING id",
+                [organization.pk, now, now, rows],
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
 
 
 def _learn_team_membership(organization: Organization, plan: _Plan) -> None:
