@@ -62,6 +62,7 @@ class Kind:
     done_at: str
     url: str
     related: tuple[str, ...]
+    heavy: tuple[str, ...] = ()  # columns the list never shows, left unread
 
     def title(self, obj) -> str:
         if self.key == "assessment":
@@ -102,7 +103,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("recommendation", "Skill recommendation", SkillRecommendation, "user", None,
          "created_at", None, Q(state=RecommendationState.PENDING),
          Q(state__in=[RecommendationState.APPROVED, RecommendationState.REJECTED]),
-         "decided_at", "skills:recommendation_detail", ("user", "skill")),
+         "decided_at", "skills:recommendation_detail", ("user", "skill"),
+         ("evidence", "decision_comment")),
 )
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 KIND_CHOICES = [(k.key, k.label) for k in KINDS]
@@ -178,7 +180,13 @@ class BacklogItem:
     deadline: datetime  # the earlier of the SLA and the end of the due date
     overdue: bool
     age: timedelta
-    url: str
+    org_slug: str
+
+    @property
+    def url(self) -> str:
+        # Reversed when shown: a page shows 50 of up to 3,000 items, and reversing every
+        # one cost more than reading them.
+        return reverse(self.kind.url, kwargs={"org_slug": self.org_slug, "pk": self.obj.pk})
 
     @property
     def title(self) -> str:
@@ -219,7 +227,7 @@ def _item(kind: Kind, obj, organization: Organization, settings: BacklogSettings
         owner=_get(obj, kind.owner) if kind.owner else None, started_at=started, due=due,
         sla_at=sla_at, deadline=deadline,
         overdue=now >= sla_at or (due is not None and due < today), age=now - started,
-        url=reverse(kind.url, kwargs={"org_slug": organization.slug, "pk": obj.pk}),
+        org_slug=organization.slug,
     )
 
 
@@ -299,7 +307,7 @@ def backlog(*, organization: Organization, user: User, filters: BacklogFilters |
         if qs is None:
             totals[kind.key] = 0
             continue
-        rows = list(qs.select_related(*kind.related)
+        rows = list(qs.select_related(*kind.related).defer(*kind.heavy)
                     .annotate(kind_total=Window(Count("pk")))
                     .order_by(kind.start, "pk")[:cap])
         totals[kind.key] = rows[0].kind_total if rows else 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -336,15 +336,19 @@ def teams_for_load(organization: Organization, viewer: User) -> QuerySet[Team]:
 
 
 def team_load(organization: Organization, teams: list[Team]) -> list[TeamLoad]:
-    """Open items per agent and kind, for each team (three queries)."""
+    """Open items per agent and kind, for each team (two queries). The counts are the ones
+    routing keeps per agent and kind (:class:`~routing.models.AgentOpenItems`, moved with
+    every ingest write), not a count over the work items, which grows with history."""
+    from .models import AgentOpenItems
+
     members = list(
         TeamMember.objects.filter(team__in=teams).select_related("user")
         .order_by("user__username")
     )
-    counts = WorkItem.objects.filter(
-        organization=organization, state__in=OPEN_STATES,
-        assigned_to_id__in={m.user_id for m in members},
-    ).values_list("assigned_to_id", "kind").annotate(n=Count("id"))
+    counts = AgentOpenItems.objects.filter(
+        organization=organization, open_items__gt=0,
+        user_id__in={m.user_id for m in members},
+    ).order_by("kind").values_list("user_id", "kind", "open_items")
     by_user: dict[int, dict[str, int]] = {}
     for user_id, kind, n in counts:
         by_user.setdefault(user_id, {})[kind] = n

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 
 from tenancy.views import org_permission_required, org_url
 
@@ -15,12 +16,29 @@ from .models import Transcript, WorkImport, WorkItem
 PAGE_SIZE = 50
 
 
+class CountCappedPaginator(Paginator):
+    """Counts at most ``COUNT_CAP`` rows: counting every item of a years-long history cost
+    more than the page itself and grew with it. Past the cap the list says "10000+" (the
+    pager's ``capped``) and pages up to the cap; filters narrow it down."""
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.order_by()[:self.COUNT_CAP + 1].count()
+        self.capped = counted > self.COUNT_CAP
+        return min(counted, self.COUNT_CAP)
+
+    capped = False
+
+
 @org_permission_required("work.view_work_items")
 def work_list(request):
     organization = request.organization
     form = WorkFilterForm(request.GET or None, organization=organization)
     filters = form.cleaned_data if form.is_valid() else {}
-    paginator = Paginator(selectors.work_items_for_list(organization, filters), PAGE_SIZE)
+    paginator = CountCappedPaginator(selectors.work_items_for_list(organization, filters),
+                                     PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
