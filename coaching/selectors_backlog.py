@@ -170,9 +170,13 @@ def backlog_settings(organization: Organization) -> BacklogSettings:
 
 @dataclass
 class BacklogItem:
+    """One open item. In :func:`backlog` only what sorts it is read for every item; ``obj``,
+    ``agent`` and ``owner`` are loaded for the items shown (:func:`load_shown`)."""
+
     kind: Kind
-    obj: object
-    agent: User
+    pk: int
+    obj: object | None
+    agent: User | None
     owner: User | None
     started_at: datetime
     due: date | None
@@ -186,7 +190,7 @@ class BacklogItem:
     def url(self) -> str:
         # Reversed when shown: a page shows 50 of up to 3,000 items, and reversing every
         # one cost more than reading them.
-        return reverse(self.kind.url, kwargs={"org_slug": self.org_slug, "pk": self.obj.pk})
+        return reverse(self.kind.url, kwargs={"org_slug": self.org_slug, "pk": self.pk})
 
     @property
     def title(self) -> str:
@@ -212,8 +216,23 @@ def duration_label(value: timedelta) -> str:
 
 def _item(kind: Kind, obj, organization: Organization, settings: BacklogSettings,
           now: datetime, today: date) -> BacklogItem:
-    started = _get(obj, kind.start)
-    due = _get(obj, kind.due) if kind.due else None
+    item = _item_of_keys(kind, obj.pk, _get(obj, kind.start),
+                         _get(obj, kind.due) if kind.due else None,
+                         organization, settings, now, today)
+    _show(item, obj)
+    return item
+
+
+def _show(item: BacklogItem, obj) -> None:
+    item.obj = obj
+    item.agent = _get(obj, item.kind.agent)
+    item.owner = _get(obj, item.kind.owner) if item.kind.owner else None
+
+
+def _item_of_keys(kind: Kind, pk: int, started: datetime, due, organization: Organization,
+                  settings: BacklogSettings, now: datetime, today: date) -> BacklogItem:
+    """The item's place in the list (SLA, deadline, overdue) from its start and due date;
+    nothing of it loaded yet."""
     if isinstance(due, datetime):
         due = timezone.localtime(due, organization.tzinfo).date()
     sla_at = started + settings.sla(kind.key)
@@ -223,8 +242,7 @@ def _item(kind: Kind, obj, organization: Organization, settings: BacklogSettings
                                       tzinfo=organization.tzinfo)
         deadline = min(deadline, end_of_due)
     return BacklogItem(
-        kind=kind, obj=obj, agent=_get(obj, kind.agent),
-        owner=_get(obj, kind.owner) if kind.owner else None, started_at=started, due=due,
+        kind=kind, pk=pk, obj=None, agent=None, owner=None, started_at=started, due=due,
         sla_at=sla_at, deadline=deadline,
         overdue=now >= sla_at or (due is not None and due < today), age=now - started,
         org_slug=organization.slug,
@@ -266,6 +284,7 @@ class Backlog:
     items: list[BacklogItem]
     totals: dict[str, int]  # per kind, before the cap
     capped: list[str] = field(default_factory=list)  # labels of kinds cut at KIND_CAP
+    read: list[Kind] = field(default_factory=list)  # the kinds this user's list reads
 
     @property
     def overdue(self) -> int:
@@ -294,12 +313,13 @@ def _kind_queryset(kind: Kind, organization: Organization, user: User,
 def backlog(*, organization: Organization, user: User, filters: BacklogFilters | None = None,
             now: datetime | None = None, cap: int = KIND_CAP) -> Backlog:
     """The open coaching items the user sees, overdue first, then by deadline. One query
-    per kind (at most six), whatever the number of items."""
+    per kind (at most six), whatever the number of items; it reads only what places an
+    item (id, start, due date): load the rows a page shows with :func:`load_shown`."""
     filters = filters or BacklogFilters()
     now = now or timezone.now()
     today = timezone.localdate(now, timezone=organization.tzinfo)
     settings = backlog_settings(organization)
-    items, totals, capped = [], {}, []
+    items, totals, capped, read = [], {}, [], []
     for kind in KINDS:
         if filters.kind and filters.kind != kind.key:
             continue
@@ -307,15 +327,32 @@ def backlog(*, organization: Organization, user: User, filters: BacklogFilters |
         if qs is None:
             totals[kind.key] = 0
             continue
-        rows = list(qs.select_related(*kind.related).defer(*kind.heavy)
-                    .annotate(kind_total=Window(Count("pk")))
-                    .order_by(kind.start, "pk")[:cap])
-        totals[kind.key] = rows[0].kind_total if rows else 0
+        read.append(kind)
+        rows = list(qs.annotate(kind_total=Window(Count("pk"))).order_by(kind.start, "pk")
+                    .values_list("pk", kind.start, kind.due or kind.start, "kind_total")[:cap])
+        totals[kind.key] = rows[0][3] if rows else 0
         if totals[kind.key] > len(rows):
             capped.append(kind.label)
-        items.extend(_item(kind, obj, organization, settings, now, today) for obj in rows)
-    items.sort(key=lambda i: (not i.overdue, i.deadline, i.kind.key, i.obj.pk))
-    return Backlog(items=items, totals=totals, capped=capped)
+        items.extend(
+            _item_of_keys(kind, pk, started, due if kind.due else None, organization, settings,
+                          now, today)
+            for pk, started, due, _total in rows)
+    items.sort(key=lambda i: (not i.overdue, i.deadline, i.kind.key, i.pk))
+    return Backlog(items=items, totals=totals, capped=capped, read=read)
+
+
+def load_shown(organization: Organization, backlog: Backlog, items: list[BacklogItem]) -> None:
+    """Load the rows of ``items`` (a page of ``backlog.items``) with their agent and owner:
+    one query per kind the backlog read, also when none of its items is shown, so a page's
+    query count does not depend on the kinds on it."""
+    for kind in backlog.read:
+        ids = [i.pk for i in items if i.kind is kind]
+        rows = {obj.pk: obj for obj in kind.model.objects.filter(
+            organization=organization, pk__in=[*ids, 0],  # 0: never empty, always a query
+        ).select_related(*kind.related).defer(*kind.heavy)}
+        for item in items:
+            if item.kind is kind and item.pk in rows:
+                _show(item, rows[item.pk])
 
 
 def filter_teams(organization: Organization, user: User) -> QuerySet[Team]:
@@ -509,5 +546,5 @@ def overdue_owned_items(*, organization: Organization, now: datetime) -> list[Ba
                 .select_related(*kind.related).order_by(kind.start, "pk"))
         items.extend(i for i in (_item(kind, obj, organization, settings, now, today)
                                  for obj in rows) if i.overdue)
-    items.sort(key=lambda i: (i.deadline, i.kind.key, i.obj.pk))
+    items.sort(key=lambda i: (i.deadline, i.kind.key, i.pk))
     return items

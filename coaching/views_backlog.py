@@ -66,6 +66,7 @@ def backlog(request):
         filters = BacklogFilters(kind=data["kind"], team=data["team"], owner=data["owner"])
     data = selectors_backlog.backlog(organization=organization, user=user, filters=filters)
     page = Paginator(data.items, PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors_backlog.load_shown(organization, data, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -246,6 +246,6 @@ def test_each_kind_is_capped_with_its_full_count(aw, items):
         data = backlog(organization=aw.tenant.org, user=aw.admin, cap=1)
     assert data.totals["assessment"] == 2 and data.capped == ["Assessment"]
     # the oldest assessment is the one kept
-    assert [(i.kind.key, i.obj.pk) for i in data.items if i.kind.key == "assessment"] == [
+    assert [(i.kind.key, i.pk) for i in data.items if i.kind.key == "assessment"] == [
         ("assessment", items.assessment.pk)]
     assert len(data.items) == 6
