@@ -5,8 +5,9 @@ the incremental update per resolution.
 
 1. **Index rebuild** at ``--sizes`` synthetic resolved items (default 100,000 and
    1,000,000; half tagged with one of 50 skills, texts drawn from per-skill topics): fit
-   the TF-IDF index on the tagged half and predict the skills of the untagged half
-   (:class:`skills.recommender.TextIndex`, exactly what ``rebuild_recommendations`` runs
+   the model on the tagged half and predict the skills of the untagged half
+   (:class:`skills.recommender.TextIndex` with the default settings — TF-IDF, one logistic
+   regression per skill, the neighbour vote — exactly what ``rebuild_recommendations`` runs
    between reading and writing rows). Each size runs in a fresh process so its peak
    resident memory is its own.
 2. **Dense baseline** in the same run: the brute-force pairwise cosine of dense TF-IDF
@@ -66,7 +67,7 @@ def _peak_mb() -> float:
 
 
 def one_size(n: int) -> dict:
-    from skills.recommender import TextIndex, predict
+    from skills.recommender import TextIndex
 
     texts, ids, skills = synthetic(n)
     tagged = [i for i, s in enumerate(skills) if s is not None]
@@ -76,9 +77,7 @@ def one_size(n: int) -> dict:
     index = TextIndex.fit(texts=[texts[i] for i in tagged], item_ids=[ids[i] for i in tagged],
                           skills=[skills[i] for i in tagged])
     fitted = time.perf_counter()
-    found = index.neighbours([texts[i] for i in untagged], k=5, min_similarity=0.3)
-    skills_of = index.skills_by_item()
-    predicted = sum(1 for f in found if predict(f, skills_of, min_score=0.5))
+    predicted = sum(1 for found in index.predict([texts[i] for i in untagged]) if found)
     done = time.perf_counter()
     return {"n": n, "fit_s": fitted - started, "predict_s": done - fitted,
             "total_s": done - started, "peak_mb": _peak_mb(), "before_mb": base,
