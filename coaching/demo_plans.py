@@ -20,7 +20,7 @@ def seed_coaching_plans(organization, people, stdout) -> None:
 
     from .advice import compose_advice
     from .models import CoachingPlan
-    from .selectors_behaviours import behaviour_score, scoring_of
+    from .selectors_behaviours import Sums, estimate_of, read_sums, scoring_of
     from .services.plans import (
         add_note,
         create_plan,
@@ -45,10 +45,15 @@ def seed_coaching_plans(organization, people, stdout) -> None:
                                                                            flat=True))
         agents = sorted((a for a in people.agents if a.pk in coached_ids),
                         key=lambda u: u.username)
+        # Every agent's sums in one query (behaviour_score per agent and behaviour read
+        # them one query each: thousands at 500 agents).
+        sums = read_sums(organization, scoring, agents=[a.pk for a in agents], start=start,
+                         end=end, keys=[a.key for a in scoring.attributes])
         scored = []
         for agent in agents:
             for attribute in scoring.attributes:
-                score = behaviour_score(organization, agent, attribute.key, start, end)
+                score = estimate_of(sums.get(agent.pk, {}).get(attribute.key, Sums()),
+                                    scoring.attribute(attribute.key), scoring.minimum)
                 if score.enough and score.value is not None and 1 <= score.value <= 95:
                     scored.append((agent, attribute, score.value))
                     break

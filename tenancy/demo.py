@@ -150,16 +150,17 @@ def seed(*, agents: int = 30, stdout=None) -> str:
             # The work events are processed after commit, in batches, by queries whose
             # plans need statistics of the tables just filled (autovacuum may be off, or
             # not yet round): without them a batch's recommender query ran 18× slower.
-            _analyze()
+            analyze_tables()
         results.append(
             f"{organization.slug}: {len(people.agents)} agents, {len(people.teams)} teams"
         )
     return "Demo data ready — " + "; ".join(results) + "."
 
 
-def _analyze() -> None:
+def analyze_tables() -> None:
     """``ANALYZE`` Coachdesk's tables on PostgreSQL (a role that does not own them gets a
-    warning per table, not an error)."""
+    warning per table, not an error); seeders call it after filling tables that later
+    steps query."""
     if connection.vendor != "postgresql":
         return
     tables = connection.introspection.django_table_names(only_existing=True)

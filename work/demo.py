@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from tenancy.demo import analyze_tables
 from tenancy.models import Organization
 
 from .enums import WorkState
@@ -168,5 +169,6 @@ def seed_work_items(organization: Organization, people, stdout=None) -> None:
                                      create_missing=True).created
     for batch in _batches(_follow_ups(rng, items, agents_by_team)):
         updated += upsert_work_items(organization=organization, items=batch).updated
+    analyze_tables()  # the seeders after this one query the work just written
     if stdout is not None:
         stdout.write(f"{organization.slug}: {created} work items, {updated} follow-up changes.")
