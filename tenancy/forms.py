@@ -12,6 +12,7 @@ from django.db.models import Q
 from .enums import WEEKDAYS, Role
 from .models import Organization, User, slug_validator, validate_slug_not_reserved
 from .validation import LONG_TEXT
+from .widgets import FastCheckboxSelectMultiple, FastSelect
 
 
 class BootstrapMixin:
@@ -45,7 +46,7 @@ class RolesField(forms.MultipleChoiceField):
 
 class OrganizationSettingsForm(BootstrapMixin, forms.Form):
     name = forms.CharField(max_length=200)
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES)
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, widget=FastSelect)
     weekend_days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Days skipped when due dates exclude weekends.",
@@ -145,15 +146,16 @@ class TeamForm(BootstrapMixin, forms.Form):
     name = forms.CharField(max_length=150)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                                   max_length=LONG_TEXT)
+    # Fast widgets: the people of a 500-agent organization are 500 options each.
     manager = MemberChoiceField(
-        queryset=User.objects.none(), required=False,
+        queryset=User.objects.none(), required=False, widget=FastSelect,
         help_text="Coaches and organization admins can manage a team.",
     )
     additional_managers = MemberMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=User.objects.none(), required=False, widget=FastCheckboxSelectMultiple,
     )
     members = MemberMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=User.objects.none(), required=False, widget=FastCheckboxSelectMultiple,
     )
 
     def __init__(self, *args, organization: Organization, **kwargs):
