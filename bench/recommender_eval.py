@@ -332,8 +332,8 @@ def evaluate(dataset: str, items: list[Item], args, thresholds: list[int]) -> li
 
 
 VALIDATION_CUTS = (0.5, 0.6, 0.7)  # of the earlier part; each fold validates on the next 30 %
-VALIDATION_GRID = {"min_probability": (0.1, 0.2, 0.3, 0.4), "classifier_weight": (0.0, 0.5, 0.8),
-                   "max_skills": (1, 2, 0)}
+VALIDATION_GRID = {"min_probability": (0.1, 0.2, 0.3), "classifier_weight": (0.0, 0.5, 0.8),
+                   "max_skills": (1, 2), "similarity_threshold": (0.1, 0.2, 0.3)}
 
 
 def validate(loaded: dict[str, list[Item]], args, thresholds: list[int]) -> None:
