@@ -13,6 +13,7 @@ from privacy.access import record_access
 from privacy.models import AccessKind
 from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required
+from tenancy.widgets import FastSelectMultiple
 
 from . import charts_monitor
 from . import selectors_assignments as sel
@@ -32,7 +33,8 @@ class MonitorFilterForm(forms.Form):
                               widget=forms.DateInput(attrs={"type": "date"}))
     attribute = forms.MultipleChoiceField(label="Attributes", required=False)
     team = forms.TypedMultipleChoiceField(label="Teams", required=False, coerce=int)
-    agent = forms.TypedMultipleChoiceField(label="Agents", required=False, coerce=int)
+    agent = forms.TypedMultipleChoiceField(label="Agents", required=False, coerce=int,
+                                           widget=FastSelectMultiple)  # every agent: fast
     compare = forms.BooleanField(label="Compare", required=False)
 
     def __init__(self, *args, areas, teams, agents, **kwargs):

@@ -10,6 +10,7 @@ from skills.models import Skill, SkillLevel
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Team
 from tenancy.validation import DOCUMENT_TEXT, LONG_TEXT
+from tenancy.widgets import FastCheckboxSelectMultiple
 
 from . import selectors
 from .enums import INTERNAL_SOURCES, ContentSource, Provider, TaskState
@@ -185,7 +186,7 @@ class AssignForm(BootstrapMixin, forms.Form):
     catalog = forms.ModelChoiceField(queryset=LearningCatalog.objects.none(), required=False,
                                      help_text="Optional: the catalog the course comes from.")
     agents = PersonChoiceField(queryset=None, required=False,
-                               widget=forms.CheckboxSelectMultiple)
+                               widget=FastCheckboxSelectMultiple)  # every agent: fast
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Whole teams", help_text="Every agent of these teams gets the course.",

@@ -31,6 +31,10 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 (every part escaped above)
 
 
+class FastSelectMultiple(FastSelect, forms.SelectMultiple):
+    pass
+
+
 class FastCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]

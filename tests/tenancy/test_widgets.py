@@ -6,7 +6,7 @@ import re
 import pytest
 from django import forms
 
-from tenancy.widgets import FastCheckboxSelectMultiple, FastSelect
+from tenancy.widgets import FastCheckboxSelectMultiple, FastSelect, FastSelectMultiple
 
 CHOICES = [(1, "Ann <admin> & co"), (2, "Ben"), ("Group", [(3, "Cid"), (4, "Dan")])]
 
@@ -17,6 +17,7 @@ def _normal(html: str) -> str:
 
 @pytest.mark.parametrize(("django_widget", "fast_widget", "value"), [
     (forms.Select, FastSelect, 3),
+    (forms.SelectMultiple, FastSelectMultiple, [1, 3]),
     (forms.CheckboxSelectMultiple, FastCheckboxSelectMultiple, [2, 4]),
 ])
 def test_fast_widget_renders_as_django_does(django_widget, fast_widget, value):
