@@ -75,6 +75,9 @@ class _Batch:
         suppress_days = max((o.suppress_days or 0 for _e, o in matches), default=0)
         if suppress_days:
             memberships = memberships.select_for_update(of=("self",), no_key=True)
+        # Locked (and read) before the window's assessments: a concurrent worker's commit
+        # that the lock waited for is then seen by the next statement.
+        memberships = {m.user_id: m for m in memberships}
         latest: dict[tuple[int, int], datetime] = {}
         if suppress_days:
             for opportunity_id, trainee_id, created_at in CoachingAssessment.objects.filter(
@@ -86,7 +89,7 @@ class _Batch:
         return cls(
             organization=organization,
             users=User.objects.in_bulk(agent_ids),
-            memberships={m.user_id: m for m in memberships},
+            memberships=memberships,
             seen={(m.opportunity_id, m.event_id): m for m in OpportunityMatch.objects.filter(
                 opportunity_id__in=opportunity_ids, event_id__in=event_ids)},
             existing={(a.opportunity_id, a.event_id, a.trainee_id): a
