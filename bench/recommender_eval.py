@@ -42,12 +42,14 @@ recommender (the product's real path). Scores:
 - prediction: share of the later items with a skill whose best predicted skill is one of
   its skills (accuracy), and share given any prediction (coverage);
 - the same for baselines: predict the agent's most frequent earlier skill, or the most
-  frequent skill overall, and recommend with the same counting rule (earlier tagged +
-  later predicted items ≥ threshold, outside the profile);
+  frequent skill overall, and recommend with the same counting rule (tagged + predicted
+  untagged items ≥ threshold, outside the profile);
 - and for the plain reference the recommender must beat (issue 23): TF-IDF (sublinear tf,
   uni- and bigrams, English stop words, min_df 2, fitted on the earlier items only) over
   the item text (for BPI 2013 the attribute values, as the product's text); for each later
-  item the ``--reference-k`` (10) most similar earlier items vote for their skills,
+  untagged item (the later ones and the earlier ones without a skill, as the product
+  predicts every untagged item) the ``--reference-k`` (10) most similar earlier items vote
+  for their skills,
   weighted by similarity; the top vote is the prediction when its best supporting
   similarity is at least 0.1; then the same counting rule.
 
@@ -287,8 +289,12 @@ def evaluate(dataset: str, items: list[Item], args, thresholds: list[int]) -> li
         hits = sum(1 for i, g in given if g in i.skills)
         return hits / len(scored), len(given) / len(scored)
 
+    # Every untagged item is guessed, as the product predicts every untagged resolved item:
+    # the later ones and the earlier ones without a skill (HBase issues without a component).
+    untagged = [i for i in before if not i.skills] + after
+
     def rule(guess, threshold: int) -> set:
-        counts = Counter((i.agent, guess(i)) for i in after if guess(i))
+        counts = Counter((i.agent, guess(i)) for i in untagged if guess(i))
         counts.update((i.agent, s) for i in before for s in i.skills)
         return {p for p, n in counts.items()
                 if n >= threshold and p[1] not in profile[p[0]]}
@@ -296,7 +302,7 @@ def evaluate(dataset: str, items: list[Item], args, thresholds: list[int]) -> li
     def agent_top(i):
         return own[i.agent].most_common(1)[0][0] if own[i.agent] else None
 
-    reference = knn_reference(before, after, k=args.reference_k, keys=keys)
+    reference = knn_reference(before, untagged, k=args.reference_k, keys=keys)
     guesses = [
         ("Agent's most frequent skill", agent_top),
         ("Most frequent skill overall", lambda i: popular),
@@ -390,14 +396,15 @@ def validate(loaded: dict[str, list[Item]], args, thresholds: list[int]) -> None
                                   item_ids=list(range(len(tagged))),
                                   skills=[{skill_no[s] for s in i.skills} for i in tagged],
                                   settings=ModelSettings())
-            reference = knn_reference(train, val, k=args.reference_k, keys=keys)
-            score([(i.agent, reference[i.key]) for i in val if i.key in reference], "ref")
-            val_texts, val_fields = texts(val), fields(val)
+            guessed = [i for i in train if not i.skills] + val  # every untagged item
+            reference = knn_reference(train, guessed, k=args.reference_k, keys=keys)
+            score([(i.agent, reference[i.key]) for i in guessed if i.key in reference], "ref")
+            guessed_texts, guessed_fields = texts(guessed), fields(guessed)
             for n, combo in enumerate(combos):
                 index.settings = dataclasses.replace(ModelSettings(), **combo)
-                found = index.predict(val_texts, fields=val_fields)
-                score([(i.agent, names[p.skill_id]) for i, ps in zip(val, found, strict=True)
-                       for p in ps], n)
+                found = index.predict(guessed_texts, fields=guessed_fields)
+                score([(i.agent, names[p.skill_id])
+                       for i, ps in zip(guessed, found, strict=True) for p in ps], n)
 
         def pr(a):
             return (a[0] / a[1] if a[1] else 0.0), (a[2] / a[3] if a[3] else 0.0)

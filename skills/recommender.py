@@ -63,7 +63,7 @@ class ModelSettings:
     classifier_weight: float = 0.8  # share of the classifier in the combined probability
     c: float = 10.0  # inverse regularisation of the per-skill logistic regressions
     agent_prior: float = 0.0  # share of the agent's own history (off: it measured worse)
-    min_probability: float = 0.2  # combined probability an item needs to count
+    min_probability: float = 0.3  # combined probability an item needs to count
     max_skills: int = 2  # most probable skills an item counts toward (0: no limit)
     # The vote: the share of the neighbours' similarity (False), or its mass — the sum of
     # the similarities of the neighbours that needed the skill over ``neighbours`` (True):

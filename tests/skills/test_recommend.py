@@ -214,7 +214,7 @@ def test_untagged_items_get_skills_from_similar_tagged_ones(world, client):
     with world.tenant.scope():
         shown = WorkItem.objects.get(pk=neighbour).external_id
     assert f">{shown}</a>: {similarity:.2f}</li>" in page
-    assert "only when that probability is at least 0.20" in page
+    assert "only when that probability is at least 0.30" in page
     assert "the cosine of their word-and-field vectors" in page
     client.logout()
     body = client.get("/api/v1/work-items/U-3", headers=token_for(world.tenant)).json()

@@ -89,11 +89,11 @@ def test_an_index_pickles_with_its_classifier():
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ({}, (10, 0.2, 10, 0.1, 0.8)),
+    ({}, (10, 0.3, 10, 0.1, 0.8)),
     ({"threshold": 4, "min_score": 0.4, "neighbours": 5}, (4, 0.4, 5, 0.1, 0.8)),
     ({"min_probability": 0.3, "min_score": 0.9, "classifier_weight": 0}, (10, 0.3, 10, 0.1, 0.0)),
-    ({"neighbours": 0}, (10, 0.2, 10, 0.1, 0.8)),  # invalid: the defaults
-    ({"similarity_threshold": "x"}, (10, 0.2, 10, 0.1, 0.8)),
+    ({"neighbours": 0}, (10, 0.3, 10, 0.1, 0.8)),  # invalid: the defaults
+    ({"similarity_threshold": "x"}, (10, 0.3, 10, 0.1, 0.8)),
 ])
 def test_settings_per_tenant_with_defaults(raw, expected):
     config = recommender_settings(Organization(slug="x", settings={"recommender": raw}))
