@@ -10,7 +10,7 @@ from skills.models import Skill, SkillLevel
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Team
 from tenancy.validation import DOCUMENT_TEXT, LONG_TEXT
-from tenancy.widgets import FastCheckboxSelectMultiple
+from tenancy.widgets import FastCheckboxSelectMultiple, FastSelect
 
 from . import selectors
 from .enums import INTERNAL_SOURCES, ContentSource, Provider, TaskState
@@ -217,7 +217,8 @@ class AssignForm(BootstrapMixin, forms.Form):
 
 class TaskFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "Any state"), *TaskState.choices], required=False)
-    agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
+                                   widget=FastSelect)
     course = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     overdue = forms.BooleanField(required=False, label="Overdue only")
 

@@ -5,6 +5,7 @@ from django import forms
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Organization
 from tenancy.validation import LONG_TEXT
+from tenancy.widgets import FastSelect
 
 from .enums import SkillType
 from .models import Skill, SkillLevel
@@ -116,7 +117,8 @@ class MatrixFilterForm(forms.Form):
     """Bound to GET; invalid values are ignored rather than shown as errors."""
 
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    user = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Person")
+    user = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Person",
+                                  widget=FastSelect)
     skill_type = forms.ChoiceField(required=False, label="Type")
     level = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     category = forms.ChoiceField(required=False)

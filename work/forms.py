@@ -3,6 +3,7 @@
 from django import forms
 
 from tenancy.validation import DateField
+from tenancy.widgets import FastSelect
 
 from . import selectors
 from .enums import WorkKind, WorkState
@@ -22,7 +23,7 @@ class WorkFilterForm(forms.Form):
     team = forms.ModelChoiceField(label="Team", required=False, queryset=None,
                                   empty_label="All teams")
     agent = forms.ModelChoiceField(label="Agent", required=False, queryset=None,
-                                   empty_label="All agents")
+                                   empty_label="All agents", widget=FastSelect)
     opened_from = DateField(label="Opened from", required=False, widget=DateInput)
     opened_to = DateField(label="Opened to", required=False, widget=DateInput)
     resolved_from = DateField(label="Resolved from", required=False, widget=DateInput)

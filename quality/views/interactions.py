@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from privacy.access import record_access
 from privacy.models import AccessKind
 from tenancy.views import org_permission_required, org_url
+from tenancy.widgets import FastSelect
 
 from .. import selectors
 from ..models import BestResponse
@@ -23,7 +24,7 @@ SELECT = forms.Select(attrs={"class": "form-select form-select-sm"})
 
 class InteractionFilterForm(forms.Form):
     agent = forms.TypedChoiceField(label="Agent", required=False, coerce=int,
-                                   empty_value=None, widget=SELECT)
+                                   empty_value=None, widget=FastSelect(attrs=SELECT.attrs))
     queue = forms.ChoiceField(label="Queue", required=False, widget=SELECT)
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(
         attrs={"type": "date", "class": "form-control form-control-sm"}))
