@@ -174,6 +174,12 @@ class WorkItemSkill(TenantModel):
     minimum_level = models.ForeignKey(
         SkillLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The item's credited agent (``WorkItem.credited_to``) and whether it is resolved,
+    # copied by database triggers on PostgreSQL (migration 0007): the recommender's
+    # evidence of an (agent, skill) pair is an index range of exactly its rows there,
+    # however long the agent's history. Not kept on SQLite (nothing reads them there).
+    credited_to = models.BigIntegerField(null=True, blank=True, editable=False)
+    done = models.BooleanField(default=False, editable=False)
 
     class Meta:
         constraints = [
@@ -182,6 +188,8 @@ class WorkItemSkill(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "skill"], name="skills_wis_org_skill"),
+            models.Index(fields=["organization", "credited_to", "skill"],
+                         name="skills_wis_evidence", condition=models.Q(done=True)),
         ]
 
     def __str__(self) -> str:
@@ -263,6 +271,9 @@ class WorkItemPrediction(TenantModel):
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="predictions")
     score = models.FloatField()
     neighbours = models.JSONField(default=list)
+    # As on WorkItemSkill: kept by the database, the evidence index's columns.
+    credited_to = models.BigIntegerField(null=True, blank=True, editable=False)
+    done = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-score", "skill_id"]
@@ -272,6 +283,8 @@ class WorkItemPrediction(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "skill"], name="skills_prediction_org_skill"),
+            models.Index(fields=["organization", "credited_to", "skill"],
+                         name="skills_pred_evidence", condition=models.Q(done=True)),
         ]
 
     def __str__(self) -> str:

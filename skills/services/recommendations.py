@@ -18,12 +18,12 @@
 import logging
 import operator
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import reduce
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -129,33 +129,51 @@ def _evidence_by_agent_and_skill(
     organization: Organization, agent_ids: set[int] | None, skill_ids: set[int] | None,
     pairs: set[tuple[int, int]] | None = None,
 ) -> dict[tuple[int, int], list[_Evidence]]:
-    # The agent is the item's stored ``credited_to`` (resolver, else assignee), filtered
-    # with the item's organization and state: the shape of its ``workitem_org_credited``
-    # index, so one agent's resolved items are an index range, not a scan of every item.
-    agent = F("work_item__credited_to")
+    # The agent is the item's ``credited_to`` (resolver, else assignee). On PostgreSQL the
+    # database copies it, and whether the item is resolved, onto every required and
+    # predicted skill (skills migration 0007): a pair's evidence is an index range of
+    # its own rows (``skills_wis_evidence``, ``skills_pred_evidence``), however many
+    # items the agent resolved. Elsewhere it is read from the item, filtered with the
+    # item's organization and state: the shape of ``workitem_org_credited``.
+    copied = connection.vendor == "postgresql"
     found: dict[tuple[int, int], list[_Evidence]] = defaultdict(list)
     sources = (
         (WorkItemSkill.objects.filter(organization=organization), True),
         (WorkItemPrediction.objects.filter(organization=organization), False),
     )
     for queryset, tagged in sources:
-        rows = (queryset.filter(work_item__organization=organization,
-                                work_item__state__in=DONE_STATES)
-                .annotate(agent=agent))
+        if copied:
+            rows = queryset.filter(done=True).annotate(agent=F("credited_to"))
+        else:
+            rows = (queryset.filter(work_item__organization=organization,
+                                    work_item__state__in=DONE_STATES)
+                    .annotate(agent=F("work_item__credited_to")))
         rows = rows.filter(agent__isnull=False)
-        if agent_ids is not None:
-            rows = rows.filter(agent__in=agent_ids)
-        if skill_ids is not None:
-            rows = rows.filter(skill_id__in=skill_ids)
-        if pairs is not None:  # not every agent × skill: only the rows of these pairs
+        if pairs is not None:  # not every agent × skill: an index range per pair
             rows = rows.filter(reduce(operator.or_, (
                 Q(agent=agent_id, skill_id=skill_id) for agent_id, skill_id in sorted(pairs))))
-        fields = ["agent", "skill_id", "work_item_id", "work_item__external_id"]
+        else:
+            if agent_ids is not None:
+                rows = rows.filter(agent__in=agent_ids)
+            if skill_ids is not None:
+                rows = rows.filter(skill_id__in=skill_ids)
+        # A few pairs' rows name their items' numbers in a second query by primary key:
+        # joined, the planner could walk the item table's whole key to meet a few rows.
+        joined = pairs is None or not copied
+        fields = ["agent", "skill_id", "work_item_id",
+                  "work_item__external_id" if joined else "work_item_id"]
         if not tagged:
             fields += ["score", "neighbours"]
-        for row in rows.values_list(*fields):
+        for row in rows.order_by().values_list(*fields):
             score, neighbours = (1.0, []) if tagged else (row[4], row[5])
             found[(row[0], row[1])].append(_Evidence(row[2], row[3], score, tagged, neighbours))
+    if pairs is not None and copied and found:
+        numbers = dict(WorkItem.objects.filter(
+            organization=organization,
+            pk__in={e.work_item for rows in found.values() for e in rows},
+        ).values_list("pk", "external_id"))
+        found = defaultdict(list, {pair: [replace(e, external_id=numbers[e.work_item])
+                                          for e in rows] for pair, rows in found.items()})
     return found
 
 

@@ -6,12 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from skills.models import Skill, WorkItemSkill
+from skills.models import Skill, WorkItemPrediction, WorkItemSkill
 from skills.services import apply_recommendation_rule
 from work.models import WorkItem
 from work.services import upsert_work_items
 
 INDEX = "workitem_org_credited"
+EVIDENCE_INDEX = "skills_wis_evidence"
 
 
 def credited(tenant, external_id="C1"):
@@ -87,17 +88,56 @@ def test_recommender_evidence_query_is_served_by_the_index(tenant_a):
     with tenant_a.scope(), CaptureQueriesContext(connection) as captured:
         apply_recommendation_rule(organization=tenant_a.org, agent_ids={agents[3].pk},
                                   skill_ids={skill.pk}, threshold=1000)
+    # On PostgreSQL the tagged rows carry the credited agent (copied by the database):
+    # the evidence of a pair is a range of skills_wis_evidence. Elsewhere the item's.
+    postgresql = connection.vendor == "postgresql"
+    table, index = (("skills_workitemskill", EVIDENCE_INDEX) if postgresql
+                    else ("work_workitem", INDEX))
     evidence = [q["sql"] for q in captured.captured_queries
-                if '"work_workitem"."credited_to" IN' in q["sql"]]
+                if '"credited_to" IN' in q["sql"]]
     assert len(evidence) == 2  # tagged and predicted items
-    # The item's own organization is filtered too: the index's leading column.
-    assert all(f'"work_workitem"."organization_id" = {tenant_a.org.pk}' in sql
-               for sql in evidence)
-    explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    # The organization is filtered too: the index's leading column.
+    assert f'"{table}"."organization_id" = {tenant_a.org.pk}' in evidence[0]
+    explain = "EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN "
     with tenant_a.scope(), connection.cursor() as cursor:
         cursor.execute(explain + evidence[0])
         plan = "\n".join(str(row) for row in cursor.fetchall())
-    assert INDEX in plan, plan
+    assert index in plan, plan
+
+
+def test_required_and_predicted_skills_carry_the_items_credited_agent(tenant_a):
+    """PostgreSQL copies an item's credited agent and resolved state onto its required and
+    predicted skills on every write (the recommender's evidence index reads them)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the copies are kept by PostgreSQL triggers")
+    ann, bob = tenant_a.member(username="ann"), tenant_a.member(username="bob")
+    with tenant_a.scope():
+        skill = Skill.objects.create(organization=tenant_a.org, name="VPN")
+
+    def write(**fields):
+        with tenant_a.scope():
+            upsert_work_items(organization=tenant_a.org, items=[
+                {"external_id": "C1", "kind": "incident", "skills": ["VPN"], **fields}])
+            item = WorkItem.objects.get(external_id="C1")
+            WorkItemPrediction.objects.get_or_create(
+                organization=tenant_a.org, work_item=item, skill=skill,
+                defaults={"score": 0.9})
+            rows = {(credited, done) for credited, done in (
+                list(WorkItemSkill.objects.filter(work_item=item)
+                     .values_list("credited_to", "done"))
+                + list(WorkItemPrediction.objects.filter(work_item=item)
+                       .values_list("credited_to", "done")))}
+        return rows
+
+    assert write(assigned_to="ann") == {(ann.pk, False)}
+    assert write(state="resolved", resolved_by="bob") == {(bob.pk, True)}
+    assert write(state="closed") == {(bob.pk, True)}
+    assert write(resolved_by=None) == {(ann.pk, True)}
+    assert write(state="in_progress") == {(ann.pk, False)}  # reopened
+    assert write(assigned_to=None) == {(None, False)}
+    with tenant_a.scope():
+        WorkItem.objects.filter(external_id="C1").update(state="resolved", assigned_to=bob)
+        assert set(WorkItemSkill.objects.values_list("credited_to", "done")) == {(bob.pk, True)}
 
 
 @pytest.mark.parametrize("resolved_by", [None, "ann"])

@@ -31,7 +31,7 @@ from tenancy.background import enqueue
 from tenancy.models import Organization
 
 from .. import extensions
-from ..models import HandlerRun, WorkEvent
+from ..models import HandlerRun, WorkEvent, WorkItem
 
 logger = logging.getLogger(__name__)
 
@@ -118,14 +118,17 @@ def _process_batch(organization: Organization, event_ids: list[int], handlers) -
     with transaction.atomic():
         events = list(
             WorkEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("work_item")
             .filter(organization=organization, pk__in=event_ids, processed_at__isnull=True)
             .order_by("pk")
         )
         if not events:
             return 0  # processed already, another tenant's, or held by another worker
+        # The items by primary key in a query of their own: joined to the events, the
+        # planner could walk the whole item table's primary key to meet a few events.
+        items = WorkItem.objects.in_bulk({event.work_item_id for event in events})
         for event in events:  # the scoped organization: no query per event for it
             event.organization = organization
+            event.work_item = items[event.work_item_id]
             event.work_item.organization = organization
         done: dict[int, set[str]] = defaultdict(set)
         retried = [event.pk for event in events if event.attempts]
