@@ -248,7 +248,7 @@ def explain(organization, agent_id: int, skill_id: int) -> str:
             apply_recommendation_rule(organization=organization,
                                       pairs={(agent_id, skill_id)}, threshold=10**9)
         sql = next(q["sql"] for q in captured.captured_queries
-                   if '"credited_to" IN' in q["sql"])
+                   if '"skills_workitemskill"."credited_to" AS "agent"' in q["sql"])
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN ANALYZE " + sql)
             return "\n".join(row[0] for row in cursor.fetchall())
