@@ -83,8 +83,8 @@ def test_recommender_evidence_query_is_served_by_the_index(tenant_a):
         skill = Skill.objects.create(organization=tenant_a.org, name="Firewalls")
     _history(tenant_a, agents, skill, 4000)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE work_workitem" if connection.vendor == "postgresql"
-                       else "ANALYZE")
+        cursor.execute("ANALYZE work_workitem, skills_workitemskill"
+                       if connection.vendor == "postgresql" else "ANALYZE")
     with tenant_a.scope(), CaptureQueriesContext(connection) as captured:
         apply_recommendation_rule(organization=tenant_a.org, agent_ids={agents[3].pk},
                                   skill_ids={skill.pk}, threshold=1000)
