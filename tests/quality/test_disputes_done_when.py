@@ -57,8 +57,12 @@ def test_done_when_an_agent_disputes_and_the_reviewer_changes_the_score(
     agent_page.locator("#dispute-empathy-check").check()
     agent_page.locator("#reason-empathy").fill("I said sorry in my second turn.")
     agent_page.locator("#proposed-empathy").select_option("yes")
-    agent_page.locator("#review-dispute-submit").click()
-    expect(agent_page.locator("#review-state")).to_have_text("Pending supervisor review")
+    # A full POST and redirect: on a loaded CI machine (two test processes, a live server)
+    # it has taken longer than playwright's default 5 s wait.
+    with agent_page.expect_navigation(timeout=30_000):
+        agent_page.locator("#review-dispute-submit").click()
+    expect(agent_page.locator("#review-state")).to_have_text("Pending supervisor review",
+                                                             timeout=15_000)
 
     # The linked coaching assignment waits for the supervisor, for both sides.
     agent_page.goto(f"{base}/coaching/me/assignments/")
