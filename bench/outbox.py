@@ -3,7 +3,7 @@
 Usage (PostgreSQL and Redis as in production; the database migrated)::
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/outbox.py \
-        [--items 50000 500000] [--agents 500] [--events 5000] [--workers 1 2]
+        [--items 50000 500000] [--agents 500] [--events 1000] [--workers 1 2]
 
 A throw-away organization gets ``--agents`` agents, 30 skills and, per size in ``--items``,
 that many *existing* work items (bulk-inserted in SQL: 90 % resolved or closed, most
@@ -273,9 +273,7 @@ def main() -> None:
                         help="existing items per measurement (ascending); the issue asks "
                              "for 50k and 500k — scale down on a busy machine")
     parser.add_argument("--agents", type=int, default=500)
-    # 5,000: at ~1,000 events/s a run of 1,000 lasted under a second and the workers'
-    # start-up skew, not their throughput, decided the 2-worker/1-worker ratio.
-    parser.add_argument("--events", type=int, default=5000, help="events per run")
+    parser.add_argument("--events", type=int, default=1000, help="events per run")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="worker processes per run (celery -c)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per run at most")
