@@ -420,22 +420,48 @@ def coaching_needs(organization: Organization, *, agents: list[User], start: dat
             team.add(mine.n, mine.total, mine.total_sq, mine.failures)
     needs = []
     for agent in agents:
-        mine = sums.get(agent.pk, {})
-        for attribute in scoring.attributes:
-            own = mine.get(attribute.key, Sums())
-            if not own.failures:
-                continue
-            impact = impact_of(mine, attribute, teams[attribute.key], scoring.attributes)
-            if impact <= 0:
-                continue
-            frequency = stats.scaled(stats.wilson_interval(own.failures, own.n), n=own.n,
-                                     minimum=scoring.minimum, factor=100, rate=True)
-            needs.append(Need(agent, attribute, estimate_of(own, attribute, scoring.minimum),
-                              own.failures, own.n, frequency,
-                              100 * teams[attribute.key].mean, impact))
+        needs += _needs_of(agent, sums.get(agent.pk, {}), teams, scoring)
     needs.sort(key=lambda need: (not need.frequency.enough, -need.priority,
                                  sort_name(need.agent), need.attribute.key))
     return needs
+
+
+def _needs_of(agent: User, mine: dict, teams: dict, scoring: Scoring) -> list[Need]:
+    """The agent's needs (unsorted) from their sums by attribute key (``mine``) against
+    ``teams``, the :class:`Sums` of everyone compared by attribute key."""
+    needs = []
+    for attribute in scoring.attributes:
+        own = mine.get(attribute.key, Sums())
+        if not own.failures:
+            continue
+        team = teams.get(attribute.key, Sums())
+        impact = impact_of(mine, attribute, team, scoring.attributes)
+        if impact <= 0:
+            continue
+        frequency = stats.scaled(stats.wilson_interval(own.failures, own.n), n=own.n,
+                                 minimum=scoring.minimum, factor=100, rate=True)
+        needs.append(Need(agent, attribute, estimate_of(own, attribute, scoring.minimum),
+                          own.failures, own.n, frequency, 100 * team.mean, impact))
+    return needs
+
+
+def read_group_sums(organization: Organization, scoring: Scoring, *, agents, start: date,
+                    end: date, keys=None) -> dict:
+    """``{attribute key: Sums}`` of all ``agents`` together (ids or a subquery of ids) over
+    ``start``…``end``: summed in the database, so one query returning a row per attribute
+    however many agents are in the group."""
+    if scoring.scorecard is None:
+        return {}
+    rows = (ScoreRollup.objects.filter(
+        organization=organization, scorecard_key=scoring.key, kind__in=COUNTED_KINDS,
+        day__gte=start, day__lte=end, agent_id__in=agents).filter(scoring.source(keys))
+        .values("attribute_key").order_by()
+        .annotate(sn=Sum("n"), st=Sum("total"), sq=Sum("total_sq"), sf=Sum("failures"))
+        .values_list("attribute_key", "sn", "st", "sq", "sf"))
+    result: dict = defaultdict(Sums)
+    for attribute, n, s, ss, failures in rows:
+        result[attribute].add(n, s, ss, failures)
+    return result
 
 
 # --- the agent overview -----------------------------------------------------------------
@@ -489,10 +515,12 @@ TREND_WEEKS = 12
 
 
 def agent_overview(organization: Organization, agent: User, *, start: date, end: date,
-                   team_agents: list[User]) -> AgentOverview:
+                   team_agents) -> AgentOverview:
     """The agent's score, activity and per-behaviour scores over the period, each
     behaviour's weekly trend over the last :data:`TREND_WEEKS` weeks to ``end``, and
-    their coaching needs against ``team_agents`` (their teams' agents)."""
+    their coaching needs against ``team_agents`` (ids or a subquery of the ids of their
+    teams' agents; the agent counts too), whose sums the database adds up: the same
+    queries and rows however large the team."""
     from . import charts_behaviours
 
     scoring = scoring_of(organization)
@@ -515,10 +543,12 @@ def agent_overview(organization: Organization, agent: User, *, start: date, end:
             attribute, estimate_of(mine.get(attribute.key, Sums()), attribute,
                                    scoring.minimum),
             weeks, charts_behaviours.sparkline(weeks)))
-    team = list({a.pk: a for a in [*team_agents, agent]}.values())
-    needs = [need for need in coaching_needs(organization, agents=team, start=start,
-                                             end=end, scoring=scoring)
-             if need.agent.pk == agent.pk]
+    group = read_group_sums(organization, scoring, start=start, end=end,
+                            agents=User.objects.filter(Q(pk__in=team_agents) | Q(pk=agent.pk))
+                            .values("pk"))
+    needs = _needs_of(agent, mine, group, scoring)
+    needs.sort(key=lambda need: (not need.frequency.enough, -need.priority,
+                                 need.attribute.key))
     return AgentOverview(
         agent, start, end, total_estimate(mine.get(TOTAL_KEY, Sums()), scoring.minimum),
         total_estimate(before.get(TOTAL_KEY, Sums()), scoring.minimum),

@@ -195,12 +195,12 @@ def agent_overview(request, agent_id: int):
     days = _period(form)
     start, end = sel.period_of(_today(request), days)
     teams = list(sel.teams_of(organization, agent))
-    if teams:
-        team_agents = list(User.objects.filter(pk__in=TeamMember.objects.filter(
-            organization=organization, team__in=teams).values("user_id")))
+    if teams:  # a subquery: the database sums the team's scores
+        team_agents = TeamMember.objects.filter(
+            organization=organization, team__in=[t.pk for t in teams]).values("user_id")
     else:  # in no team (imported with work that named none): compare with every agent
-        team_agents = list(User.objects.filter(pk__in=Membership.objects.filter(
-            organization=organization, is_agent=True).values("user_id")))
+        team_agents = Membership.objects.filter(
+            organization=organization, is_agent=True).values("user_id")
     overview = sel.agent_overview(organization, agent, start=start, end=end,
                                   team_agents=team_agents)
     can_plan = (agent.pk != request.user.pk
