@@ -3,12 +3,13 @@ action, the team load view and the org admin's routing settings."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from tenancy.models import User
+from tenancy.models import TeamMember, User
 from tenancy.pseudonyms import peer_names
 from tenancy.views import org_permission_required, org_url
 from work.models import WorkItem
@@ -54,15 +55,43 @@ def assign(request, pk: int):
     return redirect(org_url(request, "work:detail", pk=item.pk))
 
 
+LOAD_PAGE_SIZE = 50
+
+
+def _agent_loads(organization, members: list) -> list[dict]:
+    """``{"team", "user", "by_kind", "total"}`` of each team membership shown, from the
+    open items routing keeps per agent and kind (``AgentOpenItems``, moved with every
+    ingest write; not a count over the work items, which grows with history): one query
+    for the page's agents."""
+    from .models import AgentOpenItems
+
+    by_user: dict[int, dict[str, int]] = {}
+    for user_id, kind, n in AgentOpenItems.objects.filter(
+            organization=organization, open_items__gt=0,
+            user_id__in={m.user_id for m in members},
+    ).order_by("kind").values_list("user_id", "kind", "open_items"):
+        by_user.setdefault(user_id, {})[kind] = n
+    return [{"team": m.team, "user": m.user, "by_kind": by_user.get(m.user_id, {}),
+             "total": sum(by_user.get(m.user_id, {}).values())} for m in members]
+
+
 @org_permission_required("routing.view_team_load")
 def team_load(request):
+    """Open items per agent: 50 agents a page by team name and username (one team or
+    all the viewer sees), with the shared pager; the queries are the same on any page."""
     organization = request.organization
-    # Five teams a page (by name), with the shared pager.
-    page = Paginator(selectors.teams_for_load(organization, request.user), 5).get_page(
-        request.GET.get("page"))
-    settings = selectors.routing_settings(organization)
-    context = {"loads": selectors.team_load(organization, list(page.object_list)),
-               "page": page, "settings": settings,
+    teams = list(selectors.teams_for_load(organization, request.user)
+                 .annotate(member_count=Count("memberships")))
+    team = next((t for t in teams if str(t.pk) == request.GET.get("team")), None)
+    members = (TeamMember.objects.filter(organization=organization,
+                                         team__in=[team] if team else teams)
+               .select_related("team__manager", "user")
+               .order_by("team__name", "team_id", "user__username", "user_id"))
+    page = Paginator(members, LOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"rows": _agent_loads(organization, list(page.object_list)), "page": page,
+               "teams": teams, "team": team,
+               "empty_teams": [t for t in ([team] if team else teams) if not t.member_count],
+               "settings": selectors.routing_settings(organization),
                "can_configure": request.user.has_perm("routing.manage_settings", organization)}
     return render(request, "routing/team_load.html", context)
 
