@@ -19,7 +19,8 @@ workspace navigation (its menus and the user menu), then the links on those page
 the pages they lead to (``--depth`` clicks), one page of each kind (URL name), so a list's
 detail page is measured once and a new page in a menu is measured without editing this
 file. Responses that are not a 200 HTML page (CSV exports, redirects, forms refused to
-this role) are left out. Each page: p50 and p95 of ``--runs`` GETs after one warm-up
+this role) are left out; ``--pages REGEX`` measures only the kinds it matches (e.g.
+``'routing:|behaviours'``). Each page: p50 and p95 of ``--runs`` GETs after one warm-up
 (bench/pagetime.py) and its query count; the two databases take turns page by page, so a
 busy minute on a shared machine weighs on both sides of a ratio alike.
 
@@ -309,6 +310,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="Keep a database already seeded for its size.")
     parser.add_argument("--roles", nargs="+", choices=[r for r, _ in ROLES])
+    parser.add_argument("--pages", metavar="REGEX",
+                        help="Measure only the pages whose kind (URL name, e.g. "
+                             "routing:team_load) matches this regular expression (all are "
+                             "still crawled).")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -322,6 +327,8 @@ def main() -> None:
     keys = []
     for child in children.values():
         keys += [tuple(k) for k in child.pages if tuple(k) not in keys]
+    if args.pages:
+        keys = [k for k in keys if re.search(args.pages, k[1])]
     results = {size: [] for size in children}
     for role, page in keys:
         for size, child in children.items():
