@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from quality import stats
@@ -626,19 +627,24 @@ def _latest_coaching(organization: Organization, agent_ids: list[int]) -> dict:
     return found
 
 
-def directory(organization: Organization, user: User, *, today: date, query: str = "",
-              show: str = "") -> list[DirectoryRow]:
-    """Every agent the user may look at (``query``: a part of the name or username) with
-    their overall score over the last 30 days and the 30 before, whether they improve
-    (+:data:`IMPROVING_POINTS` or more, both periods with enough reviews) and whether they
-    need coaching (a behaviour whose 95 % interval lies below everyone's average). ``show``:
-    ``"needs"`` or ``"improving"`` keeps those. Four to six queries whatever the number."""
+def directory_agents(organization: Organization, user: User, query: str = "") -> QuerySet:
+    """The agents ``user`` may look at (``query``: words each found in the first name, last
+    name or username), in the directory's order: by name, then username and id."""
     agents = User.objects.filter(pk__in=visible_agent_ids(organization, user))
     if query:
         for word in query.split():
             agents = agents.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word)
                                    | Q(username__icontains=word))
-    agents = list(agents.order_by("first_name", "last_name", "username"))
+    return agents.order_by("first_name", "last_name", "username", "pk")
+
+
+def directory_rows(organization: Organization, agents: list[User], *, today: date,
+                   everyone) -> list[DirectoryRow]:
+    """A :class:`DirectoryRow` of each of ``agents``: their overall score over the last 30
+    days and the 30 before, whether they improve (+:data:`IMPROVING_POINTS` or more, both
+    periods with enough reviews) and whether they need coaching (a behaviour whose 95 %
+    interval lies below the average of ``everyone``, ids or a subquery of ids, summed in
+    the database). Five or six queries whatever the number of agents."""
     scoring = scoring_of(organization)
     start, end = period_of(today, 30)
     previous_start, previous_end = previous_of(start, end)
@@ -646,14 +652,10 @@ def directory(organization: Organization, user: User, *, today: date, query: str
     now = read_sums(organization, scoring, agents=ids, start=start, end=end)
     then = read_sums(organization, scoring, agents=ids, start=previous_start,
                      end=previous_end, keys=[])
-    everyone = {}
-    for attribute in scoring.attributes:
-        total = Sums()
-        for sums in now.values():
-            part = sums.get(attribute.key)
-            if part:
-                total.add(part.n, part.total, part.total_sq, part.failures)
-        everyone[attribute.key] = None if total.mean is None else 100 * total.mean
+    group = read_group_sums(organization, scoring, agents=everyone, start=start, end=end,
+                            keys=[a.key for a in scoring.attributes])
+    everyone_mean = {attribute.key: None if group[attribute.key].mean is None
+                     else 100 * group[attribute.key].mean for attribute in scoring.attributes}
     coaching = _latest_coaching(organization, ids)
     rows = []
     for agent in agents:
@@ -665,7 +667,7 @@ def directory(organization: Organization, user: User, *, today: date, query: str
         weak = []
         for attribute in scoring.attributes:
             estimate = estimate_of(mine.get(attribute.key, Sums()), attribute, scoring.minimum)
-            average = everyone[attribute.key]
+            average = everyone_mean[attribute.key]
             if (estimate.enough and estimate.has_interval and average is not None
                     and estimate.high < average):
                 weak.append(attribute.name)
@@ -673,11 +675,36 @@ def directory(organization: Organization, user: User, *, today: date, query: str
         rows.append(DirectoryRow(agent, score, previous, change,
                                  change is not None and change >= IMPROVING_POINTS,
                                  bool(weak), weak, status, when))
+    return rows
+
+
+def directory(organization: Organization, user: User, *, today: date, query: str = "",
+              show: str = "") -> list[DirectoryRow]:
+    """Every agent the user may look at (``query``: a part of the name or username) as
+    :func:`directory_rows`, everyone's average over them. ``show``: ``"needs"`` or
+    ``"improving"`` keeps those (decided per agent, so every agent is read: the directory's
+    filtered views; the unfiltered one pages first with :func:`directory_page`)."""
+    agents = directory_agents(organization, user, query)
+    rows = directory_rows(organization, list(agents), today=today,
+                          everyone=agents.values("pk"))
     if show == "needs":
         rows = [r for r in rows if r.needs_coaching]
     elif show == "improving":
         rows = [r for r in rows if r.improving]
     return rows
+
+
+def directory_page(organization: Organization, user: User, *, today: date, query: str = "",
+                   number=None):
+    """The page ``number`` of the unfiltered directory (:data:`PAGE_SIZE` agents in
+    :func:`directory_agents`' order): the database pages the agents, and only the page's
+    agents are read (their rows as :func:`directory_rows`, everyone's average summed in the
+    database), so the queries and the rows read do not grow with the agents."""
+    agents = directory_agents(organization, user, query)
+    page = Paginator(agents, PAGE_SIZE).get_page(number)
+    page.object_list = directory_rows(organization, list(page.object_list), today=today,
+                                      everyone=agents.values("pk"))
+    return page
 
 
 # --- contact-center metrics (the quality home's cards) -----------------------------------

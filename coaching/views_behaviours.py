@@ -241,10 +241,14 @@ def agent_directory(request):
                              show=show)
         rows = names.sorted((r for r in rows if names.matches(r.agent, query)),
                             lambda r: r.agent)
-    else:
+        page = Paginator(rows, sel.PAGE_SIZE).get_page(request.GET.get("page"))
+    elif show:  # "needs coaching" and "improving" are decided per agent: all are read
         rows = sel.directory(request.organization, request.user, today=_today(request),
                              query=query, show=show)
-    page = Paginator(rows, sel.PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(rows, sel.PAGE_SIZE).get_page(request.GET.get("page"))
+    else:  # the database pages the agents; only the page's 25 are read
+        page = sel.directory_page(request.organization, request.user, today=_today(request),
+                                  query=query, number=request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "coaching/behaviours_agents.html", {

@@ -368,3 +368,23 @@ def test_agents_menu_links_their_own_overview_and_plans(bw, client):
     assert 'data-testid="my-plans-link"' not in other.content.decode()
     client.force_login(bw.outsider)
     assert client.get(url).status_code == 404
+
+
+def test_directory_pages_in_the_database_against_everyones_average(bw, client, monkeypatch):
+    """Unfiltered, the database pages the agents and only the page's are read; a page of one
+    still judges "needs coaching" against every listed agent: alice's empathy 1 of 4 (Wilson
+    high 69.9) is below everyone's 7 of 10, not below her own 25."""
+    monkeypatch.setattr(sel, "PAGE_SIZE", 1)
+    client.force_login(bw.admin)
+    url = bw.tenant.url("coaching/behaviours/agents/")
+    first = client.get(url).context["page"]
+    assert (first.paginator.count, first.paginator.num_pages) == (3, 3)
+    assert [(r.agent.username, r.weak) for r in first.object_list] == [("alice", ["Empathy"])]
+    assert [(r.agent.username, r.score.value, r.weak)
+            for r in client.get(url, {"page": 3}).context["page"].object_list] == [
+        ("dora", 100.0, [])]
+    assert [r.agent.username for r in client.get(
+        url, {"page": 9}).context["page"].object_list] == ["dora"]  # out of range: the last
+    found = client.get(url, {"q": "o"}).context["page"]  # bob and dora
+    assert (found.paginator.count, [r.agent.username for r in found.object_list]) == (
+        2, ["bob"])
