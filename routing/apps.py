@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_ranking_function(sender, verbosity=1, stdout=None, using="default", **kwargs):
+    from .services import install_ranking_function
+
+    install_ranking_function(verbosity=verbosity, stdout=stdout)
 
 
 class RoutingConfig(AppConfig):
@@ -21,3 +28,6 @@ class RoutingConfig(AppConfig):
         work_item_panels.register("routing.suggested_agents", suggested_agents_panel)
         work_item_writes.register("routing.agent_state", record_work_item_writes)
         demo_seeders.register("routing", seed_routing)
+        # The ranking's PostgreSQL function, as the code defines it (after every migrate).
+        post_migrate.connect(_install_ranking_function, sender=self,
+                             dispatch_uid="routing.install_ranking_function")

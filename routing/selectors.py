@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from skills.models import SkillLevel, UserSkill
+from skills.models import Skill, SkillLevel, UserSkill
 from skills.models import WorkItemSkill as RequiredSkill
 from tenancy.models import Membership, Organization, Team, TeamMember, User
 from tenancy.selectors import sees_everything, teams_coached_by
@@ -112,115 +112,189 @@ class Ranking:
         return [c.as_json() for c in self.candidates]
 
 
-def _requirements(item: WorkItem) -> list[RequiredSkill]:
-    """The item's required skills; refuse unknown (not in the catalogue) or retired ones."""
-    linked = list(
-        RequiredSkill.objects.filter(work_item=item).select_related("skill", "minimum_level")
-        .order_by("skill__name")
-    )
-    linked_names = {r.skill.name.lower() for r in linked}
-    unknown = sorted(
-        name for name in item.requested_skills.values_list("skill_name", flat=True)
-        if " ".join(name.split()).lower() not in linked_names
-    )
+def _requirement_errors(item: WorkItem, requirements: list[tuple[int, str, int, bool]],
+                        requested: list[str]) -> RoutingError | None:
+    """Unknown (not in the catalogue) or retired required skills, as an error to raise."""
+    linked_names = {name.lower() for _skill_id, name, _minimum, _active in requirements}
+    unknown = sorted(name for name in requested
+                     if " ".join(name.split()).lower() not in linked_names)
     if unknown:
-        raise RoutingError(
+        return RoutingError(
             f"{item.label} requires skills that are not in the catalogue: {', '.join(unknown)}. "
             "Add them under Skills, or correct the item."
         )
-    retired = [r.skill.name for r in linked if not r.skill.active]
+    retired = [name for _skill_id, name, _minimum, active in requirements if not active]
     if retired:
-        raise RoutingError(
+        return RoutingError(
             f"{item.label} requires retired skills: {', '.join(retired)}. Reactivate them or "
             "change the item's requirements."
         )
-    return linked
+    return None
 
 
 SHOWN = 10  # candidates a ranking returns (plus the best one with free capacity)
 _USER_COLUMNS = [f.column for f in User._meta.concrete_fields]
+_USER_ATTNAMES = [f.attname for f in User._meta.concrete_fields]
+# Rows of the ranking statement, by their first column.
+REQUIREMENT, REQUESTED, CANDIDATE, HELD = "1", "2", "3", "4"
+RANKING_FUNCTION = "routing_rank_candidates"
+# The function's arguments, in order, with their PostgreSQL types.
+_FUNCTION_ARGUMENTS = (("org", "bigint"), ("item", "bigint"), ("kind", "text"),
+                       ("team", "bigint"), ("whole_organization", "boolean"),
+                       ("capacity", "integer"), ("shown", "integer"), ("include", "bigint"))
+# Its rows: what the ranking's query returns, cast to fixed types.
+_FUNCTION_COLUMNS = (("row_kind", "text"), ("rank_position", "bigint"), ("id", "bigint"),
+                     ("name", "text"), ("value", "integer"), ("active", "boolean"),
+                     ("shortfall", "bigint"), ("surplus", "bigint"),
+                     ("last_assigned_at", "timestamptz"), ("considered", "bigint"))
 
 
-def _ranking_sql(organization: Organization, item: WorkItem, settings: RoutingSettings,
-                 requirements: list[RequiredSkill], include: User | None) -> tuple[str, list]:
-    """One statement that scores every agent of the pool and returns the top ones.
+def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> str:
+    """The query that ranks a pool: the rows of one decision but the agents' user rows.
 
-    The pool (active agents of the organization, of the item's team unless the pool is
-    the whole organization) is a subquery; each agent's level per required skill comes
-    from one pass over ``UserSkill`` (``held0``, ``held1``…), their open items of the
-    item's kind and last assignment from the routing state (never from work history).
-    Rows come back in rank order (:func:`_rank_key`): the first :data:`SHOWN`, the best
-    one with free capacity wherever it ranks (the best partial match), and ``include``;
-    each carries ``considered``, the pool's size.
+    It reads the item's requirements (``req``: skill, name, minimum rank, active) and
+    scores every agent of the pool against them without knowing how many there are: per
+    agent one pass over ``UserSkill`` sums the minimums of the required skills held, the
+    levels missing to them and the levels above them, so the shortfall is the sum of all
+    minimums less what the held skills cover. Open items of the item's kind and the last
+    assignment come from the routing state (never from work history). The pool (active
+    agents of the organization, of the item's team unless the pool is the whole
+    organization) is a subquery. Agents are ranked as :func:`_rank_key` orders; the first
+    :data:`SHOWN`, the best one with free capacity wherever it ranks (the best partial
+    match) and ``include`` come back.
+
+    Four kinds of rows (``row_kind``), with the columns of :data:`_FUNCTION_COLUMNS`:
+    the requirements (``rank_position`` by skill name, as the ORM orders them; skill in ``id``,
+    minimum rank in ``value``), the skill names the item requested (to find unknown ones),
+    the candidates (``rank_position`` is the rank; agent in ``id``, open items in ``value``,
+    ``considered`` the pool's size) and the candidates' levels of the required skills
+    (agent in ``rank_position``, skill in ``id``, rank in ``value``). ``param(name)`` writes a
+    parameter; ``open_states`` is the test for an open item's ``w.state``.
     """
+    from work.models import RequestedSkill
+
     from .models import AgentOpenItems, AgentRoutingState
 
     def table(model) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
-    org = organization.pk
-    capacity = settings.capacity_for(item.kind)
-    placeholders = ", ".join(["%s"] * len(OPEN_STATES))
-    sql = [f"WITH pool AS (SELECT u.id, u.username FROM {table(User)} u WHERE u.is_active"  # noqa: S608 (names from the models, values bound)
-           f" AND u.id IN (SELECT m.user_id FROM {table(Membership)} m"
-           " WHERE m.organization_id = %s AND m.is_agent)"]
-    params: list = [org]
-    if settings.pool == Pool.TEAM:
-        sql.append(f" AND u.id IN (SELECT tm.user_id FROM {table(TeamMember)} tm"  # noqa: S608 (names from the models, values bound)
-                   " WHERE tm.organization_id = %s AND tm.team_id = %s)")
-        params += [org, item.team_id]
-    sql.append(")")
-    held = [f"h.held{n}" for n in range(len(requirements))]
-    if requirements:
-        sql.append(", held AS (SELECT us.user_id, "  # noqa: S608 (names from the models, values bound)
-                   + ", ".join(f"MAX(CASE WHEN us.skill_id = %s THEN lv.rank END) AS held{n}"
-                               for n in range(len(requirements)))
-                   + f" FROM {table(UserSkill)} us JOIN {table(SkillLevel)} lv"
-                   " ON lv.id = us.level_id WHERE us.organization_id = %s AND us.skill_id IN ("
-                   + ", ".join(["%s"] * len(requirements)) + ") GROUP BY us.user_id)")
-        params += [r.skill_id for r in requirements] + [org] + [r.skill_id for r in requirements]
-    shortfall, surplus = ["0"], ["0"]
-    for n, requirement in enumerate(requirements):
-        minimum = int(requirement.minimum_level.rank if requirement.minimum_level else 1)
-        shortfall.append(f"CASE WHEN h.held{n} IS NULL THEN {minimum} WHEN h.held{n} < {minimum}"
-                         f" THEN {minimum} - h.held{n} ELSE 0 END")
-        surplus.append(f"CASE WHEN h.held{n} > {minimum} THEN h.held{n} - {minimum} ELSE 0 END")
-    # The item itself counts in its assignee's open items; it is not other work for them.
-    sql.append(
-        ", scored AS (SELECT p.id, p.username, "  # noqa: S608 (names from the models, values bound)
-        + "".join(f"{column}, " for column in held)
-        + f"{' + '.join(shortfall)} AS shortfall, {' + '.join(surplus)} AS surplus,"
-        " COALESCE(o.open_items, 0) - CASE WHEN itself.user_id IS NULL THEN 0 ELSE 1 END"
-        " AS open_items, s.last_assigned_at FROM pool p"
-        + (" LEFT JOIN held h ON h.user_id = p.id" if requirements else "")
-        + f" LEFT JOIN {table(AgentOpenItems)} o ON o.organization_id = %s"  # noqa: S608 (names from the models, values bound)
-        " AND o.user_id = p.id AND o.kind = %s"
-        f" LEFT JOIN {table(AgentRoutingState)} s ON s.organization_id = %s AND s.user_id = p.id"
-        f" LEFT JOIN (SELECT w.assigned_to_id AS user_id FROM {table(WorkItem)} w"
-        " WHERE w.organization_id = %s AND w.id = %s AND w.kind = %s"
-        f" AND w.state IN ({placeholders})) itself ON itself.user_id = p.id)"
-    )
-    params += [org, item.kind, org, org, item.pk, item.kind, *sorted(OPEN_STATES)]
-    # _rank_key in SQL: qualified first; better match; more free capacity; longest since
-    # the last assignment (never first); username by code point, as Python compares.
+    org, item, kind = param("org"), param("item"), param("kind")
+    team = ("" if whole_organization else
+            f" AND u.id IN (SELECT tm.user_id FROM {table(TeamMember)} tm"  # noqa: S608 (names from the models, values bound)
+            f" WHERE tm.organization_id = {org} AND tm.team_id = {param('team')})")
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    sql.append(
-        ", ranked AS (SELECT scored.*, ROW_NUMBER() OVER (ORDER BY"  # noqa: S608 (names from the models, values bound)
-        " CASE WHEN shortfall = 0 AND open_items < %s THEN 0 ELSE 1 END, shortfall,"
+    capacity = param("capacity")
+    return (
+        # The item's requirements, numbered by skill name.
+        "WITH req AS (SELECT r.skill_id, s.name, s.active, COALESCE(lv.rank, 1) AS minimum,"  # noqa: S608 (names from the models, values bound)
+        " ROW_NUMBER() OVER (ORDER BY s.name) AS rank_position"
+        f" FROM {table(RequiredSkill)} r JOIN {table(Skill)} s ON s.id = r.skill_id"
+        f" LEFT JOIN {table(SkillLevel)} lv ON lv.id = r.minimum_level_id"
+        f" WHERE r.organization_id = {org} AND r.work_item_id = {item})"
+        f", pool AS (SELECT u.id, u.username FROM {table(User)} u WHERE u.is_active"
+        f" AND u.id IN (SELECT m.user_id FROM {table(Membership)} m"
+        f" WHERE m.organization_id = {org} AND m.is_agent){team})"
+        # Per agent: the minimums of the required skills they hold, the levels missing to
+        # reach them and the levels above them.
+        ", held AS (SELECT us.user_id, SUM(req.minimum) AS minimums,"
+        " SUM(CASE WHEN lv.rank < req.minimum THEN req.minimum - lv.rank ELSE 0 END) AS short,"
+        " SUM(CASE WHEN lv.rank > req.minimum THEN lv.rank - req.minimum ELSE 0 END) AS surplus"
+        f" FROM {table(UserSkill)} us JOIN req ON req.skill_id = us.skill_id"
+        f" JOIN {table(SkillLevel)} lv ON lv.id = us.level_id"
+        f" WHERE us.organization_id = {org} GROUP BY us.user_id)"
+        # The routing state of the organization's agents, read once each (a hash join;
+        # the planner would probe the state per agent otherwise).
+        ", open AS MATERIALIZED (SELECT o.user_id, o.open_items"
+        f" FROM {table(AgentOpenItems)} o WHERE o.organization_id = {org} AND o.kind = {kind})"
+        ", last AS MATERIALIZED (SELECT s.user_id, s.last_assigned_at"
+        f" FROM {table(AgentRoutingState)} s WHERE s.organization_id = {org})"
+        # The item itself counts in its assignee's open items; it is not other work for them.
+        ", scored AS (SELECT p.id, p.username, (SELECT COALESCE(SUM(req.minimum), 0) FROM req)"
+        " - COALESCE(h.minimums, 0) + COALESCE(h.short, 0) AS shortfall,"
+        " COALESCE(h.surplus, 0) AS surplus,"
+        " COALESCE(o.open_items, 0) - CASE WHEN itself.user_id IS NULL THEN 0 ELSE 1 END"
+        " AS open_items, s.last_assigned_at FROM pool p LEFT JOIN held h ON h.user_id = p.id"
+        " LEFT JOIN open o ON o.user_id = p.id LEFT JOIN last s ON s.user_id = p.id"
+        f" LEFT JOIN (SELECT w.assigned_to_id AS user_id FROM {table(WorkItem)} w"
+        f" WHERE w.organization_id = {org} AND w.id = {item} AND w.kind = {kind}"
+        f" AND {open_states}) itself ON itself.user_id = p.id)"
+        # _rank_key in SQL: qualified first; better match; more free capacity; longest
+        # since the last assignment (never first); username by code point, as Python
+        # compares.
+        ", ranked AS (SELECT scored.*, ROW_NUMBER() OVER (ORDER BY"
+        f" CASE WHEN shortfall = 0 AND open_items < {capacity} THEN 0 ELSE 1 END, shortfall,"
         " surplus DESC, open_items, CASE WHEN last_assigned_at IS NULL THEN 0 ELSE 1 END,"
         f" last_assigned_at, username{collate}) AS rank_position,"
         " COUNT(*) OVER () AS considered FROM scored)"
-        ", marked AS (SELECT ranked.*, MIN(CASE WHEN open_items < %s THEN rank_position END)"
+        ", marked AS (SELECT ranked.*, MIN(CASE WHEN open_items < "
+        f"{capacity} THEN rank_position END)"
         " OVER () AS best_with_room FROM ranked)"
-        # The returned agents' user rows come along (as u_<column>), not in another query.
-        " SELECT marked.*, " + ", ".join(f"u.{connection.ops.quote_name(column)} AS u_{column}"
-                                          for column in _USER_COLUMNS)
-        + f" FROM marked JOIN {table(User)} u ON u.id = marked.id"
-        " WHERE rank_position <= %s OR rank_position = best_with_room"
-        " OR marked.id = %s ORDER BY rank_position"
+        f", top AS (SELECT * FROM marked WHERE rank_position <= {param('shown')}"
+        f" OR rank_position = best_with_room OR id = {param('include')})"
+        # The first branch types the columns (PostgreSQL resolves a UNION from the left).
+        f" SELECT '{CANDIDATE}' AS row_kind, top.rank_position, top.id, NULL AS name,"
+        " top.open_items AS value, NULL AS active, top.shortfall, top.surplus,"
+        " top.last_assigned_at, top.considered FROM top"
+        f" UNION ALL SELECT '{REQUIREMENT}', req.rank_position, req.skill_id, req.name,"
+        " req.minimum, req.active, NULL, NULL, NULL, NULL FROM req"
+        f" UNION ALL SELECT '{REQUESTED}', 0, NULL, rs.skill_name, NULL, NULL, NULL, NULL,"
+        f" NULL, NULL FROM {table(RequestedSkill)} rs"
+        f" WHERE rs.organization_id = {org} AND rs.work_item_id = {item}"
+        f" UNION ALL SELECT '{HELD}', top.id, us.skill_id, NULL, lv.rank, NULL, NULL, NULL,"
+        f" NULL, NULL FROM top JOIN {table(UserSkill)} us"
+        f" ON us.organization_id = {org} AND us.user_id = top.id"
+        " JOIN req ON req.skill_id = us.skill_id"
+        f" JOIN {table(SkillLevel)} lv ON lv.id = us.level_id"
     )
-    params += [capacity, capacity, SHOWN, include.pk if include is not None else None]
-    return "".join(sql), params
+
+
+def _with_users(rows: str) -> str:
+    """The ranking's rows in order, each candidate with its user row (``u_<column>``)."""
+    user_columns = ", ".join(f"u.{connection.ops.quote_name(column)} AS u_{column}"
+                             for column in _USER_COLUMNS)
+    return (f"SELECT f.*, {user_columns} FROM {rows} f"  # noqa: S608 (names from the models, values bound)
+            f" LEFT JOIN {connection.ops.quote_name(User._meta.db_table)} u"
+            f" ON f.row_kind = '{CANDIDATE}' AND u.id = f.id ORDER BY 1, 2")
+
+
+def _ranking_sql(*, whole_organization: bool, function: bool) -> str:
+    """The one statement a decision runs, with named parameters.
+
+    On PostgreSQL it calls :data:`RANKING_FUNCTION` (:func:`ranking_function_sql`), whose
+    plans the database keeps for the session: the statement it plans per decision is a
+    function call and a join by key. Elsewhere (SQLite) the same query is a subquery.
+    """
+    if function:
+        arguments = ", ".join(f"%({name})s" for name, _type in _FUNCTION_ARGUMENTS)
+        return _with_users(f"{RANKING_FUNCTION}({arguments})")
+    states = ", ".join(f"%(state{n})s" for n in range(len(OPEN_STATES)))
+    rows = _ranking_rows_sql(whole_organization=whole_organization,
+                             param=lambda name: f"%({name})s", open_states=f"w.state IN ({states})")
+    return _with_users(f"({rows})")
+
+
+def ranking_function_sql() -> str:
+    """``CREATE FUNCTION`` for the ranking on PostgreSQL (installed after every ``migrate``,
+    :func:`routing.services.install_ranking_function`): PL/pgSQL, so the session keeps the
+    plans of its two queries (a team's pool, the organization's) instead of planning the
+    ranking for every decision. It runs as the caller: row-level security applies."""
+    states = "ARRAY[" + ", ".join(f"'{state}'" for state in sorted(OPEN_STATES)) + "]"
+    columns = ", ".join(f"b.{name}::{type_}" for name, type_ in _FUNCTION_COLUMNS)
+
+    def query(whole_organization: bool) -> str:
+        rows = _ranking_rows_sql(whole_organization=whole_organization,
+                                 param=lambda name: f"p_{name}",
+                                 open_states=f"w.state = ANY ({states}::text[])")
+        return f"RETURN QUERY SELECT {columns} FROM ({rows}) b;"  # noqa: S608 (names from the code)
+
+    arguments = ", ".join(f"p_{name} {type_}" for name, type_ in _FUNCTION_ARGUMENTS)
+    returns = ", ".join(f"{name} {type_}" for name, type_ in _FUNCTION_COLUMNS)
+    return (
+        f"CREATE FUNCTION {RANKING_FUNCTION}({arguments}) RETURNS TABLE ({returns})"
+        " LANGUAGE plpgsql STABLE AS $ranking$\n#variable_conflict use_column\nBEGIN\n"
+        f"IF p_whole_organization THEN\n{query(True)}\nELSE\n{query(False)}\nEND IF;\n"
+        "END\n$ranking$"
+    )
 
 
 def rank_candidates(*, organization: Organization, item: WorkItem,
@@ -234,38 +308,60 @@ def rank_candidates(*, organization: Organization, item: WorkItem,
     candidate with free capacity (the partial match routing falls back to) and
     ``include`` (an agent a coach picked) wherever they rank; ``Ranking.considered`` is
     the pool's size. Open items and last assignments come from the routing state kept by
-    ingest, so the cost does not grow with work history: three queries, whatever the size
-    of the pool or the history. Raises :class:`RoutingConflict` for a resolved or closed
-    item, :class:`RoutingError` for an item requiring unknown or retired skills.
+    ingest, so the cost does not grow with work history: one query (:func:`_ranking_sql`),
+    whatever the size of the pool or the history. Raises :class:`RoutingConflict` for a
+    resolved or closed item, :class:`RoutingError` for an item requiring unknown or
+    retired skills.
     """
+    return _rank(organization, item, include, in_function=connection.vendor == "postgresql")
+
+
+def _rank(organization: Organization, item: WorkItem, include: User | None, *,
+          in_function: bool) -> Ranking:
+    """:func:`rank_candidates`, through the PostgreSQL function or the plain statement."""
     if item.state not in OPEN_STATES:
         raise RoutingConflict(
             f"{item.label} is {item.get_state_display().lower()}; only open work is routed."
         )
     settings = routing_settings(organization)
-    requirements = _requirements(item)
-    if settings.pool == Pool.TEAM and item.team_id is None:
-        return Ranking(item=item, settings=settings, candidates=[], considered=0)
-    sql, params = _ranking_sql(organization, item, settings, requirements, include)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [column.name if hasattr(column, "name") else column[0]
-                   for column in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    users = {row["id"]: User.from_db(connection.alias, [f.attname for f in
-                                                        User._meta.concrete_fields],
-                                     [row[f"u_{column}"] for column in _USER_COLUMNS])
-             for row in rows}
-
     capacity = settings.capacity_for(item.kind)
+    whole_organization = settings.pool != Pool.TEAM
+    params = {"org": organization.pk, "item": item.pk, "kind": item.kind,
+              "team": item.team_id, "capacity": capacity, "shown": SHOWN,
+              "include": include.pk if include is not None else None}
+    if in_function:
+        params["whole_organization"] = whole_organization
+    else:
+        params.update((f"state{n}", state) for n, state in enumerate(sorted(OPEN_STATES)))
+    with connection.cursor() as cursor:
+        cursor.execute(_ranking_sql(whole_organization=whole_organization,
+                                    function=in_function), params)
+        rows = cursor.fetchall()
+
+    requirements, requested, ranked, held = [], [], [], {}
+    for row in rows:
+        row_kind = row[0]
+        if row_kind == REQUIREMENT:
+            requirements.append((row[2], row[3], row[4], bool(row[5])))
+        elif row_kind == REQUESTED:
+            requested.append(row[3])
+        elif row_kind == CANDIDATE:
+            ranked.append(row)
+        else:
+            held[row[1], row[2]] = row[4]
+    error = _requirement_errors(item, requirements, requested)
+    if error is not None:
+        raise error
+    if not whole_organization and item.team_id is None:
+        return Ranking(item=item, settings=settings, candidates=[], considered=0)
+
     kind_label = WorkItem(kind=item.kind).get_kind_display().lower()
     candidates = []
-    for row in rows:
+    for row in ranked:
+        user_id, open_items, shortfall, surplus, last = row[2], row[4], row[6], row[7], row[8]
         reasons = []
-        for n, requirement in enumerate(requirements):
-            minimum = requirement.minimum_level.rank if requirement.minimum_level else 1
-            rank = row[f"held{n}"]
-            name = requirement.skill.name
+        for skill_id, name, minimum, _active in requirements:
+            rank = held.get((user_id, skill_id))
             if rank is None:
                 reasons.append(f"Lacks {name}")
             elif rank < minimum:
@@ -273,20 +369,19 @@ def rank_candidates(*, organization: Organization, item: WorkItem,
             else:
                 reasons.append(f"{name} at the minimum" if rank == minimum
                                else f"{name} {rank - minimum} level(s) above the minimum")
-        open_items, shortfall = row["open_items"], row["shortfall"]
         reasons.append(f"{open_items} of {capacity} open {kind_label} item(s)")
-        last = row["last_assigned_at"]
         if last is not None and not isinstance(last, datetime):  # SQLite returns text
             last = parse_datetime(last)
         if last is not None and timezone.is_naive(last):
             last = timezone.make_aware(last, UTC)
         reasons.append(f"last assigned {last:%Y-%m-%d %H:%M}" if last else "never assigned")
+        user = User.from_db(connection.alias, _USER_ATTNAMES, row[10:])
         candidates.append(Candidate(
-            user=users[row["id"]], qualified=shortfall == 0 and open_items < capacity,
-            surplus=row["surplus"], shortfall=shortfall, open_items=open_items,
+            user=user, qualified=shortfall == 0 and open_items < capacity,
+            surplus=surplus, shortfall=shortfall, open_items=open_items,
             capacity=capacity, last_assigned_at=last, reasons=reasons,
         ))
-    considered = rows[0]["considered"] if rows else 0
+    considered = ranked[0][9] if ranked else 0
     return Ranking(item=item, settings=settings, candidates=candidates, considered=considered)
 
 

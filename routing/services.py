@@ -4,6 +4,7 @@ and the per-agent routing state (open items per kind, last assignment) that inge
 up to date in the transaction of every change of a work item.
 """
 
+import hashlib
 from collections import Counter
 from datetime import datetime
 
@@ -21,10 +22,50 @@ from work.services import upsert_work_items
 from .enums import NobodyQualifies, Outcome, Pool, Trigger
 from .errors import RoutingConflict, RoutingError
 from .models import AgentOpenItems, AgentRoutingState, RoutingDecision
-from .selectors import SETTINGS_KEY, Candidate, Ranking, RoutingSettings, rank_candidates
+from .selectors import (
+    RANKING_FUNCTION,
+    SETTINGS_KEY,
+    Candidate,
+    Ranking,
+    RoutingSettings,
+    rank_candidates,
+    ranking_function_sql,
+)
 
-__all__ = ["RoutingConflict", "RoutingError", "assign_to_candidate", "rebuild_routing_state",
-           "record_work_item_writes", "route_work_item", "set_routing_settings"]
+__all__ = ["RoutingConflict", "RoutingError", "assign_to_candidate",
+           "install_ranking_function", "rebuild_routing_state", "record_work_item_writes",
+           "route_work_item", "set_routing_settings"]
+
+
+def install_ranking_function(*, verbosity: int = 1, stdout=None) -> bool:
+    """Install the ranking's PostgreSQL function (:func:`routing.selectors
+    .ranking_function_sql`) when the database lacks it or holds another version (a hash of
+    its definition, kept as the function's comment): run after every ``migrate``, so the
+    function always says what the code says. Other databases rank with a plain statement.
+    Returns whether it changed anything."""
+    if connection.vendor != "postgresql":
+        return False
+    definition = ranking_function_sql()
+    version = "coachdesk " + hashlib.sha256(definition.encode()).hexdigest()[:16]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text, obj_description(p.oid, 'pg_proc') FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE p.proname = %s AND n.nspname = current_schema()", [RANKING_FUNCTION])
+        installed = cursor.fetchall()
+        if [comment for _signature, comment in installed] == [version]:
+            return False
+        for signature, _comment in installed:
+            cursor.execute(f"DROP FUNCTION {signature}")
+        cursor.execute(definition)
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n"
+            " ON n.oid = p.pronamespace WHERE p.proname = %s AND n.nspname = current_schema()",
+            [RANKING_FUNCTION])
+        cursor.execute(f"COMMENT ON FUNCTION {cursor.fetchone()[0]} IS %s", [version])
+    if verbosity and stdout is not None:
+        stdout.write(f"  Routing's ranking function installed ({version}).\n")
+    return True
 
 
 @transaction.atomic
