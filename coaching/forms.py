@@ -10,7 +10,7 @@ from skills.models import Skill, SkillLevel
 from skills.selectors import award_options_for
 from surveys.enums import Audience
 from surveys.models import SurveyTemplate
-from tenancy.models import User
+from tenancy.people import PersonChoiceField
 from tenancy.validation import LONG_TEXT
 
 from .enums import AssessmentState
@@ -154,7 +154,8 @@ class CancelForm(forms.Form):
 
 
 class OpenAssessmentForm(forms.Form):
-    trainee = forms.ModelChoiceField(queryset=User.objects.none(), label="Agent")
+    # A type-ahead: a coach of 500 agents was offered 500 options on every render.
+    trainee = PersonChoiceField(label="Agent")
     work_item = forms.CharField(required=False, max_length=200,
                                 label="Work item (number or external ID, optional)")
     due_in_days = forms.IntegerField(min_value=1, max_value=365, initial=7,
@@ -165,8 +166,5 @@ class OpenAssessmentForm(forms.Form):
     def __init__(self, *args, trainees, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trainee"].queryset = trainees
-        self.fields["trainee"].label_from_instance = (
-            lambda u: f"{u.get_full_name() or u.username} ({u.username})"
-        )
-        for name, field in self.fields.items():
-            field.widget.attrs["class"] = "form-select" if name == "trainee" else "form-control"
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control"

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from privacy.models import AccessKind
 from skills.models import Skill
 from surveys.enums import MIN_AGGREGATE_RESPONSES
 from tenancy.models import Membership
+from tenancy.people import suggestions
 from tenancy.selectors import membership_for, sees_everything
 from tenancy.views import org_permission_required, org_url
 from work.selectors import find_work_item
@@ -344,14 +346,19 @@ def assessment_create(request):
     trainees = selectors.coachable_members(organization=request.organization,
                                            user=request.user)
     initial = {}
-    requested = request.POST.get("trainee") or request.GET.get("agent") or ""
+    requested = request.GET.get("agent") or ""
     if requested and not (requested.isdigit() and trainees.filter(pk=requested).exists()):
         raise Http404("No such agent among the teams you coach.")
+    posted = request.POST.get("trainee", "").strip()
+    if posted.isdigit() and not trainees.filter(Q(pk=posted) | Q(username=posted)).exists():
+        raise Http404("No such agent among the teams you coach.")  # an id of another team's
     if request.GET.get("agent"):
         initial["trainee"] = request.GET["agent"]
     if request.GET.get("work_item"):
         initial["work_item"] = request.GET["work_item"][:200]
     form = OpenAssessmentForm(request.POST or None, trainees=trainees, initial=initial)
+    if (answer := suggestions(request, form)) is not None:  # the agent box's type-ahead
+        return answer
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         work_item = None
