@@ -4,6 +4,7 @@ allocation."""
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -246,12 +247,19 @@ def _access_label(evaluation: Evaluation) -> str:
     return f"{evaluation.get_kind_display()} of {evaluation.interaction.label}"
 
 
+QUEUE_PAGE_SIZE = 50
+
+
 @org_permission_required("quality.audit")
 def audit_queue(request):
+    """The evaluator's audits to do, :data:`QUEUE_PAGE_SIZE` a page (oldest interaction
+    first) with the shared pager: the same queries however many wait."""
     organization = request.organization
     week = current_week(organization)
+    page = Paginator(selectors.audit_queue(organization, request.user),
+                     QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "assignments": list(selectors.audit_queue(organization, request.user)),
+        "assignments": list(page.object_list), "page": page,
         "status": selectors.allocation_status(organization, request.user, week),
         "may_allocate": request.user.has_perm("quality.allocate_audits", organization),
         "rules": selectors.quality_settings(organization),

@@ -266,7 +266,7 @@ def test_audit_queue_and_allocation(world, item, other_item, client, login,
                                        evaluator=world.qa, week=T0.date(), reason="new agent")
     login(world.qa)
     client.get(_url(world, "audits/"))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         page = client.get(_url(world, "audits/"))
     assert [(a.interaction.external_id, a.reason) for a in page.context["assignments"]] == [
         ("C-1", "new agent"), ("C-2", "Random sample")]
@@ -277,7 +277,7 @@ def test_audit_queue_and_allocation(world, item, other_item, client, login,
             AuditAssignment.objects.create(organization=org, interaction=more,
                                            agent=world.agent2, evaluator=world.qa,
                                            week=T0.date(), reason="Random sample")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert len(client.get(_url(world, "audits/")).context["assignments"]) == 6
     assert page.context["may_allocate"] is True
 
@@ -293,6 +293,35 @@ def test_audit_queue_and_allocation(world, item, other_item, client, login,
     assert client.get(_url(world, "audits/")).status_code == 403
     login(world.outsider)
     assert client.get(_url(world, "audits/")).status_code == 404
+
+
+def test_audit_queue_pages_oldest_interaction_first(world, client, login, monkeypatch,
+                                                    django_assert_num_queries):
+    from quality.views import audits
+
+    monkeypatch.setattr(audits, "QUEUE_PAGE_SIZE", 2)
+    org = world.tenant.org
+    with scopes_disabled():
+        for i in range(5):
+            more = make_interaction(org, agent=world.agent2, external_id=f"Q-{i}",
+                                    opened_at=T0 + timedelta(hours=5 - i))
+            AuditAssignment.objects.create(organization=org, interaction=more,
+                                           agent=world.agent2, evaluator=world.qa,
+                                           week=T0.date(), reason="Random sample")
+    login(world.qa)
+    url = _url(world, "audits/")
+    client.get(url)
+    with django_assert_num_queries(11):
+        first = client.get(url)
+    assert [a.interaction.external_id for a in first.context["assignments"]] == ["Q-4", "Q-3"]
+    html = first.content.decode()
+    assert '<span class="badge text-bg-secondary">5</span>' in html
+    assert "audits 1–2 of 5" in html and 'href="?page=2" rel="next"' in html
+    with django_assert_num_queries(11):
+        last = client.get(url, {"page": 3})
+    assert [a.interaction.external_id for a in last.context["assignments"]] == ["Q-0"]
+    assert [a.interaction.external_id for a in client.get(
+        url, {"page": 99}).context["assignments"]] == ["Q-0"]
 
 
 def test_qa_analysts_land_on_their_audit_queue(world, client, login):
