@@ -2,6 +2,7 @@
 
 from django import forms
 
+from tenancy.people import PersonChoiceField
 from tenancy.validation import validate_date
 
 from .models import AccessKind
@@ -11,9 +12,10 @@ DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-contro
 
 
 class AccessFilterForm(forms.Form):
-    subject = forms.TypedChoiceField(label="Whose data", required=False, coerce=int,
-                                     empty_value=None, widget=SELECT)
-    viewer = forms.ChoiceField(label="Viewed by", required=False, widget=SELECT)
+    # Type-ahead boxes (tenancy.people): a select offered every member of the tenant, twice.
+    subject = PersonChoiceField(label="Whose data", required=False, help_text="")
+    viewer = PersonChoiceField(label="Viewed by", required=False, help_text="")
+    token = forms.ChoiceField(label="Or an API token", required=False, widget=SELECT)
     kind = forms.ChoiceField(label="What", required=False, widget=SELECT,
                              choices=[("", "Everything"), *AccessKind.choices])
     date_from = forms.DateField(label="From", required=False, widget=DATE,
@@ -21,10 +23,13 @@ class AccessFilterForm(forms.Form):
     date_to = forms.DateField(label="To", required=False, widget=DATE,
                               validators=[validate_date])
 
-    def __init__(self, data, *, subjects: list, viewers: list):
+    def __init__(self, data, *, people, tokens: list):
         super().__init__(data)
-        self.fields["subject"].choices = [("", "Everyone"), *subjects]
-        self.fields["viewer"].choices = [("", "Anyone"), *viewers]
+        for name in ("subject", "viewer"):
+            self.fields[name].queryset = people
+            self.fields[name].widget.attrs.update(
+                {"class": "form-control form-control-sm", "placeholder": "Anyone"})
+        self.fields["token"].choices = [("", "—"), *((name, name) for name in tokens)]
 
     def clean(self):
         data = super().clean()

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from quality.selectors import visible_evaluations
-from tenancy.models import Membership, Organization, User
+from tenancy.models import Organization, User
 
 from .models import AccessKind, AccessRecord
 
@@ -94,17 +94,14 @@ def tenant_records(organization: Organization,
     return qs.order_by("-viewed_at", "-pk")
 
 
-def filter_choices(organization: Organization) -> tuple[list, list]:
-    """``(subjects, viewers)`` for the filters: the tenant's members by name, and the
-    viewers that appear in the log (members and organization tokens)."""
-    members = [(m.user_id, str(m.user)) for m in Membership.objects.filter(
-        organization=organization).select_related("user")]
-    members.sort(key=lambda pair: pair[1].lower())
-    tokens = (AccessRecord.objects.filter(organization=organization, viewer__isnull=True)
-              .order_by("viewer_label").values_list("viewer_label", flat=True).distinct())
-    viewers = [(str(pk), name) for pk, name in members]
-    viewers += [(f"token:{name}", f"{name} (API token)") for name in tokens]
-    return members, viewers
+def filter_choices(organization: Organization) -> tuple[QuerySet, list]:
+    """``(people, tokens)`` for the filters: the tenant's members (a queryset the filter's
+    type-ahead searches) and the names of the organization tokens that appear in the log
+    (one query, a few names)."""
+    people = User.objects.filter(memberships__organization=organization)
+    tokens = list(AccessRecord.objects.filter(organization=organization, viewer__isnull=True)
+                  .order_by("viewer_label").values_list("viewer_label", flat=True).distinct())
+    return people, tokens
 
 
 def object_url(organization: Organization, record: AccessRecord, *, for_agent: bool) -> str:

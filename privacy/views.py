@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from tenancy.people import suggestions
 from tenancy.views import org_permission_required
 
 from . import selectors
@@ -45,11 +46,19 @@ def my_access(request):
 
 
 def _filtered(request) -> tuple[AccessFilterForm, selectors.AccessFilters]:
-    subjects, viewers = selectors.filter_choices(request.organization)
-    form = AccessFilterForm(request.GET or None, subjects=subjects, viewers=viewers)
+    people, tokens = selectors.filter_choices(request.organization)
+    data = request.GET.copy() if request.GET else None
+    if data is not None and data.get("viewer", "").startswith("token:"):  # older links
+        data["token"] = data.pop("viewer")[-1][len("token:"):]
+    form = AccessFilterForm(data, people=people, tokens=tokens)
     filters = selectors.AccessFilters()
     if form.is_valid():
-        filters = selectors.AccessFilters(**{k: v or None for k, v in form.cleaned_data.items()})
+        data = form.cleaned_data
+        viewer = (f"token:{data['token']}" if data["token"]
+                  else str(data["viewer"].pk) if data["viewer"] else None)
+        filters = selectors.AccessFilters(
+            subject=data["subject"].pk if data["subject"] else None, viewer=viewer,
+            kind=data["kind"] or None, date_from=data["date_from"], date_to=data["date_to"])
     return form, filters
 
 
@@ -57,6 +66,8 @@ def _filtered(request) -> tuple[AccessFilterForm, selectors.AccessFilters]:
 def access_log(request):
     """The tenant's access log: who viewed whose data, filtered, paged."""
     form, filters = _filtered(request)
+    if (answer := suggestions(request, form)) is not None:  # the people boxes' type-ahead
+        return answer
     records = selectors.tenant_records(request.organization, filters)
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -270,3 +270,41 @@ def test_admin_is_read_only_and_tenant_scoped(client, aw, log):
     request.user, request.organization = aw.admin, aw.tenant.org
     assert model_admin.has_change_permission(request, log[0]) is False
     assert model_admin.has_delete_permission(request, log[0]) is False
+
+
+def test_access_log_people_filters_are_typed_with_suggestions(client, aw, log,
+                                                              django_assert_num_queries):
+    """Whose data / Viewed by are type-ahead boxes (a select offered every member twice):
+    the label a suggestion fills in filters as the id did; suggestions are this tenant's
+    members only; API tokens have a small select of their own; more members, same queries."""
+    c = _as(client, aw.admin)
+    url = aw.tenant.url(LOG)
+    html = c.get(url).content.decode()
+    assert '<select name="subject"' not in html and '<select name="viewer"' not in html
+    assert 'list="id_subject-people"' in html and 'hx-get="?suggest=viewer"' in html
+    assert '<option value="Workforce analytics">Workforce analytics</option>' in html
+    with aw.tenant.scope():
+        label = f"{aw.agent.get_full_name()} ({aw.agent.username})"
+    page = c.get(url, {"subject": label})
+    assert [r[2] for r in _rows(page)] == ["Transcript of CHAT-D1", "Audit of CHAT-D1"]
+    assert f'value="{label}"' in page.content.decode()
+    assert [r[2] for r in _rows(c.get(url, {"viewer": aw.qa.username}))] == [
+        "Skills and skill history"]
+    assert [r[2] for r in _rows(c.get(url, {"token": "Workforce analytics"}))] == [
+        "Transcript of CHAT-D1"]
+    nobody = c.get(url, {"viewer": "gina"})  # another tenant's member
+    assert nobody.status_code == 400
+    assert "Nobody you may choose here matches “gina”." in nobody.content.decode()
+    suggested = c.get(url, {"suggest": "subject", "subject": aw.agent.username})
+    assert suggested.content.decode().startswith(f'<option value="{label}">')
+    assert "gina" not in c.get(url, {"suggest": "viewer", "viewer": "gin"}).content.decode()
+    assert _as(client, aw.coach).get(url, {"suggest": "subject"}).status_code == 403
+    assert _as(client, aw.outsider).get(url, {"suggest": "subject"}).status_code == 404
+    c = _as(client, aw.admin)
+    c.get(url)
+    with CaptureQueriesContext(connection) as few:
+        c.get(url)
+    for i in range(20):
+        aw.tenant.member(username=f"more{i}")
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert c.get(url).status_code == 200
