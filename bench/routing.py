@@ -19,7 +19,9 @@ work-item page's Suggested agents panel run) with pools of 10, 100 and ``--agent
 agents, and prints decisions per second (the best of three rounds: the machine may be
 shared), milliseconds and queries per decision, the database's own planning and execution time
 for the slowest statement of a decision, and the ratios of the large history to the
-small one. Deletes the organization at the end.
+small one. (On PostgreSQL a decision is one call of the ranking function: its execution
+time includes the function's query, whose plan the connection keeps, so "plan ms" is
+the call's own planning.) Deletes the organization at the end.
 Never fails for being slow.
 """
 

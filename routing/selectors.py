@@ -184,6 +184,12 @@ def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> s
             f" WHERE tm.organization_id = {org} AND tm.team_id = {param('team')})")
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     capacity = param("capacity")
+    # _rank_key in SQL: qualified first; better match; more free capacity; longest since
+    # the last assignment (never first); username by code point, as Python compares.
+    order = (f"CASE WHEN shortfall = 0 AND open_items < {capacity} THEN 0 ELSE 1 END,"
+             " shortfall, surplus DESC, open_items,"
+             " CASE WHEN last_assigned_at IS NULL THEN 0 ELSE 1 END, last_assigned_at,"
+             f" username{collate}")
     return (
         # The item's requirements, numbered by skill name.
         "WITH req AS (SELECT r.skill_id, s.name, s.active, COALESCE(lv.rank, 1) AS minimum,"  # noqa: S608 (names from the models, values bound)
@@ -218,19 +224,15 @@ def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> s
         f" LEFT JOIN (SELECT w.assigned_to_id AS user_id FROM {table(WorkItem)} w"
         f" WHERE w.organization_id = {org} AND w.id = {item} AND w.kind = {kind}"
         f" AND {open_states}) itself ON itself.user_id = p.id)"
-        # _rank_key in SQL: qualified first; better match; more free capacity; longest
-        # since the last assignment (never first); username by code point, as Python
-        # compares.
-        ", ranked AS (SELECT scored.*, ROW_NUMBER() OVER (ORDER BY"
-        f" CASE WHEN shortfall = 0 AND open_items < {capacity} THEN 0 ELSE 1 END, shortfall,"
-        " surplus DESC, open_items, CASE WHEN last_assigned_at IS NULL THEN 0 ELSE 1 END,"
-        f" last_assigned_at, username{collate}) AS rank_position,"
-        " COUNT(*) OVER () AS considered FROM scored)"
-        ", marked AS (SELECT ranked.*, MIN(CASE WHEN open_items < "
-        f"{capacity} THEN rank_position END)"
-        " OVER () AS best_with_room FROM ranked)"
-        f", top AS (SELECT * FROM marked WHERE rank_position <= {param('shown')}"
-        f" OR rank_position = best_with_room OR id = {param('include')})"
+        # The first SHOWN in rank order, the best one with free capacity and the coach's
+        # pick: two top-N passes, not a sort of the whole pool. Ranked among themselves.
+        f", best AS (SELECT * FROM scored ORDER BY {order} LIMIT {param('shown')})"
+        f", room AS (SELECT * FROM scored WHERE open_items < {capacity} ORDER BY {order}"
+        " LIMIT 1)"
+        ", chosen AS (SELECT * FROM best UNION SELECT * FROM room"
+        f" UNION SELECT * FROM scored WHERE id = {param('include')})"
+        f", top AS (SELECT chosen.*, ROW_NUMBER() OVER (ORDER BY {order}) AS rank_position,"
+        " (SELECT COUNT(*) FROM scored) AS considered FROM chosen)"
         # The first branch types the columns (PostgreSQL resolves a UNION from the left).
         f" SELECT '{CANDIDATE}' AS row_kind, top.rank_position, top.id, NULL AS name,"
         " top.open_items AS value, NULL AS active, top.shortfall, top.surplus,"
