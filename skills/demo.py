@@ -8,15 +8,17 @@ Idempotent: awarding what is held changes nothing, and existing skills are found
 import random
 
 from django.apps import apps
+from django.utils import timezone
 
-from .enums import RecommendationState, ReviewState, SkillType, Source
-from .models import Skill, SkillRecommendation, SkillReview
+from .enums import ChangeKind, RecommendationState, ReviewState, SkillType, Source
+from .models import Skill, SkillChange, SkillRecommendation, SkillReview, UserSkill
 from .services import (
     award_skill,
     ensure_level_scale,
     rebuild_recommendations,
     request_skill_review,
     save_skill,
+    supersede_recommendations,
 )
 
 # (parent, category, type, description, children)
@@ -57,6 +59,7 @@ def seed_skills(organization, people, stdout) -> None:
             _skill(organization, name, category, skill_type, "", parent) for name in children
         ]
     rng = random.Random(f"skills-{organization.slug}")
+    awards = []
     for index, team in enumerate(people.teams):
         focus = TEAM_FOCUS[index % len(TEAM_FOCUS)]
         manager = team.manager
@@ -64,8 +67,8 @@ def seed_skills(organization, people, stdout) -> None:
             for branch in focus:
                 for skill in rng.sample(children_of[branch], k=min(2, len(children_of[branch]))):
                     level = levels[min(rng.randrange(len(levels)), len(levels) - 1)]
-                    award_skill(user=agent, skill=skill, level=level, source=Source.IMPORT,
-                                actor=manager)
+                    awards.append((agent, skill, level, manager))
+    _award(organization, awards)
     if people.agents and len(levels) > 1:
         agent = people.agents[0]
         skill = children_of["Communication"][2]  # De-escalation
@@ -90,6 +93,50 @@ def seed_skills(organization, people, stdout) -> None:
     if stdout is not None:
         stdout.write(f"  skills: {Skill.objects.filter(organization=organization).count()} "
                      f"skills in {organization.slug}")
+
+
+def _award(organization, awards: list[tuple]) -> None:
+    """``award_skill(user, skill, level, source=import, actor)`` for each award, in order.
+
+    The first award of a skill an agent does not hold yet (on a new demo tenant: every one,
+    thousands at 500 agents) is written in bulk: the holding and its "added" history line,
+    the rows ``award_skill`` writes, and a pending recommendation of it superseded as
+    ``award_skill`` does (a new tenant has none). Every other award (a second one of the
+    same skill, a re-run of the seed) goes through ``award_skill``, which keeps the higher
+    level and writes the history of a raise."""
+    held = set(UserSkill.objects.filter(
+        organization=organization, user_id__in={agent.pk for agent, *_ in awards},
+    ).values_list("user_id", "skill_id"))
+    fresh, others = [], []
+    for award in awards:
+        agent, skill, _level, _actor = award
+        key = (agent.pk, skill.pk)
+        if key in held or not skill.active:
+            others.append(award)
+        else:
+            held.add(key)
+            fresh.append(award)
+    now = timezone.now()
+    UserSkill.objects.bulk_create([
+        UserSkill(organization=organization, user=agent, skill=skill, level=level,
+                  source=Source.IMPORT, awarded_by=actor, acquired_at=now, changed_at=now)
+        for agent, skill, level, actor in fresh
+    ], batch_size=1000)
+    SkillChange.objects.bulk_create([
+        SkillChange(organization=organization, user=agent, skill=skill, kind=ChangeKind.ADDED,
+                    from_level=None, to_level=level, source=Source.IMPORT, actor=actor,
+                    cause_type="", cause_id=None, note="")
+        for agent, skill, level, actor in fresh
+    ], batch_size=1000)
+    pairs = {(agent.pk, skill.pk): (agent, skill) for agent, skill, _level, _actor in fresh}
+    pending = set(SkillRecommendation.objects.filter(
+        organization=organization, state=RecommendationState.PENDING,
+        user_id__in={user_id for user_id, _ in pairs},
+    ).values_list("user_id", "skill_id")) & set(pairs)
+    for key in sorted(pending):
+        supersede_recommendations(user=pairs[key][0], skill=pairs[key][1])
+    for agent, skill, level, actor in others:
+        award_skill(user=agent, skill=skill, level=level, source=Source.IMPORT, actor=actor)
 
 
 def _skill(organization, name, category, skill_type, description, parent) -> Skill:

@@ -127,6 +127,48 @@ def test_upsert_counts_reopen_and_types_events(tenant_a):
     assert item.reopen_count == 7
 
 
+def test_upsert_updates_every_kind_of_field_in_one_batch(tenant_a, tenant_b):
+    # Items changing different fields in one batch (one UPDATE on PostgreSQL): each keeps
+    # its own values, the fields it does not send stay, and the other tenant's item with
+    # the same external_id is untouched.
+    ana = tenant_a.member(roles=["agent"], username="ana")
+    bob = tenant_a.member(roles=["agent"], username="bob")
+    desk = tenant_a.team(name="Desk")
+    first = [
+        {"external_id": "U1", "kind": "call", "assigned_to": "ana", "sentiment": 0.25,
+         "attributes": {"region": "EU"}, "handle_time_seconds": 300},
+        {"external_id": "U2", "kind": "incident", "state": "in_progress", "priority": 4,
+         "short_description": "Printer jam", "opened_at": T0},
+        {"external_id": "U3", "kind": "case", "escalated": True, "category": "Billing"},
+    ]
+    upsert(tenant_a, *first)
+    upsert(tenant_b, first[1])
+    resolved = datetime(2025, 3, 2, 17, 5, 30, 123456, tzinfo=UTC)
+    summary = upsert(tenant_a, *[
+        {"external_id": "U1", "assigned_to": "bob", "sentiment": -0.75,
+         "attributes": {"region": None, "tier": "gold"}, "handle_time_seconds": None},
+        {"external_id": "U2", "state": "resolved", "resolved_at": resolved,
+         "resolved_by": "ana", "team": "Desk", "priority": 1},
+        {"external_id": "U3", "escalated": False, "category": "", "sla_breached": True},
+    ])
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 3, 0)
+    with tenant_a.scope():
+        items = {i.external_id: i for i in WorkItem.objects.all()}
+    assert (items["U1"].assigned_to, items["U1"].sentiment, items["U1"].attributes,
+            items["U1"].handle_time_seconds, items["U1"].reassignment_count) == (
+        bob, -0.75, {"tier": "gold"}, None, 1)
+    assert (items["U2"].state, items["U2"].resolved_at, items["U2"].resolved_by,
+            items["U2"].team, items["U2"].priority, items["U2"].short_description,
+            items["U2"].opened_at, items["U2"].credited_to) == (
+        "resolved", resolved, ana, desk, 1, "Printer jam", T0, ana.pk)
+    assert (items["U3"].escalated, items["U3"].category, items["U3"].sla_breached,
+            items["U3"].kind) == (False, "", True, "case")
+    with tenant_b.scope():
+        other = WorkItem.objects.get()
+    assert (other.state, other.priority, other.team_id, other.resolved_at) == (
+        "in_progress", 4, None, None)
+
+
 def test_upsert_refuses_whole_batch_with_errors_per_index_and_field(tenant_a, tenant_b):
     tenant_b.member(roles=["agent"], username="outsider")
     upsert(tenant_a, {"external_id": "KEEP", "kind": "call", "priority": 4})
