@@ -2,6 +2,7 @@
 the incremental update per resolution.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coachdesk .venv/bin/python bench/recommender.py
+    … bench/recommender.py --skip-compute --skip-db --db-sizes 250000,500000,1000000
 
 1. **Index rebuild** at ``--sizes`` synthetic resolved items (default 100,000 and
    1,000,000; half tagged with one of 50 skills, texts drawn from per-skill topics): fit
@@ -23,8 +24,16 @@ the incremental update per resolution.
    items changed since it was built); the count is printed. The organization is deleted
    at the end.
 
-The database reads and writes of a 1M-item rebuild are not in part 1 (see part 3 for the
-per-resolution path through the database). A benchmark never fails for being slow.
+4. **Rebuild from the database** (``--db-sizes 250000,500000,1000000``): one organization
+   (``bench-rec-db``, kept between runs unless ``--drop``) grown to each size with
+   set-based ``INSERT … SELECT FROM generate_series`` in SQL (``COPY`` is refused under
+   row-level security; the same topics as part 1, a category per item, half tagged, 50
+   agents), ``ANALYZE``d, then one full :func:`skills.services.rebuild_recommendations`
+   (read, fit, predict, write, the rule for every agent) in a fresh process: wall time,
+   peak resident memory (sampled every 50 ms) and the seconds of each stage, then the
+   ratio of each size to the one before.
+
+Parts 1 and 2 are compute only (no database). A benchmark never fails for being slow.
 """
 
 import argparse
@@ -204,6 +213,176 @@ def incremental(db_items: int, resolutions: int) -> dict:
             "fresh": fresh, "fresh_of": len(untagged), "n": len(every)}
 
 
+DB_SLUG = "bench-rec-db"
+DB_AGENTS = 50
+DB_CATEGORIES = 20
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from config.celery import app as celery_app
+
+    celery_app.conf.broker_url = "memory://"
+    celery_app.conf.task_always_eager = False
+
+
+def grow(organization, size: int) -> int:
+    """Grow the bench organization to ``size`` resolved items in the database with set-based
+    ``INSERT … SELECT FROM generate_series`` (``COPY`` is refused under row-level security):
+    the same synthetic topics as :func:`synthetic` (item ``i`` needs skill ``i`` mod 50
+    shuffled by a hash; its text draws 4–9 words of that skill's topic and 3–8 general
+    words), a category that follows the skill four times in five, half the items tagged
+    with their skill; then ``ANALYZE``. Returns the items added."""
+    from django.db import connection, transaction
+
+    from skills.models import Skill, WorkItemSkill
+    from tenancy.models import Membership
+    from work.models import WorkItem
+
+    have = WorkItem.objects.filter(organization=organization).count()
+    if have >= size:
+        return 0
+    agents = list(Membership.objects.filter(organization=organization, is_agent=True)
+                  .order_by("user_id").values_list("user_id", flat=True))
+    skills = dict(Skill.objects.filter(organization=organization)
+                  .values_list("name", "pk"))
+    skill_ids = [skills[f"Skill {s}"] for s in range(SKILLS)]
+    # Per row: s = its skill, r(k) = a pseudo-random number in [0, 1) from the row and k.
+    words = ("(SELECT string_agg(w, ' ' ORDER BY md5(w || g.i)) FROM ("
+             f"SELECT 't' || s.s || 'w' || floor(r.x * {TOPIC_WORDS})::int AS w FROM "
+             "generate_series(1, 4 + (g.i * 7 + 3) %% 6) AS n(n), "
+             "LATERAL (SELECT abs(hashtext(g.i || 'a' || n.n)) / 2147483648.0) AS r(x) "
+             "UNION ALL "
+             f"SELECT 'g' || floor(r.x * {GENERAL_WORDS})::int FROM "
+             "generate_series(1, 3 + (g.i * 5 + 1) %% 6) AS n(n), "
+             "LATERAL (SELECT abs(hashtext(g.i || 'b' || n.n)) / 2147483648.0) AS r(x)"
+             ") AS t(w))")
+    sql = (
+        "INSERT INTO work_workitem (organization_id, kind, external_id, number, "
+        "short_description, description, state, category, subcategory, reassignment_count, "
+        "reopen_count, escalated, sla_breached, channel, attributes, created_at, updated_at, "
+        "resolved_at, resolved_by_id, queue, topic) "
+        "SELECT %(org)s, 'incident', 'R-' || g.i, '', " + words + ", '', 'resolved', "
+        "'cat' || CASE WHEN abs(hashtext(g.i || 'c')) %% 5 = 0 "
+        "THEN abs(hashtext(g.i || 'd')) %% %(cats)s ELSE s.s %% %(cats)s END, '', 0, 0, false, "
+        "false, '', '{}'::jsonb, %(now)s, %(now)s, %(now)s, "
+        "(%(agents)s::bigint[])[1 + g.i %% %(n_agents)s], '', '' "
+        "FROM generate_series(%(lo)s, %(hi)s) AS g(i), "
+        "LATERAL (SELECT abs(hashtext(g.i || 's')) %% %(skills)s) AS s(s)")
+    from django.utils import timezone
+
+    now = timezone.now()
+    step = 100_000
+    with transaction.atomic(), connection.cursor() as cursor:
+        for lo in range(have, size, step):
+            hi = min(size, lo + step) - 1
+            cursor.execute(sql, {"org": organization.pk, "lo": lo, "hi": hi, "now": now,
+                                 "cats": DB_CATEGORIES, "agents": agents,
+                                 "n_agents": len(agents), "skills": SKILLS})
+            # Even items are tagged with their skill.
+            cursor.execute(
+                "INSERT INTO skills_workitemskill (organization_id, work_item_id, skill_id, "
+                "done) SELECT w.organization_id, w.id, (%(ids)s::bigint[])[1 + "
+                "abs(hashtext(substr(w.external_id, 3) || 's')) %% %(skills)s], false "
+                "FROM work_workitem w WHERE w.organization_id = %(org)s AND w.external_id "
+                "IN (SELECT 'R-' || i FROM generate_series(%(lo)s, %(hi)s, 2) AS i) "
+                "AND substr(w.external_id, 3)::int %% 2 = 0",
+                {"org": organization.pk, "lo": lo + lo % 2, "hi": hi, "ids": skill_ids,
+                 "skills": SKILLS})
+    with connection.cursor() as cursor:
+        for model in (WorkItem, WorkItemSkill):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    return size - have
+
+
+def db_organization(*, create: bool):
+    from django_scopes import scopes_disabled
+
+    from skills.services import ensure_level_scale, save_skill
+    from tenancy import rls
+    from tenancy.models import Membership, Organization, User
+
+    with rls.platform("bench set-up"), scopes_disabled():
+        org = Organization.objects.filter(slug=DB_SLUG).first()
+        if org is not None or not create:
+            return org
+        org = Organization.objects.create(name="Recommender rebuild bench", slug=DB_SLUG)
+    from django_scopes import scope
+
+    with scope(organization=org):
+        ensure_level_scale(organization=org)
+        for s in range(SKILLS):
+            save_skill(organization=org, name=f"Skill {s}")
+        for a in range(DB_AGENTS):
+            user = User.objects.create(username=f"{DB_SLUG}-a{a}")
+            Membership.objects.create(organization=org, user=user, is_agent=True)
+    return org
+
+
+def db_rebuild(size: int) -> dict:
+    """One full rebuild from the database (in its own process: its peak memory is its own)
+    of the bench organization, grown to ``size`` items first (untimed)."""
+    _django()
+    from django_scopes import scope
+
+    from skills.services import rebuild_recommendations
+
+    org = db_organization(create=True)
+    with scope(organization=org):
+        grow(org, size)
+        peak = _PeakSampler()
+        started = time.perf_counter()
+        report = rebuild_recommendations(organization=org)
+        total = time.perf_counter() - started
+        peak.stop()
+    return {"n": size, "total_s": total, "peak_mb": max(peak.peak_mb, _peak_mb()),
+            "resolved": report.resolved, "tagged": report.tagged,
+            "predicted": report.predicted, "created": len(report.rule.created),
+            "stages": getattr(report, "timings", {})}
+
+
+class _PeakSampler:
+    """Resident memory sampled every 50 ms (``ru_maxrss`` also counts Django's start-up)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.wait(0.05):
+            with open("/proc/self/statm") as f:
+                rss = int(f.read().split()[1]) * page / 2**20
+            self.peak_mb = max(self.peak_mb, rss)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def drop_db_organization() -> None:
+    _django()
+    from django_scopes import scopes_disabled
+
+    from tenancy import rls
+    from tenancy.models import User
+
+    org = db_organization(create=False)
+    if org is None:
+        return
+    with rls.platform("bench clean-up"), scopes_disabled():
+        User.objects.filter(username__startswith=f"{DB_SLUG}-").delete()
+        org.delete()
+
+
 def _child(kind: str, *args) -> dict:
     out = subprocess.run([sys.executable, __file__, f"--{kind}", *map(str, args)],
                          capture_output=True, text=True, check=True, cwd=ROOT)
@@ -217,7 +396,14 @@ def main() -> None:
     parser.add_argument("--db-items", type=int, default=20000, help="Even.")
     parser.add_argument("--resolutions", type=int, default=200)
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--db-sizes", default="",
+                        help="Full rebuilds from the database at these sizes (e.g. "
+                             "250000,500000,1000000): the bench organization grows to each.")
+    parser.add_argument("--drop", action="store_true",
+                        help="Delete the rebuild bench's organization at the end.")
+    parser.add_argument("--skip-compute", action="store_true")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db-rebuild", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dense", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -225,6 +411,29 @@ def main() -> None:
         return
     if args.dense:
         print(json.dumps(baseline(args.dense)))
+        return
+    if args.db_rebuild:
+        print(json.dumps(db_rebuild(args.db_rebuild)))
+        return
+    if args.db_sizes:
+        rebuilt = {}
+        print(f"{'items':>10} {'rebuild s':>10} {'peak MB':>8}  stages (s)")
+        for n in (int(x) for x in args.db_sizes.split(",")):
+            r = rebuilt[n] = _child("db-rebuild", n)
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+            print(f"{n:>10,} {r['total_s']:>10.1f} {r['peak_mb']:>8.0f}  {stages} "
+                  f"({r['tagged']:,} tagged, {r['predicted']:,} predicted, "
+                  f"{r['created']} recommendations created)", flush=True)
+        sizes = sorted(rebuilt)
+        for small, large in zip(sizes, sizes[1:], strict=False):
+            ratio = rebuilt[large]["total_s"] / rebuilt[small]["total_s"]
+            print(f"{large:,}/{small:,}: {ratio:.2f}× the time for {large / small:.1f}× the items")
+        if args.drop:
+            drop_db_organization()
+        print(f"load average {os.getloadavg()[0]:.1f}")
+    if args.skip_compute:
+        if not args.skip_db:
+            _incremental_report(args)
         return
     print(f"{'items':>10} {'fit s':>8} {'predict s':>10} {'total s':>8} {'peak MB':>8}")
     for n in (int(x) for x in args.sizes.split(",")):
@@ -238,6 +447,11 @@ def main() -> None:
           f"{b['dense_s'] / b['ours_s']:.1f}× slower; top-1 neighbour agreement "
           f"{b['top1_agreement']:.1%}")
     if not args.skip_db:
+        _incremental_report(args)
+
+
+def _incremental_report(args) -> None:
+    if True:  # noqa: SIM108
         r = incremental(args.db_items, args.resolutions)
         print(f"\nIncremental on {r['db_items']:,} items in the database (full rebuild "
               f"{r['rebuild_s']:.1f} s): {r['n']} resolutions, p50 {r['p50_ms']:.1f} ms, "

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 
 from tenancy.lazy import lazy_module
 
+from .neighbours import BruteForce, NeighbourSearch, neighbour_search
+
 if TYPE_CHECKING:
     from scipy import sparse as _sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
 np = lazy_module("numpy")
 sparse = lazy_module("scipy.sparse")
 
-QUERY_CHUNK = 2048  # untagged items scored per sparse product (bounds memory)
+CLASSIFIER_MAX_ROWS = 50_000  # tagged rows the classifier is fitted on (a sample above)
+CLASSIFIER_THREADS = 2  # per-skill regressions fitted at once (liblinear releases the GIL)
 
 Neighbour = tuple[int, float]  # (work item id, cosine similarity)
 
@@ -108,6 +111,23 @@ def _lines(text: str) -> list[str]:
     return [t for t in text.split("\n") if t]
 
 
+def _classifier_rows(skills: Sequence[tuple[int, ...]], counts: dict[int, int], *,
+                     limit: int = CLASSIFIER_MAX_ROWS):
+    """The tagged rows the classifier learns from: all of them up to
+    :data:`CLASSIFIER_MAX_ROWS`; above, a fixed random sample of that many plus every row
+    of a skill that would keep fewer than 50 rows in it."""
+    total = len(skills)
+    if total <= limit:
+        return np.arange(total)
+    chosen = np.zeros(total, dtype=bool)
+    chosen[np.random.default_rng(0).choice(total, limit, replace=False)] = True
+    rare = {s for s, n in counts.items() if n * limit / total < 50}
+    if rare:
+        chosen |= np.fromiter((not rare.isdisjoint(owned) for owned in skills), dtype=bool,
+                              count=total)
+    return np.flatnonzero(chosen)
+
+
 def _normalise(matrix):
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1
@@ -133,6 +153,7 @@ class TextIndex:
     coef: np.ndarray = None  # (features, skills) float32, C-contiguous: one product a query
     intercept: np.ndarray = None
     agent_counts: dict[int, dict[int, int]] = field(default_factory=dict)
+    search: NeighbourSearch | None = None  # brute force in indexes pickled before it
 
     @classmethod
     def fit(cls, *, texts: Sequence[str], item_ids: Sequence[int],
@@ -168,6 +189,7 @@ class TextIndex:
         index = cls(vectorizer, fields_vectorizer, settings, None,
                     np.asarray(item_ids, dtype=np.int64), skills)
         index.matrix = index._combine(text_matrix, field_matrix, len(texts))
+        index.search = neighbour_search(index.matrix)
         index._fit_classifier()
         for agent, owned in zip(agents or (), skills, strict=False):
             if agent is not None:
@@ -195,7 +217,11 @@ class TextIndex:
         return self._combine(text_matrix, field_matrix, len(texts))
 
     def _fit_classifier(self) -> None:
-        """One logistic regression per skill with at least two tagged items."""
+        """One logistic regression per skill with at least two tagged items, fitted on
+        every tagged row up to :data:`CLASSIFIER_MAX_ROWS`, above that on a fixed sample
+        of them (plus every row of a skill the sample would leave with few)."""
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
         from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
 
         counts: dict[int, int] = {}
@@ -210,13 +236,25 @@ class TextIndex:
         self.coef = np.ascontiguousarray(coef.T)
         if self.settings.classifier_weight <= 0 or not trained or width == 0:
             return
-        for row, skill_id in enumerate(trained):
-            target = np.fromiter((skill_id in owned for owned in self.skills), dtype=bool,
-                                 count=len(self.skills))
-            model = LogisticRegression(C=self.settings.c, solver="liblinear")
-            model.fit(self.matrix, target)
+        rows = _classifier_rows(self.skills, counts)
+        matrix = self.matrix[rows] if len(rows) < len(self.skills) else self.matrix
+        skills = [self.skills[r] for r in rows.tolist()]
+
+        def fit_one(row: int) -> None:
+            skill_id = trained[row]
+            target = np.fromiter((skill_id in owned for owned in skills), dtype=bool,
+                                 count=len(skills))
+            if target.all() or not target.any():
+                return
+            # The dual solver: the same regularised problem as the primal one, several
+            # times faster on many more rows than the skills' features.
+            model = LogisticRegression(C=self.settings.c, solver="liblinear", dual=True)
+            model.fit(matrix, target)
             coef[row] = model.coef_[0]
             self.intercept[row] = model.intercept_[0]
+
+        with ThreadPoolExecutor(max_workers=CLASSIFIER_THREADS) as pool:
+            list(pool.map(fit_one, range(len(trained))))
         self.coef = np.ascontiguousarray(coef.T)
 
     def __len__(self) -> int:
@@ -232,7 +270,10 @@ class TextIndex:
             self.matrix = self.matrix[keep]
             self.skills = [s for s, k in zip(self.skills, keep.tolist(), strict=True) if k]
             self.item_ids = self.item_ids[keep]
+            self.neighbour_search().kept(keep)
         self.matrix = sparse.vstack([self.matrix, row], format="csr")
+        self.neighbour_search().appended(row)
+        self.__dict__.pop("_skills_by_item", None)
         self.item_ids = np.append(self.item_ids, np.int64(item_id))
         self.skills.append(tuple(sorted(skills)))
 
@@ -241,17 +282,21 @@ class TextIndex:
         """For each text, up to ``k`` tagged items with cosine ≥ ``min_similarity``, most
         similar first (ties by item id, so results are reproducible)."""
         result: list[list[Neighbour]] = []
-        for start in range(0, len(texts), QUERY_CHUNK):
-            chunk = slice(start, start + QUERY_CHUNK)
+        size = self.neighbour_search().chunk
+        for start in range(0, len(texts), size):
+            chunk = slice(start, start + size)
             queries = self.features(texts[chunk], fields[chunk] if fields else None)
             result.extend(self._neighbours(queries, k, min_similarity))
         return result
 
+    def neighbour_search(self) -> NeighbourSearch:
+        if self.search is None:  # an index pickled before searches were a part
+            self.search = BruteForce()
+        return self.search
+
     def _neighbours(self, queries, k: int, min_similarity: float) -> list[list[Neighbour]]:
-        # The tagged matrix times the few queries' transpose: no copy of the tagged matrix.
-        products = (self.matrix @ queries.T.tocsc()).T.tocsr()
-        products.data[products.data < min_similarity] = 0
-        products.eliminate_zeros()
+        products = self.neighbour_search().similarities(self.matrix, queries, k=k,
+                                                        min_similarity=min_similarity)
         return self._top(products, k)
 
     def _top(self, products: _sparse.csr_matrix, k: int) -> list[list[Neighbour]]:
@@ -280,8 +325,9 @@ class TextIndex:
         agents = list(agents) if agents is not None else [None] * len(texts)
         skills_of = self.skills_by_item()
         result: list[list[Prediction]] = []
-        for start in range(0, len(texts), QUERY_CHUNK):
-            chunk = slice(start, start + QUERY_CHUNK)
+        size = self.neighbour_search().chunk
+        for start in range(0, len(texts), size):
+            chunk = slice(start, start + size)
             queries = self.features(texts[chunk], fields[chunk] if fields else None)
             found = self._neighbours(queries, s.neighbours, s.similarity_threshold)
             classified = None
@@ -329,7 +375,17 @@ class TextIndex:
         return predictions[:s.max_skills] if s.max_skills > 0 else predictions
 
     def skills_by_item(self) -> dict[int, tuple[int, ...]]:
-        return dict(zip(self.item_ids.tolist(), self.skills, strict=True))
+        """Item id → skills (kept between predictions; :meth:`add` updates it)."""
+        cached = self.__dict__.get("_skills_by_item")
+        if cached is None or len(cached) != len(self.skills):
+            cached = dict(zip(self.item_ids.tolist(), self.skills, strict=True))
+            self.__dict__["_skills_by_item"] = cached
+        return cached
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_skills_by_item", None)
+        return state
 
     def dumps(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)

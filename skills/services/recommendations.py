@@ -17,14 +17,16 @@
 
 import logging
 import operator
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -266,6 +268,18 @@ class RebuildReport:
     tagged: int = 0
     predicted: int = 0  # untagged items given at least one skill
     rule: RuleReport = field(default_factory=RuleReport)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _texts(rows, keys) -> list[str]:
@@ -276,6 +290,19 @@ def _texts(rows, keys) -> list[str]:
 def _fields(rows, keys) -> list[str]:
     return [item_fields(category=r[3], subcategory=r[4], attributes=r[5], attribute_keys=keys)
             for r in rows]
+
+
+def _predictions(organization, index, items: "_Items", config) -> list[WorkItemPrediction]:
+    """The predictions of these untagged items (see :func:`_prediction_rows`)."""
+    if index is None or not items.ids:
+        return []
+    found = index.predict(items.texts, fields=items.fields, agents=items.agents,
+                          min_probability=config.min_probability)
+    return [WorkItemPrediction(organization=organization, work_item_id=item_id,
+                               skill_id=p.skill_id, score=p.score,
+                               neighbours=[list(n) for n in p.neighbours])
+            for item_id, predictions in zip(items.ids, found, strict=True)
+            for p in predictions]
 
 
 def _prediction_rows(organization, index, rows, config) -> list[WorkItemPrediction]:
@@ -297,32 +324,71 @@ _TEXT_FIELDS = ("id", "short_description", "description", "category", "subcatego
                 "attributes", "credited_to")
 
 
+READ_CHUNK = 5000  # resolved rows fetched per round trip by the rebuild
+
+
+@dataclass
+class _Items:
+    """The columns the model needs, one list each (rows are not kept)."""
+
+    ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    agents: list[int | None] = field(default_factory=list)
+
+    def append(self, row, keys) -> None:
+        self.ids.append(row[0])
+        self.texts.append(item_text(short_description=row[1], description=row[2],
+                                    category=row[3], subcategory=row[4], attributes=row[5],
+                                    attribute_keys=keys))
+        self.fields.append(item_fields(category=row[3], subcategory=row[4],
+                                       attributes=row[5], attribute_keys=keys))
+        self.agents.append(row[6])
+
+
+def _read_resolved(organization: Organization, tags: dict[int, set[int]],
+                   keys) -> tuple[_Items, _Items]:
+    """The tenant's resolved items as (tagged, untagged) columns, streamed from a cursor
+    ``READ_CHUNK`` rows at a time (in a transaction, so PostgreSQL keeps no copy)."""
+    tagged, untagged = _Items(), _Items()
+    with transaction.atomic():
+        for row in (_resolved(organization).order_by("id").values_list(*_TEXT_FIELDS)
+                    .iterator(chunk_size=READ_CHUNK)):
+            (tagged if row[0] in tags else untagged).append(row, keys)
+    return tagged, untagged
+
+
 def rebuild_recommendations(
     *, organization: Organization, threshold: int | None = None
 ) -> RebuildReport:
     """Refit the index, recompute every prediction, then apply the rule to all agents.
 
     Reads outside the write transaction; replaces the predictions and the stored index and
-    applies the rule in one transaction (locks the tenant's open recommendations).
+    applies the rule in one transaction (locks the tenant's open recommendations). The
+    report's ``timings`` give each stage's seconds.
     """
     config = recommender_settings(organization)
+    clock = _Stopwatch()
     # Items tagged after this moment join the neighbours through _stored_index's freshness
     # check, so the stamp is taken before anything is read.
     started = timezone.now()
     tags: dict[int, set[int]] = defaultdict(set)
     for item_id, skill_id in WorkItemSkill.objects.filter(
             organization=organization, work_item__state__in=DONE_STATES,
-            skill__active=True).values_list("work_item_id", "skill_id"):
+            skill__active=True).values_list("work_item_id", "skill_id").iterator(
+            chunk_size=READ_CHUNK * 4):
         tags[item_id].add(skill_id)
-    rows = list(_resolved(organization).order_by("id").values_list(*_TEXT_FIELDS))
-    tagged_rows = [r for r in rows if r[0] in tags]
-    untagged_rows = [r for r in rows if r[0] not in tags]
-    index = TextIndex.fit(texts=_texts(tagged_rows, config.attribute_keys),
-                          fields=_fields(tagged_rows, config.attribute_keys),
-                          item_ids=[r[0] for r in tagged_rows],
-                          skills=[tags[r[0]] for r in tagged_rows],
-                          agents=[r[6] for r in tagged_rows], settings=config.model)
-    predictions = _prediction_rows(organization, index, untagged_rows, config)
+    tagged, untagged = _read_resolved(organization, tags, config.attribute_keys)
+    clock.lap("read")
+    index = TextIndex.fit(texts=tagged.texts, fields=tagged.fields, item_ids=tagged.ids,
+                          skills=[tags[i] for i in tagged.ids], agents=tagged.agents,
+                          settings=config.model)
+    del tagged.texts, tagged.fields
+    clock.lap("fit")
+    resolved = len(tagged.ids) + len(untagged.ids)
+    predictions = _predictions(organization, index, untagged, config)
+    del untagged
+    clock.lap("predict")
     with transaction.atomic():
         WorkItemPrediction.objects.filter(organization=organization).delete()
         WorkItemPrediction.objects.bulk_create(predictions, batch_size=5000)
@@ -330,9 +396,12 @@ def rebuild_recommendations(
         if index is not None:
             RecommenderIndex.objects.create(organization=organization, built_at=started,
                                             item_count=len(index), blob=index.dumps())
+        clock.lap("write")
         rule = apply_recommendation_rule(organization=organization, threshold=threshold)
-    return RebuildReport(resolved=len(rows), tagged=len(tagged_rows),
-                         predicted=len({p.work_item_id for p in predictions}), rule=rule)
+        clock.lap("rule")
+    return RebuildReport(resolved=resolved, tagged=len(tagged.ids),
+                         predicted=len({p.work_item_id for p in predictions}), rule=rule,
+                         timings=clock.laps)
 
 
 @dataclass
@@ -340,6 +409,12 @@ class _CachedIndex:
     stamp: object
     index: TextIndex
     fresh: dict[int, object] = field(default_factory=dict)  # item id → updated_at added
+    checked: object = None  # when the changed items were last read
+
+
+# Items changed since the last check, less this margin, are read again: a transaction that
+# stamped an item's updated_at before the last check but committed after it is still seen.
+FRESH_MARGIN = timedelta(minutes=10)
 
 
 _index_cache: dict[int, _CachedIndex] = {}
@@ -362,13 +437,22 @@ def _stored_index(organization: Organization) -> TextIndex | None:
             return None
         cached = _CachedIndex(stamp, TextIndex.loads(bytes(blob)))
         _index_cache[organization.pk] = cached
-    tagged = WorkItemSkill.objects.filter(organization=organization, work_item=OuterRef("pk"),
-                                          skill__active=True)
-    changed = {pk: when for pk, when in _resolved(organization).filter(
-        updated_at__gte=stamp).filter(Exists(tagged)).values_list("id", "updated_at")
-        if cached.fresh.get(pk) != when}
-    if changed:
-        _add_fresh(organization, cached, changed)
+    # Two index range scans (the item's organization and updated_at, then the tagged rows of
+    # those items by item), whatever the planner knows of the tenant; only the items
+    # changed since the last check (less the margin), not all of them since the build.
+    now = timezone.now()
+    since = stamp if cached.checked is None else max(stamp, cached.checked - FRESH_MARGIN)
+    recent = dict(_resolved(organization).filter(updated_at__gte=since).order_by()
+                  .values_list("id", "updated_at"))
+    cached.checked = now
+    recent = {pk: when for pk, when in recent.items() if cached.fresh.get(pk) != when}
+    if recent:
+        tagged = set(WorkItemSkill.objects.filter(
+            organization=organization, work_item_id__in=recent, skill__active=True)
+            .values_list("work_item_id", flat=True))
+        changed = {pk: when for pk, when in recent.items() if pk in tagged}
+        if changed:
+            _add_fresh(organization, cached, changed)
     return cached.index
 
 
