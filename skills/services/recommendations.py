@@ -422,9 +422,10 @@ _index_cache: dict[int, _CachedIndex] = {}
 
 def _stored_index(organization: Organization) -> TextIndex | None:
     """The tenant's index as of now: one query for its stamp, the blob only when it
-    changed, and one for the tagged resolved items changed since it was built — those not
-    yet in this process's copy join it as neighbours at once (:meth:`TextIndex.add`,
-    vocabulary and classifier as fitted) instead of at the next nightly rebuild."""
+    changed, then the resolved items changed since this process last looked (less
+    ``FRESH_MARGIN``) and their skills — the tagged ones not yet in this process's copy
+    are read and join it as neighbours at once (:meth:`TextIndex.add`, vocabulary and
+    classifier as fitted) instead of at the next nightly rebuild."""
     stamp = (RecommenderIndex.objects.filter(organization=organization)
              .values_list("built_at", flat=True).first())
     if stamp is None:
@@ -447,23 +448,19 @@ def _stored_index(organization: Organization) -> TextIndex | None:
     cached.checked = now
     recent = {pk: when for pk, when in recent.items() if cached.fresh.get(pk) != when}
     if recent:
-        tagged = set(WorkItemSkill.objects.filter(
-            organization=organization, work_item_id__in=recent, skill__active=True)
-            .values_list("work_item_id", flat=True))
-        changed = {pk: when for pk, when in recent.items() if pk in tagged}
-        if changed:
-            _add_fresh(organization, cached, changed)
+        tags: dict[int, set[int]] = defaultdict(set)
+        for item_id, skill_id in WorkItemSkill.objects.filter(
+                organization=organization, work_item_id__in=recent,
+                skill__active=True).values_list("work_item_id", "skill_id"):
+            tags[item_id].add(skill_id)
+        if tags:
+            _add_fresh(organization, cached, {pk: recent[pk] for pk in tags}, tags)
     return cached.index
 
 
 def _add_fresh(organization: Organization, cached: _CachedIndex,
-               changed: dict[int, object]) -> None:
+               changed: dict[int, object], tags: dict[int, set[int]]) -> None:
     config = recommender_settings(organization)
-    tags: dict[int, set[int]] = defaultdict(set)
-    for item_id, skill_id in WorkItemSkill.objects.filter(
-            organization=organization, work_item_id__in=changed,
-            skill__active=True).values_list("work_item_id", "skill_id"):
-        tags[item_id].add(skill_id)
     rows = list(_resolved(organization).filter(pk__in=changed).order_by("id")
                 .values_list(*_TEXT_FIELDS))
     for row, text, fields_ in zip(rows, _texts(rows, config.attribute_keys),
