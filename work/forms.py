@@ -2,8 +2,8 @@
 
 from django import forms
 
+from tenancy.people import PersonChoiceField
 from tenancy.validation import DateField
-from tenancy.widgets import FastSelect
 
 from . import selectors
 from .enums import WorkKind, WorkState
@@ -22,8 +22,8 @@ class WorkFilterForm(forms.Form):
                               choices=[("", "All states"), *WorkState.choices])
     team = forms.ModelChoiceField(label="Team", required=False, queryset=None,
                                   empty_label="All teams")
-    agent = forms.ModelChoiceField(label="Agent", required=False, queryset=None,
-                                   empty_label="All agents", widget=FastSelect)
+    # A type-ahead box (tenancy.people): a select offered every agent (521 options at 500).
+    agent = PersonChoiceField(label="Agent", required=False, help_text="")
     opened_from = DateField(label="Opened from", required=False, widget=DateInput)
     opened_to = DateField(label="Opened to", required=False, widget=DateInput)
     resolved_from = DateField(label="Resolved from", required=False, widget=DateInput)
@@ -33,6 +33,7 @@ class WorkFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = selectors.teams_for_filter(organization)
         self.fields["agent"].queryset = selectors.agents_for_filter(organization)
+        self.fields["agent"].widget.attrs["placeholder"] = "All agents"
         for name, field in self.fields.items():
             css = "form-select form-select-sm" if isinstance(
                 field.widget, forms.Select) else "form-control form-control-sm"

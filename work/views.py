@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 
+from tenancy.people import suggestions
 from tenancy.views import org_permission_required, org_url
 
 from . import extensions, selectors, services
@@ -36,6 +37,8 @@ class CountCappedPaginator(Paginator):
 def work_list(request):
     organization = request.organization
     form = WorkFilterForm(request.GET or None, organization=organization)
+    if (answer := suggestions(request, form)) is not None:  # the agent box's type-ahead
+        return answer
     filters = form.cleaned_data if form.is_valid() else {}
     paginator = CountCappedPaginator(selectors.work_items_for_list(organization, filters),
                                      PAGE_SIZE)
