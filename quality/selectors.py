@@ -546,15 +546,15 @@ def interaction_list(organization: Organization, user: User,
             .order_by("-opened_at", "-id"))
 
 
-def audit_filter_choices(organization: Organization, user: User) -> tuple[list, list[str]]:
-    """The agents (``(id, name)``) and queues the interactions filter offers."""
+def audit_filter_choices(organization: Organization, user: User) -> tuple[QuerySet, list[str]]:
+    """The agents (users, for the filter's type-ahead box) and queues the interactions filter
+    offers."""
     from tenancy.models import Membership
 
     members = Membership.objects.filter(organization=organization, is_agent=True)
     if not sees_all_audits(organization, user):
         members = members.filter(user_id__in=coachable_agents(organization, user))
-    agents = [(m.user_id, m.user.get_full_name() or m.user.username)
-              for m in members.select_related("user").order_by("user__username")]
+    agents = User.objects.filter(pk__in=members.values("user_id"))
     queues = list(auditable_interactions(organization, user).exclude(queue="")
                   .order_by("queue").values_list("queue", flat=True).distinct())
     return agents, queues
