@@ -42,6 +42,12 @@ def plannable_agents(organization: Organization, user: User) -> list[User]:
                 .exclude(pk=user.pk).order_by("first_name", "last_name", "username"))
 
 
+def plannable_people(organization: Organization, user: User) -> QuerySet[User]:
+    """The agents of the sessions page's switcher (a type-ahead: a query, not a list)."""
+    return User.objects.filter(plannable(organization, user, field_name="pk")).exclude(
+        pk=user.pk)
+
+
 def _live(organization: Organization) -> QuerySet[CoachingPlan]:
     return (CoachingPlan.objects.filter(organization=organization, deleted_at__isnull=True)
             .select_related("agent", "manager"))

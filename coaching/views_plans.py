@@ -25,6 +25,7 @@ from privacy.models import AccessKind
 from quality.selectors import visible_evaluations
 from tenancy.errors import DomainError, add_service_error
 from tenancy.models import User
+from tenancy.people import PersonChoiceField, suggestions
 from tenancy.validation import LONG_TEXT
 from tenancy.views import org_permission_required, org_url
 from work.models import WorkItem
@@ -99,6 +100,21 @@ class PlanForm(forms.Form):
 class NoteForm(forms.Form):
     text = forms.CharField(label="Meeting note", max_length=LONG_TEXT, widget=forms.Textarea(
         attrs={"rows": 3, "class": "form-control"}))
+
+
+class SwitchAgentForm(forms.Form):
+    """The sessions page's agent switcher: a type-ahead box (tenancy.people), not a select
+    of every agent the user may plan for (513 options for the 500-agent demo's admin)."""
+
+    agent = PersonChoiceField(label="Agent", help_text="")
+
+    def __init__(self, *args, agents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = agents
+        self.fields["agent"].widget.attrs.update({
+            "class": "form-control form-control-lg fw-semibold agent-switch",
+            "id": "agent-switch", "data-testid": "agent-switch",
+            "placeholder": "Another agent"})
 
 
 class ChooseForm(forms.Form):
@@ -391,16 +407,25 @@ def _toned(plans: list[CoachingPlan]) -> list[CoachingPlan]:
 
 @org_permission_required(PLAN)
 def agent_sessions(request, agent_id: int):
-    if request.GET.get("agent", "").isdigit() and int(request.GET["agent"]) != agent_id:
-        other = _agent(request, request.GET["agent"])
-        return redirect(org_url(request, "coaching:agent_sessions", agent_id=other.pk))
     agent = _agent(request, agent_id)
+    agents = sel.plannable_people(request.organization, request.user)
+    typed = request.GET.get("agent", "")
+    switch = SwitchAgentForm({"agent": typed} if typed else None, agents=agents)
+    if (answer := suggestions(request, switch)) is not None:  # the switcher's type-ahead
+        return answer
+    if typed.isdigit() and int(typed) != agent_id:  # links (another team's id: 404)
+        other = _agent(request, typed)
+        return redirect(org_url(request, "coaching:agent_sessions", agent_id=other.pk))
+    if typed and switch.is_valid() and switch.cleaned_data["agent"].pk != agent_id:
+        return redirect(org_url(request, "coaching:agent_sessions",
+                                agent_id=switch.cleaned_data["agent"].pk))
+    if not switch.is_bound or not switch.errors:
+        switch = SwitchAgentForm(initial={"agent": agent}, agents=agents)
     record_access(request, subject=agent, kind=AccessKind.PLAN, obj=None,
                   label="Coaching sessions (every plan)")
     plans = _toned(sel.agent_plans(request.organization, request.user, agent))
     return render(request, "coaching/plan_sessions.html", {
-        "agent": agent, "plans": plans,
-        "agents": sel.plannable_agents(request.organization, request.user),
+        "agent": agent, "plans": plans, "switch": switch,
         "areas": available_areas(request.organization),
     })
 
