@@ -100,3 +100,25 @@ def test_settings_per_tenant_with_defaults(raw, expected):
     model = config.model
     assert (config.threshold, config.min_probability, model.neighbours,
             model.similarity_threshold, model.classifier_weight) == expected
+
+
+def test_class_balance_raises_a_rare_skills_probability():
+    """One item in seven needs the rare skill: weighing its items by (others / its own)
+    to the power ``class_balance`` makes the classifier say so more readily."""
+    texts = TEXTS + ["firewall printer cable"]
+    skills = [{FIREWALL}, {FIREWALL, 3}, {FIREWALL}, {PRINTER}, {PRINTER}, {PRINTER, 3},
+              {PRINTER}]
+
+    def probability_of_rare(balance: float) -> float:
+        index = TextIndex.fit(texts=texts, item_ids=list(range(7)), skills=skills,
+                              settings=ModelSettings(classifier_weight=1.0, max_skills=0,
+                                                     min_probability=0.0,
+                                                     class_balance=balance))
+        [found] = index.predict(["firewall rule"])
+        return {p.skill_id: p.score for p in found}.get(3, 0.0)
+
+    unweighted, half, balanced = (probability_of_rare(b) for b in (0.0, 0.5, 1.0))
+    assert 0 < unweighted < half < balanced < 1
+    assert recommender_settings(Organization(slug="x", settings={"recommender": {
+        "class_balance": 0.5}})).model.class_balance == 0.5
+    assert ModelSettings().class_balance == 0.0  # off by default
