@@ -53,7 +53,9 @@ class PersonPicker(forms.TextInput):
                       "placeholder": attrs.get("placeholder", "Type a name or username"),
                       "hx-get": f"?suggest={name}", "hx-target": f"#{list_id}",
                       "hx-trigger": "focus once, input changed delay:250ms",
-                      "hx-sync": "this:replace"})
+                      "hx-sync": "this:replace",
+                      # not the enclosing filter form's swap or pushed URL (inherited)
+                      "hx-swap": "innerHTML", "hx-push-url": "false"})
         return format_html(
             '<input type="search" name="{}"{}{}><datalist id="{}"></datalist>', name,
             format_html(' value="{}"', value) if value not in (None, "") else "",

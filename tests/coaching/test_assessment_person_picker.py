@@ -36,7 +36,8 @@ def test_form_renders_a_search_box_not_a_select(named, login):
     assert '<select name="trainee"' not in html
     assert ('<input type="search" name="trainee" aria-describedby="id_trainee_helptext" '
             'autocomplete="off" class="form-control" '
-            'hx-get="?suggest=trainee" hx-sync="this:replace" hx-target="#id_trainee-people" '
+            'hx-get="?suggest=trainee" hx-push-url="false" hx-swap="innerHTML" '
+            'hx-sync="this:replace" hx-target="#id_trainee-people" '
             'hx-trigger="focus once, input changed delay:250ms" id="id_trainee" '
             'list="id_trainee-people" placeholder="Type a name or username" required '
             'spellcheck="false"><datalist id="id_trainee-people"></datalist>') in html

@@ -30,7 +30,8 @@ def test_switcher_is_a_search_box_filled_with_the_agent(named, client):
     html = client.get(_url(named, named.agent2)).content.decode()
     assert ('<input type="search" name="agent" value="Bob Lee (bob)" autocomplete="off" '
             'class="form-control form-control-lg fw-semibold agent-switch" '
-            'data-testid="agent-switch" hx-get="?suggest=agent" hx-sync="this:replace" '
+            'data-testid="agent-switch" hx-get="?suggest=agent" hx-push-url="false" '
+            'hx-swap="innerHTML" hx-sync="this:replace" '
             'hx-target="#agent-switch-people" hx-trigger="focus once, input changed delay:250ms" '
             'id="agent-switch" list="agent-switch-people" placeholder="Another agent" '
             'required spellcheck="false">'

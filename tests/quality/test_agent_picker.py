@@ -41,6 +41,7 @@ def test_interactions_agent_box_and_old_links(items, login):
     assert '<select name="agent"' not in html
     assert ('<input type="search" name="agent" autocomplete="off" '
             'class="form-control form-control-sm" hx-get="?suggest=agent" '
+            'hx-push-url="false" hx-swap="innerHTML" '
             'hx-sync="this:replace" hx-target="#id_agent-people" '
             'hx-trigger="focus once, input changed delay:250ms" id="id_agent" '
             'list="id_agent-people" placeholder="All agents" spellcheck="false">'

@@ -38,6 +38,7 @@ def test_work_agent_filter_is_a_search_box_and_old_links_still_filter(login, ten
     assert '<select name="agent"' not in html
     assert ('<input type="search" name="agent" autocomplete="off" '
             'class="form-control form-control-sm" hx-get="?suggest=agent" '
+            'hx-push-url="false" hx-swap="innerHTML" '
             'hx-sync="this:replace" hx-target="#filter-agent-people" '
             'hx-trigger="focus once, input changed delay:250ms" id="filter-agent" '
             'list="filter-agent-people" placeholder="All agents" spellcheck="false">'
