@@ -271,7 +271,7 @@ class Overview:
     subtree: list[TreeNode]
     holder_count: int
     work_item_count: int
-    experts: list[UserSkill]
+    experts: Page  # of UserSkill at the top level
     top_level: SkillLevel | None
     coverage: list[CoverageSlice]
     mttr: Mttr
@@ -344,10 +344,10 @@ def _descendants(node: TreeNode | None) -> list[int]:
 
 def overview(*, organization: Organization, skill: Skill, days: int | None,
              holders_page: int | str = 1, items_page: int | str = 1,
-             sort_name=None) -> Overview:
+             experts_page: int | str = 1, sort_name=None) -> Overview:
     """A skill's figures. Work items and MTTR roll up its sub-skills (an item requiring a
-    sub-skill needs the parent's knowledge too); holders are the skill's own. Holders and
-    items come as pages (``OVERVIEW_PAGE`` rows), so the page's queries stay constant.
+    sub-skill needs the parent's knowledge too); holders are the skill's own. Holders, experts
+    and items come as pages (``OVERVIEW_PAGE`` rows), so the page's queries stay constant.
 
     ``sort_name(user)``: order holders and experts by it instead of the name (a page that
     shows pseudonyms orders by them — :mod:`tenancy.pseudonyms`); the holders are then
@@ -368,21 +368,20 @@ def overview(*, organization: Organization, skill: Skill, days: int | None,
         UserSkill.objects.filter(skill=skill).values_list("level_id").annotate(n=Count("pk"))
     )
     top = scale[-1] if scale else None
-    experts = []
+    experts = UserSkill.objects.none()
     if top is not None:
-        experts = list(
-            UserSkill.objects.filter(skill=skill, level=top).select_related("user")
-            .order_by("user__first_name", "user__last_name", "user__username")
-        )
+        experts = (UserSkill.objects.filter(skill=skill, level=top).select_related("user")
+                   .order_by("user__first_name", "user__last_name", "user__username", "pk"))
     skill_ids = [skill.pk, *_descendants(subtree)]
     required = WorkItemSkill.objects.filter(skill_id__in=skill_ids).values("work_item_id")
     holders = (UserSkill.objects.filter(skill=skill).select_related("user", "level")
                .order_by("-level__rank", "user__first_name", "user__last_name",
                          "user__username"))
     if sort_name is not None:
-        experts.sort(key=lambda us: sort_name(us.user))
+        experts = sorted(experts, key=lambda us: sort_name(us.user))
         holders = sorted(holders, key=lambda us: (-us.level.rank, sort_name(us.user)))
     holders = Paginator(holders, OVERVIEW_PAGE).get_page(holders_page)
+    experts = Paginator(experts, OVERVIEW_PAGE).get_page(experts_page)
     items = Paginator(
         WorkItem.objects.filter(organization=organization, pk__in=required)
         .select_related("assigned_to", "resolved_by")

@@ -23,6 +23,7 @@ def skill_overview(request, pk: int):
     data = selectors.overview(organization=request.organization, skill=skill, days=days or None,
                               holders_page=request.GET.get("holders", 1),
                               items_page=request.GET.get("items", 1),
+                              experts_page=request.GET.get("experts", 1),
                               sort_name=names.sort_key if (names := peer_names(request)).active
                               else None)
     def others(param):  # the query string without ``param``, ready for "param=N"
@@ -34,6 +35,7 @@ def skill_overview(request, pk: int):
         "o": data,
         "holders_prefix": others("holders"),
         "items_prefix": others("items"),
+        "experts_prefix": others("experts"),
         "skill": skill,
         "periods": PERIODS,
         "period": days,
