@@ -4,8 +4,8 @@ from django import forms
 
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Organization
+from tenancy.people import PersonChoiceField
 from tenancy.validation import LONG_TEXT
-from tenancy.widgets import FastSelect
 
 from .enums import SkillType
 from .models import Skill, SkillLevel
@@ -117,26 +117,32 @@ class MatrixFilterForm(forms.Form):
     """Bound to GET; invalid values are ignored rather than shown as errors."""
 
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    user = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Person",
-                                  widget=FastSelect)
+    # A type-ahead box (tenancy.people): a select offered every agent (521 options at 500).
+    user = PersonChoiceField(label="Person", required=False, help_text="")
     skill_type = forms.ChoiceField(required=False, label="Type")
     level = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     category = forms.ChoiceField(required=False)
 
-    def __init__(self, *args, teams, people, levels, categories, team_required: bool, **kwargs):
+    def __init__(self, *args, teams, people, people_qs, names, levels, categories,
+                 team_required: bool, **kwargs):
+        """``people`` (as ordered on the page) and ``people_qs``: whom the person box may
+        find; ``names``: the viewer's PeerNames (the box shows pseudonyms as the page does)."""
         super().__init__(*args, **kwargs)
         team_choices = [(t.pk, t.name) for t in teams]
         self.fields["team"].choices = (
             team_choices if team_required else [("", "All teams"), *team_choices]
         )
-        self.fields["user"].choices = [("", "Everyone")] + [
-            (p.pk, p.get_full_name() or p.username) for p in people
-        ]
+        self.fields["user"].queryset = people_qs
+        self.fields["user"].as_seen_by(names, people)
         self.fields["skill_type"].choices = [("", "All types"), *SkillType.choices]
         self.fields["level"].choices = [("", "Any level")] + [(lv.pk, lv.name) for lv in levels]
         self.fields["category"].choices = [("", "All categories")] + [(c, c) for c in categories]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["user"].widget.attrs.update(
+            {"class": "form-control form-control-sm", "placeholder": "Everyone",
+             # suggestions from the team chosen in this form, not the default one
+             "hx-include": "closest form"})
 
     def values(self) -> dict:
         if not self.is_valid():

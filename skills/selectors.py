@@ -109,28 +109,30 @@ class Matrix:
 MATRIX_PAGE = 50
 
 
-def matrix(
+@dataclass
+class MatrixScope:
+    """Whose rows a matrix may show: the teams the viewer may choose, the team shown (None:
+    the whole tenant) and its people, in the order the matrix lists them; and the level
+    scale and categories its filters offer."""
+
+    teams: list[Team]
+    team: Team | None
+    people_qs: QuerySet
+    people: list[User]
+    levels: list[SkillLevel]
+    categories: list[str]
+
+
+def matrix_scope(
     *,
     organization: Organization,
     viewer: User,
     team_id: int | None = None,
-    user_id: int | None = None,
-    skill_type: str = "",
-    level_id: int | None = None,
-    category: str = "",
-    page: str | int | None = None,
-    per_page: int = MATRIX_PAGE,
     order_people: Callable[[list[User]], list[User]] | None = None,
-) -> Matrix | None:
-    """Agents × skills with their levels, a page of people at a time, in seven queries (eight
-    with ``level_id``) plus one per registered marker, whatever the number of people.
-
-    Skill and org admins may look at the whole tenant or any team; other viewers (coaches)
-    only at a team they coach, the first one by default. Returns None when ``team_id`` is
-    not a team the viewer may see. People are ordered by name, or by ``order_people`` (the
-    order of what is shown of them where peers are pseudonyms, tenancy.pseudonyms), before
-    they are paged; a page number out of range gives the last page.
-    """
+) -> MatrixScope | None:
+    """The :class:`MatrixScope` of :func:`matrix` (four queries), or None when ``team_id`` is
+    not a team the viewer may see. A view that needs the people before the matrix (its
+    person filter) passes it on to :func:`matrix`."""
     viewer_sees_all = sees_everything(organization, viewer, Role.SKILL_ADMIN)
     teams_qs = Team.objects.filter(organization=organization)
     if not viewer_sees_all:
@@ -143,16 +145,6 @@ def matrix(
             return None
     elif not viewer_sees_all:
         team = teams[0] if teams else None
-
-    scale = levels(organization)
-    skills_qs = Skill.objects.filter(organization=organization, active=True).order_by("name")
-    if skill_type:
-        skills_qs = skills_qs.filter(skill_type=skill_type)
-    if category:
-        skills_qs = skills_qs.filter(category=category)
-    skills = list(skills_qs)
-    all_categories = categories(organization)
-
     if team is not None:
         people_qs = User.objects.filter(
             pk__in=TeamMember.objects.filter(team=team).values("user_id")
@@ -168,6 +160,49 @@ def matrix(
     people = list(people_qs.order_by("first_name", "last_name", "username"))
     if order_people is not None:
         people = order_people(people)
+    return MatrixScope(teams, team, people_qs, people, levels(organization),
+                       categories(organization))
+
+
+def matrix(
+    *,
+    organization: Organization,
+    viewer: User,
+    team_id: int | None = None,
+    user_id: int | None = None,
+    skill_type: str = "",
+    level_id: int | None = None,
+    category: str = "",
+    page: str | int | None = None,
+    per_page: int = MATRIX_PAGE,
+    order_people: Callable[[list[User]], list[User]] | None = None,
+    scope: MatrixScope | None = None,
+) -> Matrix | None:
+    """Agents × skills with their levels, a page of people at a time, in seven queries (eight
+    with ``level_id``) plus one per registered marker, whatever the number of people.
+
+    Skill and org admins may look at the whole tenant or any team; other viewers (coaches)
+    only at a team they coach, the first one by default. Returns None when ``team_id`` is
+    not a team the viewer may see. People are ordered by name, or by ``order_people`` (the
+    order of what is shown of them where peers are pseudonyms, tenancy.pseudonyms), before
+    they are paged; a page number out of range gives the last page. ``scope``: the
+    :func:`matrix_scope` of the same arguments, when the caller already has it.
+    """
+    if scope is None:
+        scope = matrix_scope(organization=organization, viewer=viewer, team_id=team_id,
+                             order_people=order_people)
+        if scope is None:
+            return None
+    teams, team, people_qs, people = scope.teams, scope.team, scope.people_qs, scope.people
+    scale, all_categories = scope.levels, scope.categories
+
+    skills_qs = Skill.objects.filter(organization=organization, active=True).order_by("name")
+    if skill_type:
+        skills_qs = skills_qs.filter(skill_type=skill_type)
+    if category:
+        skills_qs = skills_qs.filter(category=category)
+    skills = list(skills_qs)
+
     rows_people = [p for p in people if user_id is None or p.pk == user_id]
 
     skill_ids = [s.pk for s in skills]

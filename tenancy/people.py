@@ -64,7 +64,14 @@ class PersonPicker(forms.TextInput):
 
 class PersonChoiceField(forms.ModelChoiceField):
     """One person of ``queryset``, chosen by typing (see the module's docstring). A number
-    is also taken as the person's id (links such as ``?agent=<id>`` and older clients)."""
+    is also taken as the person's id (links such as ``?agent=<id>`` and older clients).
+
+    On a page showing peers as pseudonyms (tenancy.pseudonyms), :meth:`as_seen_by` makes
+    the box speak as the page does: its value, suggestions and errors are the labels the
+    viewer sees ("Agent K7Q2MX", or the name of someone they may see by name), and typed
+    text is matched against those labels only (:meth:`PeerNames.matches`), never against
+    the name or username of someone shown by pseudonym. Pseudonyms are not in the
+    database, so this compares in Python over ``people`` (the page's own list of them)."""
 
     widget = PersonPicker
     default_error_messages = {
@@ -78,16 +85,62 @@ class PersonChoiceField(forms.ModelChoiceField):
                                        "you type.")
         super().__init__(queryset if queryset is not None else User.objects.none(), **kwargs)
 
+    names = None  # a PeerNames whose pseudonyms are on (as_seen_by), else None
+    people: list[User] | None = None  # the queryset's people, when the page has them
+
+    def as_seen_by(self, names, people) -> None:
+        """Label and find ``people`` (this field's choices, in the order shown, already
+        loaded by the page) as ``names`` shows them; an id is then looked up among them."""
+        self.people = list(people)
+        if names.active:
+            self.names = names
+
+    def shown(self, person: User) -> str:
+        return self.names.label(person) if self.names is not None else person_label(person)
+
     def label_from_instance(self, obj):
-        return person_label(obj)
+        return self.shown(obj)
+
+    def _by_pk(self, pk: int) -> User | None:
+        if self.people is not None:
+            return next((p for p in self.people if p.pk == pk), None)
+        return self.queryset.filter(pk=pk).first()
+
+    def suggest(self, text: str) -> list[str]:
+        """The labels of up to :data:`SUGGESTIONS` people matching ``text``."""
+        if self.names is not None:
+            found = [p for p in self.people if self.names.matches(p, text)]
+            return [self.shown(p) for p in found[:SUGGESTIONS]]
+        return [person_label(p) for p in search_people(self.queryset, text)[:SUGGESTIONS]]
 
     def prepare_value(self, value):
         if isinstance(value, User):
-            return person_label(value)
+            return self.shown(value)
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            person = self.queryset.filter(pk=int(value)).first()
-            return person_label(person) if person else ""
+            person = self._by_pk(int(value))
+            return self.shown(person) if person else ""
         return value
+
+    def _seen_to_python(self, text: str) -> User:
+        if text.isdigit() and (person := self._by_pk(int(text))) is not None:
+            return person
+        wanted = text.casefold()
+        found = [p for p in self.people if self.shown(p).casefold() == wanted]
+        if len(found) != 1:
+            found = [p for p in self.people if self.names.matches(p, text)][:6]
+        return self._one(found, text)
+
+    def _one(self, found: list[User], text: str) -> User:
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise forms.ValidationError(self.error_messages["invalid_choice"],
+                                        code="invalid_choice", params={"value": text})
+        some = ", ".join(self.shown(p) for p in found[:5]) + ("…" if len(found) > 5 else "")
+        raise forms.ValidationError(
+            self.error_messages["ambiguous"], code="ambiguous",
+            params={"count": "5+" if len(found) > 5 else len(found), "value": text,
+                    "some": some})
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -95,26 +148,16 @@ class PersonChoiceField(forms.ModelChoiceField):
         if isinstance(value, User):
             return value
         text = str(value).strip()
+        if self.names is not None:
+            return self._seen_to_python(text)
         label = _LABEL.search(text)
         for username in ([label.group(1).strip()] if label else []) + [text]:
             person = self.queryset.filter(username=username).first()
             if person is not None:
                 return person
-        if text.isdigit():
-            person = self.queryset.filter(pk=int(text)).first()
-            if person is not None:
-                return person
-        found = list(search_people(self.queryset, text)[:6])
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise forms.ValidationError(self.error_messages["invalid_choice"],
-                                        code="invalid_choice", params={"value": text})
-        some = ", ".join(person_label(p) for p in found[:5]) + ("…" if len(found) > 5 else "")
-        raise forms.ValidationError(
-            self.error_messages["ambiguous"], code="ambiguous",
-            params={"count": "5+" if len(found) > 5 else len(found), "value": text,
-                    "some": some})
+        if text.isdigit() and (person := self._by_pk(int(text))) is not None:
+            return person
+        return self._one(list(search_people(self.queryset, text)[:6]), text)
 
     def validate(self, value):
         forms.Field.validate(self, value)
@@ -128,6 +171,6 @@ def suggestions(request, form: forms.Form) -> HttpResponse | None:
     field = form.fields.get(name) if name else None
     if request.method != "GET" or not isinstance(field, PersonChoiceField):
         return None
-    people = search_people(field.queryset, request.GET.get(name, "")[:100])[:SUGGESTIONS]
+    labels = field.suggest(request.GET.get(name, "")[:100])
     return HttpResponse(format_html_join("", '<option value="{}"></option>',
-                                         ((person_label(p),) for p in people)))
+                                         ((label,) for label in labels)))

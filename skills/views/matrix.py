@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from tenancy.enums import Role
+from tenancy.people import suggestions
 from tenancy.pseudonyms import peer_names
 from tenancy.selectors import sees_everything
 
@@ -23,30 +24,38 @@ from .common import org_permission_required, org_url, parse_int
 def matrix(request):
     all_visible = sees_everything(request.organization, request.user, Role.SKILL_ADMIN)
     names = peer_names(request)
+    # People ordered by what is shown of them before they are paged (tenancy.pseudonyms).
+    scope = selectors.matrix_scope(
+        organization=request.organization, viewer=request.user,
+        team_id=parse_int(request.GET.get("team")),
+        order_people=names.sorted if names.active else None,
+    )
+    if scope is None:
+        raise Http404("No such team.")
+    filters = MatrixFilterForm(
+        request.GET or None, teams=scope.teams, people=scope.people,
+        people_qs=scope.people_qs, names=names, levels=scope.levels,
+        categories=scope.categories, team_required=not all_visible,
+    )
+    if (answer := suggestions(request, filters)) is not None:  # the person box's type-ahead
+        return answer
+    person = None
+    if filters.is_bound:
+        filters.is_valid()  # odd values are ignored; only the person box says what is wrong
+        person = filters.cleaned_data.get("user")
     data = selectors.matrix(
         organization=request.organization,
         viewer=request.user,
-        team_id=parse_int(request.GET.get("team")),
-        user_id=parse_int(request.GET.get("user")),
+        user_id=person.pk if person else None,
         skill_type=request.GET.get("skill_type", ""),
         level_id=parse_int(request.GET.get("level")),
         category=request.GET.get("category", ""),
         page=request.GET.get("page"),
-        # People ordered by what is shown of them before they are paged (tenancy.pseudonyms).
-        order_people=names.sorted if names.active else None,
+        scope=scope,
     )
-    if data is None:
-        raise Http404("No such team.")
     if names.active:
         for row in data.rows:
             row.label = names.label(row.user)
-    filters = MatrixFilterForm(
-        request.GET or None, teams=data.teams, people=data.people, levels=data.levels,
-        categories=data.categories, team_required=not all_visible,
-    )
-    if names.active:
-        filters.fields["user"].choices = [("", "Everyone")] + [
-            (p.pk, names.label(p)) for p in data.people]
     if data.team is not None and not request.GET.get("team"):
         filters.initial["team"] = data.team.pk
     # The cell editor goes back to this team and page (parameters _cell_query reads).
