@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -274,16 +275,25 @@ def team_list(request):
     return render(request, "tenancy/team_list.html", {"teams": teams, "can_edit": can_edit})
 
 
+TEAM_MEMBERS_PAGE = 50
+
+
 @org_permission_required("tenancy.view_manager_workspace")
 def team_detail(request, pk: int):
+    """A team and its members, :data:`TEAM_MEMBERS_PAGE` a page with the shared pager (issue
+    22.3: every member was listed), by username; where peers are pseudonyms, by what is
+    shown of them (sorted in Python before paging, as the skill matrix does)."""
     team = get_object_or_404(
-        Team.objects.select_related("manager").prefetch_related("members", "additional_managers"),
-        pk=pk,
+        Team.objects.select_related("manager").prefetch_related("additional_managers"), pk=pk,
     )
     can_edit = request.user.has_perm("tenancy.manage_organization", request.organization)
-    members = peer_names(request).sorted(team.members.all())
+    names = peer_names(request)
+    members = team.members.order_by("username", "pk")
+    if names.active:  # pseudonyms are not in the database: every member, few columns
+        members = names.sorted(members.only("pk", "username", "first_name", "last_name"))
+    page = Paginator(members, TEAM_MEMBERS_PAGE).get_page(request.GET.get("page"))
     return render(request, "tenancy/team_detail.html",
-                  {"team": team, "members": members, "can_edit": can_edit})
+                  {"team": team, "page": page, "can_edit": can_edit})
 
 
 @org_permission_required("tenancy.manage_organization")
