@@ -74,6 +74,13 @@ def test_route_refuses_a_body_that_is_not_an_object(api, body):
     assert response.json() == _invalid("body.body", "The body must be a JSON object.")
 
 
+@pytest.mark.parametrize("body", [b"\x03\x1e\xff\x07M", b"{not json", b'{"assign": tru'])
+def test_a_body_that_is_not_json_is_the_documented_422_naming_the_body(api, body):
+    response = api("post", "work-items/INC1/route", body)
+    assert response.status_code == 422
+    assert response.json() == _invalid("body", "The body is not valid JSON in UTF-8.")
+
+
 def test_route_refuses_unknown_fields_and_a_non_boolean_assign(api):
     response = api("post", "work-items/INC1/route", {"assign": 1, "colour": "red"})
     assert response.status_code == 422

@@ -269,7 +269,10 @@ def test_done_when_import_post_score_audit_leaderboard_and_agent_view(
     page.get_by_role("link", name="All interactions").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Interactions")
     expect(page.locator("#interaction-rows caption")).to_have_text("42 interactions")
-    page.get_by_label("Agent").select_option(label="Alice Agent")
+    agent = page.get_by_label("Agent")  # a search box: typed, then Enter
+    agent.fill("Alice Agent")
+    agent.press("Enter")
+    expect(page).to_have_url(re.compile(r"agent=Alice(\+|%20)Agent"))
     page.get_by_label("Audited").select_option("no")
     expect(page.locator("#interaction-rows caption")).to_have_text("5 interactions")
     page.get_by_role("link", name=TARGET, exact=True).click()
