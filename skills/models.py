@@ -333,6 +333,8 @@ class SkillRecommendation(FSMModelMixin, TenantModel):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(blank=True, **text_limit(LONG_TEXT))
+    # When the coaches' e-mail of a new recommendation went out (sent once, by a task).
+    coaches_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -284,9 +284,11 @@ class TextIndex:
             self.neighbour_search().kept(keep)
         self.matrix = sparse.vstack([self.matrix, row], format="csr")
         self.neighbour_search().appended(row)
-        self.__dict__.pop("_skills_by_item", None)
         self.item_ids = np.append(self.item_ids, np.int64(item_id))
         self.skills.append(tuple(sorted(skills)))
+        cached = self.__dict__.get("_skills_by_item")
+        if cached is not None:  # kept, not rebuilt from every item at the next prediction
+            cached[item_id] = self.skills[-1]
 
     def neighbours(self, texts: Sequence[str], *, k: int, min_similarity: float,
                    fields: Sequence[str] | None = None) -> list[list[Neighbour]]:

@@ -19,19 +19,32 @@ import logging
 import operator
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from functools import reduce
+from functools import partial, reduce
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Exists,
+    F,
+    FloatField,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from tenancy.background import enqueue
 from tenancy.models import Organization, User
+from tenancy.scoping import organization_scope
 from tenancy.selectors import coaches_of
 from work.enums import DONE_STATES
 from work.models import WorkItem
@@ -136,19 +149,23 @@ def _evidence_by_agent_and_skill(
     # predicted skill (skills migration 0007): a pair's evidence is an index range of
     # its own rows (``skills_wis_evidence``, ``skills_pred_evidence``), however many
     # items the agent resolved. Elsewhere it is read from the item, filtered with the
-    # item's organization and state: the shape of ``workitem_org_credited``.
+    # item's organization and state: the shape of ``workitem_org_credited``. Tagged and
+    # predicted rows come back together, in one round trip (UNION ALL).
     copied = connection.vendor == "postgresql"
-    found: dict[tuple[int, int], list[_Evidence]] = defaultdict(list)
-    sources = (
-        (WorkItemSkill.objects.filter(organization=organization), True),
-        (WorkItemPrediction.objects.filter(organization=organization), False),
-    )
-    for queryset, tagged in sources:
+    # A few pairs' rows name their items' numbers by primary key, one row at a time:
+    # joined, the planner could walk the item table's whole key to meet a few rows.
+    number = (Subquery(WorkItem.objects.filter(pk=OuterRef("work_item_id"))
+                       .order_by().values("external_id")[:1])
+              if pairs is not None and copied else F("work_item__external_id"))
+    selected = []
+    for queryset, tagged in ((WorkItemPrediction.objects.all(), False),
+                             (WorkItemSkill.objects.all(), True)):
+        rows = queryset.filter(organization=organization)
         if copied:
-            rows = queryset.filter(done=True).annotate(agent=F("credited_to"))
+            rows = rows.filter(done=True).annotate(agent=F("credited_to"))
         else:
-            rows = (queryset.filter(work_item__organization=organization,
-                                    work_item__state__in=DONE_STATES)
+            rows = (rows.filter(work_item__organization=organization,
+                                work_item__state__in=DONE_STATES)
                     .annotate(agent=F("work_item__credited_to")))
         rows = rows.filter(agent__isnull=False)
         if pairs is not None:  # not every agent × skill: an index range per pair
@@ -159,27 +176,24 @@ def _evidence_by_agent_and_skill(
                 rows = rows.filter(agent__in=agent_ids)
             if skill_ids is not None:
                 rows = rows.filter(skill_id__in=skill_ids)
-        # A few pairs' rows name their items' numbers in a second query by primary key:
-        # joined, the planner could walk the item table's whole key to meet a few rows.
-        joined = pairs is None or not copied
-        fields = ["agent", "skill_id", "work_item_id",
-                  "work_item__external_id" if joined else "work_item_id"]
-        if not tagged:
-            fields += ["score", "neighbours"]
-        for row in rows.order_by().values_list(*fields):
-            score, neighbours = (1.0, []) if tagged else (row[4], row[5])
-            found[(row[0], row[1])].append(_Evidence(row[2], row[3], score, tagged, neighbours))
-    if pairs is not None and copied and found:
-        numbers = dict(WorkItem.objects.filter(
-            organization=organization,
-            pk__in={e.work_item for rows in found.values() for e in rows},
-        ).values_list("pk", "external_id"))
-        found = defaultdict(list, {pair: [replace(e, external_id=numbers[e.work_item])
-                                          for e in rows] for pair, rows in found.items()})
+        if tagged:  # a tagged item counts fully and names no neighbours
+            rows = rows.annotate(evidence_score=Value(1.0, output_field=FloatField()),
+                                 evidence_neighbours=Value(None, output_field=JSONField()))
+        else:
+            rows = rows.annotate(evidence_score=F("score"),
+                                 evidence_neighbours=F("neighbours"))
+        selected.append(rows.annotate(number=number, is_tagged=Value(tagged)).order_by()
+                        .values_list("agent", "skill_id", "work_item_id", "number",
+                                     "evidence_score", "evidence_neighbours", "is_tagged"))
+    found: dict[tuple[int, int], list[_Evidence]] = defaultdict(list)
+    for agent, skill_id, item_id, external_id, score, neighbours, tagged in (
+            selected[0].union(selected[1], all=True).order_by()):
+        found[(agent, skill_id)].append(
+            _Evidence(item_id, external_id, score, bool(tagged), neighbours or []))
     return found
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def apply_recommendation_rule(
     *,
     organization: Organization,
@@ -421,55 +435,84 @@ _index_cache: dict[int, _CachedIndex] = {}
 
 
 def _stored_index(organization: Organization) -> TextIndex | None:
-    """The tenant's index as of now: one query for its stamp, the blob only when it
-    changed, then the resolved items changed since this process last looked (less
-    ``FRESH_MARGIN``) and their skills — the tagged ones not yet in this process's copy
-    are read and join it as neighbours at once (:meth:`TextIndex.add`, vocabulary and
-    classifier as fitted) instead of at the next nightly rebuild."""
+    """The tenant's index as of now, the tagged resolved items changed since it was built
+    among its neighbours (:meth:`TextIndex.add`, vocabulary and classifier as fitted)
+    instead of from the next nightly rebuild.
+
+    This process keeps its copy. A call is one query when nothing changed: the index's
+    stamp together with the tagged resolved items changed since this process last looked
+    (less ``FRESH_MARGIN``; an index range scan of ``workitem_org_updated``); one more reads
+    those it has not added yet, and the blob is read again only after a rebuild."""
+    cached = _index_cache.get(organization.pk)
+    if cached is not None:
+        now = timezone.now()
+        stamp, changed = _changed_tagged(
+            organization, since=max(cached.stamp, cached.checked - FRESH_MARGIN))
+        if stamp == cached.stamp:
+            cached.checked = now
+            _add_fresh(organization, cached, changed)
+            return cached.index
     stamp = (RecommenderIndex.objects.filter(organization=organization)
              .values_list("built_at", flat=True).first())
     if stamp is None:
         return None
-    cached = _index_cache.get(organization.pk)
-    if cached is None or cached.stamp != stamp:
-        blob = (RecommenderIndex.objects.filter(organization=organization)
-                .values_list("blob", flat=True).first())
-        if blob is None:
-            return None
-        cached = _CachedIndex(stamp, TextIndex.loads(bytes(blob)))
-        _index_cache[organization.pk] = cached
-    # Two index range scans (the item's organization and updated_at, then the tagged rows of
-    # those items by item), whatever the planner knows of the tenant; only the items
-    # changed since the last check (less the margin), not all of them since the build.
+    blob = (RecommenderIndex.objects.filter(organization=organization, built_at=stamp)
+            .values_list("blob", flat=True).first())
+    if blob is None:  # rebuilt meanwhile: the next call reads the new one
+        return None
     now = timezone.now()
-    since = stamp if cached.checked is None else max(stamp, cached.checked - FRESH_MARGIN)
-    recent = dict(_resolved(organization).filter(updated_at__gte=since).order_by()
-                  .values_list("id", "updated_at"))
-    cached.checked = now
-    recent = {pk: when for pk, when in recent.items() if cached.fresh.get(pk) != when}
-    if recent:
-        tags: dict[int, set[int]] = defaultdict(set)
-        for item_id, skill_id in WorkItemSkill.objects.filter(
-                organization=organization, work_item_id__in=recent,
-                skill__active=True).values_list("work_item_id", "skill_id"):
-            tags[item_id].add(skill_id)
-        if tags:
-            _add_fresh(organization, cached, {pk: recent[pk] for pk in tags}, tags)
+    cached = _CachedIndex(stamp, TextIndex.loads(bytes(blob)), checked=now)
+    _index_cache[organization.pk] = cached
+    _add_fresh(organization, cached, _changed_tagged(organization, since=stamp)[1])
     return cached.index
 
 
+def _changed_tagged(organization: Organization, *, since) -> tuple[object, dict[int, object]]:
+    """(the stored index's stamp or None, {item id: updated_at} of the resolved items
+    with an active required skill changed since ``since``), in one round trip."""
+    stamp_row = (RecommenderIndex.objects.filter(organization=organization)
+                 .annotate(item=Value(None, output_field=BigIntegerField()),
+                           item_state=Value(None, output_field=CharField()))
+                 .order_by().values_list("item", "built_at", "item_state"))
+    # Only the organization and updated_at in the item's condition (its state is checked
+    # here), only the item in the skill rows': each matches one index exactly
+    # (``workitem_org_updated``, the skill rows' item key).
+    tagged = WorkItemSkill.objects.filter(work_item=OuterRef("pk"))  # active: _add_fresh
+    changed = (WorkItem.objects.filter(organization=organization, updated_at__gte=since)
+               .filter(Exists(tagged)).order_by().values_list("id", "updated_at", "state"))
+    stamp, items = None, {}
+    for item_id, when, state in stamp_row.union(changed, all=True).order_by():
+        if item_id is None:
+            stamp = when
+        elif state in DONE_STATES:
+            items[item_id] = when
+    return stamp, items
+
+
 def _add_fresh(organization: Organization, cached: _CachedIndex,
-               changed: dict[int, object], tags: dict[int, set[int]]) -> None:
+               changed: dict[int, object]) -> None:
+    """Add (or replace) the changed tagged items this process's copy does not have as they
+    are now: their text and skills in one query."""
+    changed = {pk: when for pk, when in changed.items() if cached.fresh.get(pk) != when}
+    if not changed:
+        return
     config = recommender_settings(organization)
-    rows = list(_resolved(organization).filter(pk__in=changed).order_by("id")
-                .values_list(*_TEXT_FIELDS))
+    rows: dict[int, tuple] = {}
+    tags: dict[int, set[int]] = defaultdict(set)
+    for skill_id, *row in (WorkItemSkill.objects.filter(
+            organization=organization, work_item_id__in=changed, skill__active=True,
+            work_item__state__in=DONE_STATES).order_by("work_item_id")
+            .values_list("skill_id", *(f"work_item__{f}" for f in _TEXT_FIELDS))):
+        rows[row[0]] = tuple(row)
+        tags[row[0]].add(skill_id)
+    rows = list(rows.values())
     for row, text, fields_ in zip(rows, _texts(rows, config.attribute_keys),
                                   _fields(rows, config.attribute_keys), strict=True):
         cached.index.add(text=text, fields=fields_, item_id=row[0], skills=tags[row[0]])
         cached.fresh[row[0]] = changed[row[0]]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def update_recommendations_for_items(*, organization: Organization,
                                      work_items: list[WorkItem]) -> RuleReport:
     """Re-predict resolved items against the stored index and re-apply the rule to the
@@ -478,19 +521,21 @@ def update_recommendations_for_items(*, organization: Organization,
     items = {item.pk: item for item in work_items if item.state in DONE_STATES}
     if not items:
         return RuleReport()
+    # The items' earlier predictions and their required skills, in one round trip.
     before: dict[int, set[int]] = defaultdict(set)
-    for item_id, skill_id in WorkItemPrediction.objects.filter(
-            organization=organization, work_item_id__in=items).values_list(
-            "work_item_id", "skill_id"):
-        before[item_id].add(skill_id)
+    skills_of: dict[int, set[int]] = defaultdict(set)
+    predicted = (WorkItemPrediction.objects.filter(organization=organization,
+                                                   work_item_id__in=items)
+                 .annotate(tagged=Value(False)).order_by()
+                 .values_list("work_item_id", "skill_id", "tagged"))
+    required = (WorkItemSkill.objects.filter(organization=organization, work_item_id__in=items)
+                .annotate(tagged=Value(True)).order_by()
+                .values_list("work_item_id", "skill_id", "tagged"))
+    for item_id, skill_id, tagged in predicted.union(required, all=True).order_by():
+        (skills_of if tagged else before)[item_id].add(skill_id)
     if before:
         WorkItemPrediction.objects.filter(organization=organization,
                                           work_item_id__in=before).delete()
-    skills_of: dict[int, set[int]] = defaultdict(set)
-    for item_id, skill_id in WorkItemSkill.objects.filter(
-            organization=organization, work_item_id__in=items).values_list(
-            "work_item_id", "skill_id"):
-        skills_of[item_id].add(skill_id)
     untagged = [item for item in items.values() if item.pk not in skills_of]
     if untagged:
         config = recommender_settings(organization)
@@ -539,17 +584,52 @@ def recommendation_link(rec: SkillRecommendation) -> str:
         "org_slug": rec.organization.slug, "pk": rec.pk})
 
 
+NOTIFY_TASK = "skills.notify_recommendation_coaches"
+
+
 def _notify_coaches(rec: SkillRecommendation) -> None:
-    agent = User.objects.get(pk=rec.user_id)
-    recipients = [c.email for c in coaches_of(rec.organization, agent) if c.email]
-    if not recipients:
-        return
-    body = render_to_string("skills/email/recommendation_created.txt", {
-        "rec": rec, "agent": agent, "organization": rec.organization,
-        "link": recommendation_link(rec),
-    })
-    subject = f"Skill recommendation: {rec.skill.name} for {agent}"
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    """After commit, a task e-mails the coaches (the rule does not wait for the mail)."""
+    transaction.on_commit(partial(_enqueue_notification, rec.organization_id, rec.pk))
+
+
+def _enqueue_notification(organization_id: int, recommendation_id: int) -> None:
+    try:
+        enqueue(NOTIFY_TASK, organization_id=organization_id,
+                recommendation_id=recommendation_id)
+    except Exception:
+        logger.warning("Could not enqueue the e-mail of recommendation %s; sending it now.",
+                       recommendation_id, exc_info=True)
+        with organization_scope(organization_id) as organization:
+            if organization is not None:
+                notify_recommendation_coaches(organization=organization,
+                                              recommendation_id=recommendation_id)
+
+
+@transaction.atomic
+def notify_recommendation_coaches(*, organization: Organization,
+                                  recommendation_id: int) -> bool:
+    """E-mail the coaches of the agent's teams that a recommendation was made, with a
+    direct link to it — once: the recommendation is claimed (``coaches_notified_at``, a
+    conditional UPDATE) in the transaction that sends, so a task run twice sends nothing
+    the second time and a failed send can be retried. Returns whether this call claimed
+    it; a recommendation that is gone is skipped."""
+    claimed = SkillRecommendation.objects.filter(
+        organization=organization, pk=recommendation_id, coaches_notified_at__isnull=True,
+    ).update(coaches_notified_at=timezone.now())
+    if not claimed:
+        return False
+    rec = (SkillRecommendation.objects.select_related("user", "skill", "organization")
+           .get(pk=recommendation_id))
+    agent = rec.user
+    recipients = [c.email for c in coaches_of(organization, agent) if c.email]
+    if recipients:
+        body = render_to_string("skills/email/recommendation_created.txt", {
+            "rec": rec, "agent": agent, "organization": rec.organization,
+            "link": recommendation_link(rec),
+        })
+        send_mail(f"Skill recommendation: {rec.skill.name} for {agent}", body, None,
+                  recipients)
+    return True
 
 
 def _locked(rec: SkillRecommendation, state: str) -> SkillRecommendation:

@@ -29,6 +29,10 @@ from tenancy.models import Membership
 from work.models import WorkEvent, WorkItem
 from work.services import process_work_events, upsert_work_items
 
+# The coaches' e-mail is sent by a task enqueued after commit: run it here, as eagerly as
+# without a broker, so the tests see it in the outbox.
+pytestmark = pytest.mark.usefixtures("tasks_in_process")
+
 FIREWALL_TEXTS = [
     "Firewall rule change to open port {n} on the perimeter firewall",
     "Blocked traffic on firewall policy for vendor VPN, port {n}",
@@ -480,3 +484,83 @@ def test_a_demoted_manager_still_recorded_on_the_team_cannot_decide_recommendati
         rec.refresh_from_db()
         assert rec.state == "pending"
         assert not UserSkill.objects.filter(user=world.agent).exists()
+
+
+def test_the_coaches_email_is_sent_once_by_its_task(world):
+    """The rule does not wait for the e-mail: a task sends it after commit, and a task run
+    twice (a redelivery) sends nothing more."""
+    from skills.tasks import notify_recommendation_coaches as task
+
+    items(world.tenant, world.agent, 10, prefix="FW", skills=["Firewall"])
+    rebuild(world.tenant)  # its after-commit callbacks never run here: nothing sent yet
+    assert mail.outbox == []
+    with world.tenant.scope():
+        rec = SkillRecommendation.objects.get()
+    assert rec.coaches_notified_at is None
+    assert task(organization_id=world.tenant.org.pk, recommendation_id=rec.pk) is True
+    assert task(organization_id=world.tenant.org.pk, recommendation_id=rec.pk) is False
+    assert [(m.subject, sorted(m.to)) for m in mail.outbox] == [
+        ("Skill recommendation: Firewall for Abe Ames",
+         ["carl@example.com", "cora@example.com"])]
+    assert f"{settings.SITE_URL}/o/alpha/skills/recommendations/{rec.pk}/" in mail.outbox[0].body
+    with world.tenant.scope():
+        rec.refresh_from_db()
+    assert rec.coaches_notified_at is not None
+    # Gone, or another tenant's: nothing, quietly.
+    assert task(organization_id=world.tenant.org.pk, recommendation_id=987654321) is False
+    assert task(organization_id=world.other.org.pk, recommendation_id=rec.pk) is False
+    assert task(organization_id=987654321, recommendation_id=rec.pk) is None
+    assert len(mail.outbox) == 1
+
+
+def _process_pending(tenant, capture):
+    with tenant.scope():
+        pending = list(WorkEvent.objects.filter(processed_at__isnull=True)
+                       .values_list("pk", flat=True))
+        with capture(execute=True):
+            process_work_events(organization=tenant.org, event_ids=pending)
+
+
+def test_a_tagged_item_resolved_after_the_worker_read_the_index_joins_it(
+        world, django_capture_on_commit_callbacks):
+    """Freshness (issue 23.4) with the index already in this process: the tagged item's
+    own batch, then an untagged one with the same text in the next."""
+    with world.tenant.scope():
+        world.tenant.org.settings = {"recommender": {
+            "classifier_weight": 0, "min_probability": 0.1, "max_skills": 0}}
+        world.tenant.org.save()
+    _history(world.tenant, world.agent2)
+    rebuild(world.tenant)
+    with world.tenant.scope():
+        WorkEvent.objects.update(processed_at="2020-01-01T00:00:00Z")
+    items(world.tenant, world.agent, 1, prefix="WARM", text=FIREWALL_TEXTS[0])
+    _process_pending(world.tenant, django_capture_on_commit_callbacks)  # the index is read
+    text = "Printer exception on the firewall {n}"
+    items(world.tenant, world.agent2, 1, prefix="NEW", skills=["Router"], text=text)
+    _process_pending(world.tenant, django_capture_on_commit_callbacks)
+    items(world.tenant, world.agent, 1, prefix="ASK", text=text)
+    _process_pending(world.tenant, django_capture_on_commit_callbacks)
+    with world.tenant.scope():
+        new = WorkItem.objects.get(external_id="NEW-0")
+        router = WorkItemPrediction.objects.get(work_item__external_id="ASK-0",
+                                                skill=world.router)
+        assert router.neighbours == [[new.pk, 1.0]]
+        assert list(WorkItemPrediction.objects.filter(work_item__external_id="WARM-0")
+                    .values_list("skill__name", flat=True)) == ["Firewall"]
+
+
+def test_the_freshness_check_is_one_query_when_nothing_changed(
+        world, django_assert_num_queries):
+    from skills.services.recommendations import _stored_index
+
+    _history(world.tenant, world.agent2)
+    rebuild(world.tenant)
+    with world.tenant.scope():
+        index = _stored_index(world.tenant.org)  # read from the database
+        assert len(index) == 22
+        with django_assert_num_queries(1):
+            assert _stored_index(world.tenant.org) is index
+        rebuild(world.tenant)
+        rebuilt = _stored_index(world.tenant.org)
+        assert rebuilt is not index
+        assert len(rebuilt) == 22
