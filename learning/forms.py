@@ -9,19 +9,14 @@ from django import forms
 from skills.models import Skill, SkillLevel
 from tenancy.forms import BootstrapMixin
 from tenancy.models import Team
+from tenancy.people import PeopleChoiceField
 from tenancy.validation import DOCUMENT_TEXT, LONG_TEXT
-from tenancy.widgets import FastCheckboxSelectMultiple, FastSelect
+from tenancy.widgets import FastSelect
 
 from . import selectors
 from .enums import INTERNAL_SOURCES, ContentSource, Provider, TaskState
 from .models import CourseItem, LearningCatalog, http_url_validator
 from .services.catalogs import validate_catalog_title
-
-
-class PersonChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        full = obj.get_full_name()
-        return f"{full} ({obj.username})" if full else obj.username
 
 
 class CatalogForm(BootstrapMixin, forms.Form):
@@ -185,8 +180,8 @@ class AssignForm(BootstrapMixin, forms.Form):
     course = forms.ModelChoiceField(queryset=CourseItem.objects.none(), label="Course item")
     catalog = forms.ModelChoiceField(queryset=LearningCatalog.objects.none(), required=False,
                                      help_text="Optional: the catalog the course comes from.")
-    agents = PersonChoiceField(queryset=None, required=False,
-                               widget=FastCheckboxSelectMultiple)  # every agent: fast
+    # A type-ahead (issue 22.3): a checkbox per agent grew with the organization.
+    agents = PeopleChoiceField(required=False)
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Whole teams", help_text="Every agent of these teams gets the course.",

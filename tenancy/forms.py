@@ -11,8 +11,9 @@ from django.db.models import Q
 
 from .enums import WEEKDAYS, Role
 from .models import Organization, User, slug_validator, validate_slug_not_reserved
+from .people import PeopleChoiceField, person_label
 from .validation import LONG_TEXT
-from .widgets import FastCheckboxSelectMultiple, FastSelect
+from .widgets import FastSelect
 
 
 class BootstrapMixin:
@@ -132,31 +133,20 @@ class MemberRolesForm(BootstrapMixin, forms.Form):
 
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.username})" if name else obj.username
-
-
-class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.username})" if name else obj.username
+        return person_label(obj)
 
 
 class TeamForm(BootstrapMixin, forms.Form):
     name = forms.CharField(max_length=150)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                                   max_length=LONG_TEXT)
-    # Fast widgets: the people of a 500-agent organization are 500 options each.
     manager = MemberChoiceField(
         queryset=User.objects.none(), required=False, widget=FastSelect,
         help_text="Coaches and organization admins can manage a team.",
     )
-    additional_managers = MemberMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=FastCheckboxSelectMultiple,
-    )
-    members = MemberMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=FastCheckboxSelectMultiple,
-    )
+    # Type-aheads (issue 22.3): a checkbox per person grew with the organization.
+    additional_managers = PeopleChoiceField(required=False)
+    members = PeopleChoiceField(required=False)
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)

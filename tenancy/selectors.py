@@ -1,6 +1,6 @@
 """Read queries for organizations, memberships and teams."""
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
 from . import rls
@@ -63,11 +63,22 @@ def organization_members(organization: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(organization=organization).select_related("user")
 
 
+def member_counts(organization: Organization) -> dict[str, int]:
+    """``members``, ``agents`` and ``coaches`` of the organization, counted by the database
+    (issue 22.3: the overview loaded every membership to count them)."""
+    return Membership.objects.filter(organization=organization).aggregate(
+        members=Count("pk"), agents=Count("pk", filter=Q(is_agent=True)),
+        coaches=Count("pk", filter=Q(is_coach=True)))
+
+
 def teams_for_settings(organization: Organization) -> QuerySet[Team]:
+    """The organization's teams with their manager, additional managers and ``member_count``
+    (counted by the database, not by loading every member)."""
     return (
         Team.objects.filter(organization=organization)
         .select_related("manager")
-        .prefetch_related("members", "additional_managers")
+        .prefetch_related("additional_managers")
+        .annotate(member_count=Count("memberships", distinct=True))
     )
 
 

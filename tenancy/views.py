@@ -28,6 +28,7 @@ from .forms import (
 )
 from .middleware import CURRENT_ORG_SESSION_KEY
 from .models import ApiToken, Invitation, Membership, Team
+from .people import suggestions
 from .pseudonyms import peer_names, pseudonymises_peers
 
 
@@ -74,13 +75,13 @@ def workspace(request):
 @org_permission_required("tenancy.view_manager_workspace")
 def overview(request):
     organization = request.organization
-    members = list(selectors.organization_members(organization))
+    counts = selectors.member_counts(organization)
     teams = list(selectors.teams_for_settings(organization))
     mine = set(selectors.teams_coached_by(organization, request.user).values_list("pk", flat=True))
     context = {
-        "member_count": len(members),
-        "agent_count": sum(1 for m in members if m.is_agent),
-        "coach_count": sum(1 for m in members if m.is_coach),
+        "member_count": counts["members"],
+        "agent_count": counts["agents"],
+        "coach_count": counts["coaches"],
         "teams": teams,
         "my_teams": [t for t in teams if t.pk in mine],
     }
@@ -307,6 +308,8 @@ def team_edit(request, pk: int | None = None):
             "additional_managers": list(team.additional_managers.all()),
         }
     form = TeamForm(request.POST or None, organization=request.organization, initial=initial)
+    if (answer := suggestions(request, form)) is not None:  # the people boxes' type-ahead
+        return answer
     if request.method == "POST" and form.is_valid():
         try:
             team = services.save_team(organization=request.organization, team=team,

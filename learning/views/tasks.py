@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from tenancy.people import suggestions
+
 from .. import selectors, services
 from ..enums import DueStatus, TaskState
 from ..extensions import with_origins
@@ -59,6 +61,8 @@ def assign(request):
             initial[name] = int(request.GET[name])
     form = AssignForm(request.POST or None, organization=organization, user=request.user,
                       initial=initial)
+    if (answer := suggestions(request, form)) is not None:  # the agents box's type-ahead
+        return answer
     if request.method == "POST" and form.is_valid():
         try:
             tasks = services.assign_courses(
