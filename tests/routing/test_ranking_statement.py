@@ -94,3 +94,42 @@ def test_install_ranking_function_replaces_only_another_version(db):
         cursor.execute("SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p"
                        " WHERE p.proname = %s", [RANKING_FUNCTION])
         assert [row[0][:10] for row in cursor.fetchall()] == ["coachdesk "]
+
+
+def _user_row(user):
+    return {f.attname: getattr(user, f.attname) for f in type(user)._meta.concrete_fields}
+
+
+def test_candidates_come_with_their_user_rows_and_reasons(rw):
+    # The statement returns each candidate's user row itself (the function joins it for
+    # the few candidates): the whole row, as the ORM loads it, and the ranking's reasons.
+    from tests.routing.test_ranking import NEEDS_BOTH, _setup_holdings
+
+    _setup_holdings(rw)
+    with rw.tenant.scope():
+        ann = rw.agents["ann"]
+        ann.first_name, ann.last_name, ann.email = "Ann", "Lee", "ann@example.com"
+        ann.save()
+    rw.push({"external_id": "ANN1", "kind": "incident", "team": "Desk", "assigned_to": "ann"},
+            NEEDS_BOTH)
+    paths = [False, True] if connection.vendor == "postgresql" else [False]
+    for in_function in paths:
+        with rw.tenant.scope():
+            item = WorkItem.objects.get(external_id="INC1")
+            ranking = _rank(rw.tenant.org, item, None, in_function=in_function)
+            expected = {u.username: _user_row(u) for u in type(ann).objects.filter(
+                pk__in=[a.pk for a in rw.agents.values()])}
+        assert [c.user.username for c in ranking.candidates] == [
+            "ben", "ann", "dan", "eve", "cid"]
+        assert {c.user.username: _user_row(c.user) for c in ranking.candidates} == expected
+        assert all(c.user._state.adding is False for c in ranking.candidates)
+        by_name = {c.user.username: c.reasons for c in ranking.candidates}
+        assert by_name["ann"][:3] == ["Printing at the minimum",
+                                      "VPN 2 level(s) above the minimum",
+                                      "1 of 5 open incident item(s)"]
+        assert by_name["ann"][3].startswith("last assigned ")
+        assert by_name["cid"] == ["Lacks Printing", "VPN 1 level(s) below the minimum",
+                                  "0 of 5 open incident item(s)", "never assigned"]
+        assert by_name["ben"] == ["Printing 2 level(s) above the minimum",
+                                  "VPN at the minimum", "0 of 5 open incident item(s)",
+                                  "never assigned"]
