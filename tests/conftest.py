@@ -34,7 +34,6 @@ def pytest_report_header(config):
 # estimated); only the order matters. Keep the list to files over ~10 s.
 # (xdist would otherwise order files by their number of tests, which puts these last.)
 SLOW_FILES = {
-    "tests/coaching/test_migrations.py": 200,  # migrates the whole schema back and forth twice
     "tests/work/test_worker_integration.py": 110,
     "tests/test_api_schemathesis.py": 90,
     "tests/coaching/test_monitor.py": 58,
@@ -42,6 +41,7 @@ SLOW_FILES = {
     "tests/coaching/test_done_when.py": 31,
     "tests/coaching/test_assignment_browser.py": 28,
     "tests/tenancy/test_commands.py": 27,  # the first demo_db file seeds the demo (~25 s)
+    "tests/coaching/test_migrations.py": 25,  # migrates a scratch database (tests.scratch_db)
     "tests/coaching/test_plans_done_when.py": 25,
     "tests/quality/test_done_when.py": 25,
     "tests/quality/test_disputes_done_when.py": 20,

@@ -4,11 +4,10 @@ coaching's own foreign keys (inside one tenant), and back."""
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tenancy import rls
+from tests import scratch_db
 
 BEFORE = [
     ("coaching", "0005_drop_course_and_survey_names"),
@@ -19,19 +18,20 @@ BEFORE = [
     # that these historical models would not fill.
     ("work", "0004_text_limits"),
 ]
+# The links copied, and the integer columns they were copied from dropped.
+AFTER = [
+    ("coaching", "0007_copy_assessment_links"),
+    ("learning", "0002_drop_learningtask_assessment_id"),
+    ("opportunities", "0005_drop_opportunitymatch_assessment_id"),
+    ("surveys", "0003_drop_surveyresponse_assessment_and_opportunity_ids"),
+    ("work", "0004_text_limits"),
+]
 
 
 def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
+    apps = scratch_db.migrate(targets)
     rls.sync_policies()  # what migrate does after its migrations (post_migrate)
-    return executor.loader.project_state(targets).apps
-
-
-def _latest():
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
+    return apps
 
 
 def _old_rows(apps):
@@ -89,10 +89,9 @@ def _old_rows(apps):
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_moves_the_links_into_coaching_keeping_only_same_tenant_ones_and_back():
-    latest = _latest()
-    try:
+    with scratch_db.scratch_database():
         rows = _old_rows(_migrate(BEFORE))
-        apps = _migrate(latest)
+        apps = _migrate(AFTER)
         AssessmentLearningTask = apps.get_model("coaching", "AssessmentLearningTask")
         AssessmentSurvey = apps.get_model("coaching", "AssessmentSurvey")
         Assessment = apps.get_model("coaching", "CoachingAssessment")
@@ -119,5 +118,3 @@ def test_migration_moves_the_links_into_coaching_keeping_only_same_tenant_ones_a
                     .values_list("assessment_id", flat=True)) == [assessment, None, None]
         assert list(apps.get_model("opportunities", "OpportunityMatch").objects.order_by("pk")
                     .values_list("assessment_id", flat=True)) == [assessment, None, None]
-    finally:
-        _migrate(latest)

@@ -4,8 +4,8 @@ already stored, per tenant, and removed on the way back."""
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests import scratch_db
 
 # Work as it is now (its later columns are NOT NULL), routing before its state.
 WORK = ("work", "0005_transcript_workitem_queue_workitem_topic_and_more")
@@ -13,22 +13,10 @@ BEFORE = [("routing", "0001_initial"), WORK]
 AFTER = [("routing", "0002_agent_state"), WORK]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_backfill_counts_open_items_per_kind_and_the_last_assignment_per_tenant():
-    latest = _latest()
-    try:
-        apps = _migrate(BEFORE)
+    with scratch_db.scratch_database():
+        apps = scratch_db.migrate(BEFORE)
         Organization = apps.get_model("tenancy", "Organization")
         User = apps.get_model("tenancy", "User")
         WorkItem = apps.get_model("work", "WorkItem")
@@ -56,7 +44,7 @@ def test_backfill_counts_open_items_per_kind_and_the_last_assignment_per_tenant(
         event(c, {"state": ["resolved", "closed"]}, 9)
         event(d, {"assigned_to": [None, "ben"]}, 7)
 
-        apps = _migrate(AFTER)
+        apps = scratch_db.migrate(AFTER)
         AgentOpenItems = apps.get_model("routing", "AgentOpenItems")
         AgentRoutingState = apps.get_model("routing", "AgentRoutingState")
         assert sorted(AgentOpenItems.objects.values_list(
@@ -67,5 +55,3 @@ def test_backfill_counts_open_items_per_kind_and_the_last_assignment_per_tenant(
             ("ours", "ann", datetime(2026, 11, 3, tzinfo=UTC)),
             ("ours", "ben", datetime(2026, 11, 2, tzinfo=UTC)),
             ("theirs", "ben", datetime(2026, 11, 7, tzinfo=UTC))]
-    finally:
-        _migrate(latest)
