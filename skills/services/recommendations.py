@@ -32,12 +32,14 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    IntegerField,
     JSONField,
     OuterRef,
     Q,
     Subquery,
     Value,
 )
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -140,26 +142,57 @@ def _resolved(organization: Organization):
     return WorkItem.objects.filter(organization=organization, state__in=DONE_STATES)
 
 
-def _evidence_by_agent_and_skill(
+@dataclass
+class _RuleInputs:
+    evidence: dict[tuple[int, int], list[_Evidence]]
+    held: set[tuple[int, int]]  # (user, skill) held
+    thresholds: dict[int, int | None]  # active skill → its own threshold
+
+
+_PREDICTED, _TAGGED, _HELD, _SKILL = range(4)  # what a row of _rule_inputs' query is
+_RULE_COLUMNS = ("r_agent", "r_skill", "r_item", "r_number", "r_score", "r_neighbours",
+                 "r_kind", "r_threshold")
+
+
+def _kind(kind: int) -> Cast:
+    # Typed in the SQL: a bare parameter in a UNION's select list is taken for text.
+    return Cast(Value(kind), output_field=IntegerField())
+
+
+def _columns(queryset, **expressions):
+    """One part of _rule_inputs' UNION: every column an annotation, added in one order
+    (the SELECT lists annotations in the order they were added)."""
+    return (queryset.annotate(**{name: expressions[name] for name in _RULE_COLUMNS})
+            .order_by().values_list(*_RULE_COLUMNS))
+
+
+def _rule_inputs(
     organization: Organization, agent_ids: set[int] | None, skill_ids: set[int] | None,
     pairs: set[tuple[int, int]] | None = None,
-) -> dict[tuple[int, int], list[_Evidence]]:
+) -> _RuleInputs:
+    """What the rule reads besides the open recommendations, in one round trip (UNION
+    ALL): the tagged and predicted evidence of these agents and skills (or pairs), the
+    skills these agents hold, and the active skills' own thresholds."""
     # The agent is the item's ``credited_to`` (resolver, else assignee). On PostgreSQL the
     # database copies it, and whether the item is resolved, onto every required and
     # predicted skill (skills migration 0007): a pair's evidence is an index range of
     # its own rows (``skills_wis_evidence``, ``skills_pred_evidence``), however many
     # items the agent resolved. Elsewhere it is read from the item, filtered with the
-    # item's organization and state: the shape of ``workitem_org_credited``. Tagged and
-    # predicted rows come back together, in one round trip (UNION ALL).
+    # item's organization and state: the shape of ``workitem_org_credited``.
     copied = connection.vendor == "postgresql"
     # A few pairs' rows name their items' numbers by primary key, one row at a time:
     # joined, the planner could walk the item table's whole key to meet a few rows.
     number = (Subquery(WorkItem.objects.filter(pk=OuterRef("work_item_id"))
                        .order_by().values("external_id")[:1])
               if pairs is not None and copied else F("work_item__external_id"))
+    nothing = {"r_item": Value(None, output_field=BigIntegerField()),
+               "r_number": Value(None, output_field=CharField()),
+               "r_score": Value(None, output_field=FloatField()),
+               "r_neighbours": Value(None, output_field=JSONField())}
+    no_threshold = Cast(Value(None), output_field=IntegerField())  # typed: see _kind
     selected = []
-    for queryset, tagged in ((WorkItemPrediction.objects.all(), False),
-                             (WorkItemSkill.objects.all(), True)):
+    for queryset, kind in ((WorkItemPrediction.objects.all(), _PREDICTED),
+                           (WorkItemSkill.objects.all(), _TAGGED)):
         rows = queryset.filter(organization=organization)
         if copied:
             rows = rows.filter(done=True).annotate(agent=F("credited_to"))
@@ -176,20 +209,37 @@ def _evidence_by_agent_and_skill(
                 rows = rows.filter(agent__in=agent_ids)
             if skill_ids is not None:
                 rows = rows.filter(skill_id__in=skill_ids)
-        if tagged:  # a tagged item counts fully and names no neighbours
-            rows = rows.annotate(evidence_score=Value(1.0, output_field=FloatField()),
-                                 evidence_neighbours=Value(None, output_field=JSONField()))
+        selected.append(_columns(
+            rows, r_agent=F("agent"), r_skill=F("skill_id"), r_item=F("work_item_id"),
+            r_number=number,
+            # a tagged item counts fully and names no neighbours
+            r_score=(Value(1.0, output_field=FloatField()) if kind == _TAGGED
+                     else F("score")),
+            r_neighbours=(nothing["r_neighbours"] if kind == _TAGGED else F("neighbours")),
+            r_kind=_kind(kind), r_threshold=no_threshold))
+    held = UserSkill.objects.filter(organization=organization)
+    if agent_ids is not None:
+        held = held.filter(user_id__in=agent_ids)
+    if skill_ids is not None:
+        held = held.filter(skill_id__in=skill_ids)
+    selected.append(_columns(held, r_agent=F("user_id"), r_skill=F("skill_id"),
+                             r_kind=_kind(_HELD), r_threshold=no_threshold, **nothing))
+    skills = Skill.objects.filter(organization=organization, active=True)
+    if skill_ids is not None:
+        skills = skills.filter(pk__in=skill_ids)
+    selected.append(_columns(skills, r_agent=Value(None, output_field=BigIntegerField()),
+                             r_skill=F("pk"), r_kind=_kind(_SKILL),
+                             r_threshold=F("recommendation_threshold"), **nothing))
+    found = _RuleInputs(defaultdict(list), set(), {})
+    for agent, skill_id, item_id, external_id, score, neighbours, kind, own in (
+            selected[0].union(*selected[1:], all=True).order_by()):
+        if kind == _SKILL:
+            found.thresholds[skill_id] = own
+        elif kind == _HELD:
+            found.held.add((agent, skill_id))
         else:
-            rows = rows.annotate(evidence_score=F("score"),
-                                 evidence_neighbours=F("neighbours"))
-        selected.append(rows.annotate(number=number, is_tagged=Value(tagged)).order_by()
-                        .values_list("agent", "skill_id", "work_item_id", "number",
-                                     "evidence_score", "evidence_neighbours", "is_tagged"))
-    found: dict[tuple[int, int], list[_Evidence]] = defaultdict(list)
-    for agent, skill_id, item_id, external_id, score, neighbours, tagged in (
-            selected[0].union(selected[1], all=True).order_by()):
-        found[(agent, skill_id)].append(
-            _Evidence(item_id, external_id, score, bool(tagged), neighbours or []))
+            found.evidence[(agent, skill_id)].append(
+                _Evidence(item_id, external_id, score, kind == _TAGGED, neighbours or []))
     return found
 
 
@@ -214,7 +264,8 @@ def apply_recommendation_rule(
     if pairs is not None:
         agent_ids = {agent for agent, _skill in pairs}
         skill_ids = {skill for _agent, skill in pairs}
-    evidence = _evidence_by_agent_and_skill(organization, agent_ids, skill_ids, pairs)
+    inputs = _rule_inputs(organization, agent_ids, skill_ids, pairs)
+    evidence, held, thresholds = inputs.evidence, inputs.held, inputs.thresholds
     # Locked in id order, so two workers whose batches share agents never deadlock here.
     open_recs = SkillRecommendation.objects.select_for_update().filter(
         organization=organization,
@@ -226,13 +277,6 @@ def apply_recommendation_rule(
         open_recs = open_recs.filter(skill_id__in=skill_ids)
     existing = {(r.user_id, r.skill_id): r for r in open_recs
                 if pairs is None or (r.user_id, r.skill_id) in pairs}
-    users = {u for u, _ in evidence} | {u for u, _ in existing}
-    held = set(UserSkill.objects.filter(organization=organization, user_id__in=users)
-               .values_list("user_id", "skill_id"))
-    skills = Skill.objects.filter(organization=organization, active=True)
-    if skill_ids is not None:
-        skills = skills.filter(pk__in=skill_ids)
-    skills = {s.pk: s for s in skills}
     report = RuleReport()
     now = timezone.now()
     for (user_id, skill_id), rec in existing.items():
@@ -240,13 +284,12 @@ def apply_recommendation_rule(
             supersede_recommendation(rec, when=now)
             report.superseded += 1
     for (user_id, skill_id), items in sorted(evidence.items()):
-        skill = skills.get(skill_id)
         rec = existing.get((user_id, skill_id))
-        if skill is None or (user_id, skill_id) in held:
-            continue
+        if skill_id not in thresholds or (user_id, skill_id) in held:
+            continue  # an inactive skill, or one the agent holds
         if rec is not None and not rec.is_pending:
             continue  # rejected: never again for this agent and skill
-        needed = skill.recommendation_threshold or default_threshold
+        needed = thresholds[skill_id] or default_threshold
         if len(items) < needed:
             continue
         items.sort(key=lambda e: (-e.score, e.external_id))
@@ -257,7 +300,7 @@ def apply_recommendation_rule(
         }
         if rec is None:
             rec = SkillRecommendation.objects.create(
-                organization=organization, user_id=user_id, skill=skill, **values
+                organization=organization, user_id=user_id, skill_id=skill_id, **values
             )
             _log(rec, RecommendationVerb.CREATED,
                  note=f"{rec.count} resolved items against a threshold of {needed}.")
