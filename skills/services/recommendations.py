@@ -182,7 +182,10 @@ def _rule_inputs(
     copied = connection.vendor == "postgresql"
     # A few pairs' rows name their items' numbers by primary key, one row at a time:
     # joined, the planner could walk the item table's whole key to meet a few rows.
-    number = (Subquery(WorkItem.objects.filter(pk=OuterRef("work_item_id"))
+    # (The plain manager: the scoped one would add the organization, which the planner of a
+    # tenant newer than the table's statistics takes for one row and prefers to the key.
+    # Row-level security still limits it to the tenant.)
+    number = (Subquery(WorkItem._base_manager.filter(pk=OuterRef("work_item_id"))
                        .order_by().values("external_id")[:1])
               if pairs is not None and copied else F("work_item__external_id"))
     nothing = {"r_item": Value(None, output_field=BigIntegerField()),
@@ -520,7 +523,9 @@ def _changed_tagged(organization: Organization, *, since) -> tuple[object, dict[
     # Only the organization and updated_at in the item's condition (its state is checked
     # here), only the item in the skill rows': each matches one index exactly
     # (``workitem_org_updated``, the skill rows' item key).
-    tagged = WorkItemSkill.objects.filter(work_item=OuterRef("pk"))  # active: _add_fresh
+    # The plain manager, by item only (see the item numbers in _rule_inputs); active skills
+    # are checked by _add_fresh.
+    tagged = WorkItemSkill._base_manager.filter(work_item=OuterRef("pk"))
     changed = (WorkItem.objects.filter(organization=organization, updated_at__gte=since)
                .filter(Exists(tagged)).order_by().values_list("id", "updated_at", "state"))
     stamp, items = None, {}
