@@ -142,22 +142,15 @@ RANKING_FUNCTION = "routing_rank_candidates"
 _FUNCTION_ARGUMENTS = (("org", "bigint"), ("item", "bigint"), ("kind", "text"),
                        ("team", "bigint"), ("whole_organization", "boolean"),
                        ("capacity", "integer"), ("shown", "integer"), ("include", "bigint"))
-# Its rows: what the ranking's query returns, cast to fixed types; then a candidate's user
-# row (``u_<column>``, NULL on the other rows).
+# Its rows: what the ranking's query returns, cast to fixed types.
 _FUNCTION_COLUMNS = (("row_kind", "text"), ("rank_position", "bigint"), ("id", "bigint"),
                      ("name", "text"), ("value", "integer"), ("active", "boolean"),
                      ("shortfall", "bigint"), ("surplus", "bigint"),
                      ("last_assigned_at", "timestamptz"), ("considered", "bigint"))
 
 
-def _function_columns() -> list[tuple[str, str]]:
-    """:data:`_FUNCTION_COLUMNS` and the user row's, with their PostgreSQL types."""
-    return [*_FUNCTION_COLUMNS, *((f"u_{f.column}", f.db_type(connection))
-                                  for f in User._meta.concrete_fields)]
-
-
 def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> str:
-    """The query that ranks a pool: the rows of one decision, with the candidates' user rows.
+    """The query that ranks a pool: the rows of one decision but the agents' user rows.
 
     It reads the item's requirements (``req``: skill, name, minimum rank, active) and
     scores every agent of the pool against them without knowing how many there are: per
@@ -170,8 +163,7 @@ def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> s
     :data:`SHOWN`, the best one with free capacity wherever it ranks (the best partial
     match) and ``include`` come back.
 
-    Four kinds of rows (``row_kind``), with the columns of :data:`_FUNCTION_COLUMNS` and the
-    candidates' user rows (joined by key for the few candidates, ``NULL`` on other rows):
+    Four kinds of rows (``row_kind``), with the columns of :data:`_FUNCTION_COLUMNS`:
     the requirements (``rank_position`` by skill name, as the ORM orders them; skill in ``id``,
     minimum rank in ``value``), the skill names the item requested (to find unknown ones),
     the candidates (``rank_position`` is the rank; agent in ``id``, open items in ``value``,
@@ -190,9 +182,6 @@ def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> s
     team = ("" if whole_organization else
             f" AND u.id IN (SELECT tm.user_id FROM {table(TeamMember)} tm"  # noqa: S608 (names from the models, values bound)
             f" WHERE tm.organization_id = {org} AND tm.team_id = {param('team')})")
-    user_columns = ", ".join(f"u.{connection.ops.quote_name(column)} AS u_{column}"
-                             for column in _USER_COLUMNS)
-    no_user = ", ".join("NULL" for _column in _USER_COLUMNS)
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     capacity = param("capacity")
     # _rank_key in SQL: qualified first; better match; more free capacity; longest since
@@ -247,24 +236,27 @@ def _ranking_rows_sql(*, whole_organization: bool, param, open_states: str) -> s
         # The first branch types the columns (PostgreSQL resolves a UNION from the left).
         f" SELECT '{CANDIDATE}' AS row_kind, top.rank_position, top.id, NULL AS name,"
         " top.open_items AS value, NULL AS active, top.shortfall, top.surplus,"
-        f" top.last_assigned_at, top.considered, {user_columns}"
-        f" FROM top JOIN {table(User)} u ON u.id = top.id"
+        " top.last_assigned_at, top.considered FROM top"
         f" UNION ALL SELECT '{REQUIREMENT}', req.rank_position, req.skill_id, req.name,"
-        f" req.minimum, req.active, NULL, NULL, NULL, NULL, {no_user} FROM req"
+        " req.minimum, req.active, NULL, NULL, NULL, NULL FROM req"
         f" UNION ALL SELECT '{REQUESTED}', 0, NULL, rs.skill_name, NULL, NULL, NULL, NULL,"
-        f" NULL, NULL, {no_user} FROM {table(RequestedSkill)} rs"
+        f" NULL, NULL FROM {table(RequestedSkill)} rs"
         f" WHERE rs.organization_id = {org} AND rs.work_item_id = {item}"
         f" UNION ALL SELECT '{HELD}', top.id, us.skill_id, NULL, lv.rank, NULL, NULL, NULL,"
-        f" NULL, NULL, {no_user} FROM top JOIN {table(UserSkill)} us"
+        f" NULL, NULL FROM top JOIN {table(UserSkill)} us"
         f" ON us.organization_id = {org} AND us.user_id = top.id"
         " JOIN req ON req.skill_id = us.skill_id"
         f" JOIN {table(SkillLevel)} lv ON lv.id = us.level_id"
     )
 
 
-def _in_order(rows: str) -> str:
-    """The ranking's rows in order (by kind, then position)."""
-    return f"SELECT * FROM {rows} f ORDER BY 1, 2"  # noqa: S608 (names from the code)
+def _with_users(rows: str) -> str:
+    """The ranking's rows in order, each candidate with its user row (``u_<column>``)."""
+    user_columns = ", ".join(f"u.{connection.ops.quote_name(column)} AS u_{column}"
+                             for column in _USER_COLUMNS)
+    return (f"SELECT f.*, {user_columns} FROM {rows} f"  # noqa: S608 (names from the models, values bound)
+            f" LEFT JOIN {connection.ops.quote_name(User._meta.db_table)} u"
+            f" ON f.row_kind = '{CANDIDATE}' AND u.id = f.id ORDER BY 1, 2")
 
 
 def _ranking_sql(*, whole_organization: bool, function: bool) -> str:
@@ -272,15 +264,15 @@ def _ranking_sql(*, whole_organization: bool, function: bool) -> str:
 
     On PostgreSQL it calls :data:`RANKING_FUNCTION` (:func:`ranking_function_sql`), whose
     plans the database keeps for the session: the statement it plans per decision is a
-    function call and a sort of its few rows. Elsewhere (SQLite) the same query is a subquery.
+    function call and a join by key. Elsewhere (SQLite) the same query is a subquery.
     """
     if function:
         arguments = ", ".join(f"%({name})s" for name, _type in _FUNCTION_ARGUMENTS)
-        return _in_order(f"{RANKING_FUNCTION}({arguments})")
+        return _with_users(f"{RANKING_FUNCTION}({arguments})")
     states = ", ".join(f"%(state{n})s" for n in range(len(OPEN_STATES)))
     rows = _ranking_rows_sql(whole_organization=whole_organization,
                              param=lambda name: f"%({name})s", open_states=f"w.state IN ({states})")
-    return _in_order(f"({rows})")
+    return _with_users(f"({rows})")
 
 
 def ranking_function_sql() -> str:
@@ -289,7 +281,7 @@ def ranking_function_sql() -> str:
     plans of its two queries (a team's pool, the organization's) instead of planning the
     ranking for every decision. It runs as the caller: row-level security applies."""
     states = "ARRAY[" + ", ".join(f"'{state}'" for state in sorted(OPEN_STATES)) + "]"
-    columns = ", ".join(f"b.{name}::{type_}" for name, type_ in _function_columns())
+    columns = ", ".join(f"b.{name}::{type_}" for name, type_ in _FUNCTION_COLUMNS)
 
     def query(whole_organization: bool) -> str:
         rows = _ranking_rows_sql(whole_organization=whole_organization,
@@ -298,7 +290,7 @@ def ranking_function_sql() -> str:
         return f"RETURN QUERY SELECT {columns} FROM ({rows}) b;"  # noqa: S608 (names from the code)
 
     arguments = ", ".join(f"p_{name} {type_}" for name, type_ in _FUNCTION_ARGUMENTS)
-    returns = ", ".join(f"{name} {type_}" for name, type_ in _function_columns())
+    returns = ", ".join(f"{name} {type_}" for name, type_ in _FUNCTION_COLUMNS)
     return (
         f"CREATE FUNCTION {RANKING_FUNCTION}({arguments}) RETURNS TABLE ({returns})"
         " LANGUAGE plpgsql STABLE AS $ranking$\n#variable_conflict use_column\nBEGIN\n"

@@ -101,8 +101,8 @@ def _user_row(user):
 
 
 def test_candidates_come_with_their_user_rows_and_reasons(rw):
-    # The statement returns each candidate's user row itself (the function joins it for
-    # the few candidates): the whole row, as the ORM loads it, and the ranking's reasons.
+    # Each candidate comes with their whole user row as the ORM loads it (dates as dates on
+    # SQLite too, where a plain cursor returns text) and the ranking's reasons.
     from tests.routing.test_ranking import NEEDS_BOTH, _setup_holdings
 
     _setup_holdings(rw)
