@@ -18,11 +18,13 @@ the incremental update per resolution.
 3. **Incremental**: a throw-away organization with ``--db-items`` resolved items, one full
    rebuild, then ``--resolutions`` resolutions each scored through
    :func:`skills.services.update_recommendations_for_item` (what the work-event handler
-   runs); p50 and p95 per resolution. **Freshness**: every other resolution is a newly
-   tagged item and the next one an untagged item with the same text: the tagged one must
-   be among its neighbours with no rebuild in between (the stored index plus the tagged
-   items changed since it was built); the count is printed. The organization is deleted
-   at the end.
+   runs); p50 and p95 per resolution. The bulk-loaded rows are ``ANALYZE``d after the
+   rebuild, as a tenant's tables have statistics (without them every plan is a guess: with a
+   large other tenant in the table, a new organization's rows look like one row).
+   **Freshness**: every other resolution is a newly tagged item and the next one an untagged
+   item with the same text: the tagged one must be among its neighbours with no rebuild in
+   between (the stored index plus the tagged items changed since it was built); the count is
+   printed. The organization is deleted at the end.
 
 4. **Rebuild from the database** (``--db-sizes 250000,500000,1000000``): one organization
    (``bench-rec-db``, kept between runs unless ``--drop``) grown to each size with
