@@ -421,7 +421,14 @@ def overview(*, organization: Organization, skill: Skill, days: int | None,
         WorkItem.objects.filter(organization=organization, pk__in=required)
         .select_related("assigned_to", "resolved_by")
         .order_by(F("opened_at").desc(nulls_last=True), "-pk"),
-        OVERVIEW_PAGE).get_page(items_page)
+        OVERVIEW_PAGE)
+    # Counted on the requirements alone (an item once, however many of the skills it
+    # requires; a requirement is its item's tenant's): the work items table is not joined,
+    # which cost a hash of every item of the tenant (issue 22).
+    items.count = (WorkItemSkill.objects.filter(organization=organization,
+                                                skill_id__in=skill_ids)
+                   .aggregate(n=Count("work_item_id", distinct=True))["n"])
+    items = items.get_page(items_page)
     return Overview(
         skill=skill,
         ancestors=ancestors,

@@ -138,6 +138,34 @@ def test_overview_rolls_up_sub_skills_and_lists_holders_and_work_in_pages(
     assert 'href="?items=1#items"' in html
 
 
+def test_overview_counts_each_work_item_once_and_only_its_tenants(world, login):
+    now = timezone.now()
+    with world.tenant.scope():
+        for n in range(3):
+            _work_item(world.tenant.org, n, now - timedelta(days=2), now - timedelta(days=1))
+        _work_item(world.tenant.org, 3, now - timedelta(days=2), None)  # requires nothing
+        upsert_work_items(organization=world.tenant.org, items=[
+            {"external_id": "W0", "skills": [{"name": "networking"}, {"name": "firewall"}]},
+            {"external_id": "W1", "skills": [{"name": "firewall"}, {"name": "router"}]},
+            {"external_id": "W2", "skills": [{"name": "router"}]},
+        ])
+    with world.other.scope():  # the other tenant's item requiring its own "Firewall"
+        _work_item(world.other.org, 0, now - timedelta(days=2), now - timedelta(days=1))
+        upsert_work_items(organization=world.other.org, items=[
+            {"external_id": "W0", "skills": [{"name": "firewall"}]}])
+    client = login(world.coach)
+    counts = {}
+    for skill in (world.networking, world.firewall, world.router):
+        o = client.get(world.tenant.url(f"skills/catalogue/{skill.pk}/")).context["o"]
+        counts[skill.name] = (o.work_item_count, o.items.paginator.num_pages,
+                              sorted(i.external_id for i in o.items))
+    # Networking rolls up Firewall and Router: W0 and W1 require two of them, counted once.
+    assert counts == {"Networking": (3, 1, ["W0", "W1", "W2"]),
+                      "Firewall": (2, 1, ["W0", "W1"]), "Router": (2, 1, ["W1", "W2"])}
+    assert login(world.outsider).get(
+        world.tenant.url(f"skills/catalogue/{world.firewall.pk}/")).status_code == 404
+
+
 def _queries(client, url):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
