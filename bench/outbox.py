@@ -5,7 +5,7 @@ Usage (PostgreSQL and Redis as in production; the database migrated)::
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/outbox.py \
         [--items 50000 500000] [--agents 500] [--events 1000] [--workers 1 2]
 
-A throw-away organization gets ``--agents`` agents, 30 skills and, per size in ``--items``,
+Per size in ``--items``, a throw-away organization gets ``--agents`` agents, 30 skills and
 that many *existing* work items (bulk-inserted in SQL: 90 % resolved or closed, most
 requiring a skill — the history the recommender counts). For each size and each worker
 count, ``--events`` live items change through the real write path
@@ -21,7 +21,8 @@ no duplicate; and the plan (``EXPLAIN ANALYZE``) of the recommender's evidence q
 the largest size. With ``--without-index`` the ``skills_wis_evidence`` index (the evidence
 of an (agent, skill) pair: required skills with their item's credited agent, copied by
 the database) is dropped for the run (and re-created at the end). Never fails for slowness.
-Deletes its organization at the end (``--keep`` to look at it).
+Each size runs in an organization of its own (the live items, events and recommendations of one
+size's runs are not history of the next), deleted after it (``--keep`` to look at them).
 """
 
 import argparse
@@ -291,39 +292,47 @@ def main() -> None:
           f"handlers: {', '.join(handlers)}{scaled}")
     print(f"index {INDEX}: {'DROPPED for this run' if args.without_index else 'present'} · "
           f"load average {load_average()} · {os.cpu_count()} CPUs", flush=True)
-    organization, users = setup(args.agents)
-    agents = [u.pk for u in users]
     results: dict[tuple[int, int], float] = {}
+    plan = ""
+    set_index(not args.without_index)
     try:
-        set_index(not args.without_index)
-        existing = 0
+        # Each size in an organization of its own: the live items, events, handler runs and
+        # recommendations of one size's runs are not history of the next.
         for size in sorted(args.items):
-            took = grow_history(organization, agents, existing, size)
-            existing = size
-            print(f"\n{size:,} existing items (+ their skills) loaded and analysed in "
-                  f"{took:.0f} s", flush=True)
-            for workers in args.workers:
-                run = f"R{size}-{workers}"
-                started = time.perf_counter()
-                event_ids = write_changes(organization, users, run, args.events)
-                ingest = time.perf_counter() - started
-                result = run_workers(organization, event_ids, workers, args.timeout)
-                results[(size, workers)] = result["rate"]
-                expected = len(event_ids) * len(handlers)
-                once = ("exactly once: yes" if result["processed"] == len(event_ids)
-                        and result["runs"] == expected and not result["duplicates"]
-                        else "exactly once: NO")
-                print(f"  {workers} worker process(es): {result['rate']:7.0f} events/s "
-                      f"({result['processed']}/{len(event_ids)} processed, "
-                      f"{result['wall']:.1f} s wall with start-up; ingest {ingest:.1f} s) · "
-                      f"handler runs {result['runs']}/{expected}, duplicates "
-                      f"{result['duplicates']} · {once} · load {load_average()}", flush=True)
-        with rls.tenant(organization), scope(organization=organization):
-            skill_id = (Skill.objects.filter(organization=organization)
-                        .values_list("pk", flat=True).first())
-        plan = explain(organization, agents[0], skill_id)
+            organization, users = setup(args.agents)
+            agents = [u.pk for u in users]
+            try:
+                took = grow_history(organization, agents, 0, size)
+                print(f"\n{size:,} existing items (+ their skills) loaded and analysed in "
+                      f"{took:.0f} s", flush=True)
+                for workers in args.workers:
+                    run = f"R{size}-{workers}"
+                    started = time.perf_counter()
+                    event_ids = write_changes(organization, users, run, args.events)
+                    ingest = time.perf_counter() - started
+                    result = run_workers(organization, event_ids, workers, args.timeout)
+                    results[(size, workers)] = result["rate"]
+                    expected = len(event_ids) * len(handlers)
+                    once = ("exactly once: yes" if result["processed"] == len(event_ids)
+                            and result["runs"] == expected and not result["duplicates"]
+                            else "exactly once: NO")
+                    print(f"  {workers} worker process(es): {result['rate']:7.0f} events/s "
+                          f"({result['processed']}/{len(event_ids)} processed, "
+                          f"{result['wall']:.1f} s wall with start-up; ingest {ingest:.1f} s) · "
+                          f"handler runs {result['runs']}/{expected}, duplicates "
+                          f"{result['duplicates']} · {once} · load {load_average()}", flush=True)
+                if size == max(args.items):
+                    with rls.tenant(organization), scope(organization=organization):
+                        skill_id = (Skill.objects.filter(organization=organization)
+                                    .values_list("pk", flat=True).first())
+                    plan = explain(organization, agents[0], skill_id)
+            finally:
+                if args.keep:
+                    print(f"kept organization {organization.slug}")
+                else:
+                    delete_organization(organization, users)
         uses = INDEX in plan
-        print(f"\nrecommender evidence query at {existing:,} items: "
+        print(f"\nrecommender evidence query at {max(args.items):,} items: "
               f"{'uses' if uses else 'does NOT use'} {INDEX}")
         print("  " + plan.replace("\n", "\n  "))
         small, large = min(args.items), max(args.items)
@@ -340,10 +349,6 @@ def main() -> None:
     finally:
         if args.without_index:
             set_index(True)
-        if args.keep:
-            print(f"kept organization {organization.slug}")
-        else:
-            delete_organization(organization, users)
 
 
 if __name__ == "__main__":
