@@ -11,7 +11,14 @@ from django.apps import apps
 from django.utils import timezone
 
 from .enums import ChangeKind, RecommendationState, ReviewState, SkillType, Source
-from .models import Skill, SkillChange, SkillRecommendation, SkillReview, UserSkill
+from .models import (
+    RecommenderIndex,
+    Skill,
+    SkillChange,
+    SkillRecommendation,
+    SkillReview,
+    UserSkill,
+)
 from .services import (
     award_skill,
     ensure_level_scale,
@@ -82,8 +89,12 @@ def seed_skills(organization, people, stdout) -> None:
                 justification="Calmed three escalated callers last week; see the notes on "
                               "the tickets and the customer's thank-you e-mail.",
             )
-    if apps.is_installed("work"):
+    if apps.is_installed("work") and not RecommenderIndex.objects.filter(
+            organization=organization).exists():
         # Agents who keep resolving work needing skills they lack get recommendations now.
+        # Once: a second run leaves the recommendations as the first run and the work
+        # resolved after it (predicted one by one against the stored index) left them — a
+        # rebuild would refit and rewrite their evidence, which is the nightly job's to do.
         report = rebuild_recommendations(organization=organization)
         if stdout is not None:
             pending = SkillRecommendation.objects.filter(
