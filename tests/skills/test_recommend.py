@@ -267,9 +267,9 @@ def test_incremental_updates_equal_a_full_rebuild(world, django_capture_on_commi
     assert _snapshot(world.tenant) == incremental
 
 
-def test_a_newly_resolved_tagged_item_is_a_neighbour_at_once(
-        world, django_capture_on_commit_callbacks):
-    """Freshness (issue 23.4): no rebuild between the tagged item and the untagged one."""
+def _vote_only_index(world) -> None:
+    """The neighbour vote alone (every skill at probability 0.1 counts), agent2's history
+    indexed by a rebuild, and its events taken for processed."""
     with world.tenant.scope():
         world.tenant.org.settings = {"recommender": {
             "classifier_weight": 0, "min_probability": 0.1, "max_skills": 0}}
@@ -278,6 +278,12 @@ def test_a_newly_resolved_tagged_item_is_a_neighbour_at_once(
     rebuild(world.tenant)
     with world.tenant.scope():
         WorkEvent.objects.update(processed_at="2020-01-01T00:00:00Z")
+
+
+def test_a_newly_resolved_tagged_item_is_a_neighbour_at_once(
+        world, django_capture_on_commit_callbacks):
+    """Freshness (issue 23.4): no rebuild between the tagged item and the untagged one."""
+    _vote_only_index(world)
     text = "Printer exception on the firewall {n}"  # words the index knows, a new mixture
     items(world.tenant, world.agent2, 1, prefix="NEW", skills=["Router"], text=text)
     items(world.tenant, world.agent, 1, prefix="ASK", text=text)
@@ -525,14 +531,7 @@ def test_a_tagged_item_resolved_after_the_worker_read_the_index_joins_it(
         world, django_capture_on_commit_callbacks):
     """Freshness (issue 23.4) with the index already in this process: the tagged item's
     own batch, then an untagged one with the same text in the next."""
-    with world.tenant.scope():
-        world.tenant.org.settings = {"recommender": {
-            "classifier_weight": 0, "min_probability": 0.1, "max_skills": 0}}
-        world.tenant.org.save()
-    _history(world.tenant, world.agent2)
-    rebuild(world.tenant)
-    with world.tenant.scope():
-        WorkEvent.objects.update(processed_at="2020-01-01T00:00:00Z")
+    _vote_only_index(world)
     items(world.tenant, world.agent, 1, prefix="WARM", text=FIREWALL_TEXTS[0])
     _process_pending(world.tenant, django_capture_on_commit_callbacks)  # the index is read
     text = "Printer exception on the firewall {n}"
