@@ -5,6 +5,8 @@ reviewer changes the score on the decision page; the agent sees the new total wi
 under Disputes, accepts the outcome and finds it under Resolved; the dispute analytics show
 the evaluator's overturn rate 1/1 with its interval."""
 
+import re
+
 import pytest
 from django_scopes import scopes_disabled
 
@@ -54,15 +56,22 @@ def test_done_when_an_agent_disputes_and_the_reviewer_changes_the_score(
     expect(agent_page.locator("#evaluation-total")).to_have_text("80")
     expect(agent_page.locator("#review-state")).to_have_text("Pending agent review")
     agent_page.locator("#review-dispute-toggle").click()
+    expect(agent_page.locator("#dispute-form")).to_have_class(re.compile(r"\bshow\b"))
     agent_page.locator("#dispute-empathy-check").check()
     agent_page.locator("#reason-empathy").fill("I said sorry in my second turn.")
     agent_page.locator("#proposed-empathy").select_option("yes")
-    # A full POST and redirect: on a loaded CI machine (two test processes, a live server)
-    # it has taken longer than playwright's default 5 s wait.
-    with agent_page.expect_navigation(timeout=30_000):
-        agent_page.locator("#review-dispute-submit").click()
-    expect(agent_page.locator("#review-state")).to_have_text("Pending supervisor review",
-                                                             timeout=15_000)
+    # Twice on a loaded CI machine (two test processes, a live server) the new state did not
+    # show in time (at 5 s, then waiting for the page's load event for 30 s), never locally.
+    # Wait for the state itself, not the load event, and say what the page saw if it fails.
+    seen = []
+    agent_page.on("response", lambda r: seen.append(f"{r.request.method} {r.url} {r.status}"))
+    agent_page.on("requestfailed", lambda r: seen.append(f"FAILED {r.method} {r.url} {r.failure}"))
+    agent_page.locator("#review-dispute-submit").click()
+    try:
+        expect(agent_page.locator("#review-state")).to_have_text("Pending supervisor review",
+                                                                 timeout=45_000)
+    except AssertionError as error:
+        pytest.fail(f"{error}\nresponses after the click: {seen}")
 
     # The linked coaching assignment waits for the supervisor, for both sides.
     agent_page.goto(f"{base}/coaching/me/assignments/")
