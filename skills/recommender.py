@@ -258,8 +258,9 @@ class TextIndex:
                 positives = int(target.sum())
                 ratio = (len(target) - positives) / positives
                 weight = {False: 1.0, True: ratio ** self.settings.class_balance}
+            # A fixed seed for liblinear's shuffling: the same rows give the same model.
             model = LogisticRegression(C=self.settings.c, solver="liblinear", dual=True,
-                                       class_weight=weight)
+                                       class_weight=weight, random_state=0)
             model.fit(matrix, target)
             coef[row] = model.coef_[0]
             self.intercept[row] = model.intercept_[0]

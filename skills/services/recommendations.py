@@ -15,10 +15,13 @@
   holding the skill by any other path supersedes a pending recommendation.
 """
 
+import gc
+import itertools
 import logging
 import operator
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from functools import partial, reduce
@@ -352,17 +355,47 @@ def _fields(rows, keys) -> list[str]:
             for r in rows]
 
 
-def _predictions(organization, index, items: "_Items", config) -> list[WorkItemPrediction]:
-    """The predictions of these untagged items (see :func:`_prediction_rows`)."""
+_Predicted = tuple[int, int, float, tuple]  # (work item, skill, score, neighbours)
+
+
+def _predictions(index, items: "_Items", config) -> list[_Predicted]:
+    """The predictions of these untagged items (see :func:`_prediction_rows`) as plain
+    tuples: a million model instances would cost a gigabyte until they are written."""
     if index is None or not items.ids:
         return []
     found = index.predict(items.texts, fields=items.fields, agents=items.agents,
                           min_probability=config.min_probability)
-    return [WorkItemPrediction(organization=organization, work_item_id=item_id,
-                               skill_id=p.skill_id, score=p.score,
-                               neighbours=[list(n) for n in p.neighbours])
+    return [(item_id, p.skill_id, p.score, tuple(p.neighbours))
             for item_id, predictions in zip(items.ids, found, strict=True)
             for p in predictions]
+
+
+WRITE_BATCH = 5000  # predictions per INSERT of the rebuild
+
+
+def _write_predictions(organization: Organization, rows: list[_Predicted]) -> None:
+    for batch in itertools.batched(rows, WRITE_BATCH):
+        WorkItemPrediction.objects.bulk_create([
+            WorkItemPrediction(organization=organization, work_item_id=item_id,
+                               skill_id=skill_id, score=score, neighbours=neighbours)
+            for item_id, skill_id, score, neighbours in batch])
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Python's cyclic garbage collector off for the rebuild. The rebuild holds millions of
+    container objects (rows, features, predictions) for its whole length, and the collector
+    walked them again at every full collection: a quarter of a 1M-item rebuild's time
+    (bench/recommender.py --db-sizes). Reference counting still frees everything; what
+    forms a cycle meanwhile is collected at the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
 
 
 def _prediction_rows(organization, index, rows, config) -> list[WorkItemPrediction]:
@@ -427,6 +460,11 @@ def rebuild_recommendations(
     applies the rule in one transaction (locks the tenant's open recommendations). The
     report's ``timings`` give each stage's seconds.
     """
+    with _cyclic_gc_paused():
+        return _rebuild(organization, threshold)
+
+
+def _rebuild(organization: Organization, threshold: int | None) -> RebuildReport:
     config = recommender_settings(organization)
     clock = _Stopwatch()
     # Items tagged after this moment join the neighbours through _stored_index's freshness
@@ -444,14 +482,15 @@ def rebuild_recommendations(
                           skills=[tags[i] for i in tagged.ids], agents=tagged.agents,
                           settings=config.model)
     del tagged.texts, tagged.fields
+    gc.collect()  # what fitting left in cycles, before predicting adds its own
     clock.lap("fit")
     resolved = len(tagged.ids) + len(untagged.ids)
-    predictions = _predictions(organization, index, untagged, config)
+    predictions = _predictions(index, untagged, config)
     del untagged
     clock.lap("predict")
     with transaction.atomic():
         WorkItemPrediction.objects.filter(organization=organization).delete()
-        WorkItemPrediction.objects.bulk_create(predictions, batch_size=5000)
+        _write_predictions(organization, predictions)
         RecommenderIndex.objects.filter(organization=organization).delete()
         if index is not None:
             RecommenderIndex.objects.create(organization=organization, built_at=started,
@@ -460,7 +499,7 @@ def rebuild_recommendations(
         rule = apply_recommendation_rule(organization=organization, threshold=threshold)
         clock.lap("rule")
     return RebuildReport(resolved=resolved, tagged=len(tagged.ids),
-                         predicted=len({p.work_item_id for p in predictions}), rule=rule,
+                         predicted=len({p[0] for p in predictions}), rule=rule,
                          timings=clock.laps)
 
 
