@@ -48,7 +48,10 @@ np = lazy_module("numpy")
 sparse = lazy_module("scipy.sparse")
 
 CLASSIFIER_MAX_ROWS = 50_000  # tagged rows the classifier is fitted on (a sample above)
-CLASSIFIER_THREADS = 2  # per-skill regressions fitted at once (liblinear releases the GIL)
+# Per-skill regressions fitted at once. One: liblinear draws its coordinate order from the C
+# library's process-wide rand(), so two fits at once interleave their draws and the same rows
+# gave a different model at every rebuild (a seed alone does not help).
+CLASSIFIER_THREADS = 1
 
 Neighbour = tuple[int, float]  # (work item id, cosine similarity)
 
