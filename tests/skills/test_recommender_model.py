@@ -122,3 +122,29 @@ def test_class_balance_raises_a_rare_skills_probability():
     assert recommender_settings(Organization(slug="x", settings={"recommender": {
         "class_balance": 0.5}})).model.class_balance == 0.5
     assert ModelSettings().class_balance == 0.0  # off by default
+
+
+def test_the_same_rows_give_the_same_model():
+    """liblinear's coordinate order comes from the process-wide rand(): fits running side by
+    side would interleave their draws, and the same rows would give another model at each
+    rebuild."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(5)
+    topics = [[f"topic{s}word{w}" for w in range(30)] for s in range(8)]
+    general = [f"common{w}" for w in range(300)]
+    texts, skills = [], []
+    for _ in range(3000):
+        skill = rng.randrange(8)
+        texts.append(" ".join(rng.choices(topics[skill], k=4) + rng.choices(general, k=6)))
+        skills.append({skill})
+
+    def fit() -> TextIndex:
+        return TextIndex.fit(texts=texts, item_ids=list(range(3000)), skills=skills)
+
+    first, second = fit(), fit()
+    assert first.skill_ids.tolist() == list(range(8))
+    assert np.array_equal(first.coef, second.coef)
+    assert np.array_equal(first.intercept, second.intercept)
