@@ -48,10 +48,6 @@ np = lazy_module("numpy")
 sparse = lazy_module("scipy.sparse")
 
 CLASSIFIER_MAX_ROWS = 50_000  # tagged rows the classifier is fitted on (a sample above)
-# Per-skill regressions fitted at once. One: liblinear draws its coordinate order from the C
-# library's process-wide rand(), so two fits at once interleave their draws and the same rows
-# gave a different model at every rebuild (a seed alone does not help).
-CLASSIFIER_THREADS = 1
 
 Neighbour = tuple[int, float]  # (work item id, cosine similarity)
 
@@ -228,8 +224,6 @@ class TextIndex:
         """One logistic regression per skill with at least two tagged items, fitted on
         every tagged row up to :data:`CLASSIFIER_MAX_ROWS`, above that on a fixed sample
         of them (plus every row of a skill the sample would leave with few)."""
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-
         from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
 
         counts: dict[int, int] = {}
@@ -268,8 +262,11 @@ class TextIndex:
             coef[row] = model.coef_[0]
             self.intercept[row] = model.intercept_[0]
 
-        with ThreadPoolExecutor(max_workers=CLASSIFIER_THREADS) as pool:
-            list(pool.map(fit_one, range(len(trained))))
+        # One at a time: liblinear draws its coordinate order from the C library's
+        # process-wide rand(), so fits in parallel threads interleave their draws and the
+        # same rows gave a different model at every rebuild, seeded or not.
+        for row in range(len(trained)):
+            fit_one(row)
         self.coef = np.ascontiguousarray(coef.T)
 
     def __len__(self) -> int:
